@@ -1,0 +1,254 @@
+//! The filter grammar every view shares.
+//!
+//! ```text
+//! FILTER := KEY=VALUE[,VALUE…] | KEY!=VALUE[,VALUE…] | error | NAME
+//! KEY    := agent | hook | event | session | source | target | error
+//! ```
+//! Filters given together must all match. A bare NAME means `agent=NAME`.
+
+use std::fmt;
+
+use super::time_range::TimeRange;
+use crate::model::Entry;
+
+/// The grammar, for error messages and help.
+pub const GRAMMAR: &str = "filters are KEY=VALUE[,VALUE…] or KEY!=VALUE[,VALUE…] with KEY one of \
+agent, hook, event, session, source, target, error; or `error` alone (entries with an error); \
+or a bare agent name";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Agent,
+    Hook,
+    Event,
+    Session,
+    Source,
+    Target,
+    /// `error=TEXT`: the error contains TEXT (case-insensitive).
+    ErrorText,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Test {
+    /// KEY=VALUES (or KEY!=VALUES when `negate`).
+    Field {
+        key: Key,
+        values: Vec<String>,
+        negate: bool,
+    },
+    /// `error`: the entry carries an error.
+    HasError,
+}
+
+/// One `--filter` expression, as the user wrote it and as parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    text: String,
+    test: Test,
+}
+
+/// Why a filter expression was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterError {
+    pub expr: String,
+    pub reason: String,
+}
+
+impl fmt::Display for FilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid filter '{}': {}\nhint: {GRAMMAR}",
+            self.expr, self.reason
+        )
+    }
+}
+
+impl std::error::Error for FilterError {}
+
+impl Condition {
+    pub fn parse(expr: &str) -> Result<Condition, FilterError> {
+        let err = |reason: &str| FilterError {
+            expr: expr.to_string(),
+            reason: reason.to_string(),
+        };
+        let trimmed = expr.trim();
+        if trimmed.is_empty() {
+            return Err(err("it is empty"));
+        }
+        let Some(eq) = trimmed.find('=') else {
+            let test = if trimmed.eq_ignore_ascii_case("error") {
+                Test::HasError
+            } else {
+                Test::Field {
+                    key: Key::Agent,
+                    values: vec![trimmed.to_string()],
+                    negate: false,
+                }
+            };
+            return Ok(Condition {
+                text: trimmed.to_string(),
+                test,
+            });
+        };
+        let (mut key_text, value_text) = (&trimmed[..eq], &trimmed[eq + 1..]);
+        let negate = key_text.ends_with('!');
+        if negate {
+            key_text = &key_text[..key_text.len() - 1];
+        }
+        let key = match key_text.trim().to_ascii_lowercase().as_str() {
+            "agent" | "agent_id" => Key::Agent,
+            "hook" => Key::Hook,
+            "event" | "event_id" => Key::Event,
+            "session" | "session_id" => Key::Session,
+            "source" | "source_agent_id" => Key::Source,
+            "target" | "target_agent_id" => Key::Target,
+            "error" => Key::ErrorText,
+            "" => return Err(err("the key before '=' is missing")),
+            other => return Err(err(&format!("unknown key '{other}'"))),
+        };
+        let values: Vec<String> = value_text
+            .split(',')
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+        if values.is_empty() {
+            return Err(err("the value after '=' is missing"));
+        }
+        Ok(Condition {
+            text: trimmed.to_string(),
+            test: Test::Field {
+                key,
+                values,
+                negate,
+            },
+        })
+    }
+
+    pub fn matches(&self, e: &Entry) -> bool {
+        match &self.test {
+            Test::HasError => e.error().is_some(),
+            Test::Field {
+                key,
+                values,
+                negate,
+            } => {
+                let hit = match key {
+                    Key::Agent => any_equal(values, e.agent()),
+                    Key::Hook => values
+                        .iter()
+                        .any(|v| v.eq_ignore_ascii_case(e.hook.as_str())),
+                    Key::Event => e
+                        .event_id
+                        .as_deref()
+                        .is_some_and(|id| values.iter().any(|v| id.starts_with(v.as_str()))),
+                    Key::Session => any_equal(values, e.session_id.as_deref()),
+                    Key::Source => any_equal(values, e.source_agent_id.as_deref()),
+                    Key::Target => any_equal(values, e.target_agent_id.as_deref()),
+                    Key::ErrorText => e.error().is_some_and(|msg| {
+                        let msg = msg.to_lowercase();
+                        values.iter().any(|v| msg.contains(&v.to_lowercase()))
+                    }),
+                };
+                hit != *negate
+            }
+        }
+    }
+}
+
+fn any_equal(values: &[String], field: Option<&str>) -> bool {
+    field.is_some_and(|f| values.iter().any(|v| v == f))
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// All the conditions of a view plus its time cut; an entry passes when
+/// every part matches.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub conditions: Vec<Condition>,
+    pub time: TimeRange,
+}
+
+impl Filter {
+    pub fn is_empty(&self) -> bool {
+        self.conditions.is_empty() && self.time.is_unbounded()
+    }
+
+    pub fn matches(&self, e: &Entry) -> bool {
+        if !self.time.is_unbounded() && !self.time.contains(&e.timestamp) {
+            return false;
+        }
+        self.conditions.iter().all(|c| c.matches(e))
+    }
+
+    /// The filter as the user could type it again, for messages.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = self
+            .conditions
+            .iter()
+            .map(|c| format!("--filter {c}"))
+            .collect();
+        parts.extend(self.time.describe());
+        parts.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Hook;
+
+    fn entry(agent: &str, hook: Hook, error: Option<&str>) -> Entry {
+        Entry {
+            agent_id: Some(agent.into()),
+            hook,
+            error: error.map(Into::into),
+            event_id: Some("req-17461596-planner".into()),
+            ..Entry::default()
+        }
+    }
+
+    fn matches(expr: &str, e: &Entry) -> bool {
+        Condition::parse(expr).unwrap().matches(e)
+    }
+
+    #[test]
+    fn agent_filter_takes_alternatives_and_bare_names() {
+        let e = entry("writer", Hook::AfterAgentRun, None);
+        assert!(matches("agent=writer", &e));
+        assert!(matches("agent=planner,writer", &e));
+        assert!(matches("writer", &e));
+        assert!(!matches("agent=planner", &e));
+        assert!(matches("agent!=planner", &e));
+    }
+
+    #[test]
+    fn hook_is_case_insensitive_and_event_matches_prefix() {
+        let e = entry("a", Hook::AgentError, Some("boom"));
+        assert!(matches("hook=agenterror", &e));
+        assert!(matches("event=req-17461596", &e));
+        assert!(!matches("event=req-999", &e));
+    }
+
+    #[test]
+    fn error_filters() {
+        let ok = entry("a", Hook::AfterAgentRun, None);
+        let bad = entry("a", Hook::AgentError, Some("Rate limit exceeded"));
+        assert!(!matches("error", &ok));
+        assert!(matches("error", &bad));
+        assert!(matches("error=rate LIMIT", &bad));
+    }
+
+    #[test]
+    fn rejects_bad_expressions_with_the_grammar() {
+        for bad in ["", "colour=red", "agent=", "=x", "agent=,"] {
+            let e = Condition::parse(bad).unwrap_err();
+            assert!(e.to_string().contains("hint: filters are"), "{e}");
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Analysis: questions asked of entries (filters, time cuts, summaries,
+//! ordering). No I/O and no formatting.
+
+pub mod filter;
+pub mod summary;
+pub mod time_range;
+pub mod timeline;
+
+pub use filter::{Condition, Filter, FilterError};
+pub use summary::{SessionInfo, SessionSummary};
+pub use time_range::TimeRange;

@@ -1,0 +1,163 @@
+//! A one-pass summary of a session: what `list` shows and `trace` heads with.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::model::{Entry, Hook};
+
+/// The first error of a session, with where it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstError {
+    pub index: u64,
+    pub agent: Option<String>,
+    pub message: String,
+}
+
+/// Totals over a session's entries, folded one entry at a time.
+#[derive(Debug, Clone, Default)]
+pub struct SessionSummary {
+    pub entries: u64,
+    /// Earliest and latest instants, each with the offset it was written in.
+    pub start: Option<DateTime<FixedOffset>>,
+    pub end: Option<DateTime<FixedOffset>>,
+    /// Agents that ran, in order of first appearance.
+    pub agents: Vec<String>,
+    /// Failed agent runs: distinct (event, agent) pairs with an error.
+    pub errors: u64,
+    pub first_error: Option<FirstError>,
+    /// Session ids written in the entries, in order of first appearance.
+    pub session_ids: Vec<String>,
+    /// Entries with a hook this version does not know.
+    pub unknown_hooks: u64,
+    error_keys: HashSet<(Option<String>, Option<String>)>,
+}
+
+impl SessionSummary {
+    pub fn add(&mut self, e: &Entry) {
+        self.entries += 1;
+        if let Some(t) = e.timestamp.get() {
+            if self.start.is_none_or(|s| t < s) {
+                self.start = Some(t);
+            }
+            if self.end.is_none_or(|s| t > s) {
+                self.end = Some(t);
+            }
+        }
+        // BeforeEventHandling names only the target; the agent ran when a
+        // later hook carries its agent_id.
+        if let Some(agent) = e.agent_id.as_deref().filter(|a| !a.is_empty()) {
+            if !self.agents.iter().any(|a| a == agent) {
+                self.agents.push(agent.to_string());
+            }
+        }
+        if let Some(id) = e.session_id.as_deref().filter(|s| !s.is_empty()) {
+            if !self.session_ids.iter().any(|s| s == id) {
+                self.session_ids.push(id.to_string());
+            }
+        }
+        if !e.hook.is_known() {
+            self.unknown_hooks += 1;
+        }
+        if let Some(message) = e.error() {
+            let key = (e.event_id.clone(), e.agent().map(str::to_string));
+            if self.error_keys.insert(key) {
+                self.errors += 1;
+            }
+            if self.first_error.is_none() || (e.hook == Hook::AgentError && self.errors == 1) {
+                self.first_error.get_or_insert_with(|| FirstError {
+                    index: e.index,
+                    agent: e.agent().map(str::to_string),
+                    message: message.to_string(),
+                });
+            }
+        }
+    }
+
+    /// Wall time from the first to the last entry.
+    pub fn duration(&self) -> Option<chrono::Duration> {
+        Some(self.end? - self.start?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Timestamp;
+
+    fn e(
+        index: u64,
+        t: &str,
+        hook: Hook,
+        agent: Option<&str>,
+        event: &str,
+        error: Option<&str>,
+    ) -> Entry {
+        Entry {
+            index,
+            timestamp: Timestamp::parse(t).unwrap(),
+            hook,
+            agent_id: agent.map(Into::into),
+            event_id: Some(event.into()),
+            error: error.map(Into::into),
+            ..Entry::default()
+        }
+    }
+
+    #[test]
+    fn counts_a_failed_run_once_and_orders_by_instant() {
+        let mut s = SessionSummary::default();
+        s.add(&e(
+            1,
+            "2025-05-02T10:00:01+02:00",
+            Hook::BeforeAgentRun,
+            Some("a"),
+            "e1",
+            None,
+        ));
+        s.add(&e(
+            2,
+            "2025-05-02T08:00:00Z",
+            Hook::AgentError,
+            Some("a"),
+            "e1",
+            Some("boom"),
+        ));
+        s.add(&e(
+            3,
+            "2025-05-02T08:00:02Z",
+            Hook::AfterEventHandling,
+            Some("a"),
+            "e1",
+            Some("boom"),
+        ));
+        s.add(&e(
+            4,
+            "0001-01-01T00:00:00Z",
+            Hook::AfterAgentRun,
+            Some("b"),
+            "e2",
+            None,
+        ));
+        assert_eq!(s.errors, 1);
+        assert_eq!(s.agents, vec!["a", "b"]);
+        assert_eq!(s.duration().unwrap().num_seconds(), 2);
+        // 08:00:00Z is earlier than 10:00:01+02:00 (08:00:01Z).
+        assert_eq!(s.start.unwrap().to_rfc3339(), "2025-05-02T08:00:00+00:00");
+        assert_eq!(s.first_error.unwrap().index, 2);
+    }
+}
+
+/// A session file and what reading it found: one row of `list`.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub id: String,
+    pub path: String,
+    pub size: u64,
+    pub completeness: crate::model::Completeness,
+    /// Entries after a closing `]`.
+    pub entries_after_close: u64,
+    /// Problems that mean damage (unreadable entries or fields).
+    pub problems: u64,
+    pub summary: SessionSummary,
+}

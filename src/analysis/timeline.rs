@@ -1,0 +1,48 @@
+//! Time order for views that sort: by instant, ties (and unset times) in
+//! file order.
+
+/// A sort key that orders by instant and keeps file order on ties. Entries
+/// without a time take the time of the entry before them in the file, so
+/// they stay beside their neighbours instead of gathering at one end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TimeKey {
+    nanos: i128,
+    index: u64,
+}
+
+/// Hands out [`TimeKey`]s in file order.
+#[derive(Debug, Default)]
+pub struct TimeKeys {
+    last: Option<i128>,
+}
+
+impl TimeKeys {
+    pub fn key(&mut self, instant_nanos: Option<i128>, index: u64) -> TimeKey {
+        if instant_nanos.is_some() {
+            self.last = instant_nanos;
+        }
+        TimeKey {
+            nanos: self.last.unwrap_or(i128::MIN),
+            index,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stable_on_ties_and_unset_times_follow_their_neighbour() {
+        let mut keys = TimeKeys::default();
+        let mut v = [
+            (keys.key(Some(20), 1), 'a'),
+            (keys.key(None, 2), 'b'),
+            (keys.key(Some(10), 3), 'c'),
+            (keys.key(Some(20), 4), 'd'),
+        ];
+        v.sort_by_key(|x| x.0);
+        let order: String = v.iter().map(|x| x.1).collect();
+        assert_eq!(order, "cabd");
+    }
+}

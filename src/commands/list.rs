@@ -1,0 +1,173 @@
+//! `agentcli list`: every session under the trace directory, summarized.
+
+use std::cmp::Reverse;
+use std::io::Write;
+
+use anyhow::{bail, Result};
+
+use super::Outcome;
+use crate::analysis::{SessionInfo, SessionSummary};
+use crate::cli::SortKey;
+use crate::config::{Config, ListConfig};
+use crate::input::{self, Diagnostic, EntrySink, ParseOptions, Source};
+use crate::model::Entry;
+use crate::output::Reporter;
+use crate::render::list::render_list;
+use crate::render::text::escape;
+
+/// Folds a file's entries into its summary and counts its problems.
+#[derive(Default)]
+struct SummarySink {
+    summary: SessionSummary,
+    first_problem: Option<Diagnostic>,
+}
+
+impl EntrySink for SummarySink {
+    fn entry(&mut self, entry: Entry) -> Result<()> {
+        self.summary.add(&entry);
+        Ok(())
+    }
+
+    fn problem(&mut self, problem: Diagnostic) {
+        if problem.kind.is_damage() && self.first_problem.is_none() {
+            self.first_problem = Some(problem);
+        }
+    }
+}
+
+/// Reads one file into a list row; `Err` when it cannot be read at all.
+fn summarize(path: &std::path::Path) -> Result<(SessionInfo, Option<Diagnostic>)> {
+    let source = Source::File(path.to_path_buf());
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut sink = SummarySink::default();
+    let options = ParseOptions {
+        keep_state: false,
+        keep_raw: false,
+    };
+    let report = input::read_all(file, options, &mut sink)?;
+    Ok((
+        SessionInfo {
+            id: source.session_id(),
+            path: path.display().to_string(),
+            size,
+            completeness: report.framing.completeness(),
+            entries_after_close: report.framing.entries_after_close,
+            problems: report.damage,
+            summary: sink.summary,
+        },
+        sink.first_problem,
+    ))
+}
+
+pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Outcome> {
+    let dir = &config.dir;
+    if !dir.is_dir() {
+        match std::fs::metadata(dir) {
+            Err(e) => bail!("cannot read directory '{}': {e}", dir.display()),
+            Ok(_) => bail!(
+                "'{}' is not a directory\nhint: `agentcli trace {}` shows a single trace file",
+                dir.display(),
+                dir.display()
+            ),
+        }
+    }
+    let mut reporter = Reporter::new(config.stderr_theme, usize::MAX, config.quiet);
+    let listing = input::find_traces(dir, list.glob.as_ref());
+    let mut outcome = Outcome::default();
+    for problem in &listing.problems {
+        reporter.warn(problem);
+        outcome.damaged = true;
+    }
+
+    let mut sessions = Vec::with_capacity(listing.files.len());
+    for path in &listing.files {
+        match summarize(path) {
+            Ok((info, first_problem)) => {
+                if let Some(p) = first_problem {
+                    outcome.damaged = true;
+                    reporter.warn(&format!(
+                        "{}:{}: {} problem{} (first: {}); `agentcli trace {}` shows them",
+                        info.path,
+                        p.position,
+                        info.problems,
+                        if info.problems == 1 { "" } else { "s" },
+                        p.message,
+                        info.path
+                    ));
+                }
+                sessions.push(info);
+            }
+            Err(e) => {
+                outcome.damaged = true;
+                reporter.warn(&format!("cannot read '{}': {e:#}", path.display()));
+            }
+        }
+    }
+    let found = sessions.len();
+
+    sessions.retain(|s| {
+        let start_ok = match s.summary.start {
+            Some(t) => list.time.contains(&crate::model::Timestamp::At(t)),
+            None => list.time.is_unbounded(),
+        };
+        start_ok
+            && (!list.failed || s.summary.errors > 0)
+            && (list.agents.is_empty() || list.agents.iter().any(|a| s.summary.agents.contains(a)))
+    });
+    sort(&mut sessions, list.sort);
+    if list.reverse {
+        sessions.reverse();
+    }
+    if let Some(n) = list.limit {
+        sessions.truncate(n);
+    }
+
+    if sessions.is_empty() {
+        if found == 0 {
+            reporter.note(&format!(
+                "no sessions in '{}' (looked for {} recursively)",
+                escape(&dir.display().to_string()),
+                if list.glob.is_some() {
+                    "files matching --glob"
+                } else {
+                    "*.trace.json"
+                }
+            ));
+        } else {
+            reporter.note(&format!(
+                "no sessions match (of {found} in '{}')",
+                escape(&dir.display().to_string())
+            ));
+        }
+        if list.format == crate::render::ListFormat::Table {
+            return Ok(outcome);
+        }
+    }
+    render_list(&sessions, list.format, config.text, out)?;
+    out.flush()?;
+    Ok(outcome)
+}
+
+fn sort(sessions: &mut [SessionInfo], key: SortKey) {
+    // Each key puts what people look for first; ties by id keep it stable.
+    match key {
+        SortKey::Start => sessions.sort_by(|a, b| {
+            let instant = |s: &SessionInfo| {
+                s.summary
+                    .start
+                    .map(|t| t.timestamp_nanos_opt().unwrap_or(i64::MAX))
+            };
+            instant(b).cmp(&instant(a)).then_with(|| a.id.cmp(&b.id))
+        }),
+        SortKey::Id => sessions.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.path.cmp(&b.path))),
+        SortKey::Duration => {
+            sessions.sort_by_key(|s| (Reverse(s.summary.duration()), s.id.clone()))
+        }
+        SortKey::Entries => sessions.sort_by_key(|s| (Reverse(s.summary.entries), s.id.clone())),
+        SortKey::Errors => sessions.sort_by_key(|s| (Reverse(s.summary.errors), s.id.clone())),
+        SortKey::Agents => {
+            sessions.sort_by_key(|s| (Reverse(s.summary.agents.len()), s.id.clone()))
+        }
+    }
+}

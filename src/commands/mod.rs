@@ -1,0 +1,22 @@
+//! One module per command: each ties input, analysis and render together
+//! for its view, writing to the `out` it is given.
+
+pub mod list;
+pub mod trace;
+
+/// How a command went, for the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Outcome {
+    /// Some input was damaged: entries, fields or files were skipped.
+    pub damaged: bool,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> i32 {
+        if self.damaged {
+            crate::exit::DAMAGED
+        } else {
+            crate::exit::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Settings built from the command line and the environment. Everything
+//! past this point takes these plain structs, never clap types.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Result};
+use chrono::Utc;
+
+use crate::analysis::time_range::{parse_time, End};
+use crate::analysis::{Condition, Filter, TimeRange};
+use crate::cli::{Cli, ColorArg, Command, ListFormatArg, SortKey, TraceFormatArg};
+use crate::input::TraceGlob;
+use crate::output::{table_width, use_color, ColorWhen, Env};
+use crate::render::{EntryFormat, ListFormat, TextOptions, Theme};
+
+/// Settings all commands share.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub dir: PathBuf,
+    /// Colors and width for stdout.
+    pub text: TextOptions,
+    /// Colors for stderr.
+    pub stderr_theme: Theme,
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct TraceConfig {
+    pub session: String,
+    pub filter: Filter,
+    pub format: EntryFormat,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListConfig {
+    pub time: TimeRange,
+    pub agents: Vec<String>,
+    pub failed: bool,
+    pub sort: SortKey,
+    pub reverse: bool,
+    pub limit: Option<usize>,
+    pub glob: Option<TraceGlob>,
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone)]
+pub enum CommandConfig {
+    List(ListConfig),
+    Trace(TraceConfig),
+}
+
+/// Builds the settings; errors here are usage errors.
+pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
+    let when = match cli.global.color {
+        ColorArg::Auto => ColorWhen::Auto,
+        ColorArg::Always => ColorWhen::Always,
+        ColorArg::Never => ColorWhen::Never,
+    };
+    let mut text = TextOptions {
+        theme: Theme {
+            color: use_color(when, env, env.stdout_is_terminal()),
+        },
+        width: table_width(cli.global.width.map(usize::from), env),
+        verbose: false,
+        debug: false,
+        formula_guard: true,
+    };
+    let stderr_theme = Theme {
+        color: use_color(when, env, env.stderr_is_terminal()),
+    };
+    let command = match cli.command {
+        Command::List(a) => {
+            text.verbose = a.verbose;
+            text.formula_guard = !a.no_formula_guard;
+            CommandConfig::List(ListConfig {
+                time: time_range(a.since, a.until)?,
+                agents: a.agent,
+                failed: a.failed,
+                sort: a.sort,
+                reverse: a.reverse,
+                limit: a.limit,
+                glob: a
+                    .glob
+                    .map(|g| TraceGlob::new(&g).map_err(|e| anyhow!("invalid --glob '{g}': {e}")))
+                    .transpose()?,
+                format: match a.format {
+                    ListFormatArg::Table => ListFormat::Table,
+                    ListFormatArg::Json => ListFormat::Json,
+                    ListFormatArg::Jsonl => ListFormat::Jsonl,
+                    ListFormatArg::Csv => ListFormat::Csv,
+                },
+            })
+        }
+        Command::Trace(a) => {
+            text.verbose = a.verbose;
+            text.debug = a.debug;
+            text.formula_guard = !a.no_formula_guard;
+            let mut conditions = Vec::new();
+            for expr in &a.filter {
+                conditions.push(Condition::parse(expr)?);
+            }
+            if !a.agent.is_empty() {
+                conditions.push(Condition::parse(&format!("agent={}", a.agent.join(",")))?);
+            }
+            CommandConfig::Trace(TraceConfig {
+                session: a.session,
+                filter: Filter {
+                    conditions,
+                    time: time_range(a.since, a.until)?,
+                },
+                format: match a.format {
+                    TraceFormatArg::Table => EntryFormat::Table,
+                    TraceFormatArg::Json => EntryFormat::Json,
+                    TraceFormatArg::Jsonl => EntryFormat::Jsonl,
+                    TraceFormatArg::Csv => EntryFormat::Csv,
+                },
+            })
+        }
+    };
+    let config = Config {
+        dir: cli.global.dir.unwrap_or_else(|| PathBuf::from(".")),
+        text,
+        stderr_theme,
+        quiet: cli.global.quiet,
+    };
+    Ok((config, command))
+}
+
+fn time_range(since: Option<String>, until: Option<String>) -> Result<TimeRange> {
+    let now = Utc::now();
+    let parse = |text: &Option<String>, end: End, flag: &str| -> Result<_> {
+        text.as_deref()
+            .map(|t| parse_time(t, end, now).map_err(|e| anyhow!("invalid {flag}: {e}")))
+            .transpose()
+    };
+    let range = TimeRange {
+        since: parse(&since, End::Since, "--since")?,
+        until: parse(&until, End::Until, "--until")?,
+        since_text: since,
+        until_text: until,
+    };
+    if let (Some(s), Some(u)) = (range.since, range.until) {
+        if s > u {
+            return Err(anyhow!(
+                "--since {} is after --until {}: nothing can match",
+                range.since_text.as_deref().unwrap_or_default(),
+                range.until_text.as_deref().unwrap_or_default()
+            ));
+        }
+    }
+    Ok(range)
+}

@@ -1,0 +1,322 @@
+//! Finds sessions: resolves a session argument to a file or stdin, and lists
+//! the trace files under a directory.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// The suffix AgenticGoKit gives trace files.
+pub const SUFFIX: &str = ".trace.json";
+
+/// Where a trace is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Source {
+    /// The session id the file name gives (`<id>.trace.json`); `-` for stdin.
+    pub fn session_id(&self) -> String {
+        match self {
+            Source::Stdin => "-".to_string(),
+            Source::File(p) => session_id_of(p),
+        }
+    }
+
+    pub fn open(&self) -> io::Result<Box<dyn Read>> {
+        Ok(match self {
+            Source::Stdin => Box::new(io::stdin().lock()),
+            Source::File(p) => Box::new(File::open(p)?),
+        })
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Stdin => f.write_str("<stdin>"),
+            Source::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// The session id of a trace file: its name without `.trace.json` (or
+/// without `.json`).
+pub fn session_id_of(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    for suffix in [SUFFIX, ".json"] {
+        if let Some(id) = name.strip_suffix(suffix) {
+            if !id.is_empty() {
+                return id.to_string();
+            }
+        }
+    }
+    name
+}
+
+/// Why a session argument did not resolve.
+#[derive(Debug)]
+pub enum ResolveError {
+    NotFound {
+        arg: String,
+        searched: Vec<PathBuf>,
+        suggestions: Vec<String>,
+    },
+    Ambiguous {
+        arg: String,
+        matches: Vec<PathBuf>,
+    },
+}
+
+impl fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResolveError::NotFound {
+                arg,
+                searched,
+                suggestions,
+            } => {
+                let places: Vec<String> = searched
+                    .iter()
+                    .map(|p| format!("'{}'", p.display()))
+                    .collect();
+                write!(f, "no session '{arg}' in {}", places.join(" or "))?;
+                match suggestions.as_slice() {
+                    [] => write!(f, "\nhint: `agentcli list` shows the sessions there; `--dir DIR` searches elsewhere"),
+                    [one] => write!(f, "\nhint: did you mean '{one}'?"),
+                    many => write!(f, "\nhint: did you mean one of: {}?", many.join(", ")),
+                }
+            }
+            ResolveError::Ambiguous { arg, matches } => {
+                write!(f, "session '{arg}' is in more than one file:")?;
+                for m in matches {
+                    write!(f, "\n  {}", m.display())?;
+                }
+                write!(f, "\nhint: pass one of the paths instead of the id")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ResolveError {}
+
+/// Resolves a session argument: `-` is stdin; a bare id is looked up as
+/// `<id>.trace.json` in `dir`, `dir/traces`, then anywhere below `dir`; a
+/// path (or an id not found in `dir`) is a file, with or without the suffix.
+pub fn resolve(arg: &str, dir: &Path) -> Result<Source, ResolveError> {
+    if arg == "-" {
+        return Ok(Source::Stdin);
+    }
+    let looks_like_path =
+        arg.contains(std::path::MAIN_SEPARATOR) || arg.contains('/') || arg.ends_with(".json");
+    let as_path = || -> Option<Source> {
+        let p = Path::new(arg);
+        if p.is_file() {
+            return Some(Source::File(p.to_path_buf()));
+        }
+        let with_suffix = PathBuf::from(format!("{arg}{SUFFIX}"));
+        with_suffix.is_file().then_some(Source::File(with_suffix))
+    };
+    if looks_like_path {
+        return as_path().ok_or_else(|| ResolveError::NotFound {
+            arg: arg.to_string(),
+            searched: vec![PathBuf::from(arg)],
+            suggestions: Vec::new(),
+        });
+    }
+
+    let file_name = format!("{arg}{SUFFIX}");
+    for candidate in [dir.join(&file_name), dir.join("traces").join(&file_name)] {
+        if candidate.is_file() {
+            return Ok(Source::File(candidate));
+        }
+    }
+    let listing = find_traces(dir, None);
+    let matches: Vec<PathBuf> = listing
+        .files
+        .iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy() == file_name)
+        })
+        .cloned()
+        .collect();
+    match matches.len() {
+        1 => return Ok(Source::File(matches[0].clone())),
+        0 => {}
+        _ => {
+            return Err(ResolveError::Ambiguous {
+                arg: arg.to_string(),
+                matches,
+            })
+        }
+    }
+    if let Some(source) = as_path() {
+        return Ok(source);
+    }
+    let ids: Vec<String> = listing.files.iter().map(|p| session_id_of(p)).collect();
+    Err(ResolveError::NotFound {
+        arg: arg.to_string(),
+        searched: vec![dir.to_path_buf()],
+        suggestions: closest(arg, &ids, 3),
+    })
+}
+
+/// Up to `n` of `candidates` that look like `wanted`, closest first.
+pub fn closest(wanted: &str, candidates: &[String], n: usize) -> Vec<String> {
+    let mut scored: Vec<(f64, &String)> = candidates
+        .iter()
+        .map(|c| {
+            let mut score = strsim::jaro_winkler(wanted, c);
+            if c.contains(wanted) || wanted.contains(c.as_str()) {
+                score = score.max(0.9);
+            }
+            (score, c)
+        })
+        .filter(|(s, _)| *s >= 0.8)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(n).map(|(_, c)| c.clone()).collect()
+}
+
+/// Trace files found under a directory, and what could not be looked at.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Sorted by path.
+    pub files: Vec<PathBuf>,
+    /// Places that could not be read (permission, loops, vanished files).
+    pub problems: Vec<String>,
+}
+
+/// Which files under a directory are traces.
+#[derive(Debug, Clone)]
+pub struct TraceGlob {
+    pattern: glob::Pattern,
+    /// A pattern with a `/` matches the path below the directory; one
+    /// without matches the file name.
+    whole_path: bool,
+}
+
+impl TraceGlob {
+    pub fn new(pattern: &str) -> Result<Self, glob::PatternError> {
+        Ok(TraceGlob {
+            pattern: glob::Pattern::new(pattern)?,
+            whole_path: pattern.contains('/'),
+        })
+    }
+
+    fn matches(&self, relative: &Path) -> bool {
+        let options = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: false,
+        };
+        if self.whole_path {
+            self.pattern.matches_path_with(relative, options)
+        } else {
+            relative
+                .file_name()
+                .is_some_and(|n| self.pattern.matches_with(&n.to_string_lossy(), options))
+        }
+    }
+}
+
+/// Finds trace files below `dir` (recursively; directory links are not
+/// followed, so loops cannot trap the walk). Without a glob, a trace file is
+/// one whose name ends in `.trace.json`.
+pub fn find_traces(dir: &Path, glob: Option<&TraceGlob>) -> Listing {
+    let mut listing = Listing::default();
+    for item in walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
+        let item = match item {
+            Ok(i) => i,
+            Err(e) => {
+                let path = e
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| dir.display().to_string());
+                let cause = e
+                    .io_error()
+                    .map(|io| io.to_string())
+                    .unwrap_or_else(|| e.to_string());
+                listing
+                    .problems
+                    .push(format!("cannot read '{path}': {cause}"));
+                continue;
+            }
+        };
+        if item.file_type().is_dir() {
+            continue;
+        }
+        let path = item.path();
+        let relative = path.strip_prefix(dir).unwrap_or(path);
+        let wanted = match glob {
+            Some(g) => g.matches(relative),
+            None => path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().ends_with(SUFFIX)),
+        };
+        if !wanted {
+            continue;
+        }
+        if item.file_type().is_symlink() {
+            // A link to a trace is a trace; a dangling or looping one is
+            // reported, never followed forever.
+            match std::fs::metadata(path) {
+                Ok(m) if m.is_file() => {}
+                Ok(_) => continue,
+                Err(e) => {
+                    listing
+                        .problems
+                        .push(format!("cannot read '{}': {e}", path.display()));
+                    continue;
+                }
+            }
+        }
+        listing.files.push(path.to_path_buf());
+    }
+    listing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_id_strips_suffix() {
+        assert_eq!(session_id_of(Path::new("a/b/req-1.trace.json")), "req-1");
+        assert_eq!(session_id_of(Path::new("x.json")), "x");
+        assert_eq!(session_id_of(Path::new("plain")), "plain");
+    }
+
+    #[test]
+    fn closest_ranks_similar_ids() {
+        let ids = vec![
+            "session-123".to_string(),
+            "session-124".into(),
+            "other".into(),
+        ];
+        assert_eq!(
+            closest("session-12", &ids, 3),
+            vec!["session-123", "session-124"]
+        );
+        assert!(closest("zzz", &ids, 3).is_empty());
+    }
+
+    #[test]
+    fn glob_without_slash_matches_file_names() {
+        let g = TraceGlob::new("*.json").unwrap();
+        assert!(g.matches(Path::new("deep/x.json")));
+        let g = TraceGlob::new("traces/*.json").unwrap();
+        assert!(g.matches(Path::new("traces/x.json")));
+        assert!(!g.matches(Path::new("other/traces/x.json")));
+    }
+}

@@ -1,0 +1,15 @@
+//! Input: finding trace files and reading them into entries.
+//!
+//! bytes → [`scan`] (framing) → [`parse`] (fields) → entries, with every
+//! problem reported as a [`Diagnostic`] and never a panic.
+
+mod diagnostic;
+pub mod discover;
+pub mod parse;
+pub mod read;
+pub mod scan;
+
+pub use diagnostic::{Diagnostic, ProblemKind};
+pub use discover::{find_traces, resolve, Listing, ResolveError, Source, TraceGlob};
+pub use parse::ParseOptions;
+pub use read::{read_all, Collect, EntrySink, ReadReport, TraceReader};

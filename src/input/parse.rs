@@ -1,0 +1,580 @@
+//! Turns the bytes of one entry into an [`Entry`], field by field.
+//!
+//! Every field is parsed on its own from a borrowed raw value, so a field of
+//! the wrong type costs that field (it is kept among the unknown keys), not
+//! the entry; invalid UTF-8 is read as U+FFFD, as Go itself writes it; state
+//! payloads are kept as raw text and never parsed here, so their depth and
+//! size cost nothing.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::diagnostic::{Diagnostic, ProblemKind};
+use crate::model::{AgentResult, Entry, Hook, Position, RawJson, Timestamp};
+
+/// What the parser keeps of each entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Keep `state`, `agent_result.output_state` and the raw result; views
+    /// that do not show payloads turn this off to save memory and time.
+    pub keep_state: bool,
+    /// Keep each entry's text as written (for `--debug`).
+    pub keep_raw: bool,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            keep_state: true,
+            keep_raw: false,
+        }
+    }
+}
+
+/// The keys of a JSON object with their raw values, in file order.
+struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Fields<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut fields = Vec::with_capacity(12);
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    let value: &'de RawValue = map.next_value()?;
+                    fields.push((key, value));
+                }
+                Ok(Fields(fields))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// Parses one entry. Returns the entry, or `None` when nothing of it could
+/// be read; problems go to `problems` either way.
+pub fn parse_entry(
+    bytes: &[u8],
+    start: Position,
+    options: ParseOptions,
+    problems: &mut dyn FnMut(Diagnostic),
+) -> Option<Entry> {
+    let text: Cow<'_, str> = match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(e) => {
+            let at = offset_position(start, bytes, e.valid_up_to());
+            problems(Diagnostic::new(
+                ProblemKind::InvalidUtf8,
+                at,
+                "bytes that are not UTF-8; read as U+FFFD",
+            ));
+            String::from_utf8_lossy(bytes)
+        }
+    };
+    let text = text.as_ref();
+    let fields: Fields<'_> = match serde_json::from_str(text) {
+        Ok(f) => f,
+        Err(e) => {
+            let at = json_error_position(start, &e);
+            problems(Diagnostic::new(
+                ProblemKind::InvalidJson,
+                at,
+                format!(
+                    "entry is not valid JSON ({}); skipped",
+                    json_error_reason(&e)
+                ),
+            ));
+            return None;
+        }
+    };
+
+    let mut entry = Entry {
+        position: start,
+        raw: options.keep_raw.then(|| text.to_string()),
+        ..Entry::default()
+    };
+    let mut hook_name: Option<String> = None;
+    let mut recognised = false;
+    let mut field = FieldReader {
+        text,
+        start,
+        problems,
+    };
+    for (key, raw) in fields.0 {
+        let slot: Option<&mut Option<String>> = match key.as_ref() {
+            "type" => Some(&mut entry.kind),
+            "event_id" => Some(&mut entry.event_id),
+            "session_id" => Some(&mut entry.session_id),
+            "agent_id" => Some(&mut entry.agent_id),
+            "error" => Some(&mut entry.error),
+            "target_agent_id" => Some(&mut entry.target_agent_id),
+            "source_agent_id" => Some(&mut entry.source_agent_id),
+            "hook" => Some(&mut hook_name),
+            _ => None,
+        };
+        if let Some(slot) = slot {
+            recognised = true;
+            match field.string(&key, raw) {
+                Some(v) => *slot = v,
+                None => entry
+                    .extra
+                    .push((key.into_owned(), RawJson(raw.get().to_owned()))),
+            }
+            continue;
+        }
+        match key.as_ref() {
+            "timestamp" => {
+                recognised = true;
+                match field.string(&key, raw) {
+                    Some(v) => {
+                        entry.timestamp = field.timestamp(&key, raw, v.as_deref());
+                        entry.timestamp_raw = v;
+                    }
+                    None => entry
+                        .extra
+                        .push((key.into_owned(), RawJson(raw.get().to_owned()))),
+                }
+            }
+            "state" => match field.state(&key, raw) {
+                Some(route) => {
+                    entry.state_route = route;
+                    if options.keep_state && !is_null(raw) {
+                        entry.state = Some(RawJson(raw.get().to_owned()));
+                    }
+                }
+                None => entry
+                    .extra
+                    .push((key.into_owned(), RawJson(raw.get().to_owned()))),
+            },
+            "agent_result" => match field.agent_result(raw, options) {
+                Some(result) => entry.result = result,
+                None => entry
+                    .extra
+                    .push((key.into_owned(), RawJson(raw.get().to_owned()))),
+            },
+            _ => entry
+                .extra
+                .push((key.into_owned(), RawJson(raw.get().to_owned()))),
+        }
+    }
+
+    if !recognised {
+        (field.problems)(Diagnostic::new(
+            ProblemKind::NotAnEntry,
+            start,
+            "object has none of the keys of a trace entry (timestamp, hook, type, event_id, session_id, agent_id); skipped",
+        ));
+        return None;
+    }
+
+    let has_error = entry.error().is_some();
+    entry.hook = match hook_name.as_deref() {
+        Some(name) if !name.is_empty() => Hook::from_name(name),
+        _ => match entry
+            .kind
+            .as_deref()
+            .and_then(|k| Hook::from_type(k, has_error))
+        {
+            Some(h) => {
+                entry.hook_derived = true;
+                h
+            }
+            None => Hook::Unknown,
+        },
+    };
+    Some(entry)
+}
+
+fn is_null(raw: &RawValue) -> bool {
+    raw.get() == "null"
+}
+
+/// Reads typed fields out of raw values and reports those that do not fit.
+struct FieldReader<'t, 'p> {
+    text: &'t str,
+    start: Position,
+    problems: &'p mut dyn FnMut(Diagnostic),
+}
+
+impl FieldReader<'_, '_> {
+    fn at(&self, raw: &RawValue) -> Position {
+        let offset = (raw.get().as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize);
+        offset_position(
+            self.start,
+            self.text.as_bytes(),
+            offset.min(self.text.len()),
+        )
+    }
+
+    fn bad(&mut self, raw: &RawValue, message: String) {
+        let at = self.at(raw);
+        (self.problems)(Diagnostic::new(ProblemKind::BadField, at, message));
+    }
+
+    /// A string or null; `None` (after a report) when it is neither.
+    fn string(&mut self, key: &str, raw: &RawValue) -> Option<Option<String>> {
+        match serde_json::from_str::<Option<String>>(raw.get()) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                let msg = format!(
+                    "field \"{key}\" should be a string but is {}; kept as an unknown key",
+                    describe(raw)
+                );
+                self.bad(raw, msg);
+                None
+            }
+        }
+    }
+
+    fn timestamp(&mut self, key: &str, raw: &RawValue, text: Option<&str>) -> Timestamp {
+        let Some(text) = text else {
+            return Timestamp::Unset;
+        };
+        match Timestamp::parse(text) {
+            Ok(t) => t,
+            Err(e) => {
+                let msg =
+                    format!("field \"{key}\" is not an RFC 3339 time ({e}); treated as unset");
+                self.bad(raw, msg);
+                Timestamp::Unset
+            }
+        }
+    }
+
+    /// A state object (or null): returns its `meta.route`.
+    fn state(&mut self, key: &str, raw: &RawValue) -> Option<Option<String>> {
+        #[derive(Deserialize)]
+        struct State<'a> {
+            #[serde(borrow, default)]
+            meta: Option<&'a RawValue>,
+        }
+        #[derive(Deserialize)]
+        struct Meta<'a> {
+            #[serde(borrow, default)]
+            route: Option<&'a RawValue>,
+        }
+        if is_null(raw) {
+            return Some(None);
+        }
+        let state: State<'_> = match serde_json::from_str(raw.get()) {
+            Ok(s) => s,
+            Err(_) => {
+                let msg = format!(
+                    "field \"{key}\" should be an object but is {}; kept as an unknown key",
+                    describe(raw)
+                );
+                self.bad(raw, msg);
+                return None;
+            }
+        };
+        let Some(meta) = state.meta.filter(|m| !is_null(m)) else {
+            return Some(None);
+        };
+        let meta: Meta<'_> = match serde_json::from_str(meta.get()) {
+            Ok(m) => m,
+            Err(_) => {
+                let msg = format!(
+                    "field \"{key}.meta\" should be an object but is {}",
+                    describe(meta)
+                );
+                self.bad(meta, msg);
+                return Some(None);
+            }
+        };
+        match meta.route {
+            None => Some(None),
+            Some(route) => match serde_json::from_str::<Option<String>>(route.get()) {
+                Ok(r) => Some(r),
+                Err(_) => {
+                    let msg = format!(
+                        "field \"{key}.meta.route\" should be a string but is {}; ignored",
+                        describe(route)
+                    );
+                    self.bad(route, msg);
+                    Some(None)
+                }
+            },
+        }
+    }
+
+    fn agent_result(
+        &mut self,
+        raw: &RawValue,
+        options: ParseOptions,
+    ) -> Option<Option<AgentResult>> {
+        if is_null(raw) {
+            return Some(None);
+        }
+        let fields: Fields<'_> = match serde_json::from_str(raw.get()) {
+            Ok(f) => f,
+            Err(_) => {
+                let msg = format!(
+                    "field \"agent_result\" should be an object but is {}; kept as an unknown key",
+                    describe(raw)
+                );
+                self.bad(raw, msg);
+                return None;
+            }
+        };
+        let mut result = AgentResult::default();
+        for (key, value) in fields.0 {
+            let name = format!("agent_result.{key}");
+            match key.as_ref() {
+                "duration_ms" => match serde_json::from_str::<Option<f64>>(value.get()) {
+                    // Go writes an integer; a float from another writer is
+                    // still a duration.
+                    Ok(d) => result.duration_ms = d.filter(|d| d.is_finite()).map(|d| d as i64),
+                    Err(_) => {
+                        let msg = format!(
+                            "field \"{name}\" should be a number but is {}; ignored",
+                            describe(value)
+                        );
+                        self.bad(value, msg);
+                    }
+                },
+                "start_time" | "end_time" => {
+                    if let Some(text) = self.string(&name, value) {
+                        let t = self.timestamp(&name, value, text.as_deref());
+                        if key == "start_time" {
+                            result.start_time = t;
+                        } else {
+                            result.end_time = t;
+                        }
+                    }
+                }
+                "error" => {
+                    if let Some(e) = self.string(&name, value) {
+                        result.error = e;
+                    }
+                }
+                "output_state" => {
+                    if let Some(route) = self.state(&name, value) {
+                        result.output_route = route;
+                        if options.keep_state && !is_null(value) {
+                            result.output_state = Some(RawJson(value.get().to_owned()));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if options.keep_state {
+            result.raw = Some(RawJson(raw.get().to_owned()));
+        }
+        Some(Some(result))
+    }
+}
+
+/// A short description of a JSON value's type, for messages.
+fn describe(raw: &RawValue) -> &'static str {
+    match raw.get().as_bytes().first() {
+        Some(b'"') => "a string",
+        Some(b'{') => "an object",
+        Some(b'[') => "an array",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+/// The position `offset` bytes into an entry that starts at `start`.
+pub(crate) fn offset_position(start: Position, bytes: &[u8], offset: usize) -> Position {
+    let before = &bytes[..offset.min(bytes.len())];
+    let newlines = before.iter().filter(|&&b| b == b'\n').count() as u64;
+    let column = match before.iter().rposition(|&b| b == b'\n') {
+        Some(nl) => (offset - nl) as u64,
+        None => start.column + offset as u64,
+    };
+    Position {
+        line: start.line + newlines,
+        column,
+        offset: start.offset + offset as u64,
+    }
+}
+
+fn json_error_position(start: Position, e: &serde_json::Error) -> Position {
+    let (line, column) = (e.line() as u64, e.column() as u64);
+    if line <= 1 {
+        Position {
+            line: start.line,
+            column: start.column + column.saturating_sub(1),
+            offset: start.offset + column.saturating_sub(1),
+        }
+    } else {
+        Position {
+            line: start.line + line - 1,
+            column,
+            offset: start.offset,
+        }
+    }
+}
+
+/// serde_json's message without its " at line L column C" suffix (we give
+/// the position in the file instead).
+fn json_error_reason(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> (Option<Entry>, Vec<Diagnostic>) {
+        parse_bytes(text.as_bytes())
+    }
+
+    fn parse_bytes(bytes: &[u8]) -> (Option<Entry>, Vec<Diagnostic>) {
+        let mut problems = Vec::new();
+        let start = Position {
+            line: 10,
+            column: 1,
+            offset: 100,
+        };
+        let e = parse_entry(bytes, start, ParseOptions::default(), &mut |d| {
+            problems.push(d)
+        });
+        (e, problems)
+    }
+
+    const FULL: &str = r#"{
+  "timestamp": "2025-05-02T20:09:16.464169428+05:30",
+  "type": "",
+  "event_id": "req-73383683",
+  "session_id": "s1",
+  "agent_id": "planner",
+  "hook": "AfterAgentRun",
+  "target_agent_id": "planner",
+  "agent_result": {
+    "duration_ms": 929,
+    "end_time": "2025-05-02T20:09:16.463307742+05:30",
+    "output_state": {"data": {"x": 1}, "meta": {"route": "writer"}},
+    "start_time": "0001-01-01T00:00:00Z"
+  },
+  "x_custom": [1, 2]
+}"#;
+
+    #[test]
+    fn reads_every_field_of_a_go_entry() {
+        let (e, p) = parse(FULL);
+        let e = e.unwrap();
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(e.hook, Hook::AfterAgentRun);
+        assert_eq!(e.agent_id.as_deref(), Some("planner"));
+        assert_eq!(e.route(), Some("writer"));
+        assert_eq!(e.duration_ms(), Some(929));
+        let r = e.result.as_ref().unwrap();
+        assert_eq!(r.start_time, Timestamp::Unset);
+        assert!(r.end_time.get().is_some());
+        assert_eq!(e.extra, vec![("x_custom".into(), RawJson("[1, 2]".into()))]);
+        assert_eq!(
+            e.timestamp_raw.as_deref(),
+            Some("2025-05-02T20:09:16.464169428+05:30")
+        );
+    }
+
+    #[test]
+    fn derives_hook_from_type() {
+        let (e, _) = parse(r#"{"type":"agent_end","agent_id":"a","error":"boom"}"#);
+        let e = e.unwrap();
+        assert_eq!(e.hook, Hook::AgentError);
+        assert!(e.hook_derived);
+        let (e, _) = parse(r#"{"type":"event_start","hook":""}"#);
+        assert_eq!(e.unwrap().hook, Hook::BeforeEventHandling);
+    }
+
+    #[test]
+    fn keeps_unknown_hooks() {
+        let (e, p) = parse(r#"{"hook":"OnToolCall","agent_id":"a"}"#);
+        assert_eq!(e.unwrap().hook, Hook::Other("OnToolCall".into()));
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn wrong_type_costs_only_that_field() {
+        let (e, p) = parse("{\"hook\":\"BeforeAgentRun\",\n\"agent_id\": 42, \"event_id\":\"e1\"}");
+        let e = e.unwrap();
+        assert_eq!(e.agent_id, None);
+        assert_eq!(e.event_id.as_deref(), Some("e1"));
+        assert_eq!(e.extra[0].0, "agent_id");
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].kind, ProblemKind::BadField);
+        assert_eq!(p[0].position.to_string(), "11:13");
+        assert!(p[0].message.contains("agent_id"));
+    }
+
+    #[test]
+    fn bad_timestamp_is_unset_and_reported() {
+        let (e, p) = parse(r#"{"timestamp":"yesterday","hook":"AgentError"}"#);
+        let e = e.unwrap();
+        assert_eq!(e.timestamp, Timestamp::Unset);
+        assert_eq!(e.timestamp_raw.as_deref(), Some("yesterday"));
+        assert_eq!(p[0].kind, ProblemKind::BadField);
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_and_the_entry_kept() {
+        let (e, p) = parse_bytes(b"{\"hook\":\"AgentError\",\"error\":\"bad \xff byte\"}");
+        assert_eq!(e.unwrap().error.as_deref(), Some("bad \u{fffd} byte"));
+        assert_eq!(p[0].kind, ProblemKind::InvalidUtf8);
+        assert_eq!(p[0].position.to_string(), "10:35");
+    }
+
+    #[test]
+    fn deep_state_is_kept_raw_without_error() {
+        let deep = format!(
+            r#"{{"hook":"BeforeAgentRun","state":{{"data":{{"x":{}{}}},"meta":{{"route":"w"}}}}}}"#,
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        let (e, p) = parse(&deep);
+        let e = e.unwrap();
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(e.route(), Some("w"));
+        assert!(e.state.unwrap().get().len() > 10_000);
+    }
+
+    #[test]
+    fn invalid_json_is_reported_at_its_place_in_the_file() {
+        let (e, p) = parse("{\n  \"hook\": \"AgentError\",\n  \"error\": oops\n}");
+        assert!(e.is_none());
+        assert_eq!(p[0].kind, ProblemKind::InvalidJson);
+        assert_eq!(p[0].position.line, 12);
+        assert!(!p[0].message.contains("at line"), "{}", p[0].message);
+    }
+
+    #[test]
+    fn object_without_entry_keys_is_not_an_entry() {
+        let (e, p) = parse(r#"{"foo": 1}"#);
+        assert!(e.is_none());
+        assert_eq!(p[0].kind, ProblemKind::NotAnEntry);
+    }
+
+    #[test]
+    fn state_can_be_dropped_for_views_that_do_not_show_it() {
+        let mut problems = Vec::new();
+        let e = parse_entry(
+            FULL.as_bytes(),
+            Position::default(),
+            ParseOptions {
+                keep_state: false,
+                keep_raw: false,
+            },
+            &mut |d| problems.push(d),
+        )
+        .unwrap();
+        assert_eq!(e.route(), Some("writer"));
+        assert!(e.result.unwrap().output_state.is_none());
+    }
+}

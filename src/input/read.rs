@@ -1,0 +1,184 @@
+//! Reads a trace from any byte stream in fixed-size chunks: scanner, then
+//! parser, one entry at a time, so memory does not grow with the file.
+
+use std::io::{self, Read};
+
+use super::diagnostic::Diagnostic;
+use super::parse::{parse_entry, ParseOptions};
+use super::scan::{Framing, ScanEvent, Scanner};
+use crate::model::Entry;
+
+/// Bytes read from the input at a time.
+pub const CHUNK_SIZE: usize = 1 << 20;
+
+/// What reading a whole input found, besides its entries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadReport {
+    pub framing: Framing,
+    /// Entries handed out.
+    pub entries: u64,
+    /// Problems that mean damage (not counting an incomplete last entry).
+    pub damage: u64,
+    pub bytes: u64,
+}
+
+/// Turns pushed bytes into entries. Follow mode feeds it as a file grows;
+/// [`read_all`] feeds it a whole input.
+pub struct TraceReader {
+    scanner: Scanner,
+    options: ParseOptions,
+    report: ReadReport,
+}
+
+/// Receives what the reader finds. An error from `entry` (say, a closed
+/// pipe) stops the reading and is returned.
+pub trait EntrySink {
+    fn entry(&mut self, entry: Entry) -> anyhow::Result<()>;
+    fn problem(&mut self, problem: Diagnostic);
+}
+
+impl TraceReader {
+    pub fn new(options: ParseOptions) -> Self {
+        TraceReader {
+            scanner: Scanner::new(),
+            options,
+            report: ReadReport::default(),
+        }
+    }
+
+    pub fn report(&self) -> ReadReport {
+        ReadReport {
+            framing: self.scanner.framing(),
+            bytes: self.scanner.offset(),
+            ..self.report
+        }
+    }
+
+    pub fn push(&mut self, chunk: &[u8], sink: &mut dyn EntrySink) -> anyhow::Result<()> {
+        let options = self.options;
+        let report = &mut self.report;
+        let mut failure = None;
+        self.scanner.push(chunk, &mut |event| {
+            if failure.is_some() {
+                return;
+            }
+            match event {
+                ScanEvent::Entry(raw) => {
+                    let mut count_problem = |d: Diagnostic| {
+                        if d.kind.is_damage() {
+                            report.damage += 1;
+                        }
+                        sink.problem(d);
+                    };
+                    let parsed = parse_entry(raw.bytes, raw.start, options, &mut count_problem);
+                    if let Some(mut entry) = parsed {
+                        report.entries += 1;
+                        entry.index = report.entries;
+                        if let Err(e) = sink.entry(entry) {
+                            failure = Some(e);
+                        }
+                    }
+                }
+                ScanEvent::Problem(d) => {
+                    if d.kind.is_damage() {
+                        report.damage += 1;
+                    }
+                    sink.problem(d);
+                }
+            }
+        });
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// Ends the input; reports an incomplete last entry.
+    pub fn finish(&mut self, sink: &mut dyn EntrySink) {
+        let report = &mut self.report;
+        self.scanner.finish(&mut |event| {
+            if let ScanEvent::Problem(d) = event {
+                if d.kind.is_damage() {
+                    report.damage += 1;
+                }
+                sink.problem(d);
+            }
+        });
+    }
+}
+
+/// Reads `input` to its end.
+pub fn read_all(
+    mut input: impl Read,
+    options: ParseOptions,
+    sink: &mut dyn EntrySink,
+) -> anyhow::Result<ReadReport> {
+    let mut reader = TraceReader::new(options);
+    let mut buf = vec![0u8; CHUNK_SIZE];
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        reader.push(&buf[..n], sink)?;
+    }
+    reader.finish(sink);
+    Ok(reader.report())
+}
+
+/// A sink that keeps everything; for tests and small inputs.
+#[derive(Debug, Default)]
+pub struct Collect {
+    pub entries: Vec<Entry>,
+    pub problems: Vec<Diagnostic>,
+}
+
+impl EntrySink for Collect {
+    fn entry(&mut self, entry: Entry) -> anyhow::Result<()> {
+        self.entries.push(entry);
+        Ok(())
+    }
+    fn problem(&mut self, problem: Diagnostic) {
+        self.problems.push(problem);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::ProblemKind;
+    use crate::model::Hook;
+
+    fn read(input: &[u8]) -> (Collect, ReadReport) {
+        let mut c = Collect::default();
+        let r = read_all(input, ParseOptions::default(), &mut c).unwrap();
+        (c, r)
+    }
+
+    #[test]
+    fn numbers_entries_in_file_order_and_counts_damage() {
+        let input = b"[\n{\"hook\":\"BeforeAgentRun\"},\n{\"hook\": oops},\n{\"hook\":\"AfterAgentRun\"},\n{\"hook\":\"AgentEr";
+        let (c, r) = read(input);
+        assert_eq!(c.entries.len(), 2);
+        assert_eq!(c.entries[1].index, 2);
+        assert_eq!(c.entries[1].hook, Hook::AfterAgentRun);
+        assert_eq!(r.damage, 1);
+        assert!(r.framing.incomplete_tail);
+        let kinds: Vec<_> = c.problems.iter().map(|p| p.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![ProblemKind::InvalidJson, ProblemKind::IncompleteTail]
+        );
+    }
+
+    #[test]
+    fn crlf_and_bom_read_like_plain_files() {
+        let plain = "[\n{\n  \"hook\": \"AgentError\",\n  \"error\": \"x\"\n}\n,\n{\n  \"hook\": \"AfterAgentRun\"\n}\n]";
+        let crlf = format!("\u{feff}{}", plain.replace('\n', "\r\n"));
+        let (a, _) = read(plain.as_bytes());
+        let (b, rb) = read(crlf.as_bytes());
+        assert!(b.problems.is_empty(), "{:?}", b.problems);
+        assert_eq!(a.entries.len(), b.entries.len());
+        assert_eq!(b.entries[0].error.as_deref(), Some("x"));
+        assert!(rb.framing.bom && rb.framing.closed);
+    }
+}

@@ -1,0 +1,44 @@
+//! The agentcli binary: parse arguments, run, print the error chain once,
+//! choose the exit status.
+
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use agentcli::output::{is_broken_pipe, use_color, ColorWhen, Env, SystemEnv};
+use agentcli::render::{Role, Theme};
+
+fn main() -> ExitCode {
+    let cli = agentcli::cli::Cli::parse();
+    let env = SystemEnv;
+    let color_when = match cli.global.color {
+        agentcli::cli::ColorArg::Auto => ColorWhen::Auto,
+        agentcli::cli::ColorArg::Always => ColorWhen::Always,
+        agentcli::cli::ColorArg::Never => ColorWhen::Never,
+    };
+    let stderr_theme = Theme {
+        color: use_color(color_when, &env, env.stderr_is_terminal()),
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let result = agentcli::run(cli, &env, &mut out).and_then(|outcome| {
+        out.flush()?;
+        Ok(outcome)
+    });
+    match result {
+        Ok(outcome) => ExitCode::from(outcome.exit_code() as u8),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(agentcli::exit::SUCCESS as u8),
+        Err(e) => {
+            // Drop what is buffered for a closed stdout silently; the error
+            // is what matters now.
+            let _ = out.flush();
+            let _ = writeln!(
+                io::stderr().lock(),
+                "{}: {e:#}",
+                stderr_theme.paint("error", Role::Error)
+            );
+            ExitCode::from(agentcli::exit::ERROR as u8)
+        }
+    }
+}

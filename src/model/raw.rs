@@ -1,0 +1,154 @@
+//! JSON kept as written: state payloads are passed through, never rebuilt,
+//! so numbers, key order and escapes survive every export.
+
+/// A JSON value's text exactly as it stood in the file (valid JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RawJson(pub String);
+
+impl RawJson {
+    pub fn get(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_null(&self) -> bool {
+        self.0.trim() == "null"
+    }
+
+    /// The same value with all insignificant white space removed (one line).
+    pub fn compact(&self) -> String {
+        let mut out = String::with_capacity(self.0.len());
+        write_compact(&self.0, &mut out);
+        out
+    }
+
+    /// The same value indented by two spaces per level, starting at `indent`.
+    pub fn pretty(&self, indent: usize) -> String {
+        let mut out = String::with_capacity(self.0.len() * 2);
+        write_pretty(&self.0, indent, &mut out);
+        out
+    }
+}
+
+/// Copies `json` without the white space between tokens. Works on any
+/// depth without recursion.
+pub fn write_compact(json: &str, out: &mut String) {
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut run_start = 0;
+    let bytes = json.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b' ' | b'\n' | b'\r' | b'\t' => {
+                out.push_str(&json[run_start..i]);
+                run_start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push_str(&json[run_start..]);
+}
+
+/// Writes `json` pretty-printed, two spaces a level, without recursion.
+fn write_pretty(json: &str, base: usize, out: &mut String) {
+    let mut compact = String::with_capacity(json.len());
+    write_compact(json, &mut compact);
+    let bytes = compact.as_bytes();
+    let mut depth = base;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut i = 0;
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str("  ");
+        }
+    };
+    let mut run_start = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                out.push_str(&compact[run_start..=i]);
+                let close = if b == b'{' { b'}' } else { b']' };
+                if bytes.get(i + 1) == Some(&close) {
+                    out.push(close as char);
+                    i += 2;
+                    run_start = i;
+                    continue;
+                }
+                depth += 1;
+                newline(out, depth);
+                run_start = i + 1;
+            }
+            b'}' | b']' => {
+                out.push_str(&compact[run_start..i]);
+                depth = depth.saturating_sub(1);
+                newline(out, depth);
+                out.push(b as char);
+                run_start = i + 1;
+            }
+            b',' => {
+                out.push_str(&compact[run_start..=i]);
+                newline(out, depth);
+                run_start = i + 1;
+            }
+            b':' => {
+                out.push_str(&compact[run_start..=i]);
+                out.push(' ');
+                run_start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push_str(&compact[run_start..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_drops_space_outside_strings_only() {
+        let raw = RawJson("{\n  \"a b\": [ 1, 2 ],\r\n  \"c\": \"x \\\" y\"\n}".into());
+        assert_eq!(raw.compact(), r#"{"a b":[1,2],"c":"x \" y"}"#);
+    }
+
+    #[test]
+    fn pretty_indents_and_keeps_empty_containers_inline() {
+        let raw = RawJson(r#"{"a":[1,{}],"b":{"c":"{x}"},"d":[]}"#.into());
+        assert_eq!(
+            raw.pretty(0),
+            "{\n  \"a\": [\n    1,\n    {}\n  ],\n  \"b\": {\n    \"c\": \"{x}\"\n  },\n  \"d\": []\n}"
+        );
+    }
+
+    #[test]
+    fn compact_survives_deep_nesting() {
+        let deep = format!("{}{}", "[ ".repeat(100_000), "] ".repeat(100_000));
+        assert_eq!(RawJson(deep).compact().len(), 200_000);
+    }
+}

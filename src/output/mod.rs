@@ -1,0 +1,234 @@
+//! Output: where text goes and how. The color decision, the environment
+//! (behind a trait so tests can fake it), problems reported on stderr, and
+//! closed pipes treated as success.
+
+use std::io::{self, IsTerminal, Write};
+
+use crate::input::Diagnostic;
+use crate::render::text::escape;
+use crate::render::{Role, Theme};
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorWhen {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// What agentcli reads from its surroundings.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+    fn stdout_is_terminal(&self) -> bool;
+    fn stderr_is_terminal(&self) -> bool;
+    /// Columns of the terminal on stdout, if it is one.
+    fn terminal_width(&self) -> Option<usize>;
+}
+
+/// The real process environment.
+pub struct SystemEnv;
+
+impl Env for SystemEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+    }
+    fn stdout_is_terminal(&self) -> bool {
+        io::stdout().is_terminal()
+    }
+    fn stderr_is_terminal(&self) -> bool {
+        io::stderr().is_terminal()
+    }
+    fn terminal_width(&self) -> Option<usize> {
+        terminal_size::terminal_size_of(io::stdout()).map(|(w, _)| w.0 as usize)
+    }
+}
+
+/// Whether to color a stream: `--color` wins, then `CLICOLOR_FORCE`, then
+/// `NO_COLOR`, then whether the stream is a terminal (and not `TERM=dumb`).
+pub fn use_color(when: ColorWhen, env: &dyn Env, is_terminal: bool) -> bool {
+    match when {
+        ColorWhen::Always => return true,
+        ColorWhen::Never => return false,
+        ColorWhen::Auto => {}
+    }
+    let set = |name: &str| env.var(name).is_some_and(|v| !v.is_empty() && v != "0");
+    if set("CLICOLOR_FORCE") {
+        return true;
+    }
+    if env.var("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    is_terminal && env.var("TERM").as_deref() != Some("dumb")
+}
+
+/// Width for tables: `--width`, else the terminal's, else `COLUMNS`, else
+/// a width that suits files and pipes.
+pub fn table_width(forced: Option<usize>, env: &dyn Env) -> usize {
+    forced
+        .or_else(|| env.terminal_width())
+        .or_else(|| env.var("COLUMNS").and_then(|c| c.trim().parse().ok()))
+        .filter(|w| *w > 0)
+        .unwrap_or(120)
+}
+
+/// Whether an error is a write into a closed pipe (`agentcli … | head`),
+/// which ends the run quietly and successfully.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Reports the reader's problems on stderr as `warning: path:line:col: …`,
+/// at most `limit` per input (all with `--debug`), then how many more.
+pub struct Reporter {
+    theme: Theme,
+    limit: usize,
+    quiet: bool,
+    source: String,
+    shown: usize,
+    hidden: usize,
+}
+
+impl Reporter {
+    pub fn new(theme: Theme, limit: usize, quiet: bool) -> Self {
+        Reporter {
+            theme,
+            limit,
+            quiet,
+            source: String::new(),
+            shown: 0,
+            hidden: 0,
+        }
+    }
+
+    /// Starts reporting for another input.
+    pub fn set_source(&mut self, source: &str) {
+        self.finish_source();
+        self.source = source.to_string();
+        self.shown = 0;
+        self.hidden = 0;
+    }
+
+    pub fn problem(&mut self, d: &Diagnostic) {
+        if self.quiet && !d.kind.is_damage() {
+            return;
+        }
+        if self.shown >= self.limit {
+            self.hidden += 1;
+            return;
+        }
+        self.shown += 1;
+        let line = format!(
+            "{}:{}: {}",
+            escape(&self.source),
+            d.position,
+            escape(&d.message)
+        );
+        self.say(Role::Warning, "warning", &line);
+    }
+
+    /// Says how many problems were not shown for the current input.
+    pub fn finish_source(&mut self) {
+        if self.hidden > 0 {
+            let line = format!(
+                "{}: {} more problem{} not shown (--debug shows all)",
+                escape(&self.source),
+                self.hidden,
+                if self.hidden == 1 { "" } else { "s" }
+            );
+            self.say(Role::Warning, "warning", &line);
+            self.hidden = 0;
+        }
+    }
+
+    /// A warning that is not about a place in a file.
+    pub fn warn(&mut self, text: &str) {
+        self.say(Role::Warning, "warning", &escape(text));
+    }
+
+    /// A note (never about damage); silenced by `--quiet`.
+    pub fn note(&mut self, text: &str) {
+        if !self.quiet {
+            self.say(Role::Dim, "note", text);
+        }
+    }
+
+    fn say(&self, role: Role, label: &str, text: &str) {
+        // stderr may be closed too; nothing useful can be done about it.
+        let _ = writeln!(
+            io::stderr().lock(),
+            "{}: {text}",
+            self.theme.paint(label, role)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    struct FakeEnv(HashMap<&'static str, &'static str>);
+
+    impl Env for FakeEnv {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.get(name).map(|v| v.to_string())
+        }
+        fn stdout_is_terminal(&self) -> bool {
+            true
+        }
+        fn stderr_is_terminal(&self) -> bool {
+            true
+        }
+        fn terminal_width(&self) -> Option<usize> {
+            None
+        }
+    }
+
+    #[test]
+    fn color_follows_flag_then_clicolor_force_then_no_color() {
+        let env = |pairs: &[(&'static str, &'static str)]| FakeEnv(pairs.iter().copied().collect());
+        assert!(use_color(ColorWhen::Auto, &env(&[]), true));
+        assert!(!use_color(ColorWhen::Auto, &env(&[]), false));
+        assert!(!use_color(
+            ColorWhen::Auto,
+            &env(&[("NO_COLOR", "1")]),
+            true
+        ));
+        assert!(use_color(
+            ColorWhen::Auto,
+            &env(&[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]),
+            false
+        ));
+        assert!(use_color(
+            ColorWhen::Always,
+            &env(&[("NO_COLOR", "1")]),
+            false
+        ));
+        assert!(!use_color(
+            ColorWhen::Never,
+            &env(&[("CLICOLOR_FORCE", "1")]),
+            true
+        ));
+        assert!(!use_color(ColorWhen::Auto, &env(&[("TERM", "dumb")]), true));
+    }
+
+    #[test]
+    fn width_prefers_flag_then_terminal_then_columns() {
+        let env = FakeEnv([("COLUMNS", "90")].into_iter().collect());
+        assert_eq!(table_width(Some(60), &env), 60);
+        assert_eq!(table_width(None, &env), 90);
+        assert_eq!(table_width(None, &FakeEnv(HashMap::new())), 120);
+    }
+
+    #[test]
+    fn finds_broken_pipe_in_the_chain() {
+        let e = anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe)).context("writing");
+        assert!(is_broken_pipe(&e));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("other")));
+    }
+}

@@ -1,0 +1,247 @@
+//! `list`: one row per session, as a table or as records.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use chrono::SecondsFormat;
+
+use super::record::{CsvWriter, JsonWriter, Record, Value};
+use super::style::Role;
+use super::table::{fit, write_header, write_row, Cell, Column};
+use super::text::{escape, human_duration, human_size, width};
+use super::timeline::plural;
+use super::{ListFormat, TextOptions};
+use crate::analysis::SessionInfo;
+use crate::model::Completeness;
+
+const COLUMNS: [Column; 7] = [
+    Column {
+        header: "SESSION",
+        min: 8,
+        max: 48,
+        elastic: true,
+    },
+    Column {
+        header: "START",
+        min: 10,
+        max: 26,
+        elastic: false,
+    },
+    Column {
+        header: "DURATION",
+        min: 5,
+        max: 10,
+        elastic: false,
+    },
+    Column {
+        header: "ENTRIES",
+        min: 3,
+        max: 9,
+        elastic: false,
+    },
+    Column {
+        header: "AGENTS",
+        min: 3,
+        max: 6,
+        elastic: false,
+    },
+    Column {
+        header: "ERRORS",
+        min: 3,
+        max: 6,
+        elastic: false,
+    },
+    Column {
+        header: "STATUS",
+        min: 4,
+        max: 24,
+        elastic: false,
+    },
+];
+
+/// Writes the sessions in `format`.
+pub fn render_list(
+    sessions: &[SessionInfo],
+    format: ListFormat,
+    options: TextOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        ListFormat::Table => table(sessions, options, out),
+        ListFormat::Json | ListFormat::Jsonl => {
+            let mut w = JsonWriter::new(format == ListFormat::Json);
+            w.begin(out)?;
+            for s in sessions {
+                w.record(&SessionRecord(s), out)?;
+            }
+            w.finish(out)
+        }
+        ListFormat::Csv => {
+            let mut w = CsvWriter::new(options.formula_guard);
+            w.header(SESSION_COLUMNS, out)?;
+            for s in sessions {
+                w.record(&SessionRecord(s), out)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn status(s: &SessionInfo) -> String {
+    let mut status = s.completeness.as_str().to_string();
+    if s.problems > 0 {
+        status.push_str(&format!(", {} damaged", s.problems));
+    }
+    status
+}
+
+fn table(sessions: &[SessionInfo], options: TextOptions, out: &mut dyn Write) -> io::Result<()> {
+    let theme = options.theme;
+    let rows: Vec<[Cell; 7]> = sessions
+        .iter()
+        .map(|s| {
+            let sum = &s.summary;
+            let status_role = match (s.completeness, s.problems) {
+                (_, p) if p > 0 => Role::Error,
+                (Completeness::Torn, _) => Role::Warning,
+                (Completeness::Open, _) => Role::Agent,
+                _ => Role::Dim,
+            };
+            [
+                Cell::styled(escape(&s.id).into_owned(), Role::Emphasis),
+                Cell::plain(sum.start.map_or("-".to_string(), |t| {
+                    t.format("%Y-%m-%d %H:%M:%S %:z").to_string()
+                })),
+                Cell::plain(
+                    sum.duration()
+                        .map_or("-".to_string(), |d| human_duration(d.num_milliseconds())),
+                ),
+                Cell::plain(sum.entries.to_string()),
+                Cell::plain(sum.agents.len().to_string()),
+                if sum.errors > 0 {
+                    Cell::styled(sum.errors.to_string(), Role::Error)
+                } else {
+                    Cell::styled("0", Role::Dim)
+                },
+                Cell::styled(status(s), status_role),
+            ]
+        })
+        .collect();
+    let mut content = [0usize; 7];
+    for row in &rows {
+        for (c, cell) in content.iter_mut().zip(row) {
+            *c = (*c).max(width(&cell.text));
+        }
+    }
+    let widths = fit(&COLUMNS, &content, options.width);
+    write_header(out, &COLUMNS, &widths, theme)?;
+    for (row, s) in rows.iter().zip(sessions) {
+        write_row(out, &widths, row, theme)?;
+        if options.verbose {
+            let sum = &s.summary;
+            let lines = [
+                (
+                    "path",
+                    format!("{} ({})", escape(&s.path), human_size(s.size)),
+                ),
+                (
+                    "agents",
+                    if sum.agents.is_empty() {
+                        "-".to_string()
+                    } else {
+                        sum.agents
+                            .iter()
+                            .map(|a| escape(a).into_owned())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                ),
+                (
+                    "first error",
+                    match &sum.first_error {
+                        Some(e) => format!(
+                            "entry #{} ({}): {}",
+                            e.index,
+                            escape(e.agent.as_deref().unwrap_or("-")),
+                            escape(&e.message)
+                        ),
+                        None => "-".to_string(),
+                    },
+                ),
+            ];
+            for (label, text) in lines {
+                writeln!(
+                    out,
+                    "  {} {}",
+                    theme.paint(&format!("{label}:"), Role::Dim),
+                    text
+                )?;
+            }
+            if s.entries_after_close > 0 {
+                writeln!(
+                    out,
+                    "  {} {} after a closing ']'",
+                    theme.paint("note:", Role::Dim),
+                    plural(s.entries_after_close, "entry", "entries")
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The columns of `list --format json|jsonl|csv`.
+pub const SESSION_COLUMNS: &[&str] = &[
+    "id",
+    "path",
+    "size_bytes",
+    "status",
+    "start",
+    "end",
+    "duration_ms",
+    "entries",
+    "agents",
+    "errors",
+    "first_error",
+    "first_error_agent",
+    "problems",
+];
+
+struct SessionRecord<'a>(&'a SessionInfo);
+
+impl Record for SessionRecord<'_> {
+    fn columns(&self) -> &'static [&'static str] {
+        SESSION_COLUMNS
+    }
+
+    fn values(&self) -> Vec<Value<'_>> {
+        let s = self.0;
+        let sum = &s.summary;
+        let time = |t: Option<chrono::DateTime<chrono::FixedOffset>>| {
+            t.map_or(Value::Null, |t| {
+                Value::Str(Cow::Owned(t.to_rfc3339_opts(SecondsFormat::AutoSi, true)))
+            })
+        };
+        vec![
+            Value::Str(Cow::Borrowed(&s.id)),
+            Value::Str(Cow::Borrowed(&s.path)),
+            Value::Int(s.size as i64),
+            Value::Str(Cow::Borrowed(s.completeness.as_str())),
+            time(sum.start),
+            time(sum.end),
+            sum.duration()
+                .map_or(Value::Null, |d| Value::Int(d.num_milliseconds())),
+            Value::Int(sum.entries as i64),
+            Value::List(
+                sum.agents
+                    .iter()
+                    .map(|a| Cow::Borrowed(a.as_str()))
+                    .collect(),
+            ),
+            Value::Int(sum.errors as i64),
+            Value::opt_str(sum.first_error.as_ref().map(|e| e.message.as_str())),
+            Value::opt_str(sum.first_error.as_ref().and_then(|e| e.agent.as_deref())),
+            Value::Int(s.problems as i64),
+        ]
+    }
+}

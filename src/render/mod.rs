@@ -1,0 +1,91 @@
+//! Render: entries and sessions turned into text or data. One trait for
+//! the trace views, one file per format, and a factory from the format.
+//! Renderers write to `&mut dyn Write` and know nothing of flags or
+//! terminals: width and color arrive as plain values.
+
+pub mod entry_record;
+pub mod export;
+pub mod list;
+pub mod record;
+pub mod state;
+pub mod style;
+pub mod table;
+pub mod text;
+pub mod timeline;
+
+use std::io::{self, Write};
+
+use crate::analysis::SessionSummary;
+use crate::model::{Completeness, Entry};
+
+pub use style::{Role, Theme};
+
+/// Formats of `trace`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryFormat {
+    Table,
+    Json,
+    Jsonl,
+    Csv,
+}
+
+/// Formats of `list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFormat {
+    Table,
+    Json,
+    Jsonl,
+    Csv,
+}
+
+/// Settings every text renderer shares.
+#[derive(Debug, Clone, Copy)]
+pub struct TextOptions {
+    pub theme: Theme,
+    /// Columns available.
+    pub width: usize,
+    pub verbose: bool,
+    pub debug: bool,
+    /// Neutralize spreadsheet formulas in CSV.
+    pub formula_guard: bool,
+}
+
+/// What a trace view knows once the whole input has been read.
+#[derive(Debug)]
+pub struct TraceContext<'a> {
+    pub session: &'a str,
+    /// Where it was read from, for people.
+    pub source: &'a str,
+    /// Over every entry read, filtered or not.
+    pub summary: &'a SessionSummary,
+    pub completeness: Completeness,
+    pub entries_after_close: u64,
+    /// Entries that passed the filter.
+    pub shown: u64,
+    /// The filter as typed (empty when there is none).
+    pub filter: &'a str,
+}
+
+/// A view of a session's entries. Entries arrive in file order; a view that
+/// streams writes them as they come, one that sorts holds what it needs.
+pub trait EntryRenderer {
+    fn begin(&mut self, _out: &mut dyn Write) -> io::Result<()> {
+        Ok(())
+    }
+    fn entry(&mut self, entry: &Entry, out: &mut dyn Write) -> io::Result<()>;
+    fn finish(&mut self, context: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()>;
+    /// Whether the view shows state payloads (the reader skips them if not).
+    fn needs_state(&self) -> bool {
+        true
+    }
+}
+
+/// The renderer for a `trace --format` value.
+pub fn entry_renderer(format: EntryFormat, options: TextOptions) -> Box<dyn EntryRenderer> {
+    match format {
+        EntryFormat::Table => Box::new(timeline::TimelineTable::new(options)),
+        EntryFormat::Json => Box::new(export::EntryExport::json(true)),
+        EntryFormat::Jsonl => Box::new(export::EntryExport::json(false)),
+        EntryFormat::Csv => Box::new(export::EntryExport::csv(options.formula_guard)),
+    }
+}

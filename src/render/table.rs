@@ -1,0 +1,168 @@
+//! Aligned columns that fit a width, written one row at a time.
+//!
+//! Unlike a table library, nothing here holds the rows: a view decides the
+//! widths (from the terminal, and from its content when it has seen it) and
+//! then streams rows of any number.
+
+use std::io::{self, Write};
+
+use super::style::{Role, Theme};
+use super::text::{pad, truncate, width};
+
+/// Columns are separated by this.
+pub const GAP: &str = "  ";
+
+/// How a column may be sized.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub header: &'static str,
+    /// Narrowest it may get before the table overflows.
+    pub min: usize,
+    /// Widest it may get, however wide its content.
+    pub max: usize,
+    /// Gives up its width first when space is short (free-text columns).
+    pub elastic: bool,
+}
+
+/// Widths for `columns` whose widest content is `content`, within `total`
+/// columns. Elastic columns shrink first, then the others, down to their
+/// minimum; past that the table is wider than `total`.
+pub fn fit(columns: &[Column], content: &[usize], total: usize) -> Vec<usize> {
+    let mut widths: Vec<usize> = columns
+        .iter()
+        .zip(content)
+        .map(|(c, &w)| w.max(width(c.header)).clamp(c.min, c.max.max(c.min)))
+        .collect();
+    let gaps = GAP.len() * columns.len().saturating_sub(1);
+    let mut over = (widths.iter().sum::<usize>() + gaps).saturating_sub(total);
+    for elastic_pass in [true, false] {
+        while over > 0 {
+            // Take one column from the widest shrinkable column of this pass.
+            let pick = (0..columns.len())
+                .filter(|&i| columns[i].elastic == elastic_pass && widths[i] > columns[i].min)
+                .max_by_key(|&i| (widths[i] - columns[i].min, i));
+            match pick {
+                Some(i) => {
+                    widths[i] -= 1;
+                    over -= 1;
+                }
+                None => break,
+            }
+        }
+    }
+    widths
+}
+
+/// One cell: text already escaped for the terminal, and how to color it.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub text: String,
+    pub role: Option<Role>,
+}
+
+impl Cell {
+    pub fn plain(text: impl Into<String>) -> Cell {
+        Cell {
+            text: text.into(),
+            role: None,
+        }
+    }
+
+    pub fn styled(text: impl Into<String>, role: Role) -> Cell {
+        Cell {
+            text: text.into(),
+            role: Some(role),
+        }
+    }
+}
+
+/// Writes one row: each cell cut to its width and padded (the last one is
+/// not padded, so lines carry no trailing blanks).
+pub fn write_row(
+    out: &mut dyn Write,
+    widths: &[usize],
+    cells: &[Cell],
+    theme: Theme,
+) -> io::Result<()> {
+    let mut line = String::with_capacity(widths.iter().sum::<usize>() + 16);
+    for (i, (cell, &w)) in cells.iter().zip(widths).enumerate() {
+        if i > 0 {
+            line.push_str(GAP);
+        }
+        let cut = truncate(&cell.text, w);
+        let last = i + 1 == cells.len();
+        let shown = if last { cut.into_owned() } else { pad(&cut, w) };
+        match cell.role {
+            Some(role) => {
+                // Paint the text, not the padding, so underlines and
+                // backgrounds do not run across the gap.
+                let text_len = cut_len(&shown);
+                line.push_str(&theme.paint(&shown[..text_len], role));
+                line.push_str(&shown[text_len..]);
+            }
+            None => line.push_str(&shown),
+        }
+    }
+    let trimmed = line.trim_end_matches(' ');
+    out.write_all(trimmed.as_bytes())?;
+    out.write_all(b"\n")
+}
+
+fn cut_len(s: &str) -> usize {
+    s.trim_end_matches(' ').len()
+}
+
+/// Writes the header row in the header style.
+pub fn write_header(
+    out: &mut dyn Write,
+    columns: &[Column],
+    widths: &[usize],
+    theme: Theme,
+) -> io::Result<()> {
+    let cells: Vec<Cell> = columns
+        .iter()
+        .map(|c| Cell::styled(c.header, Role::Header))
+        .collect();
+    write_row(out, widths, &cells, theme)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLS: [Column; 3] = [
+        Column {
+            header: "A",
+            min: 3,
+            max: 10,
+            elastic: false,
+        },
+        Column {
+            header: "STATE",
+            min: 5,
+            max: 100,
+            elastic: true,
+        },
+        Column {
+            header: "ERR",
+            min: 3,
+            max: 20,
+            elastic: false,
+        },
+    ];
+
+    #[test]
+    fn shrinks_elastic_columns_first() {
+        assert_eq!(fit(&COLS, &[8, 60, 10], 200), vec![8, 60, 10]);
+        assert_eq!(fit(&COLS, &[8, 60, 10], 40), vec![8, 18, 10]);
+        assert_eq!(fit(&COLS, &[8, 60, 10], 20), vec![6, 5, 5]);
+    }
+
+    #[test]
+    fn rows_are_cut_padded_and_have_no_trailing_blanks() {
+        let mut out = Vec::new();
+        let cells = [Cell::plain("abcdefgh"), Cell::plain("x"), Cell::plain("")];
+        write_row(&mut out, &[4, 3, 3], &cells, Theme::default()).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "abc…  x\n");
+    }
+}

@@ -1,0 +1,156 @@
+//! Text for terminals: data made harmless (control characters escaped
+//! visibly), measured in columns, and cut without splitting a character.
+
+use std::borrow::Cow;
+
+use unicode_width::UnicodeWidthChar;
+
+/// Whether `c` must never reach a terminal raw: C0 and C1 controls, DEL,
+/// and the Unicode bidirectional controls that can reorder or hide text.
+pub fn is_unsafe(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{061c}')
+}
+
+/// `s` with every unsafe character shown as an escape (`\n`, `\t`, `\x1b`,
+/// `\u{202e}`), so data can neither move the cursor, retitle the window,
+/// clear the screen nor reorder what is shown.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !is_unsafe(c) {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Columns `s` takes on a terminal (after escaping).
+pub fn width(s: &str) -> usize {
+    s.chars().map(|c| c.width().unwrap_or(0)).sum()
+}
+
+/// `s` cut to at most `max` columns, ending in `…` when cut. Never splits a
+/// character, and keeps combining marks with their base.
+pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
+    if width(s) <= max {
+        return Cow::Borrowed(s);
+    }
+    if max == 0 {
+        return Cow::Borrowed("");
+    }
+    let mut used = 0;
+    let mut end = 0;
+    for (i, c) in s.char_indices() {
+        let w = c.width().unwrap_or(0);
+        if used + w > max - 1 {
+            break;
+        }
+        used += w;
+        end = i + c.len_utf8();
+    }
+    let mut out = String::with_capacity(end + 3);
+    out.push_str(&s[..end]);
+    out.push('…');
+    Cow::Owned(out)
+}
+
+/// `s` padded with spaces to `cols` columns (left-aligned).
+pub fn pad(s: &str, cols: usize) -> String {
+    let w = width(s);
+    let mut out = String::with_capacity(s.len() + cols.saturating_sub(w));
+    out.push_str(s);
+    for _ in w..cols {
+        out.push(' ');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_terminal_sequences_and_bidi_overrides() {
+        assert_eq!(escape("a\u{1b}[2Jb"), "a\\x1b[2Jb");
+        assert_eq!(escape("\u{1b}]0;title\u{7}"), "\\x1b]0;title\\x07");
+        assert_eq!(escape("x\u{9b}y"), "x\\x9by");
+        assert_eq!(escape("evil\u{202e}txt"), "evil\\u{202e}txt");
+        assert_eq!(escape("line\nnext\ttab"), "line\\nnext\\ttab");
+        assert!(matches!(escape("naïve café 数据"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn truncates_by_columns_without_splitting_characters() {
+        assert_eq!(truncate("数据分析", 5), "数据…");
+        assert_eq!(truncate("héllo wörld", 6), "héllo…");
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(truncate("🚀🚀🚀", 4), "🚀…");
+        assert_eq!(width("数据"), 4);
+    }
+}
+
+/// A duration for people: `523ms`, `12.345s`, `2m03.5s`, `1h02m03s`.
+pub fn human_duration(ms: i64) -> String {
+    let sign = if ms < 0 { "-" } else { "" };
+    let ms = ms.unsigned_abs();
+    if ms < 1_000 {
+        format!("{sign}{ms}ms")
+    } else if ms < 60_000 {
+        format!("{sign}{}.{:03}s", ms / 1000, ms % 1000)
+    } else if ms < 3_600_000 {
+        format!(
+            "{sign}{}m{:02}.{}s",
+            ms / 60_000,
+            (ms / 1000) % 60,
+            (ms % 1000) / 100
+        )
+    } else {
+        format!(
+            "{sign}{}h{:02}m{:02}s",
+            ms / 3_600_000,
+            (ms / 60_000) % 60,
+            (ms / 1000) % 60
+        )
+    }
+}
+
+/// A byte count for people: `812 B`, `24.1 KiB`, `3.2 MiB`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(523), "523ms");
+        assert_eq!(human_duration(12_345), "12.345s");
+        assert_eq!(human_duration(123_456), "2m03.4s");
+        assert_eq!(human_duration(3_723_000), "1h02m03s");
+        assert_eq!(human_size(24_678), "24.1 KiB");
+    }
+}

@@ -1,0 +1,291 @@
+//! `trace` as a table: a header about the session, then one row per entry
+//! in time order, sized to the width, with `--verbose` payloads and
+//! `--debug` raw text under each row.
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, FixedOffset};
+
+use super::state::{details, summarize};
+use super::style::{Role, Theme};
+use super::table::{fit, write_header, write_row, Cell, Column};
+use super::text::{escape, human_duration, width};
+use super::{EntryRenderer, TextOptions, TraceContext};
+use crate::analysis::timeline::{TimeKey, TimeKeys};
+use crate::model::{Completeness, Entry, Position};
+
+const COLUMNS: [Column; 7] = [
+    Column {
+        header: "#",
+        min: 1,
+        max: 10,
+        elastic: false,
+    },
+    Column {
+        header: "TIME",
+        min: 8,
+        max: 18,
+        elastic: false,
+    },
+    Column {
+        header: "HOOK",
+        min: 8,
+        max: 20,
+        elastic: false,
+    },
+    Column {
+        header: "AGENT",
+        min: 5,
+        max: 24,
+        elastic: false,
+    },
+    Column {
+        header: "EVENT",
+        min: 6,
+        max: 13,
+        elastic: false,
+    },
+    Column {
+        header: "STATE",
+        min: 12,
+        max: 160,
+        elastic: true,
+    },
+    Column {
+        header: "ERROR",
+        min: 5,
+        max: 60,
+        elastic: true,
+    },
+];
+
+/// A table row, kept compact: the cells as text, not the entry.
+struct Row {
+    key: TimeKey,
+    time: Option<DateTime<FixedOffset>>,
+    cells: [Cell; 7],
+    details: Vec<(&'static str, String)>,
+    position: Position,
+}
+
+/// The timeline table. Rows are held (compactly) because the table is in
+/// time order and files are not always.
+pub struct TimelineTable {
+    options: TextOptions,
+    rows: Vec<Row>,
+    keys: TimeKeys,
+}
+
+impl TimelineTable {
+    pub fn new(options: TextOptions) -> Self {
+        TimelineTable {
+            options,
+            rows: Vec::new(),
+            keys: TimeKeys::default(),
+        }
+    }
+}
+
+/// `req-…` ids are short already; a UUID is known by its first 8 digits.
+fn short_event(id: &str) -> String {
+    let is_uuid = id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    if is_uuid {
+        format!("{}…", &id[..8])
+    } else {
+        id.to_string()
+    }
+}
+
+impl EntryRenderer for TimelineTable {
+    fn entry(&mut self, e: &Entry, _out: &mut dyn Write) -> io::Result<()> {
+        let hook = if e.hook_derived {
+            format!("{}*", e.hook)
+        } else if e.hook.as_str().is_empty() {
+            "?".to_string()
+        } else {
+            e.hook.to_string()
+        };
+        let error = match e.error() {
+            Some(msg) => Cell::styled(escape(msg).into_owned(), Role::Error),
+            None => Cell::styled("-", Role::Dim),
+        };
+        let cells = [
+            Cell::styled(e.index.to_string(), Role::Dim),
+            Cell::plain(String::new()), // the time, formatted once the span is known
+            Cell::styled(escape(&hook).into_owned(), Theme::hook_role(&e.hook)),
+            Cell::styled(escape(e.agent().unwrap_or("-")).into_owned(), Role::Agent),
+            Cell::plain(escape(&short_event(e.event_id.as_deref().unwrap_or("-"))).into_owned()),
+            Cell::plain(escape(&summarize(e)).into_owned()),
+            error,
+        ];
+        let mut extra = Vec::new();
+        if self.options.verbose {
+            extra = details(e);
+        }
+        if self.options.debug {
+            if let Some(raw) = &e.raw {
+                extra.push(("raw", raw.clone()));
+            }
+        }
+        self.rows.push(Row {
+            key: self.keys.key(e.timestamp.instant_nanos(), e.index),
+            time: e.timestamp.get(),
+            cells,
+            details: extra,
+            position: e.position,
+        });
+        Ok(())
+    }
+
+    fn finish(&mut self, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let theme = self.options.theme;
+        write_session_header(ctx, theme, out)?;
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        self.rows.sort_by_key(|r| r.key);
+        let multi_day = match (ctx.summary.start, ctx.summary.end) {
+            (Some(s), Some(e)) => s.date_naive() != e.date_naive(),
+            _ => false,
+        };
+        for row in &mut self.rows {
+            row.cells[1].text = match row.time {
+                Some(t) if multi_day => t.format("%m-%d %H:%M:%S%.3f").to_string(),
+                Some(t) => t.format("%H:%M:%S%.3f").to_string(),
+                None => "-".to_string(),
+            };
+        }
+        let mut content = [0usize; 7];
+        for row in &self.rows {
+            for (c, cell) in content.iter_mut().zip(&row.cells) {
+                *c = (*c).max(width(&cell.text));
+            }
+        }
+        let widths = fit(&COLUMNS, &content, self.options.width);
+        out.write_all(b"\n")?;
+        write_header(out, &COLUMNS, &widths, theme)?;
+        let indent = " ".repeat(widths[0] + 2);
+        for row in &self.rows {
+            write_row(out, &widths, &row.cells, theme)?;
+            if self.options.debug {
+                let at = format!("{indent}at {}:{}", ctx.source, row.position);
+                writeln!(out, "{}", theme.paint(&escape(&at), Role::Dim))?;
+            }
+            for (label, text) in &row.details {
+                for (i, line) in text.lines().enumerate() {
+                    let head = if i == 0 {
+                        format!("{label}: ")
+                    } else {
+                        " ".repeat(label.len() + 2)
+                    };
+                    writeln!(
+                        out,
+                        "{indent}{}{}",
+                        theme.paint(&head, Role::Dim),
+                        escape(line)
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The lines above the table: which session, when, how long, how much.
+fn write_session_header(
+    ctx: &TraceContext<'_>,
+    theme: Theme,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let s = ctx.summary;
+    writeln!(
+        out,
+        "{} {} {}",
+        theme.paint("Trace for session", Role::Header),
+        theme.paint(&escape(ctx.session), Role::Emphasis),
+        theme.paint(&format!("({})", escape(ctx.source)), Role::Dim)
+    )?;
+    let mut facts: Vec<String> = Vec::new();
+    if let (Some(start), Some(end)) = (s.start, s.end) {
+        let end_fmt = if start.date_naive() == end.date_naive() {
+            "%H:%M:%S%.3f"
+        } else {
+            "%Y-%m-%d %H:%M:%S%.3f"
+        };
+        facts.push(format!(
+            "{} → {}",
+            start.format("%Y-%m-%d %H:%M:%S%.3f %:z"),
+            end.format(end_fmt)
+        ));
+    }
+    if let Some(d) = s.duration() {
+        facts.push(human_duration(d.num_milliseconds()));
+    }
+    facts.push(plural(s.entries, "entry", "entries"));
+    if !s.agents.is_empty() {
+        let names: Vec<String> = s.agents.iter().map(|a| escape(a).into_owned()).collect();
+        facts.push(format!(
+            "{} ({})",
+            plural(s.agents.len() as u64, "agent", "agents"),
+            names.join(", ")
+        ));
+    }
+    facts.push(
+        theme
+            .paint(
+                &plural(s.errors, "error", "errors"),
+                if s.errors > 0 { Role::Error } else { Role::Dim },
+            )
+            .into_owned(),
+    );
+    facts.push(match ctx.completeness {
+        Completeness::Complete => "complete".to_string(),
+        Completeness::Open => "open (no closing ']': still running, or stopped)".to_string(),
+        Completeness::Torn => {
+            "torn (last entry incomplete: still being written, or crashed)".to_string()
+        }
+        Completeness::Empty => "empty".to_string(),
+    });
+    if ctx.entries_after_close > 0 {
+        facts.push(format!(
+            "{} after a closing ']'",
+            plural(ctx.entries_after_close, "entry", "entries")
+        ));
+    }
+    writeln!(out, "  {}", facts.join(" · "))?;
+    if !ctx.filter.is_empty() {
+        writeln!(
+            out,
+            "  {}",
+            theme.paint(
+                &format!(
+                    "showing {} of {} ({})",
+                    ctx.shown,
+                    s.entries,
+                    escape(ctx.filter)
+                ),
+                Role::Dim
+            )
+        )?;
+    }
+    Ok(())
+}
+
+/// `1 entry`, `3 entries`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_shorten_and_request_ids_stay() {
+        assert_eq!(
+            short_event("be6c6fe9-4c41-49c0-b075-34feeacc110e"),
+            "be6c6fe9…"
+        );
+        assert_eq!(short_event("req-17461596"), "req-17461596");
+    }
+}
