@@ -178,11 +178,19 @@ pub fn closest(wanted: &str, candidates: &[String], n: usize) -> Vec<String> {
             }
             (score, c)
         })
-        .filter(|(s, _)| *s >= 0.8)
+        .filter(|(s, _)| *s >= 0.85)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().take(n).map(|(_, c)| c.clone()).collect()
+    // Ids often share a long prefix (`session-…`); suggest only those about
+    // as close as the best one.
+    let best = scored.first().map_or(0.0, |s| s.0);
+    scored
+        .into_iter()
+        .filter(|(s, _)| *s >= best - 0.03)
+        .take(n)
+        .map(|(_, c)| c.clone())
+        .collect()
 }
 
 /// Trace files found under a directory, and what could not be looked at.

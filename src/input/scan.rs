@@ -188,6 +188,9 @@ impl Scanner {
                         b' ' | b'\t' | b'\r' | b'\n' => {
                             if let Some(g) = self.garbage.as_mut() {
                                 g.len += 1;
+                                if g.preview.len() < PREVIEW {
+                                    g.preview.push(b);
+                                }
                             }
                         }
                         b'{' => {

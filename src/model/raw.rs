@@ -59,6 +59,10 @@ pub fn write_compact(json: &str, out: &mut String) {
     out.push_str(&json[run_start..]);
 }
 
+/// Deeper than this, pretty output stays on one line: indenting thousands
+/// of levels would print megabytes of spaces.
+const MAX_PRETTY_DEPTH: usize = 32;
+
 /// Writes `json` pretty-printed, two spaces a level, without recursion.
 fn write_pretty(json: &str, base: usize, out: &mut String) {
     let mut compact = String::with_capacity(json.len());
@@ -69,6 +73,9 @@ fn write_pretty(json: &str, base: usize, out: &mut String) {
     let mut escaped = false;
     let mut i = 0;
     let newline = |out: &mut String, depth: usize| {
+        if depth > MAX_PRETTY_DEPTH {
+            return;
+        }
         out.push('\n');
         for _ in 0..depth {
             out.push_str("  ");
@@ -144,6 +151,12 @@ mod tests {
             raw.pretty(0),
             "{\n  \"a\": [\n    1,\n    {}\n  ],\n  \"b\": {\n    \"c\": \"{x}\"\n  },\n  \"d\": []\n}"
         );
+    }
+
+    #[test]
+    fn pretty_stays_small_on_deep_nesting() {
+        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        assert!(RawJson(deep).pretty(0).len() < 20_000);
     }
 
     #[test]

@@ -29,7 +29,10 @@ pub fn summarize(entry: &Entry) -> String {
         entry.result.as_ref().and_then(|r| r.output_state.as_ref()),
     ];
     if sources.iter().all(Option::is_none) {
-        return "-".to_string();
+        return match extra_summary(entry) {
+            Some(extra) => extra,
+            None => "-".to_string(),
+        };
     }
     let mut merged = Map::new();
     for raw in sources.into_iter().flatten() {
@@ -60,7 +63,34 @@ pub fn summarize(entry: &Entry) -> String {
         describe(value, &mut out);
     }
     out.push('}');
+    if let Some(extra) = extra_summary(entry) {
+        out.push(' ');
+        out.push_str(&extra);
+    }
     out
+}
+
+/// Keys this version does not know, so they are seen: `+key:value …`.
+fn extra_summary(entry: &Entry) -> Option<String> {
+    if entry.extra.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    for (i, (key, raw)) in entry.extra.iter().enumerate() {
+        if i == KEYS_SHOWN {
+            out.push_str(" ...");
+            break;
+        }
+        if i > 0 {
+            out.push(' ');
+        }
+        let _ = write!(out, "+{key}:");
+        match serde_json::from_str::<Value>(raw.get()) {
+            Ok(v) => describe(&v, &mut out),
+            Err(_) => out.push_str("(too deep)"),
+        }
+    }
+    Some(out)
 }
 
 fn describe(value: &Value, out: &mut String) {

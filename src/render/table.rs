@@ -22,24 +22,45 @@ pub struct Column {
     pub max: usize,
     /// Gives up its width first when space is short (free-text columns).
     pub elastic: bool,
+    /// Hidden altogether (width 0) when the others cannot fit otherwise.
+    pub optional: bool,
 }
 
 /// Widths for `columns` whose widest content is `content`, within `total`
-/// columns. Elastic columns shrink first, then the others, down to their
-/// minimum; past that the table is wider than `total`.
+/// columns. Elastic columns shrink first, down to their minimum; then
+/// optional columns are hidden (width 0); then the others shrink. Past that
+/// the table is wider than `total`.
 pub fn fit(columns: &[Column], content: &[usize], total: usize) -> Vec<usize> {
     let mut widths: Vec<usize> = columns
         .iter()
         .zip(content)
         .map(|(c, &w)| w.max(width(c.header)).clamp(c.min, c.max.max(c.min)))
         .collect();
-    let gaps = GAP.len() * columns.len().saturating_sub(1);
-    let mut over = (widths.iter().sum::<usize>() + gaps).saturating_sub(total);
+    let used = |widths: &[usize]| {
+        let shown = widths.iter().filter(|&&w| w > 0).count();
+        widths.iter().sum::<usize>() + GAP.len() * shown.saturating_sub(1)
+    };
+    let at_minimum: usize = columns
+        .iter()
+        .zip(&widths)
+        .map(|(c, &w)| if c.elastic { c.min } else { w })
+        .sum::<usize>()
+        + GAP.len() * columns.len().saturating_sub(1);
+    if at_minimum > total {
+        for (i, c) in columns.iter().enumerate() {
+            if c.optional && used(&widths) > total {
+                widths[i] = 0;
+            }
+        }
+    }
+    let mut over = used(&widths).saturating_sub(total);
     for elastic_pass in [true, false] {
         while over > 0 {
             // Take one column from the widest shrinkable column of this pass.
             let pick = (0..columns.len())
-                .filter(|&i| columns[i].elastic == elastic_pass && widths[i] > columns[i].min)
+                .filter(|&i| {
+                    columns[i].elastic == elastic_pass && widths[i] > columns[i].min.max(1)
+                })
                 .max_by_key(|&i| (widths[i] - columns[i].min, i));
             match pick {
                 Some(i) => {
@@ -77,7 +98,8 @@ impl Cell {
 }
 
 /// Writes one row: each cell cut to its width and padded (the last one is
-/// not padded, so lines carry no trailing blanks).
+/// not padded, so lines carry no trailing blanks). Hidden columns (width 0)
+/// are skipped.
 pub fn write_row(
     out: &mut dyn Write,
     widths: &[usize],
@@ -85,13 +107,22 @@ pub fn write_row(
     theme: Theme,
 ) -> io::Result<()> {
     let mut line = String::with_capacity(widths.iter().sum::<usize>() + 16);
+    let last_shown = widths.iter().rposition(|&w| w > 0).unwrap_or(0);
+    let mut first = true;
     for (i, (cell, &w)) in cells.iter().zip(widths).enumerate() {
-        if i > 0 {
+        if w == 0 {
+            continue;
+        }
+        if !first {
             line.push_str(GAP);
         }
+        first = false;
         let cut = truncate(&cell.text, w);
-        let last = i + 1 == cells.len();
-        let shown = if last { cut.into_owned() } else { pad(&cut, w) };
+        let shown = if i == last_shown {
+            cut.into_owned()
+        } else {
+            pad(&cut, w)
+        };
         match cell.role {
             Some(role) => {
                 // Paint the text, not the padding, so underlines and
@@ -136,20 +167,47 @@ mod tests {
             min: 3,
             max: 10,
             elastic: false,
+            optional: false,
         },
         Column {
             header: "STATE",
             min: 5,
             max: 100,
             elastic: true,
+            optional: false,
         },
         Column {
             header: "ERR",
             min: 3,
             max: 20,
             elastic: false,
+            optional: false,
         },
     ];
+
+    #[test]
+    fn hides_optional_columns_before_squeezing_the_rest() {
+        let col = |header, min, max, elastic, optional| Column {
+            header,
+            min,
+            max,
+            elastic,
+            optional,
+        };
+        let cols = [
+            col("A", 3, 10, false, false),
+            col("ID", 4, 10, false, true),
+            col("STATE", 10, 100, true, false),
+        ];
+        assert_eq!(fit(&cols, &[8, 10, 60], 100), vec![8, 10, 60]);
+        assert_eq!(fit(&cols, &[8, 10, 60], 34), vec![8, 10, 12]);
+        assert_eq!(fit(&cols, &[8, 10, 60], 30), vec![8, 0, 20]);
+        assert_eq!(fit(&cols, &[8, 10, 60], 22), vec![8, 0, 12]);
+        let mut out = Vec::new();
+        let cells = [Cell::plain("a"), Cell::plain("hidden"), Cell::plain("s")];
+        write_row(&mut out, &[1, 0, 1], &cells, Theme::default()).unwrap();
+        assert_eq!(out, b"a  s\n");
+    }
 
     #[test]
     fn shrinks_elastic_columns_first() {

@@ -20,42 +20,49 @@ const COLUMNS: [Column; 7] = [
         min: 1,
         max: 10,
         elastic: false,
+        optional: false,
     },
     Column {
         header: "TIME",
         min: 8,
         max: 18,
         elastic: false,
+        optional: false,
     },
     Column {
         header: "HOOK",
         min: 8,
         max: 20,
         elastic: false,
+        optional: false,
     },
     Column {
         header: "AGENT",
         min: 5,
         max: 24,
         elastic: false,
+        optional: false,
     },
     Column {
         header: "EVENT",
         min: 6,
         max: 13,
         elastic: false,
+        optional: true,
     },
     Column {
         header: "STATE",
         min: 12,
         max: 160,
         elastic: true,
+        optional: false,
     },
     Column {
         header: "ERROR",
-        min: 5,
+        min: 12,
         max: 60,
         elastic: true,
+        optional: false,
     },
 ];
 
@@ -139,7 +146,7 @@ impl EntryRenderer for TimelineTable {
 
     fn finish(&mut self, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         let theme = self.options.theme;
-        write_session_header(ctx, theme, out)?;
+        write_session_header(ctx, theme, self.options.width, out)?;
         if self.rows.is_empty() {
             return Ok(());
         }
@@ -148,10 +155,21 @@ impl EntryRenderer for TimelineTable {
             (Some(s), Some(e)) => s.date_naive() != e.date_naive(),
             _ => false,
         };
+        // Times show the offset they were written with; when a session
+        // mixes offsets, the column says which, or the order would look
+        // wrong.
+        let mut offsets = self.rows.iter().filter_map(|r| r.time.map(|t| *t.offset()));
+        let first = offsets.next();
+        let mixed = offsets.any(|o| Some(o) != first);
+        let format = match (multi_day, mixed) {
+            (false, false) => "%H:%M:%S%.3f",
+            (true, false) => "%m-%d %H:%M:%S%.3f",
+            (false, true) => "%H:%M:%S%.3f%:z",
+            (true, true) => "%m-%d %H:%M:%S%.3f%:z",
+        };
         for row in &mut self.rows {
             row.cells[1].text = match row.time {
-                Some(t) if multi_day => t.format("%m-%d %H:%M:%S%.3f").to_string(),
-                Some(t) => t.format("%H:%M:%S%.3f").to_string(),
+                Some(t) => t.format(format).to_string(),
                 None => "-".to_string(),
             };
         }
@@ -195,6 +213,7 @@ impl EntryRenderer for TimelineTable {
 fn write_session_header(
     ctx: &TraceContext<'_>,
     theme: Theme,
+    width: usize,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let s = ctx.summary;
@@ -212,6 +231,8 @@ fn write_session_header(
         } else {
             "%Y-%m-%d %H:%M:%S%.3f"
         };
+        // Both ends in the first one's offset, so they read as one clock.
+        let end = end.with_timezone(start.offset());
         facts.push(format!(
             "{} → {}",
             start.format("%Y-%m-%d %H:%M:%S%.3f %:z"),
@@ -252,7 +273,9 @@ fn write_session_header(
             plural(ctx.entries_after_close, "entry", "entries")
         ));
     }
-    writeln!(out, "  {}", facts.join(" · "))?;
+    for line in wrap_facts(&facts, width) {
+        writeln!(out, "  {line}")?;
+    }
     if !ctx.filter.is_empty() {
         writeln!(
             out,
@@ -271,6 +294,42 @@ fn write_session_header(
     Ok(())
 }
 
+/// Joins facts with ` · `, starting a new line before one that would pass
+/// `width` (after the two-space indent).
+fn wrap_facts(facts: &[String], width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for fact in facts {
+        let visible = super::text::width(&strip_ansi(fact));
+        if !line.is_empty() && super::text::width(&strip_ansi(&line)) + 3 + visible + 2 > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push_str(" · ");
+        }
+        line.push_str(fact);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// `s` without color sequences (ours), for measuring.
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_escape = false;
+    for c in s.chars() {
+        match (in_escape, c) {
+            (false, '\u{1b}') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, c) => out.push(c),
+        }
+    }
+    out
+}
+
 /// `1 entry`, `3 entries`.
 pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -279,6 +338,17 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_facts_wrap_at_the_width() {
+        let facts: Vec<String> = ["aaaa", "bbbb", "cccc"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(wrap_facts(&facts, 100), vec!["aaaa · bbbb · cccc"]);
+        assert_eq!(wrap_facts(&facts, 15), vec!["aaaa · bbbb", "cccc"]);
+        assert_eq!(strip_ansi("\u{1b}[31mred\u{1b}[0m"), "red");
+    }
 
     #[test]
     fn uuids_shorten_and_request_ids_stay() {

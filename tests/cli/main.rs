@@ -1,0 +1,10 @@
+//! Integration tests: the real `agentcli` binary, run hermetically.
+
+mod util;
+
+mod export;
+mod generated;
+mod hostile;
+mod list;
+mod reader;
+mod trace;
