@@ -7,35 +7,51 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_STATUS: &str = "\
 Exit status:
-  0  success (also: nothing matched, or the output pipe was closed early)
-  1  done, but some input was damaged: entries or fields that could not be
-     read were skipped and reported on stderr (a last entry that is still
-     being written does not count)
-  2  error: bad arguments, session not found, or a file that cannot be read";
+  0  success; also when nothing matches, or when the output pipe was
+     closed early (agentcli ... | head)
+  1  done, but some input was damaged: entries or fields that could not
+     be read were skipped and reported on stderr (a last entry that is
+     still being written does not count), or list met a file it could
+     not read
+  2  error: bad arguments, session not found, the trace file or the
+     directory cannot be read";
+
+const ENVIRONMENT: &str = "\
+Environment:
+  AGENTCLI_DIR    the trace directory when --dir is not given
+  NO_COLOR        no colors with --color auto
+  CLICOLOR_FORCE  colors with --color auto, even in a pipe
+  COLUMNS         table width when stdout is not a terminal";
 
 const MAIN_EXAMPLES: &str = "\
 Examples:
-  agentcli list                                  sessions in . and ./traces
-  agentcli list --dir fixtures --verbose         with paths, agents and first errors
-  agentcli trace req-17461596                    the timeline of a session
+  agentcli list
+      sessions in the current directory and below, newest first
+  agentcli list --dir fixtures/sessions --verbose
+      with paths, agents and first errors
+  agentcli trace req-17461596
+      the timeline of one session
   agentcli trace --filter agent=writer req-17461596
+      only what the writer agent did
   agentcli trace --format jsonl req-17461596 | jq -r .error
-  agentcli trace - < saved.trace.json            read a trace from stdin";
+      entries as JSON lines, for jq
+  agentcli trace - < saved.trace.json
+      a trace read from stdin";
 
 /// Read, filter and export AgenticGoKit multi-agent session traces.
 ///
-/// agentcli reads the `<session>.trace.json` files AgenticGoKit writes, in
-/// every shape they take on disk: still being written (no closing `]`), torn
-/// by a crash, continued after `]`, JSON lines, with a byte order mark or
-/// CRLF. What cannot be read is reported with its line and column; the rest
-/// is shown.
+/// agentcli reads the <session>.trace.json files AgenticGoKit writes, in
+/// every shape they take on disk: still being written (no closing ]), torn by
+/// a crash, continued after ], JSON lines, with a byte order mark or CRLF.
+/// What cannot be read is reported with its line and column; the rest is
+/// shown.
 #[derive(Debug, Parser)]
 #[command(
     name = "agentcli",
     version,
     propagate_version = true,
     after_help = EXIT_STATUS,
-    after_long_help = format!("{MAIN_EXAMPLES}\n\n{EXIT_STATUS}"),
+    after_long_help = format!("{MAIN_EXAMPLES}\n\n{ENVIRONMENT}\n\n{EXIT_STATUS}"),
     max_term_width = 100
 )]
 pub struct Cli {
@@ -49,18 +65,18 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Directory holding the traces (searched recursively; `traces/` inside
-    /// it too). Default: the current directory.
+    /// Directory holding the traces, searched recursively (traces/ inside it
+    /// first). Default: the current directory.
     #[arg(long, global = true, value_name = "DIR", env = "AGENTCLI_DIR")]
     pub dir: Option<PathBuf>,
 
-    /// When to use colors. NO_COLOR and CLICOLOR_FORCE are honored with
-    /// `auto`.
+    /// When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are
+    /// honored.
     #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
 
-    /// Width of tables in columns. Default: the terminal's, else $COLUMNS,
-    /// else 120.
+    /// Width of tables in columns, at least 20. Default: the terminal's, else
+    /// $COLUMNS, else 120.
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(20..))]
     pub width: Option<u16>,
 
@@ -71,74 +87,106 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorArg {
+    /// On a terminal, unless NO_COLOR is set or TERM is dumb.
     Auto,
+    /// Always, even in a pipe.
     Always,
+    /// Never.
     Never,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the sessions under the trace directory, with a summary of each.
+    ///
+    /// Finds every *.trace.json below the trace directory and shows, per
+    /// session: when it started, how long it ran, its entries, agents and
+    /// errors, and whether the file is complete, still open, or torn.
     #[command(after_long_help = LIST_HELP)]
     List(ListArgs),
 
     /// Show one session's timeline, or export its entries.
+    ///
+    /// Shows a session as a table in time order (time, hook, agent, event,
+    /// state, error), or writes its entries as JSON, JSON lines or CSV. Filters
+    /// keep the entries of an agent, a hook, an event, errors, or a time range.
     #[command(after_long_help = TRACE_HELP)]
     Trace(TraceArgs),
 }
 
 const LIST_HELP: &str = "\
 Examples:
-  agentcli list                                  newest first
-  agentcli list --dir ./traces --since 2h        sessions started in the last two hours
+  agentcli list
+      newest first
+  agentcli list --dir ./traces --since 2h
+      sessions started in the last two hours
   agentcli list --since 2025-05-01 --until 2025-05-02
-  agentcli list --failed --agent writer          sessions where writer ran and something failed
-  agentcli list --sort duration --limit 5        the five longest sessions
+      two whole days (dates are local time)
+  agentcli list --failed --agent writer
+      sessions where writer ran and something failed
+  agentcli list --sort duration --limit 5
+      the five longest sessions
   agentcli list --format json | jq -r '.[].id'
+      session ids, for scripts
 
-STATUS is `complete` (closed array, or JSON lines ending cleanly), `open` (no
-closing `]`: still running, or stopped between entries), `torn` (the last entry
-is incomplete: being written right now, or crashed) or `empty`; `N damaged`
-counts entries or fields that could not be read (`agentcli trace` shows where).
+Status:
+  complete  a closed array, or JSON lines ending cleanly
+  open      no closing ]: still running, or stopped between entries
+  torn      the last entry is incomplete: being written, or crashed
+  empty     no entries
+  N damaged entries or fields that could not be read (agentcli trace
+            shows where)
 
-Exit status: 0 success (also when no session matches), 1 some file could not
-be read, 2 error.";
+Exit status: 0 success (also when no session matches), 1 a file could not
+be read or is damaged, 2 error.";
 
 const TRACE_HELP: &str = "\
 Examples:
-  agentcli trace req-17461596                    by id, in --dir, its traces/, or below
-  agentcli trace ./runs/req-17461596.trace.json  by path (the suffix may be left out)
+  agentcli trace req-17461596
+      by id: in --dir, its traces/, or anywhere below it
+  agentcli trace ./runs/req-17461596.trace.json
+      by path (the .trace.json suffix may be left out)
   agentcli trace --filter agent=writer req-17461596
-  agentcli trace --filter hook=AgentError,AfterAgentRun --filter agent!=planner req-17461596
+      what one agent did
+  agentcli trace -f hook=AgentError,AfterAgentRun -f agent!=planner ID
+      filters combine: all must match
   agentcli trace --filter error --since 10m req-17461596
-  agentcli trace --verbose req-17461596          full state under each row
+      errors of the last ten minutes
+  agentcli trace --verbose req-17461596
+      full state under each row
   agentcli trace --format csv req-17461596 > trace.csv
-  agentcli trace --format jsonl req-17461596 | jq 'select(.hook == \"AgentError\")'
+      for spreadsheets (formula-safe)
+  agentcli trace --format jsonl ID | jq 'select(.hook == \"AgentError\")'
+      for jq
 
 Filters (--filter, repeatable; all must match):
-  agent=NAME[,NAME…]   the agent that ran (or, before it ran, the one the event
-                       was sent to); a bare NAME means the same
-  hook=HOOK[,HOOK…]    BeforeEventHandling, BeforeAgentRun, AfterAgentRun,
-                       AgentError, AfterEventHandling, or any other name
-  event=ID             event ids equal to or starting with ID
-  session=, source=, target=
-                       session id, the agent that emitted the event, the agent
-                       it was sent to
-  error                entries that carry an error; error=TEXT: whose error
-                       contains TEXT (any case)
-  KEY!=VALUE           negates any of the above
+  agent=NAME[,NAME...]  the agent that ran (before it ran: the one the
+                        event was sent to); a bare NAME means the same
+  hook=HOOK[,HOOK...]   BeforeEventHandling, BeforeAgentRun, AfterAgentRun,
+                        AgentError, AfterEventHandling, or another name
+  event=ID              event ids equal to or starting with ID
+  session=ID, source=NAME, target=NAME
+                        session id, the agent that emitted the event, the
+                        agent it was sent to
+  error                 entries that carry an error
+  error=TEXT            entries whose error contains TEXT (any case)
+  KEY!=VALUE            the opposite of KEY=VALUE
 
-The table is in time order (ties keep file order); exports keep file order.
-Time is shown in the offset each entry was written with. A hook marked `*` was
-derived from the entry's `type`.
+Times (--since, --until): a date (2025-05-02, local time; with --until
+the whole day), a date and time (2025-05-02T14:30, RFC 3339 with an
+offset), now, today, yesterday, or a span back from now (30m, 2h, 3d).
 
-Export schema (json, jsonl, csv; one record per entry, in this order):
-  index, timestamp, hook, type, session_id, event_id, agent, source, target,
-  route, duration_ms, error, state, agent_result, extra
-See README.md for the meaning of each column.
+The table is in time order (ties keep file order); exports keep file
+order. Times are shown in the offset each entry was written with. A hook
+marked * was derived from the entry's type field.
 
-Exit status: 0 success (also when nothing matches the filter), 1 some entries
-or fields could not be read (reported on stderr), 2 error.";
+Export columns (json, jsonl, csv; one record per entry, in this order):
+  index, timestamp, hook, type, session_id, event_id, agent, source,
+  target, route, duration_ms, error, state, agent_result, extra
+(the agentcli README describes each).
+
+Exit status: 0 success (also when nothing matches the filter), 1 some
+entries or fields could not be read (reported on stderr), 2 error.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TraceFormatArg {
@@ -154,9 +202,13 @@ pub enum TraceFormatArg {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormatArg {
+    /// A table for people (default).
     Table,
+    /// One JSON array of sessions.
     Json,
+    /// One JSON object per line.
     Jsonl,
+    /// RFC 4180 CSV with a header row.
     Csv,
 }
 
@@ -213,7 +265,7 @@ pub struct ListArgs {
     pub limit: Option<usize>,
 
     /// Which files are traces: a glob on the file name, or on the path below
-    /// the directory when it has a `/`. Default: names ending in .trace.json.
+    /// the directory when it has a /. Default: names ending in .trace.json.
     #[arg(long, value_name = "PATTERN")]
     pub glob: Option<String>,
 
@@ -229,16 +281,18 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct TraceArgs {
     /// The session: an id (looked up as <id>.trace.json in --dir, its
-    /// traces/, or below), a path to a trace file, or `-` for stdin.
+    /// traces/, or below), a path to a trace file, or - for stdin.
     #[arg(value_name = "SESSION")]
     pub session: String,
 
-    /// Keep entries matching FILTER (repeatable; all must match). See the
-    /// grammar below (--help).
+    /// Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID,
+    /// error, ... (repeatable; all must match; agentcli trace --help has the
+    /// grammar).
     #[arg(short, long, value_name = "FILTER")]
     pub filter: Vec<String>,
 
-    /// Keep entries of this agent; the same as --filter agent=NAME.
+    /// Keep entries of this agent: the same as --filter agent=NAME.
+    /// Repeatable (any of them); combined with --filter, both must match.
     #[arg(long, value_name = "NAME")]
     pub agent: Vec<String>,
 
@@ -247,7 +301,7 @@ pub struct TraceArgs {
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
 
-    /// Keep entries at or before TIME.
+    /// Keep entries at or before TIME (a bare date includes that whole day).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
 

@@ -1,0 +1,105 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'agentcli'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'agentcli' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored')
+            [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the sessions under the trace directory, with a summary of each')
+            [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one session''s timeline, or export its entries')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'agentcli;list' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Keep sessions that started at or after TIME: a date, a date and time, or a span back from now (30m, 2h, 3d)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Keep sessions that started at or before TIME (a bare date includes that whole day)')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Keep sessions in which this agent ran (repeatable: any of them)')
+            [CompletionResult]::new('--sort', '--sort', [CompletionResultType]::ParameterName, 'Order of the rows')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Show at most N sessions (after sorting)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Show at most N sessions (after sorting)')
+            [CompletionResult]::new('--glob', '--glob', [CompletionResultType]::ParameterName, 'Which files are traces: a glob on the file name, or on the path below the directory when it has a /. Default: names ending in .trace.json')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored')
+            [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also show each session''s path, size, agents and first error')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also show each session''s path, size, agents and first error')
+            [CompletionResult]::new('--failed', '--failed', [CompletionResultType]::ParameterName, 'Keep sessions with at least one error')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Reverse the order')
+            [CompletionResult]::new('--reverse', '--reverse', [CompletionResultType]::ParameterName, 'Reverse the order')
+            [CompletionResult]::new('--no-formula-guard', '--no-formula-guard', [CompletionResultType]::ParameterName, 'In CSV, do not prefix cells that start with = + - @ with a quote')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agentcli;trace' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID, error, ... (repeatable; all must match; agentcli trace --help has the grammar)')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID, error, ... (repeatable; all must match; agentcli trace --help has the grammar)')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Keep entries of this agent: the same as --filter agent=NAME. Repeatable (any of them); combined with --filter, both must match')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Keep entries at or after TIME (a date, a date and time, or a span back from now such as 30m)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Keep entries at or before TIME (a bare date includes that whole day)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored')
+            [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Show each entry''s full state, result and unknown keys under its row')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show each entry''s full state, result and unknown keys under its row')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Show each entry''s raw text and position, and every reader problem')
+            [CompletionResult]::new('--no-formula-guard', '--no-formula-guard', [CompletionResultType]::ParameterName, 'In CSV, do not prefix cells that start with = + - @ with a quote')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agentcli;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the sessions under the trace directory, with a summary of each')
+            [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one session''s timeline, or export its entries')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'agentcli;help;list' {
+            break
+        }
+        'agentcli;help;trace' {
+            break
+        }
+        'agentcli;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,93 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[agentcli] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'agentcli'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'agentcli'= {
+            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory'
+            cand --color 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored'
+            cand --width 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120'
+            cand -q 'Do not print notes (warnings about damaged input are still printed)'
+            cand --quiet 'Do not print notes (warnings about damaged input are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List the sessions under the trace directory, with a summary of each'
+            cand trace 'Show one session''s timeline, or export its entries'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'agentcli;list'= {
+            cand --since 'Keep sessions that started at or after TIME: a date, a date and time, or a span back from now (30m, 2h, 3d)'
+            cand --until 'Keep sessions that started at or before TIME (a bare date includes that whole day)'
+            cand --agent 'Keep sessions in which this agent ran (repeatable: any of them)'
+            cand --sort 'Order of the rows'
+            cand -n 'Show at most N sessions (after sorting)'
+            cand --limit 'Show at most N sessions (after sorting)'
+            cand --glob 'Which files are traces: a glob on the file name, or on the path below the directory when it has a /. Default: names ending in .trace.json'
+            cand --format 'Output format'
+            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory'
+            cand --color 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored'
+            cand --width 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120'
+            cand -v 'Also show each session''s path, size, agents and first error'
+            cand --verbose 'Also show each session''s path, size, agents and first error'
+            cand --failed 'Keep sessions with at least one error'
+            cand -r 'Reverse the order'
+            cand --reverse 'Reverse the order'
+            cand --no-formula-guard 'In CSV, do not prefix cells that start with = + - @ with a quote'
+            cand -q 'Do not print notes (warnings about damaged input are still printed)'
+            cand --quiet 'Do not print notes (warnings about damaged input are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agentcli;trace'= {
+            cand -f 'Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID, error, ... (repeatable; all must match; agentcli trace --help has the grammar)'
+            cand --filter 'Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID, error, ... (repeatable; all must match; agentcli trace --help has the grammar)'
+            cand --agent 'Keep entries of this agent: the same as --filter agent=NAME. Repeatable (any of them); combined with --filter, both must match'
+            cand --since 'Keep entries at or after TIME (a date, a date and time, or a span back from now such as 30m)'
+            cand --until 'Keep entries at or before TIME (a bare date includes that whole day)'
+            cand --format 'Output format'
+            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory'
+            cand --color 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored'
+            cand --width 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120'
+            cand -v 'Show each entry''s full state, result and unknown keys under its row'
+            cand --verbose 'Show each entry''s full state, result and unknown keys under its row'
+            cand --debug 'Show each entry''s raw text and position, and every reader problem'
+            cand --no-formula-guard 'In CSV, do not prefix cells that start with = + - @ with a quote'
+            cand -q 'Do not print notes (warnings about damaged input are still printed)'
+            cand --quiet 'Do not print notes (warnings about damaged input are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agentcli;help'= {
+            cand list 'List the sessions under the trace directory, with a summary of each'
+            cand trace 'Show one session''s timeline, or export its entries'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'agentcli;help;list'= {
+        }
+        &'agentcli;help;trace'= {
+        }
+        &'agentcli;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

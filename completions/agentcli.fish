@@ -1,0 +1,86 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_agentcli_global_optspecs
+    string join \n dir= color= width= q/quiet h/help V/version
+end
+
+function __fish_agentcli_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_agentcli_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_agentcli_using_subcommand
+    set -l cmd (__fish_agentcli_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c agentcli -n "__fish_agentcli_needs_command" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
+complete -c agentcli -n "__fish_agentcli_needs_command" -l color -d 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always, even in a pipe'
+never\t'Never'"
+complete -c agentcli -n "__fish_agentcli_needs_command" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
+complete -c agentcli -n "__fish_agentcli_needs_command" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentcli -n "__fish_agentcli_needs_command" -s V -l version -d 'Print version'
+complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "list" -d 'List the sessions under the trace directory, with a summary of each'
+complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "trace" -d 'Show one session\'s timeline, or export its entries'
+complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l since -d 'Keep sessions that started at or after TIME: a date, a date and time, or a span back from now (30m, 2h, 3d)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l until -d 'Keep sessions that started at or before TIME (a bare date includes that whole day)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l agent -d 'Keep sessions in which this agent ran (repeatable: any of them)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l sort -d 'Order of the rows' -r -f -a "start\t'Start time, newest first'
+id\t'Session id, A to Z'
+duration\t'Duration, longest first'
+entries\t'Entries, most first'
+errors\t'Errors, most first'
+agents\t'Agents, most first'"
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s n -l limit -d 'Show at most N sessions (after sorting)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l glob -d 'Which files are traces: a glob on the file name, or on the path below the directory when it has a /. Default: names ending in .trace.json' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l format -d 'Output format' -r -f -a "table\t'A table for people (default)'
+json\t'One JSON array of sessions'
+jsonl\t'One JSON object per line'
+csv\t'RFC 4180 CSV with a header row'"
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l color -d 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always, even in a pipe'
+never\t'Never'"
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s v -l verbose -d 'Also show each session\'s path, size, agents and first error'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l failed -d 'Keep sessions with at least one error'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s r -l reverse -d 'Reverse the order'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l no-formula-guard -d 'In CSV, do not prefix cells that start with = + - @ with a quote'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s V -l version -d 'Print version'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s f -l filter -d 'Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID, error, ... (repeatable; all must match; agentcli trace --help has the grammar)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l agent -d 'Keep entries of this agent: the same as --filter agent=NAME. Repeatable (any of them); combined with --filter, both must match' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l since -d 'Keep entries at or after TIME (a date, a date and time, or a span back from now such as 30m)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l until -d 'Keep entries at or before TIME (a bare date includes that whole day)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l format -d 'Output format' -r -f -a "table\t'A table for people (default)'
+json\t'One JSON array of entries'
+jsonl\t'One JSON object per line'
+csv\t'RFC 4180 CSV with a header row'"
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l color -d 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always, even in a pipe'
+never\t'Never'"
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s v -l verbose -d 'Show each entry\'s full state, result and unknown keys under its row'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l debug -d 'Show each entry\'s raw text and position, and every reader problem'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l no-formula-guard -d 'In CSV, do not prefix cells that start with = + - @ with a quote'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s V -l version -d 'Print version'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace help" -f -a "list" -d 'List the sessions under the trace directory, with a summary of each'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace help" -f -a "trace" -d 'Show one session\'s timeline, or export its entries'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
