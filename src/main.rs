@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use agentcli::output::{is_broken_pipe, use_color, ColorWhen, Env, SystemEnv};
+use agentcli::render::text::escape;
 use agentcli::render::{Role, Theme};
 
 fn main() -> ExitCode {
@@ -33,10 +34,15 @@ fn main() -> ExitCode {
             // Drop what is buffered for a closed stdout silently; the error
             // is what matters now.
             let _ = out.flush();
+            // Messages can quote file names and ids from the disk: escape
+            // them line by line (hints stay on lines of their own).
+            let message = format!("{e:#}");
+            let safe: Vec<String> = message.lines().map(|l| escape(l).into_owned()).collect();
             let _ = writeln!(
                 io::stderr().lock(),
-                "{}: {e:#}",
-                stderr_theme.paint("error", Role::Error)
+                "{}: {}",
+                stderr_theme.paint("error", Role::Error),
+                safe.join("\n")
             );
             ExitCode::from(agentcli::exit::ERROR as u8)
         }

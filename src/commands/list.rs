@@ -2,6 +2,9 @@
 
 use std::cmp::Reverse;
 use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use anyhow::{bail, Result};
 
@@ -35,8 +38,11 @@ impl EntrySink for SummarySink {
     }
 }
 
+/// A list row and the file's first problem, or why it could not be read.
+type Summarized = Result<(SessionInfo, Option<Diagnostic>)>;
+
 /// Reads one file into a list row; `Err` when it cannot be read at all.
-fn summarize(path: &std::path::Path) -> Result<(SessionInfo, Option<Diagnostic>)> {
+fn summarize(path: &std::path::Path) -> Summarized {
     let source = Source::File(path.to_path_buf());
     let file = std::fs::File::open(path)?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -60,6 +66,39 @@ fn summarize(path: &std::path::Path) -> Result<(SessionInfo, Option<Diagnostic>)
     ))
 }
 
+/// Summarizes every file, on as many threads as there are cores; results
+/// come back in the order of `paths`.
+fn summarize_all(paths: &[PathBuf]) -> Vec<Summarized> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len().max(1));
+    if threads <= 1 {
+        return paths.iter().map(|p| summarize(p)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<Option<Summarized>> = Vec::new();
+    results.resize_with(paths.len(), || None);
+    let done = Mutex::new(results);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = paths.get(i) else { break };
+                let result = summarize(path);
+                if let Ok(mut done) = done.lock() {
+                    done[i] = Some(result);
+                }
+            });
+        }
+    });
+    done.into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .zip(paths)
+        .map(|(r, p)| r.unwrap_or_else(|| Err(anyhow::anyhow!("'{}' was not read", p.display()))))
+        .collect()
+}
+
 pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Outcome> {
     let dir = &config.dir;
     if !dir.is_dir() {
@@ -81,8 +120,8 @@ pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Ou
     }
 
     let mut sessions = Vec::with_capacity(listing.files.len());
-    for path in &listing.files {
-        match summarize(path) {
+    for (path, result) in listing.files.iter().zip(summarize_all(&listing.files)) {
+        match result {
             Ok((info, first_problem)) => {
                 if let Some(p) = first_problem {
                     outcome.damaged = true;

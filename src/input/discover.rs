@@ -71,6 +71,7 @@ pub enum ResolveError {
         arg: String,
         matches: Vec<PathBuf>,
     },
+    IsDirectory(PathBuf),
 }
 
 impl fmt::Display for ResolveError {
@@ -92,6 +93,12 @@ impl fmt::Display for ResolveError {
                     many => write!(f, "\nhint: did you mean one of: {}?", many.join(", ")),
                 }
             }
+            ResolveError::IsDirectory(dir) => write!(
+                f,
+                "'{}' is a directory, not a trace file\nhint: `agentcli list --dir {}` lists the sessions in it",
+                dir.display(),
+                dir.display()
+            ),
             ResolveError::Ambiguous { arg, matches } => {
                 write!(f, "session '{arg}' is in more than one file:")?;
                 for m in matches {
@@ -122,6 +129,10 @@ pub fn resolve(arg: &str, dir: &Path) -> Result<Source, ResolveError> {
         let with_suffix = PathBuf::from(format!("{arg}{SUFFIX}"));
         with_suffix.is_file().then_some(Source::File(with_suffix))
     };
+    let is_dir = || Path::new(arg).is_dir();
+    if looks_like_path && is_dir() {
+        return Err(ResolveError::IsDirectory(PathBuf::from(arg)));
+    }
     if looks_like_path {
         return as_path().ok_or_else(|| ResolveError::NotFound {
             arg: arg.to_string(),
@@ -158,6 +169,9 @@ pub fn resolve(arg: &str, dir: &Path) -> Result<Source, ResolveError> {
     }
     if let Some(source) = as_path() {
         return Ok(source);
+    }
+    if is_dir() {
+        return Err(ResolveError::IsDirectory(PathBuf::from(arg)));
     }
     let ids: Vec<String> = listing.files.iter().map(|p| session_id_of(p)).collect();
     Err(ResolveError::NotFound {
