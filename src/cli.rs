@@ -283,7 +283,7 @@ pub struct TraceArgs {
     /// The session: an id (looked up as <id>.trace.json in --dir, its
     /// traces/, or below), a path to a trace file, or - for stdin.
     #[arg(value_name = "SESSION")]
-    pub session: String,
+    pub session: std::ffi::OsString,
 
     /// Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID,
     /// error, ... (repeatable; all must match; agentcli trace --help has the

@@ -26,7 +26,7 @@ pub struct Config {
 
 #[derive(Debug, Clone)]
 pub struct TraceConfig {
-    pub session: String,
+    pub session: std::ffi::OsString,
     pub filter: Filter,
     pub format: EntryFormat,
 }

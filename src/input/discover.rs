@@ -115,22 +115,44 @@ impl std::error::Error for ResolveError {}
 /// Resolves a session argument: `-` is stdin; a bare id is looked up as
 /// `<id>.trace.json` in `dir`, `dir/traces`, then anywhere below `dir`; a
 /// path (or an id not found in `dir`) is a file, with or without the suffix.
-pub fn resolve(arg: &str, dir: &Path) -> Result<Source, ResolveError> {
+pub fn resolve(arg: &std::ffi::OsStr, dir: &Path) -> Result<Source, ResolveError> {
+    match arg.to_str() {
+        Some(text) => resolve_str(text, dir),
+        // Ids are text; a name that is not UTF-8 can only be a path.
+        None => {
+            let p = Path::new(arg);
+            if p.symlink_metadata().is_ok() && !p.is_dir() {
+                Ok(Source::File(p.to_path_buf()))
+            } else {
+                Err(ResolveError::NotFound {
+                    arg: arg.to_string_lossy().into_owned(),
+                    searched: vec![p.to_path_buf()],
+                    suggestions: Vec::new(),
+                })
+            }
+        }
+    }
+}
+
+fn resolve_str(arg: &str, dir: &Path) -> Result<Source, ResolveError> {
     if arg == "-" {
         return Ok(Source::Stdin);
     }
     let looks_like_path =
         arg.contains(std::path::MAIN_SEPARATOR) || arg.contains('/') || arg.ends_with(".json");
+    // Anything that exists and is not a directory is handed to open(), so
+    // that a dangling link, a link loop or a permission problem is reported
+    // as what it is, not as "no such session".
+    let exists = |p: &Path| p.symlink_metadata().is_ok() && !p.is_dir();
     let as_path = || -> Option<Source> {
         let p = Path::new(arg);
-        if p.is_file() {
+        if exists(p) {
             return Some(Source::File(p.to_path_buf()));
         }
         let with_suffix = PathBuf::from(format!("{arg}{SUFFIX}"));
-        with_suffix.is_file().then_some(Source::File(with_suffix))
+        exists(&with_suffix).then_some(Source::File(with_suffix))
     };
-    let is_dir = || Path::new(arg).is_dir();
-    if looks_like_path && is_dir() {
+    if looks_like_path && Path::new(arg).is_dir() {
         return Err(ResolveError::IsDirectory(PathBuf::from(arg)));
     }
     if looks_like_path {
@@ -170,8 +192,11 @@ pub fn resolve(arg: &str, dir: &Path) -> Result<Source, ResolveError> {
     if let Some(source) = as_path() {
         return Ok(source);
     }
-    if is_dir() {
-        return Err(ResolveError::IsDirectory(PathBuf::from(arg)));
+    let named_dir = [PathBuf::from(arg), dir.join(&file_name), PathBuf::from(&file_name)]
+        .into_iter()
+        .find(|p| p.is_dir());
+    if let Some(found) = named_dir {
+        return Err(ResolveError::IsDirectory(found));
     }
     let ids: Vec<String> = listing.files.iter().map(|p| session_id_of(p)).collect();
     Err(ResolveError::NotFound {

@@ -79,6 +79,21 @@ pub fn parse_entry(
             String::from_utf8_lossy(bytes)
         }
     };
+    // A \u escape of half a UTF-16 pair is valid JSON text but no
+    // character; strict readers (serde_json, jq) reject it. Read it as
+    // U+FFFD, as Go does for invalid UTF-8.
+    let text: Cow<'_, str> = match first_lone_surrogate(&text) {
+        None => text,
+        Some(offset) => {
+            let at = offset_position(start, text.as_bytes(), offset);
+            problems(Diagnostic::new(
+                ProblemKind::InvalidUtf8,
+                at,
+                "\\u escape of a lone UTF-16 surrogate, which is no character; read as U+FFFD",
+            ));
+            Cow::Owned(replace_lone_surrogates(&text))
+        }
+    };
     let text = text.as_ref();
     let fields: Fields<'_> = match serde_json::from_str(text) {
         Ok(f) => f,
@@ -234,6 +249,36 @@ impl FieldReader<'_, '_> {
         }
     }
 
+    /// Milliseconds as an integer. Go writes an integer; a float from
+    /// another writer is still a duration; a number that fits no i64 is
+    /// reported, never clamped into a made-up value.
+    fn duration(&mut self, key: &str, raw: &RawValue) -> Option<i64> {
+        let text = raw.get();
+        if text == "null" {
+            return None;
+        }
+        if let Ok(n) = text.parse::<i64>() {
+            return Some(n);
+        }
+        let is_number = text.starts_with(|c: char| c == '-' || c.is_ascii_digit());
+        if is_number {
+            if let Ok(f) = text.parse::<f64>() {
+                if f.is_finite() && f.abs() < 9.0e18 {
+                    return Some(f as i64);
+                }
+            }
+            let msg = format!("field \"{key}\" is {text}, too large for a duration; ignored");
+            self.bad(raw, msg);
+        } else {
+            let msg = format!(
+                "field \"{key}\" should be a number but is {}; ignored",
+                describe(raw)
+            );
+            self.bad(raw, msg);
+        }
+        None
+    }
+
     fn timestamp(&mut self, key: &str, raw: &RawValue, text: Option<&str>) -> Timestamp {
         let Some(text) = text else {
             return Timestamp::Unset;
@@ -328,18 +373,7 @@ impl FieldReader<'_, '_> {
         for (key, value) in fields.0 {
             let name = format!("agent_result.{key}");
             match key.as_ref() {
-                "duration_ms" => match serde_json::from_str::<Option<f64>>(value.get()) {
-                    // Go writes an integer; a float from another writer is
-                    // still a duration.
-                    Ok(d) => result.duration_ms = d.filter(|d| d.is_finite()).map(|d| d as i64),
-                    Err(_) => {
-                        let msg = format!(
-                            "field \"{name}\" should be a number but is {}; ignored",
-                            describe(value)
-                        );
-                        self.bad(value, msg);
-                    }
-                },
+                "duration_ms" => result.duration_ms = self.duration(&name, value),
                 "start_time" | "end_time" => {
                     if let Some(text) = self.string(&name, value) {
                         let t = self.timestamp(&name, value, text.as_deref());
@@ -371,6 +405,83 @@ impl FieldReader<'_, '_> {
         }
         Some(Some(result))
     }
+}
+
+/// The value of the `\uXXXX` escape at `i` (which points at the backslash).
+fn escape_at(bytes: &[u8], i: usize) -> Option<u16> {
+    let hex = bytes.get(i + 2..i + 6)?;
+    u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+}
+
+/// Walks the `\u` escapes of JSON text; `visit(offset, lone)` is called for
+/// each surrogate escape, `lone` when it is not part of a valid pair.
+fn surrogate_escapes(text: &str, mut visit: impl FnMut(usize, bool) -> bool) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(found) = memchr_backslash(&bytes[i..]) {
+        i += found;
+        match bytes.get(i + 1) {
+            Some(b'u') => {
+                let Some(unit) = escape_at(bytes, i) else {
+                    i += 2;
+                    continue;
+                };
+                if (0xD800..0xDC00).contains(&unit) {
+                    let low = (bytes.get(i + 6) == Some(&b'\\') && bytes.get(i + 7) == Some(&b'u'))
+                        .then(|| escape_at(bytes, i + 6))
+                        .flatten();
+                    if low.is_some_and(|l| (0xDC00..0xE000).contains(&l)) {
+                        i += 12;
+                        continue;
+                    }
+                    if !visit(i, true) {
+                        return;
+                    }
+                } else if (0xDC00..0xE000).contains(&unit) && !visit(i, true) {
+                    return;
+                }
+                i += 6;
+            }
+            // Any other escape (\\ included) is two bytes.
+            Some(_) => i += 2,
+            None => return,
+        }
+    }
+}
+
+fn memchr_backslash(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\\')
+}
+
+/// Offset of the first lone surrogate escape, if any.
+fn first_lone_surrogate(text: &str) -> Option<usize> {
+    if !text.contains("\\u") {
+        return None;
+    }
+    let mut first = None;
+    surrogate_escapes(text, |offset, _| {
+        first = Some(offset);
+        false
+    });
+    first
+}
+
+/// `text` with each lone surrogate escape replaced by `\ufffd`.
+fn replace_lone_surrogates(text: &str) -> String {
+    let mut lone = Vec::new();
+    surrogate_escapes(text, |offset, _| {
+        lone.push(offset);
+        true
+    });
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for at in lone {
+        out.push_str(&text[from..at]);
+        out.push_str("\\ufffd");
+        from = at + 6;
+    }
+    out.push_str(&text[from..]);
+    out
 }
 
 /// A short description of a JSON value's type, for messages.
@@ -552,6 +663,39 @@ mod tests {
         assert_eq!(p[0].kind, ProblemKind::InvalidJson);
         assert_eq!(p[0].position.line, 12);
         assert!(!p[0].message.contains("at line"), "{}", p[0].message);
+    }
+
+    #[test]
+    fn lone_surrogates_are_read_as_replacement_characters() {
+        let (e, p) =
+            parse(r#"{"hook":"AgentError","error":"a\ud800b \ud83d\ude80 \\ud800 \udfff"}"#);
+        assert_eq!(
+            e.unwrap().error.as_deref(),
+            Some("a\u{fffd}b \u{1f680} \\ud800 \u{fffd}")
+        );
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].kind, ProblemKind::InvalidUtf8);
+        assert_eq!(p[0].position.column, 32);
+    }
+
+    #[test]
+    fn durations_that_fit_no_integer_are_reported_not_clamped() {
+        for (text, expect) in [
+            ("929", Some(929)),
+            ("12.7", Some(12)),
+            ("1e999", None),
+            ("1e30", None),
+            ("\"x\"", None),
+        ] {
+            let entry =
+                format!(r#"{{"hook":"AfterAgentRun","agent_result":{{"duration_ms":{text}}}}}"#);
+            let (e, p) = parse(&entry);
+            assert_eq!(e.unwrap().duration_ms(), expect, "{text}");
+            assert_eq!(p.len(), usize::from(expect.is_none()), "{text}: {p:?}");
+            if let Some(d) = p.first() {
+                assert!(!d.message.contains("is a number"), "{}", d.message);
+            }
+        }
     }
 
     #[test]

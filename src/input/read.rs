@@ -48,7 +48,10 @@ impl TraceReader {
 
     pub fn report(&self) -> ReadReport {
         ReadReport {
-            framing: self.scanner.framing(),
+            framing: Framing {
+                entries_after_close: self.report.framing.entries_after_close,
+                ..self.scanner.framing()
+            },
             bytes: self.scanner.offset(),
             ..self.report
         }
@@ -73,6 +76,9 @@ impl TraceReader {
                     let parsed = parse_entry(raw.bytes, raw.start, options, &mut count_problem);
                     if let Some(mut entry) = parsed {
                         report.entries += 1;
+                        if raw.after_close {
+                            report.framing.entries_after_close += 1;
+                        }
                         entry.index = report.entries;
                         if let Err(e) = sink.entry(entry) {
                             failure = Some(e);

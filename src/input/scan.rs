@@ -17,6 +17,8 @@ use crate::model::{Completeness, Position};
 pub struct RawEntry<'a> {
     pub bytes: &'a [u8],
     pub start: Position,
+    /// The entry starts after a `]` closed the array.
+    pub after_close: bool,
 }
 
 /// What the scanner hands out.
@@ -33,8 +35,8 @@ pub struct Framing {
     pub array: bool,
     /// The last significant top-level byte was `]`.
     pub closed: bool,
-    /// Entries that started after a `]` (a session logged again after a
-    /// clean close).
+    /// Entries read after a `]` (a session logged again after a clean
+    /// close); counted by the reader, which knows which objects were entries.
     pub entries_after_close: u64,
     /// Entries found (complete or not).
     pub objects: u64,
@@ -276,6 +278,7 @@ impl Scanner {
                                     sink(ScanEvent::Entry(RawEntry {
                                         bytes: &self.entry,
                                         start: self.entry_start,
+                                        after_close: self.seen_close,
                                     }));
                                 }
                             }
@@ -310,9 +313,6 @@ impl Scanner {
         self.entry_start = self.position();
         self.entry_reported_control = false;
         self.framing.objects += 1;
-        if self.seen_close {
-            self.framing.entries_after_close += 1;
-        }
         self.framing.closed = false;
     }
 
@@ -482,11 +482,15 @@ mod tests {
     #[test]
     fn reads_entries_continued_after_closing_bracket() {
         let input = "[\n{\n  \"a\": 1\n}\n\n],\n{\n  \"a\": 2\n}\n";
-        let (e, p, f) = scan(input.as_bytes(), 1 << 20);
-        assert_eq!(e.len(), 2);
-        assert!(p.is_empty());
-        assert_eq!(f.entries_after_close, 1);
-        assert!(!f.closed);
+        let mut s = Scanner::new();
+        let mut after = Vec::new();
+        s.push(input.as_bytes(), &mut |ev| {
+            if let ScanEvent::Entry(e) = ev {
+                after.push(e.after_close);
+            }
+        });
+        assert_eq!(after, vec![false, true]);
+        assert!(!s.framing().closed);
     }
 
     #[test]
