@@ -181,7 +181,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__trace)
-            opts="-f -v -q -h -V --filter --agent --since --until --verbose --debug --format --no-formula-guard --dir --color --width --quiet --help --version"
+            opts="-f -v -q -h -V --filter --agent --since --until --verbose --debug --flow-only --format --diagram --no-formula-guard --dir --color --width --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -208,7 +208,11 @@ _agentcli() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json jsonl csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl csv mermaid dot" -- "${cur}"))
+                    return 0
+                    ;;
+                --diagram)
+                    COMPREPLY=($(compgen -W "sequence graph" -- "${cur}"))
                     return 0
                     ;;
                 --dir)

@@ -69,7 +69,11 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l until -d 'Ke
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l format -d 'Output format' -r -f -a "table\t'A table for people (default)'
 json\t'One JSON array of entries'
 jsonl\t'One JSON object per line'
-csv\t'RFC 4180 CSV with a header row'"
+csv\t'RFC 4180 CSV with a header row'
+mermaid\t'A Mermaid diagram of the flow (implies --flow-only)'
+dot\t'A Graphviz digraph of the agent graph (implies --flow-only)'"
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l diagram -d 'With --format mermaid: a sequence diagram of the hops, or a graph of the agents' -r -f -a "sequence\t'A sequenceDiagram of the hops in time order'
+graph\t'A flowchart of the agent graph, with hop counts on the edges'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l color -d 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
@@ -77,6 +81,7 @@ never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s v -l verbose -d 'Show each entry\'s full state, result and unknown keys under its row'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l debug -d 'Show each entry\'s raw text and position, and every reader problem'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l flow-only -d 'Show who handed work to whom instead of every entry: the flow table, sequence diagrams, the condensed route and a lane diagram; with --format json|jsonl|csv, the hops as records'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l no-formula-guard -d 'In CSV, do not prefix cells that start with = + - @ with a quote'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'

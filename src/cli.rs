@@ -198,6 +198,18 @@ pub enum TraceFormatArg {
     Jsonl,
     /// RFC 4180 CSV with a header row.
     Csv,
+    /// A Mermaid diagram of the flow (implies --flow-only).
+    Mermaid,
+    /// A Graphviz digraph of the agent graph (implies --flow-only).
+    Dot,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagramArg {
+    /// A sequenceDiagram of the hops in time order.
+    Sequence,
+    /// A flowchart of the agent graph, with hop counts on the edges.
+    Graph,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -313,9 +325,20 @@ pub struct TraceArgs {
     #[arg(long)]
     pub debug: bool,
 
+    /// Show who handed work to whom instead of every entry: the flow table,
+    /// sequence diagrams, the condensed route and a lane diagram; with
+    /// --format json|jsonl|csv, the hops as records.
+    #[arg(long)]
+    pub flow_only: bool,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = TraceFormatArg::Table, value_name = "FORMAT")]
     pub format: TraceFormatArg,
+
+    /// With --format mermaid: a sequence diagram of the hops, or a graph of
+    /// the agents.
+    #[arg(long, value_enum, default_value_t = DiagramArg::Sequence, value_name = "KIND")]
+    pub diagram: DiagramArg,
 
     /// In CSV, do not prefix cells that start with = + - @ with a quote.
     #[arg(long)]

@@ -8,10 +8,11 @@ use chrono::Utc;
 
 use crate::analysis::time_range::{parse_time, End};
 use crate::analysis::{Condition, Filter, TimeRange};
-use crate::cli::{Cli, ColorArg, Command, ListFormatArg, SortKey, TraceFormatArg};
+use crate::cli::{Cli, ColorArg, Command, DiagramArg, ListFormatArg, SortKey, TraceFormatArg};
 use crate::input::TraceGlob;
 use crate::output::{table_width, use_color, ColorWhen, Env};
-use crate::render::{EntryFormat, ListFormat, TextOptions, Theme};
+use crate::render::mermaid::Diagram;
+use crate::render::{EntryFormat, FlowFormat, ListFormat, TextOptions, Theme};
 
 /// Settings all commands share.
 #[derive(Debug, Clone)]
@@ -28,7 +29,14 @@ pub struct Config {
 pub struct TraceConfig {
     pub session: std::ffi::OsString,
     pub filter: Filter,
-    pub format: EntryFormat,
+    pub view: TraceView,
+}
+
+/// What `trace` shows: entries, or the flow of hops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceView {
+    Entries(EntryFormat),
+    Flow(FlowFormat),
 }
 
 #[derive(Debug, Clone)]
@@ -108,12 +116,7 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
                     conditions,
                     time: time_range(a.since, a.until)?,
                 },
-                format: match a.format {
-                    TraceFormatArg::Table => EntryFormat::Table,
-                    TraceFormatArg::Json => EntryFormat::Json,
-                    TraceFormatArg::Jsonl => EntryFormat::Jsonl,
-                    TraceFormatArg::Csv => EntryFormat::Csv,
-                },
+                view: trace_view(a.format, a.flow_only, a.diagram),
             })
         }
     };
@@ -124,6 +127,25 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
         quiet: cli.global.quiet,
     };
     Ok((config, command))
+}
+
+fn trace_view(format: TraceFormatArg, flow_only: bool, diagram: DiagramArg) -> TraceView {
+    let diagram = match diagram {
+        DiagramArg::Sequence => Diagram::Sequence,
+        DiagramArg::Graph => Diagram::Graph,
+    };
+    match (format, flow_only) {
+        (TraceFormatArg::Mermaid, _) => TraceView::Flow(FlowFormat::Mermaid(diagram)),
+        (TraceFormatArg::Dot, _) => TraceView::Flow(FlowFormat::Dot),
+        (TraceFormatArg::Table, true) => TraceView::Flow(FlowFormat::Text),
+        (TraceFormatArg::Json, true) => TraceView::Flow(FlowFormat::Json),
+        (TraceFormatArg::Jsonl, true) => TraceView::Flow(FlowFormat::Jsonl),
+        (TraceFormatArg::Csv, true) => TraceView::Flow(FlowFormat::Csv),
+        (TraceFormatArg::Table, false) => TraceView::Entries(EntryFormat::Table),
+        (TraceFormatArg::Json, false) => TraceView::Entries(EntryFormat::Json),
+        (TraceFormatArg::Jsonl, false) => TraceView::Entries(EntryFormat::Jsonl),
+        (TraceFormatArg::Csv, false) => TraceView::Entries(EntryFormat::Csv),
+    }
 }
 
 fn time_range(since: Option<String>, until: Option<String>) -> Result<TimeRange> {

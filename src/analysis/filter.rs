@@ -126,6 +126,12 @@ impl Condition {
     }
 
     pub fn matches(&self, e: &Entry) -> bool {
+        self.matches_with_next(e, None)
+    }
+
+    /// Like [`Condition::matches`], for a flow hop: `agent=` also matches
+    /// the agent the hop goes to.
+    pub fn matches_with_next(&self, e: &Entry, next: Option<&str>) -> bool {
         match &self.test {
             Test::HasError => e.error().is_some(),
             Test::Field {
@@ -134,7 +140,7 @@ impl Condition {
                 negate,
             } => {
                 let hit = match key {
-                    Key::Agent => any_equal(values, e.agent()),
+                    Key::Agent => any_equal(values, e.agent()) || any_equal(values, next),
                     Key::Hook => values
                         .iter()
                         .any(|v| v.eq_ignore_ascii_case(e.hook.as_str())),
@@ -186,6 +192,15 @@ impl Filter {
         self.conditions.iter().all(|c| c.matches(e))
     }
 
+    /// Whether the hop that `e` gave (going to `next`) passes: as for
+    /// entries, except that `agent=` keeps hops from or to the agent.
+    pub fn matches_hop(&self, e: &Entry, next: Option<&str>) -> bool {
+        if !self.time.is_unbounded() && !self.time.contains(&e.timestamp) {
+            return false;
+        }
+        self.conditions.iter().all(|c| c.matches_with_next(e, next))
+    }
+
     /// The filter as the user could type it again, for messages.
     pub fn describe(&self) -> String {
         let mut parts: Vec<String> = self
@@ -225,6 +240,16 @@ mod tests {
         assert!(matches("writer", &e));
         assert!(!matches("agent=planner", &e));
         assert!(matches("agent!=planner", &e));
+    }
+
+    #[test]
+    fn hops_match_agents_they_come_from_or_go_to() {
+        let e = entry("planner", Hook::AfterAgentRun, None);
+        let c = Condition::parse("agent=writer").unwrap();
+        assert!(c.matches_with_next(&e, Some("writer")));
+        assert!(!c.matches_with_next(&e, Some("reviewer")));
+        let not = Condition::parse("agent!=writer").unwrap();
+        assert!(!not.matches_with_next(&e, Some("writer")));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! ordering). No I/O and no formatting.
 
 pub mod filter;
+pub mod flow;
 pub mod summary;
 pub mod time_range;
 pub mod timeline;

@@ -1,22 +1,33 @@
-//! `agentcli trace`: one session's entries through a filter into a view.
+//! `agentcli trace`: one session's entries through a filter into a view,
+//! either of entries (table, exports) or of the flow of hops.
 
 use std::io::Write;
 
 use anyhow::{Context, Result};
 
 use super::Outcome;
+use crate::analysis::flow::FlowBuilder;
 use crate::analysis::{Filter, SessionSummary};
-use crate::config::{Config, TraceConfig};
+use crate::config::{Config, TraceConfig, TraceView};
 use crate::input::{self, Diagnostic, EntrySink, ParseOptions, Source};
 use crate::model::Entry;
 use crate::output::Reporter;
-use crate::render::{self, EntryRenderer, TraceContext};
+use crate::render::{self, EntryRenderer, HopRenderer, TraceContext};
 
-/// Feeds entries to the summary (all of them) and the view (those that pass
-/// the filter).
+/// Where entries go after the summary has seen them.
+enum View {
+    Entries(Box<dyn EntryRenderer>),
+    Flow {
+        builder: FlowBuilder,
+        renderer: Box<dyn HopRenderer>,
+    },
+}
+
+/// Feeds every entry to the summary, and those that pass the filter (or
+/// the hops they give) to the view.
 struct TraceSink<'a> {
     filter: &'a Filter,
-    renderer: &'a mut dyn EntryRenderer,
+    view: View,
     out: &'a mut dyn Write,
     summary: SessionSummary,
     shown: u64,
@@ -26,9 +37,21 @@ struct TraceSink<'a> {
 impl EntrySink for TraceSink<'_> {
     fn entry(&mut self, entry: Entry) -> Result<()> {
         self.summary.add(&entry);
-        if self.filter.matches(&entry) {
-            self.shown += 1;
-            self.renderer.entry(&entry, self.out)?;
+        match &mut self.view {
+            View::Entries(renderer) => {
+                if self.filter.matches(&entry) {
+                    self.shown += 1;
+                    renderer.entry(&entry, self.out)?;
+                }
+            }
+            View::Flow { builder, renderer } => {
+                if let Some(hop) = builder.push(&entry) {
+                    if self.filter.matches_hop(&entry, hop.next.as_deref()) {
+                        self.shown += 1;
+                        renderer.hop(hop, self.out)?;
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -46,24 +69,39 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
         .with_context(|| format!("failed to open '{name}'"))?;
 
     let text = config.text;
-    let mut renderer = render::entry_renderer(trace.format, text);
     let limit = if text.debug { usize::MAX } else { 20 };
     let mut reporter = Reporter::new(config.stderr_theme, limit, config.quiet);
     reporter.set_source(&name);
+    let (view, keep_state) = match trace.view {
+        TraceView::Entries(format) => {
+            let renderer = render::entry_renderer(format, text);
+            let keep = renderer.needs_state();
+            (View::Entries(renderer), keep)
+        }
+        TraceView::Flow(format) => (
+            View::Flow {
+                builder: FlowBuilder::default(),
+                renderer: render::hop_renderer(format, text),
+            },
+            false,
+        ),
+    };
     let options = ParseOptions {
-        keep_state: renderer.needs_state(),
-        keep_raw: text.debug,
+        keep_state,
+        keep_raw: text.debug && matches!(view, View::Entries(_)),
     };
 
-    renderer.begin(out)?;
     let mut sink = TraceSink {
         filter: &trace.filter,
-        renderer: renderer.as_mut(),
+        view,
         out,
         summary: SessionSummary::default(),
         shown: 0,
         reporter: &mut reporter,
     };
+    if let View::Entries(renderer) = &mut sink.view {
+        renderer.begin(sink.out)?;
+    }
     let report = input::read_all(reader, options, &mut sink).map_err(|e| {
         if crate::output::is_broken_pipe(&e) {
             e
@@ -71,7 +109,13 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
             e.context(format!("failed to read '{name}'"))
         }
     })?;
-    let TraceSink { summary, shown, .. } = sink;
+    let TraceSink {
+        summary,
+        shown,
+        mut view,
+        out,
+        ..
+    } = sink;
 
     let session = match &source {
         Source::Stdin => summary
@@ -91,23 +135,32 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
         shown,
         filter: &filter_text,
     };
-    renderer.finish(&context, out)?;
+    match &mut view {
+        View::Entries(renderer) => renderer.finish(&context, out)?,
+        View::Flow { renderer, .. } => renderer.finish(&context, out)?,
+    }
     out.flush()?;
     reporter.finish_source();
 
+    let escape = |s: &str| render::text::escape(s).into_owned();
+    let flow = matches!(view, View::Flow { .. });
     if summary.entries == 0 {
+        reporter.note(&format!("'{}' holds no entries", escape(&name)));
+    } else if shown == 0 && filter_text.is_empty() && flow {
         reporter.note(&format!(
-            "'{}' holds no entries",
-            render::text::escape(&name)
+            "no hops in '{}': no AfterAgentRun or AgentError entry records an agent's outcome ({} entries read)",
+            escape(&name),
+            summary.entries
         ));
-    } else if shown == 0 {
+    } else if shown == 0 && !filter_text.is_empty() {
         let agents = if summary.agents.is_empty() {
             String::new()
         } else {
             format!("; agents in this session: {}", summary.agents.join(", "))
         };
-        reporter.note(&render::text::escape(&format!(
-            "no entries match {} ({} entries read{agents})",
+        let what = if flow { "hops" } else { "entries" };
+        reporter.note(&escape(&format!(
+            "no {what} match {} ({} entries read{agents})",
             filter_text, summary.entries
         )));
     }

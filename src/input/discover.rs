@@ -192,9 +192,13 @@ fn resolve_str(arg: &str, dir: &Path) -> Result<Source, ResolveError> {
     if let Some(source) = as_path() {
         return Ok(source);
     }
-    let named_dir = [PathBuf::from(arg), dir.join(&file_name), PathBuf::from(&file_name)]
-        .into_iter()
-        .find(|p| p.is_dir());
+    let named_dir = [
+        PathBuf::from(arg),
+        dir.join(&file_name),
+        PathBuf::from(&file_name),
+    ]
+    .into_iter()
+    .find(|p| p.is_dir());
     if let Some(found) = named_dir {
         return Err(ResolveError::IsDirectory(found));
     }

@@ -3,9 +3,14 @@
 //! Renderers write to `&mut dyn Write` and know nothing of flags or
 //! terminals: width and color arrive as plain values.
 
+pub mod dot;
 pub mod entry_record;
 pub mod export;
+pub mod flow;
+pub mod flow_export;
+pub mod lanes;
 pub mod list;
+pub mod mermaid;
 pub mod record;
 pub mod state;
 pub mod style;
@@ -15,6 +20,7 @@ pub mod timeline;
 
 use std::io::{self, Write};
 
+use crate::analysis::flow::FlowHop;
 use crate::analysis::SessionSummary;
 use crate::model::{Completeness, Entry};
 
@@ -27,6 +33,18 @@ pub enum EntryFormat {
     Json,
     Jsonl,
     Csv,
+}
+
+/// Formats of `trace --flow-only` (and of the diagram formats, which only
+/// describe flow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowFormat {
+    Text,
+    Json,
+    Jsonl,
+    Csv,
+    Mermaid(mermaid::Diagram),
+    Dot,
 }
 
 /// Formats of `list`.
@@ -87,5 +105,24 @@ pub fn entry_renderer(format: EntryFormat, options: TextOptions) -> Box<dyn Entr
         EntryFormat::Json => Box::new(export::EntryExport::json(true)),
         EntryFormat::Jsonl => Box::new(export::EntryExport::json(false)),
         EntryFormat::Csv => Box::new(export::EntryExport::csv(options.formula_guard)),
+    }
+}
+
+/// A view of a session's flow: hops arrive in file order (filtered); views
+/// put them in time order.
+pub trait HopRenderer {
+    fn hop(&mut self, hop: FlowHop, out: &mut dyn Write) -> io::Result<()>;
+    fn finish(&mut self, context: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// The renderer for a flow format.
+pub fn hop_renderer(format: FlowFormat, options: TextOptions) -> Box<dyn HopRenderer> {
+    match format {
+        FlowFormat::Text => Box::new(flow::FlowText::new(options)),
+        FlowFormat::Json => Box::new(flow_export::HopExport::json(true)),
+        FlowFormat::Jsonl => Box::new(flow_export::HopExport::json(false)),
+        FlowFormat::Csv => Box::new(flow_export::HopExport::csv(options.formula_guard)),
+        FlowFormat::Mermaid(diagram) => Box::new(mermaid::MermaidExport::new(diagram)),
+        FlowFormat::Dot => Box::new(dot::DotExport::default()),
     }
 }

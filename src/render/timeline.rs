@@ -9,7 +9,7 @@ use chrono::{DateTime, FixedOffset};
 use super::state::{details, summarize};
 use super::style::{Role, Theme};
 use super::table::{fit, write_header, write_row, Cell, Column};
-use super::text::{escape, human_duration, width};
+use super::text::{clock_format, escape, human_duration, width};
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
 use crate::model::{Completeness, Entry, Position};
@@ -151,22 +151,7 @@ impl EntryRenderer for TimelineTable {
             return Ok(());
         }
         self.rows.sort_by_key(|r| r.key);
-        let multi_day = match (ctx.summary.start, ctx.summary.end) {
-            (Some(s), Some(e)) => s.date_naive() != e.date_naive(),
-            _ => false,
-        };
-        // Times show the offset they were written with; when a session
-        // mixes offsets, the column says which, or the order would look
-        // wrong.
-        let mut offsets = self.rows.iter().filter_map(|r| r.time.map(|t| *t.offset()));
-        let first = offsets.next();
-        let mixed = offsets.any(|o| Some(o) != first);
-        let format = match (multi_day, mixed) {
-            (false, false) => "%H:%M:%S%.3f",
-            (true, false) => "%m-%d %H:%M:%S%.3f",
-            (false, true) => "%H:%M:%S%.3f%:z",
-            (true, true) => "%m-%d %H:%M:%S%.3f%:z",
-        };
+        let format = clock_format(self.rows.iter().filter_map(|r| r.time));
         for row in &mut self.rows {
             row.cells[1].text = match row.time {
                 Some(t) => t.format(format).to_string(),
@@ -210,7 +195,7 @@ impl EntryRenderer for TimelineTable {
 }
 
 /// The lines above the table: which session, when, how long, how much.
-fn write_session_header(
+pub(super) fn write_session_header(
     ctx: &TraceContext<'_>,
     theme: Theme,
     width: usize,

@@ -1,0 +1,459 @@
+//! The flow of a session: who handed work to whom. One hop per agent run
+//! outcome, with the next agent taken from the routing the file records.
+//!
+//! An entry that carries no routing information never invents a hop (the
+//! upstream tool fell back to `target_agent_id`, which made every
+//! AfterEventHandling look like a self-requeue).
+
+use std::collections::HashSet;
+use std::fmt;
+
+use crate::model::{Entry, Hook, Timestamp};
+
+/// What a hop means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HopKind {
+    /// Routed to another agent.
+    Handoff,
+    /// Routed to itself.
+    Requeue,
+    /// Routed to itself after an error.
+    Retry,
+    /// Failed with no route onward.
+    Error,
+    /// No route: the session's flow ends here.
+    End,
+}
+
+impl HopKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HopKind::Handoff => "handoff",
+            HopKind::Requeue => "requeue",
+            HopKind::Retry => "retry",
+            HopKind::Error => "error",
+            HopKind::End => "end",
+        }
+    }
+
+    /// The kind of a hop from `agent` routed to `next`, with or without an
+    /// error.
+    pub fn classify(agent: &str, next: Option<&str>, failed: bool) -> HopKind {
+        match (next, failed) {
+            (Some(n), true) if n == agent => HopKind::Retry,
+            (Some(n), false) if n == agent => HopKind::Requeue,
+            (Some(_), _) => HopKind::Handoff,
+            (None, true) => HopKind::Error,
+            (None, false) => HopKind::End,
+        }
+    }
+}
+
+impl fmt::Display for HopKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One step of the flow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowHop {
+    /// The entry it came from (its position in the file).
+    pub index: u64,
+    pub timestamp: Timestamp,
+    pub timestamp_raw: Option<String>,
+    /// The agent that ran.
+    pub agent: String,
+    /// The agent routed to; `None` when the flow ends (or fails) here.
+    pub next: Option<String>,
+    pub hook: Hook,
+    pub event_id: Option<String>,
+    pub kind: HopKind,
+    pub error: Option<String>,
+}
+
+/// Turns entries, in file order, into hops.
+///
+/// A run's outcome is recorded by AfterAgentRun or AgentError; their
+/// `agent_result.output_state.meta.route` (or `state.meta.route`) names the
+/// next agent. An AfterEventHandling counts only for an event whose outcome
+/// was not recorded that way, and only when it carries a route or an error.
+#[derive(Debug, Default)]
+pub struct FlowBuilder {
+    /// (event, agent) pairs whose outcome already gave a hop.
+    done: HashSet<(Option<String>, String)>,
+}
+
+impl FlowBuilder {
+    pub fn push(&mut self, e: &Entry) -> Option<FlowHop> {
+        let agent = e.agent_id.as_deref().filter(|a| !a.is_empty())?;
+        let key = (e.event_id.clone(), agent.to_string());
+        match e.hook {
+            Hook::AfterAgentRun | Hook::AgentError => {
+                self.done.insert(key);
+            }
+            Hook::AfterEventHandling => {
+                if self.done.contains(&key) || (e.route().is_none() && e.error().is_none()) {
+                    return None;
+                }
+                self.done.insert(key);
+            }
+            _ => return None,
+        }
+        let next = e.route().map(str::to_string);
+        let failed = e.error().is_some() || e.hook == Hook::AgentError;
+        Some(FlowHop {
+            index: e.index,
+            timestamp: e.timestamp,
+            timestamp_raw: e.timestamp_raw.clone(),
+            agent: agent.to_string(),
+            kind: HopKind::classify(agent, next.as_deref(), failed),
+            next,
+            hook: e.hook.clone(),
+            event_id: e.event_id.clone(),
+            error: e.error().map(str::to_string),
+        })
+    }
+}
+
+/// The label upstream gave an event: `req-<digits>-<suffix>` → `req-<digits>`,
+/// a UUID → its first 8 hex digits, anything else as it is.
+pub fn event_label(id: &str) -> String {
+    if let Some(rest) = id.strip_prefix("req-") {
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        if digits > 0 {
+            return format!("req-{}", &rest[..digits]);
+        }
+    }
+    let is_uuid = id.len() == 36
+        && id.chars().enumerate().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    if is_uuid {
+        return id[..8].to_string();
+    }
+    id.to_string()
+}
+
+/// Hops grouped by event, in order of each event's first hop. Groups are by
+/// the full event id; when two ids share a short label, each label carries
+/// its full id so that no two events look like one.
+pub fn group_by_event(hops: &[FlowHop]) -> Vec<(String, Vec<&FlowHop>)> {
+    let mut order: Vec<Option<&str>> = Vec::new();
+    let mut groups: Vec<Vec<&FlowHop>> = Vec::new();
+    for hop in hops {
+        let id = hop.event_id.as_deref();
+        match order.iter().position(|o| *o == id) {
+            Some(i) => groups[i].push(hop),
+            None => {
+                order.push(id);
+                groups.push(vec![hop]);
+            }
+        }
+    }
+    let labels: Vec<String> = order
+        .iter()
+        .map(|id| event_label(id.unwrap_or("(no event id)")))
+        .collect();
+    order
+        .iter()
+        .zip(labels.iter())
+        .zip(groups)
+        .map(|((id, label), group)| {
+            let shared = labels.iter().filter(|l| *l == label).count() > 1;
+            let full = id.unwrap_or("(no event id)");
+            let shown = if shared && full != label {
+                format!("{label} ({full})")
+            } else {
+                label.clone()
+            };
+            (shown, group)
+        })
+        .collect()
+}
+
+/// The route as one chain: each hop's agent, then the last hop's next,
+/// with repeats of the same agent in a row folded.
+pub fn condensed_route(hops: &[FlowHop]) -> Vec<String> {
+    let mut chain: Vec<String> = Vec::new();
+    for hop in hops {
+        if chain.last() != Some(&hop.agent) {
+            chain.push(hop.agent.clone());
+        }
+        if let Some(next) = &hop.next {
+            if chain.last() != Some(next) {
+                chain.push(next.clone());
+            }
+        }
+    }
+    chain
+}
+
+/// Agents in order of first appearance (as the agent of a hop or as its
+/// next).
+pub fn participants(hops: &[FlowHop]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for hop in hops {
+        for name in std::iter::once(&hop.agent).chain(hop.next.as_ref()) {
+            if !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+    }
+    out
+}
+
+/// One edge of the agent graph, with how often it was taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowEdge {
+    pub from: String,
+    /// `None`: the flow ended (or failed) at `from`.
+    pub to: Option<String>,
+    pub kind: HopKind,
+    pub count: u64,
+}
+
+/// The agent graph: hops folded into edges by (from, to, kind), in order
+/// of first use.
+pub fn edges(hops: &[FlowHop]) -> Vec<FlowEdge> {
+    let mut out: Vec<FlowEdge> = Vec::new();
+    for hop in hops {
+        match out
+            .iter_mut()
+            .find(|e| e.from == hop.agent && e.to == hop.next && e.kind == hop.kind)
+        {
+            Some(edge) => edge.count += 1,
+            None => out.push(FlowEdge {
+                from: hop.agent.clone(),
+                to: hop.next.clone(),
+                kind: hop.kind,
+                count: 1,
+            }),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AgentResult, RawJson};
+
+    fn entry(
+        index: u64,
+        hook: Hook,
+        agent: &str,
+        event: &str,
+        route: Option<&str>,
+        error: Option<&str>,
+    ) -> Entry {
+        Entry {
+            index,
+            hook,
+            agent_id: Some(agent.into()),
+            target_agent_id: Some(agent.into()),
+            event_id: Some(event.into()),
+            error: error.map(Into::into),
+            result: Some(AgentResult {
+                output_route: route.map(Into::into),
+                output_state: route.map(|r| RawJson(format!(r#"{{"meta":{{"route":"{r}"}}}}"#))),
+                ..AgentResult::default()
+            }),
+            ..Entry::default()
+        }
+    }
+
+    fn hops(entries: &[Entry]) -> Vec<FlowHop> {
+        let mut b = FlowBuilder::default();
+        entries.iter().filter_map(|e| b.push(e)).collect()
+    }
+
+    #[test]
+    fn classifies_every_kind() {
+        let hs = hops(&[
+            entry(
+                1,
+                Hook::AfterAgentRun,
+                "planner",
+                "e1",
+                Some("writer"),
+                None,
+            ),
+            entry(2, Hook::AfterAgentRun, "writer", "e2", Some("writer"), None),
+            entry(3, Hook::AgentError, "writer", "e3", None, Some("boom")),
+            entry(
+                4,
+                Hook::AgentError,
+                "writer",
+                "e4",
+                Some("writer"),
+                Some("boom"),
+            ),
+            entry(5, Hook::AfterAgentRun, "writer", "e5", None, None),
+        ]);
+        let kinds: Vec<HopKind> = hs.iter().map(|h| h.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                HopKind::Handoff,
+                HopKind::Requeue,
+                HopKind::Error,
+                HopKind::Retry,
+                HopKind::End
+            ]
+        );
+    }
+
+    #[test]
+    fn after_event_handling_without_routing_invents_no_hop() {
+        let mut aeh = entry(2, Hook::AfterEventHandling, "planner", "e1", None, None);
+        aeh.result = None;
+        let hs = hops(&[
+            entry(
+                1,
+                Hook::AfterAgentRun,
+                "planner",
+                "e1",
+                Some("writer"),
+                None,
+            ),
+            aeh.clone(),
+        ]);
+        assert_eq!(hs.len(), 1);
+        // Alone, without route or error, it gives nothing either.
+        assert!(hops(&[aeh]).is_empty());
+        // With an error and no recorded outcome, it is the outcome.
+        let mut failed = entry(
+            3,
+            Hook::AfterEventHandling,
+            "planner",
+            "e9",
+            None,
+            Some("x"),
+        );
+        failed.result = None;
+        assert_eq!(hops(&[failed])[0].kind, HopKind::Error);
+    }
+
+    #[test]
+    fn before_hooks_never_give_hops() {
+        let mut before = entry(
+            1,
+            Hook::BeforeEventHandling,
+            "planner",
+            "e1",
+            Some("writer"),
+            None,
+        );
+        before.state_route = Some("writer".into());
+        assert!(hops(&[before]).is_empty());
+    }
+
+    #[test]
+    fn labels_follow_upstream_and_groups_never_merge() {
+        assert_eq!(event_label("req-17461596-planner"), "req-17461596");
+        assert_eq!(
+            event_label("be6c6fe9-4c41-49c0-b075-34feeacc110e"),
+            "be6c6fe9"
+        );
+        assert_eq!(event_label("custom"), "custom");
+        let hs = hops(&[
+            entry(
+                1,
+                Hook::AfterAgentRun,
+                "planner",
+                "req-1-a",
+                Some("writer"),
+                None,
+            ),
+            entry(2, Hook::AfterAgentRun, "writer", "req-1-b", None, None),
+            entry(3, Hook::AfterAgentRun, "x", "req-2", None, None),
+        ]);
+        let groups: Vec<(String, usize)> = group_by_event(&hs)
+            .into_iter()
+            .map(|(l, g)| (l, g.len()))
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                ("req-1 (req-1-a)".to_string(), 1),
+                ("req-1 (req-1-b)".to_string(), 1),
+                ("req-2".to_string(), 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn condensed_route_and_edges() {
+        let hs = hops(&[
+            entry(
+                1,
+                Hook::AfterAgentRun,
+                "planner",
+                "e1",
+                Some("writer"),
+                None,
+            ),
+            entry(2, Hook::AfterAgentRun, "writer", "e2", Some("writer"), None),
+            entry(
+                3,
+                Hook::AfterAgentRun,
+                "writer",
+                "e3",
+                Some("planner"),
+                None,
+            ),
+            entry(
+                4,
+                Hook::AfterAgentRun,
+                "planner",
+                "e4",
+                Some("writer"),
+                None,
+            ),
+        ]);
+        assert_eq!(
+            condensed_route(&hs),
+            ["planner", "writer", "planner", "writer"]
+        );
+        let e = edges(&hs);
+        assert_eq!(e.len(), 3);
+        assert_eq!(e[0].count, 2);
+        assert_eq!(participants(&hs), ["planner", "writer"]);
+    }
+}
+
+/// Hops gathered as they come and handed back in time order (by instant,
+/// file order on ties): parallel agents interleave and files are not
+/// always in time order.
+#[derive(Debug, Default)]
+pub struct HopTimeline {
+    hops: Vec<(super::timeline::TimeKey, FlowHop)>,
+    keys: super::timeline::TimeKeys,
+}
+
+impl HopTimeline {
+    pub fn push(&mut self, hop: FlowHop) {
+        let key = self.keys.key(hop.timestamp.instant_nanos(), hop.index);
+        self.hops.push((key, hop));
+    }
+
+    pub fn len(&self) -> usize {
+        self.hops.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hops.is_empty()
+    }
+
+    /// The hops in time order; the timeline is left empty.
+    pub fn take_sorted(&mut self) -> Vec<FlowHop> {
+        let mut hops = std::mem::take(&mut self.hops);
+        hops.sort_by_key(|(k, _)| *k);
+        hops.into_iter().map(|(_, h)| h).collect()
+    }
+}

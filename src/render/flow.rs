@@ -1,0 +1,211 @@
+//! `trace --flow-only`: the flow table, then upstream's sections (sequence
+//! diagram, condensed route, per-event diagrams), then the lane diagram.
+
+use std::io::{self, Write};
+
+use super::lanes::write_lanes;
+use super::style::Role;
+use super::table::{fit, write_header, write_row, Cell, Column};
+use super::text::{clock_format, escape, width};
+use super::timeline::write_session_header;
+use super::{HopRenderer, TextOptions, TraceContext};
+use crate::analysis::flow::{
+    condensed_route, event_label, group_by_event, FlowHop, HopKind, HopTimeline,
+};
+
+const COLUMNS: [Column; 7] = [
+    Column {
+        header: "TIME",
+        min: 8,
+        max: 24,
+        elastic: false,
+        optional: false,
+    },
+    Column {
+        header: "AGENT",
+        min: 5,
+        max: 24,
+        elastic: false,
+        optional: false,
+    },
+    Column {
+        header: "NEXT",
+        min: 5,
+        max: 24,
+        elastic: false,
+        optional: false,
+    },
+    Column {
+        header: "HOOK",
+        min: 8,
+        max: 20,
+        elastic: false,
+        optional: true,
+    },
+    Column {
+        header: "EVENT ID",
+        min: 8,
+        max: 13,
+        elastic: false,
+        optional: true,
+    },
+    Column {
+        header: "KIND",
+        min: 5,
+        max: 7,
+        elastic: false,
+        optional: false,
+    },
+    Column {
+        header: "ERROR",
+        min: 10,
+        max: 60,
+        elastic: true,
+        optional: true,
+    },
+];
+
+/// The role a hop kind is shown in.
+pub fn kind_role(kind: HopKind) -> Role {
+    match kind {
+        HopKind::Handoff => Role::Good,
+        HopKind::Requeue => Role::Warning,
+        HopKind::Retry | HopKind::Error => Role::Error,
+        HopKind::End => Role::Dim,
+    }
+}
+
+/// `agent → next`, `agent → (end)`, with the kind when it is not a plain
+/// hand-off.
+fn arrow(hop: &FlowHop) -> String {
+    let next = hop
+        .next
+        .as_deref()
+        .map_or("(end)".to_string(), |n| escape(n).into_owned());
+    let mut text = format!("{} → {next}", escape(&hop.agent));
+    match hop.kind {
+        HopKind::Handoff | HopKind::End => {}
+        HopKind::Requeue | HopKind::Retry | HopKind::Error => {
+            text.push_str(&format!(" [{}]", hop.kind))
+        }
+    }
+    text
+}
+
+/// The text flow view.
+pub struct FlowText {
+    options: TextOptions,
+    hops: HopTimeline,
+}
+
+impl FlowText {
+    pub fn new(options: TextOptions) -> Self {
+        FlowText {
+            options,
+            hops: HopTimeline::default(),
+        }
+    }
+}
+
+impl HopRenderer for FlowText {
+    fn hop(&mut self, hop: FlowHop, _out: &mut dyn Write) -> io::Result<()> {
+        self.hops.push(hop);
+        Ok(())
+    }
+
+    fn finish(&mut self, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let theme = self.options.theme;
+        let width_total = self.options.width;
+        write_session_header(ctx, theme, width_total, out)?;
+        let hops = self.hops.take_sorted();
+        if hops.is_empty() {
+            return Ok(());
+        }
+        let format = clock_format(hops.iter().filter_map(|h| h.timestamp.get()));
+        let times: Vec<String> = hops
+            .iter()
+            .map(|h| {
+                h.timestamp
+                    .get()
+                    .map_or("-".to_string(), |t| t.format(format).to_string())
+            })
+            .collect();
+
+        // 1. The flow table.
+        writeln!(out, "\n{}", theme.paint("Agent flow:", Role::Header))?;
+        let rows: Vec<[Cell; 7]> = hops
+            .iter()
+            .zip(&times)
+            .map(|(h, time)| {
+                [
+                    Cell::plain(time.clone()),
+                    Cell::styled(escape(&h.agent).into_owned(), Role::Agent),
+                    match &h.next {
+                        Some(n) => Cell::styled(escape(n).into_owned(), Role::Agent),
+                        None => Cell::styled("(end)", Role::Dim),
+                    },
+                    Cell::plain(escape(h.hook.as_str()).into_owned()),
+                    Cell::plain(
+                        escape(&event_label(h.event_id.as_deref().unwrap_or("-"))).into_owned(),
+                    ),
+                    Cell::styled(h.kind.as_str(), kind_role(h.kind)),
+                    match &h.error {
+                        Some(e) => Cell::styled(escape(e).into_owned(), Role::Error),
+                        None => Cell::styled("-", Role::Dim),
+                    },
+                ]
+            })
+            .collect();
+        let mut content = [0usize; 7];
+        for row in &rows {
+            for (c, cell) in content.iter_mut().zip(row) {
+                *c = (*c).max(width(&cell.text));
+            }
+        }
+        let widths = fit(&COLUMNS, &content, width_total);
+        write_header(out, &COLUMNS, &widths, theme)?;
+        for row in &rows {
+            write_row(out, &widths, row, theme)?;
+        }
+
+        // 2. Numbered agent → next lines.
+        writeln!(out, "\n{}", theme.paint("Sequence diagram:", Role::Header))?;
+        writeln!(out, "{}", theme.paint("-----------------", Role::Dim))?;
+        for (i, h) in hops.iter().enumerate() {
+            writeln!(out, "{}. {}", i + 1, arrow(h))?;
+        }
+
+        // 3. The route as one chain.
+        writeln!(out, "\n{}", theme.paint("Condensed route:", Role::Header))?;
+        let chain: Vec<String> = condensed_route(&hops)
+            .iter()
+            .map(|a| escape(a).into_owned())
+            .collect();
+        writeln!(out, "{}", chain.join(" → "))?;
+
+        // 4. Per event.
+        writeln!(
+            out,
+            "\n{}",
+            theme.paint("Per-event sequence diagrams:", Role::Header)
+        )?;
+        for (label, group) in group_by_event(&hops) {
+            writeln!(out, "  {}:", theme.paint(&escape(&label), Role::Emphasis))?;
+            for (i, h) in group.iter().enumerate() {
+                writeln!(out, "    {}. {}", i + 1, arrow(h))?;
+            }
+        }
+
+        // 5. Lanes.
+        writeln!(out, "\n{}", theme.paint("Lane diagram:", Role::Header))?;
+        let notes: Vec<String> = hops
+            .iter()
+            .zip(&times)
+            .map(|(h, time)| match &h.error {
+                Some(e) => format!("{time}  {}: {}", h.kind, escape(e)),
+                None => format!("{time}  {}", h.kind),
+            })
+            .collect();
+        write_lanes(&hops, &notes, width_total, theme, out)
+    }
+}

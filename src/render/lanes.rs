@@ -1,0 +1,248 @@
+//! The lane diagram: one column per agent, one row per hop, an arrow from
+//! the agent that ran to the next one. Fits the width: lanes narrow, then
+//! take letters with a legend, then the last lanes are folded into one.
+
+use std::io::{self, Write};
+
+use super::style::{Role, Theme};
+use super::text::{escape, pad, truncate};
+use crate::analysis::flow::{participants, FlowHop, HopKind};
+
+/// Narrowest a lane gets before agents are shown as letters.
+const MIN_NAMED_LANE: usize = 6;
+/// Narrowest a lane gets at all.
+const MIN_LANE: usize = 3;
+/// Widest a lane gets.
+const MAX_LANE: usize = 18;
+
+fn letters(i: usize) -> String {
+    let mut n = i;
+    let mut s = String::new();
+    loop {
+        s.insert(0, (b'A' + (n % 26) as u8) as char);
+        if n < 26 {
+            break;
+        }
+        n = n / 26 - 1;
+    }
+    s
+}
+
+/// Writes the lane diagram of `hops` (in time order) within `width`
+/// columns; `notes` are the per-hop annotations shown to the right when
+/// there is room.
+pub fn write_lanes(
+    hops: &[FlowHop],
+    notes: &[String],
+    width: usize,
+    theme: Theme,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut agents = participants(hops);
+    if agents.is_empty() {
+        return Ok(());
+    }
+    let width = width.max(20);
+    let note_width = notes.iter().map(|n| width_of(n)).max().unwrap_or(0);
+    let names_width = agents.iter().map(|a| width_of(a)).max().unwrap_or(1);
+    // Lanes, then notes if they fit.
+    let mut lane = (names_width + 2).clamp(MIN_NAMED_LANE, MAX_LANE);
+    let mut show_notes = agents.len() * lane + 2 + note_width <= width;
+    if !show_notes && agents.len() * lane > width {
+        lane = (width / agents.len()).max(MIN_LANE);
+    }
+    if !show_notes && agents.len() * lane + 2 + note_width.min(24) <= width {
+        show_notes = true;
+    }
+    let mut folded = 0;
+    let max_lanes = (width / MIN_LANE).max(2);
+    if agents.len() > max_lanes {
+        folded = agents.len() - (max_lanes - 1);
+        agents.truncate(max_lanes - 1);
+        agents.push("…".to_string());
+        lane = MIN_LANE;
+        show_notes = false;
+    }
+    // Letters when names would be cut to nothing useful or to the same text.
+    let labels: Vec<String> = agents
+        .iter()
+        .map(|a| truncate(&escape(a), lane - 1).into_owned())
+        .collect();
+    let collide = labels
+        .iter()
+        .enumerate()
+        .any(|(i, l)| labels[..i].contains(l));
+    let lettered = lane < MIN_NAMED_LANE || collide;
+    let lane_of = |name: &str| -> usize {
+        agents
+            .iter()
+            .position(|a| a == name)
+            .unwrap_or(agents.len() - 1)
+    };
+
+    if lettered {
+        let legend: Vec<String> = agents
+            .iter()
+            .enumerate()
+            .map(|(i, a)| format!("{}={}", letters(i), escape(a)))
+            .collect();
+        writeln!(
+            out,
+            "{}",
+            theme.paint(
+                &format!(
+                    "lanes are lettered to fit {width} columns: {}",
+                    legend.join(" ")
+                ),
+                Role::Dim
+            )
+        )?;
+    }
+    if folded > 0 {
+        writeln!(
+            out,
+            "{}",
+            theme.paint(
+                &format!("{folded} more agents than fit share the last lane (…)"),
+                Role::Dim
+            )
+        )?;
+    }
+    // Header: each lane's name centred on it.
+    let mut header = String::new();
+    for (i, named) in labels.iter().enumerate() {
+        let label = if lettered { letters(i) } else { named.clone() };
+        let w = width_of(&label);
+        let left = (lane.saturating_sub(w)) / 2;
+        header.push_str(&" ".repeat(left));
+        header.push_str(&label);
+        header.push_str(&" ".repeat(lane.saturating_sub(left + w)));
+    }
+    writeln!(out, "{}", theme.paint(header.trim_end(), Role::Header))?;
+
+    let center = |i: usize| i * lane + lane / 2;
+    let total = agents.len() * lane;
+    let blank: Vec<char> = (0..total)
+        .map(|x| {
+            if (0..agents.len()).any(|i| center(i) == x) {
+                '│'
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    writeln!(
+        out,
+        "{}",
+        theme.paint(blank.iter().collect::<String>().trim_end(), Role::Dim)
+    )?;
+    for (n, hop) in hops.iter().enumerate() {
+        let mut row = blank.clone();
+        let from = lane_of(&hop.agent);
+        let a = center(from);
+        let (mark, role) = match hop.kind {
+            HopKind::Handoff => ('●', None),
+            HopKind::Requeue => ('↺', Some(Role::Warning)),
+            HopKind::Retry => ('↻', Some(Role::Error)),
+            HopKind::Error => ('✗', Some(Role::Error)),
+            HopKind::End => ('■', Some(Role::Dim)),
+        };
+        row[a] = mark;
+        if let (HopKind::Handoff, Some(next)) = (hop.kind, hop.next.as_deref()) {
+            let b = center(lane_of(next));
+            if b > a {
+                for cell in row.iter_mut().take(b).skip(a + 1) {
+                    *cell = if *cell == '│' { '┼' } else { '─' };
+                }
+                row[b] = '▶';
+            } else if b < a {
+                for cell in row.iter_mut().take(a).skip(b + 1) {
+                    *cell = if *cell == '│' { '┼' } else { '─' };
+                }
+                row[b] = '◀';
+            }
+        }
+        let line: String = row.iter().collect();
+        let mut line = line.trim_end().to_string();
+        if show_notes {
+            if let Some(note) = notes.get(n) {
+                line = pad(&line, total + 2);
+                let room = width.saturating_sub(total + 2);
+                line.push_str(&truncate(note, room));
+            }
+        }
+        match role {
+            Some(role) if theme.color => {
+                // Color the mark only.
+                let mark_str = mark.to_string();
+                let painted = theme.paint(&mark_str, role);
+                writeln!(out, "{}", line.replacen(&mark_str, &painted, 1))?;
+            }
+            _ => writeln!(out, "{line}")?,
+        }
+    }
+    Ok(())
+}
+
+fn width_of(s: &str) -> usize {
+    super::text::width(&escape(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Hook, Timestamp};
+
+    fn hop(agent: &str, next: Option<&str>, kind: HopKind) -> FlowHop {
+        FlowHop {
+            index: 0,
+            timestamp: Timestamp::Unset,
+            timestamp_raw: None,
+            agent: agent.into(),
+            next: next.map(Into::into),
+            hook: Hook::AfterAgentRun,
+            event_id: None,
+            kind,
+            error: None,
+        }
+    }
+
+    fn render(hops: &[FlowHop], width: usize) -> String {
+        let notes: Vec<String> = hops.iter().map(|h| h.kind.to_string()).collect();
+        let mut out = Vec::new();
+        write_lanes(hops, &notes, width, Theme::default(), &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn draws_arrows_between_lanes() {
+        let hops = [
+            hop("planner", Some("writer"), HopKind::Handoff),
+            hop("writer", Some("writer"), HopKind::Requeue),
+            hop("writer", Some("planner"), HopKind::Handoff),
+            hop("planner", None, HopKind::End),
+        ];
+        assert_eq!(
+            render(&hops, 80),
+            " planner  writer\n    │        │\n    ●────────▶      handoff\n    │        ↺      requeue\n    ◀────────●      handoff\n    ■        │      end\n"
+        );
+    }
+
+    #[test]
+    fn many_agents_are_lettered_then_folded_to_fit() {
+        let names: Vec<String> = (0..40).map(|i| format!("agent-number-{i}")).collect();
+        let hops: Vec<FlowHop> = names
+            .windows(2)
+            .map(|w| hop(&w[0], Some(&w[1]), HopKind::Handoff))
+            .collect();
+        let text = render(&hops, 80);
+        assert!(text.starts_with("lanes are lettered"), "{text}");
+        assert!(text.contains("more agents than fit"), "{text}");
+        for line in text.lines().skip(2) {
+            assert!(width_of(line) <= 80, "{} columns: {line}", width_of(line));
+        }
+        let few = render(&hops[..10], 80);
+        assert!(few.starts_with("lanes are lettered"));
+        assert!(!few.contains("more agents"));
+    }
+}
