@@ -176,18 +176,20 @@ pub fn group_by_event(hops: &[FlowHop]) -> Vec<(String, Vec<&FlowHop>)> {
         .collect()
 }
 
-/// The route as one chain: each hop's agent, then the last hop's next,
-/// with repeats of the same agent in a row folded.
+/// The route as one chain: the agents that ran, in time order, with
+/// repeats in a row folded, then where the last hop went. Only agents that
+/// ran are chained, so parallel branches never show a hand-off that did not
+/// happen.
 pub fn condensed_route(hops: &[FlowHop]) -> Vec<String> {
     let mut chain: Vec<String> = Vec::new();
     for hop in hops {
         if chain.last() != Some(&hop.agent) {
             chain.push(hop.agent.clone());
         }
-        if let Some(next) = &hop.next {
-            if chain.last() != Some(next) {
-                chain.push(next.clone());
-            }
+    }
+    if let Some(next) = hops.last().and_then(|h| h.next.as_ref()) {
+        if chain.last() != Some(next) {
+            chain.push(next.clone());
         }
     }
     chain

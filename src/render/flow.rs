@@ -92,6 +92,29 @@ fn arrow(hop: &FlowHop) -> String {
     text
 }
 
+/// `a → b → c`, broken before an arrow when a line would pass `width`.
+fn wrap_chain(chain: &[String], width_limit: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for (i, agent) in chain.iter().enumerate() {
+        let piece = if i == 0 {
+            agent.clone()
+        } else {
+            format!(" → {agent}")
+        };
+        if !line.is_empty() && width(&line) + width(&piece) > width_limit {
+            lines.push(std::mem::take(&mut line));
+            line = format!("  → {agent}");
+            continue;
+        }
+        line.push_str(&piece);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// The text flow view.
 pub struct FlowText {
     options: TextOptions,
@@ -181,7 +204,9 @@ impl HopRenderer for FlowText {
             .iter()
             .map(|a| escape(a).into_owned())
             .collect();
-        writeln!(out, "{}", chain.join(" → "))?;
+        for line in wrap_chain(&chain, width_total) {
+            writeln!(out, "{line}")?;
+        }
 
         // 4. Per event.
         writeln!(

@@ -81,22 +81,17 @@ pub fn write_lanes(
     };
 
     if lettered {
-        let legend: Vec<String> = agents
-            .iter()
-            .enumerate()
-            .map(|(i, a)| format!("{}={}", letters(i), escape(a)))
-            .collect();
-        writeln!(
-            out,
-            "{}",
-            theme.paint(
-                &format!(
-                    "lanes are lettered to fit {width} columns: {}",
-                    legend.join(" ")
-                ),
-                Role::Dim
-            )
-        )?;
+        let mut line = format!("lanes are lettered to fit {width} columns:");
+        for (i, a) in agents.iter().enumerate() {
+            let item = format!("{}={}", letters(i), escape(a));
+            if width_of(&line) + 1 + width_of(&item) > width {
+                writeln!(out, "{}", theme.paint(&line, Role::Dim))?;
+                line = String::from(" ");
+            }
+            line.push(' ');
+            line.push_str(&item);
+        }
+        writeln!(out, "{}", theme.paint(&line, Role::Dim))?;
     }
     if folded > 0 {
         writeln!(
@@ -238,7 +233,7 @@ mod tests {
         let text = render(&hops, 80);
         assert!(text.starts_with("lanes are lettered"), "{text}");
         assert!(text.contains("more agents than fit"), "{text}");
-        for line in text.lines().skip(2) {
+        for line in text.lines() {
             assert!(width_of(line) <= 80, "{} columns: {line}", width_of(line));
         }
         let few = render(&hops[..10], 80);

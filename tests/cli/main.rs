@@ -3,6 +3,7 @@
 mod util;
 
 mod export;
+mod flow;
 mod generated;
 mod hostile;
 mod list;
