@@ -72,16 +72,17 @@ fn every_line_fits_80_columns() {
     }
 }
 
-/// The hops an independent reader finds in a trace file: for every
+/// A hop as (agent, next, kind).
+type Hop = (String, Option<String>, String);
+
+/// The hops an independent reading finds in a trace file: for every
 /// AfterAgentRun or AgentError, the agent and `meta.route` of the output
-/// state (else of the state), in time order.
-fn expected_hops(path: &std::path::Path) -> Vec<(String, Option<String>, String)> {
-    let text = std::fs::read_to_string(path).unwrap();
+/// state (else of the state), in time order. The entries come from the
+/// JSON-lines export (checked against the files in reader.rs), which gives
+/// the file's content whatever its framing.
+fn expected_hops(path: &std::path::Path) -> Vec<Hop> {
     let out = run(&["trace", "--format", "jsonl", path.to_str().unwrap()]);
-    // The entries themselves are checked against the files in reader.rs;
-    // here they only give the file's content in a framing-free form.
-    let _ = text;
-    let mut hops: Vec<(String, usize, (String, Option<String>, String))> = Vec::new();
+    let mut hops: Vec<(String, usize, Hop)> = Vec::new();
     for (i, e) in json_lines(&stdout(&out)).iter().enumerate() {
         let hook = e["hook"].as_str().unwrap_or("");
         if hook != "AfterAgentRun" && hook != "AgentError" {
@@ -153,7 +154,7 @@ fn hops_match_the_routes_recorded_in_every_fixture() {
         }
         let out = run(&["trace", "--flow-only", "--format", "jsonl", &name]);
         assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
-        let got: Vec<(String, Option<String>, String)> = json_lines(&stdout(&out))
+        let got: Vec<Hop> = json_lines(&stdout(&out))
             .iter()
             .map(|h| {
                 (
