@@ -57,7 +57,7 @@ fn summarize(path: &std::path::Path) -> Summarized {
             id: source.session_id(),
             path: path.display().to_string(),
             size,
-            completeness: report.framing.completeness(),
+            completeness: report.completeness(),
             entries_after_close: report.framing.entries_after_close,
             problems: report.damage,
             summary: sink.summary,

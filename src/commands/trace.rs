@@ -130,7 +130,7 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
         session: &session,
         source: &name,
         summary: &summary,
-        completeness: report.framing.completeness(),
+        completeness: report.completeness(),
         entries_after_close: report.framing.entries_after_close,
         shown,
         filter: &filter_text,

@@ -189,8 +189,17 @@ fn resolve_str(arg: &str, dir: &Path) -> Result<Source, ResolveError> {
             })
         }
     }
-    if let Some(source) = as_path() {
-        return Ok(source);
+    // An id not found in the directory may name a file here; only a
+    // regular one, so that a stray FIFO cannot block the lookup.
+    for candidate in [PathBuf::from(arg), PathBuf::from(&file_name)] {
+        let openable = match std::fs::metadata(&candidate) {
+            Ok(m) => m.is_file(),
+            // A dangling or looping link: open() says which.
+            Err(_) => candidate.symlink_metadata().is_ok(),
+        };
+        if openable {
+            return Ok(Source::File(candidate));
+        }
     }
     let named_dir = [
         PathBuf::from(arg),
@@ -323,7 +332,14 @@ pub fn find_traces(dir: &Path, glob: Option<&TraceGlob>) -> Listing {
             // reported, never followed forever.
             match std::fs::metadata(path) {
                 Ok(m) if m.is_file() => {}
-                Ok(_) => continue,
+                Ok(m) if m.is_dir() => continue,
+                Ok(_) => {
+                    listing.problems.push(format!(
+                        "'{}' is not a regular file; skipped",
+                        path.display()
+                    ));
+                    continue;
+                }
                 Err(e) => {
                     listing
                         .problems
@@ -331,6 +347,14 @@ pub fn find_traces(dir: &Path, glob: Option<&TraceGlob>) -> Listing {
                     continue;
                 }
             }
+        } else if !item.file_type().is_file() {
+            // A FIFO would block the listing forever; sockets and devices
+            // are no traces either.
+            listing.problems.push(format!(
+                "'{}' is not a regular file; skipped",
+                path.display()
+            ));
+            continue;
         }
         listing.files.push(path.to_path_buf());
     }

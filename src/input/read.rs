@@ -22,6 +22,19 @@ pub struct ReadReport {
     pub bytes: u64,
 }
 
+impl ReadReport {
+    /// How complete the file is; a file in which nothing could be read as
+    /// an entry but something was damaged is unreadable, whatever stray
+    /// brackets it holds.
+    pub fn completeness(&self) -> crate::model::Completeness {
+        if self.entries == 0 && self.damage > 0 {
+            crate::model::Completeness::Unreadable
+        } else {
+            self.framing.completeness()
+        }
+    }
+}
+
 /// Turns pushed bytes into entries. Follow mode feeds it as a file grows;
 /// [`read_all`] feeds it a whole input.
 pub struct TraceReader {

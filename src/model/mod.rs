@@ -72,6 +72,8 @@ pub enum Completeness {
     Torn,
     /// No entries and no array.
     Empty,
+    /// Nothing in it could be read as an entry, yet it is not empty.
+    Unreadable,
 }
 
 impl Completeness {
@@ -81,6 +83,7 @@ impl Completeness {
             Completeness::Open => "open",
             Completeness::Torn => "torn",
             Completeness::Empty => "empty",
+            Completeness::Unreadable => "unreadable",
         }
     }
 }

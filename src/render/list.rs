@@ -8,7 +8,7 @@ use chrono::SecondsFormat;
 use super::record::{CsvWriter, JsonWriter, Record, Value};
 use super::style::Role;
 use super::table::{fit, write_header, write_row, Cell, Column};
-use super::text::{escape, human_duration, human_size, width};
+use super::text::{escape, human_duration, human_size, truncate, width};
 use super::timeline::plural;
 use super::{ListFormat, TextOptions};
 use crate::analysis::SessionInfo;
@@ -166,12 +166,16 @@ fn table(sessions: &[SessionInfo], options: TextOptions, out: &mut dyn Write) ->
                 (
                     "first error",
                     match &sum.first_error {
-                        Some(e) => format!(
-                            "entry #{} ({}): {}",
-                            e.index,
-                            escape(e.agent.as_deref().unwrap_or("-")),
-                            escape(&e.message)
-                        ),
+                        Some(e) => truncate(
+                            &format!(
+                                "entry #{} ({}): {}",
+                                e.index,
+                                escape(e.agent.as_deref().unwrap_or("-")),
+                                escape(&e.message)
+                            ),
+                            options.width.saturating_sub(15).max(20),
+                        )
+                        .into_owned(),
                         None => "-".to_string(),
                     },
                 ),

@@ -21,8 +21,15 @@ pub enum Diagram {
 /// `text` as Mermaid display text: ASCII letters, digits, space, `_` and
 /// `.` as they are, everything else as a `#code;` entity.
 pub fn mermaid_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
+    if text.is_empty() {
+        // Mermaid rejects empty labels.
+        return "#32;".to_string();
+    }
+    // Control characters first become visible escapes (`\x1b`): as entity
+    // codes Mermaid would show them invisibly, or C1 ones as Windows-1252.
+    let visible = super::text::escape(text);
+    let mut out = String::with_capacity(visible.len() + 8);
+    for c in visible.chars() {
         if c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '.') {
             out.push(c);
         } else {
@@ -181,7 +188,8 @@ mod tests {
     fn display_text_cannot_break_the_parse() {
         assert_eq!(mermaid_text("planner"), "planner");
         assert_eq!(mermaid_text("a;b#c\"d"), "a#59;b#35;c#34;d");
-        assert_eq!(mermaid_text("x\u{1b}[2J"), "x#27;#91;2J");
+        assert_eq!(mermaid_text("x\u{1b}[2J"), "x#92;x1b#91;2J");
+        assert_eq!(mermaid_text(""), "#32;");
         assert_eq!(mermaid_text(" end "), "#32;end#32;");
         assert_eq!(mermaid_text("数"), "#25968;");
     }

@@ -47,7 +47,10 @@ pub fn summarize(entry: &Entry) -> String {
             Err(e) if e.to_string().contains("recursion limit") => {
                 return "(state too deeply nested to summarize; --verbose shows it)".to_string()
             }
-            Err(_) => return "(state is not an object; --verbose shows it)".to_string(),
+            Err(e) if e.is_data() => {
+                return "(state is not an object; --verbose shows it)".to_string()
+            }
+            Err(_) => return "(state could not be summarized; --verbose shows it)".to_string(),
         }
     }
     let mut out = String::from("{");

@@ -251,6 +251,7 @@ pub(super) fn write_session_header(
             "torn (last entry incomplete: still being written, or crashed)".to_string()
         }
         Completeness::Empty => "empty".to_string(),
+        Completeness::Unreadable => "unreadable (no entry could be read)".to_string(),
     });
     if ctx.entries_after_close > 0 {
         facts.push(format!(
