@@ -301,3 +301,107 @@ fn graphviz_accepts_the_graph_with_exactly_the_agents_as_nodes() {
         assert_eq!(nodes, agents, "{}:\n{text}", file.display());
     }
 }
+
+/// `node` and the installed Mermaid validator (tests/mermaid), or `None`
+/// when they are missing here. CI installs them (`.ci/run`) and must not
+/// skip.
+fn mermaid_validator() -> Option<std::path::PathBuf> {
+    let script = root().join("tests/mermaid/validate.mjs");
+    let installed = root()
+        .join("tests/mermaid/node_modules/mermaid/package.json")
+        .is_file();
+    let node = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if installed && node {
+        return Some(script);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "CI must install the Mermaid validator: npm ci --prefix tests/mermaid (.ci/run does)"
+        );
+    }
+    None
+}
+
+#[test]
+fn mermaid_parser_accepts_every_diagram_with_exactly_the_agents() {
+    let Some(validator) = mermaid_validator() else {
+        eprintln!("skipped: run `npm ci --prefix tests/mermaid` to check diagrams with the real Mermaid parser");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs = trace_files(&root().join("fixtures/sessions"));
+    inputs.push(fixture("odd/flow-kinds.trace.json"));
+    inputs.push(fixture("odd/many-agents.trace.json"));
+    inputs.push(fixture("framings/go-live.trace.json"));
+    inputs.push(hostile_names_trace(dir.path()));
+    // (diagram file, the agents the flow has, in order of first appearance)
+    let mut expected: Vec<(std::path::PathBuf, Vec<String>)> = Vec::new();
+    for (n, input) in inputs.iter().enumerate() {
+        let input = input.to_str().unwrap();
+        let hops = json_lines(&stdout(&run(&[
+            "trace",
+            "--flow-only",
+            "--format",
+            "jsonl",
+            input,
+        ])));
+        let mut agents: Vec<String> = Vec::new();
+        for h in &hops {
+            for name in [&h["agent"], &h["next"]] {
+                if let Some(name) = name.as_str() {
+                    // The diagram shows control characters escaped.
+                    let shown = name.replace('\u{1b}', "\\x1b");
+                    if !agents.contains(&shown) {
+                        agents.push(shown);
+                    }
+                }
+            }
+        }
+        for diagram in ["sequence", "graph"] {
+            let text = stdout(&run(&[
+                "trace",
+                "--format",
+                "mermaid",
+                "--diagram",
+                diagram,
+                input,
+            ]));
+            let path = dir.path().join(format!("{n}-{diagram}.mmd"));
+            std::fs::write(&path, text).unwrap();
+            expected.push((path, agents.clone()));
+        }
+    }
+    let out = Command::new("node")
+        .arg(&validator)
+        .arg("--json")
+        .args(expected.iter().map(|(p, _)| p))
+        .output()
+        .unwrap();
+    let results = json_lines(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        results.len(),
+        expected.len(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (result, (path, agents)) in results.iter().zip(&expected) {
+        assert_eq!(
+            result["ok"],
+            true,
+            "{}: {result}\n{}",
+            path.display(),
+            std::fs::read_to_string(path).unwrap()
+        );
+        let found: Vec<String> = result["participants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(&found, agents, "{}", path.display());
+    }
+    assert!(out.status.success());
+}
