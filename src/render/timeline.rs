@@ -9,7 +9,7 @@ use chrono::{DateTime, FixedOffset};
 use super::state::{details, summarize};
 use super::style::{Role, Theme};
 use super::table::{fit, write_header, write_row, Cell, Column};
-use super::text::{clock_format, escape, human_duration, width};
+use super::text::{clock_format, escape, human_duration, truncate, width};
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
 use crate::model::{Completeness, Entry, Position};
@@ -198,16 +198,20 @@ impl EntryRenderer for TimelineTable {
 pub(super) fn write_session_header(
     ctx: &TraceContext<'_>,
     theme: Theme,
-    width: usize,
+    width_limit: usize,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let s = ctx.summary;
+    let session = escape(ctx.session);
+    let source = format!("({})", escape(ctx.source));
+    let one_line = width(&session) + width(&source) + 19 <= width_limit;
     writeln!(
         out,
-        "{} {} {}",
+        "{} {}{}{}",
         theme.paint("Trace for session", Role::Header),
-        theme.paint(&escape(ctx.session), Role::Emphasis),
-        theme.paint(&format!("({})", escape(ctx.source)), Role::Dim)
+        theme.paint(&session, Role::Emphasis),
+        if one_line { " " } else { "\n  " },
+        theme.paint(&truncate(&source, width_limit.saturating_sub(2)), Role::Dim)
     )?;
     let mut facts: Vec<String> = Vec::new();
     if let (Some(start), Some(end)) = (s.start, s.end) {
@@ -259,7 +263,7 @@ pub(super) fn write_session_header(
             plural(ctx.entries_after_close, "entry", "entries")
         ));
     }
-    for line in wrap_facts(&facts, width) {
+    for line in wrap_facts(&facts, width_limit) {
         writeln!(out, "  {line}")?;
     }
     if !ctx.filter.is_empty() {
