@@ -240,6 +240,42 @@ pub enum SortKey {
     Agents,
 }
 
+/// How --follow notices changes.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// With --follow: how often to look for changes when file
+    /// notifications are not delivered (network file systems, watch
+    /// limits), and as a safety net when they are: 250ms, 1s, 2s.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval)]
+    pub poll_interval: std::time::Duration,
+
+    /// With --follow: look every --poll-interval instead of using file
+    /// notifications.
+    #[arg(long)]
+    pub poll: bool,
+}
+
+/// `250ms`, `1s`, `1.5s`, `2` (seconds).
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        (t, 1.0)
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration (250ms, 1s, 2s)"))?;
+    let d = std::time::Duration::from_secs_f64((value * scale).max(0.0));
+    if d < std::time::Duration::from_millis(10) || d > std::time::Duration::from_secs(3600) {
+        return Err(format!("'{text}' is out of range (10ms to 1h)"));
+    }
+    Ok(d)
+}
+
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Also show each session's path, size, agents and first error.
@@ -288,14 +324,24 @@ pub struct ListArgs {
     /// In CSV, do not prefix cells that start with = + - @ with a quote.
     #[arg(long)]
     pub no_formula_guard: bool,
+
+    /// Instead of listing, follow every session under --dir as it is
+    /// written: the same as `agentcli trace --follow` without a session.
+    #[arg(long, conflicts_with_all = ["verbose", "since", "until", "agent", "failed", "limit", "format"])]
+    pub follow: bool,
+
+    #[command(flatten)]
+    pub watch: WatchArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct TraceArgs {
     /// The session: an id (looked up as <id>.trace.json in --dir, its
     /// traces/, or below), a path to a trace file, or - for stdin.
-    #[arg(value_name = "SESSION")]
-    pub session: std::ffi::OsString,
+    /// With --follow, it may be left out to follow every session under
+    /// --dir.
+    #[arg(value_name = "SESSION", required_unless_present = "follow")]
+    pub session: Option<std::ffi::OsString>,
 
     /// Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID,
     /// error, ... (repeatable; all must match; agentcli trace --help has the
@@ -324,6 +370,15 @@ pub struct TraceArgs {
     /// Show each entry's raw text and position, and every reader problem.
     #[arg(long)]
     pub debug: bool,
+
+    /// Keep reading as the session is written: show what the file holds,
+    /// then each new entry as soon as it is complete, until Ctrl-C. Without
+    /// SESSION, follow every session under --dir.
+    #[arg(long)]
+    pub follow: bool,
+
+    #[command(flatten)]
+    pub watch: WatchArgs,
 
     /// Show who handed work to whom instead of every entry: the flow table,
     /// sequence diagrams, the condensed route and a lane diagram; with

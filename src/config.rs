@@ -27,9 +27,19 @@ pub struct Config {
 
 #[derive(Debug, Clone)]
 pub struct TraceConfig {
-    pub session: std::ffi::OsString,
+    /// `None` only when following a whole directory.
+    pub session: Option<std::ffi::OsString>,
     pub filter: Filter,
     pub view: TraceView,
+    pub follow: Option<FollowConfig>,
+}
+
+/// How `--follow` watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FollowConfig {
+    pub poll_interval: std::time::Duration,
+    /// Poll instead of using file notifications.
+    pub force_poll: bool,
 }
 
 /// What `trace` shows: entries, or the flow of hops.
@@ -49,6 +59,8 @@ pub struct ListConfig {
     pub limit: Option<usize>,
     pub glob: Option<TraceGlob>,
     pub format: ListFormat,
+    /// `list --follow`: follow the directory instead of listing it.
+    pub follow: Option<FollowConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +103,10 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
                     .glob
                     .map(|g| TraceGlob::new(&g).map_err(|e| anyhow!("invalid --glob '{g}': {e}")))
                     .transpose()?,
+                follow: a.follow.then_some(FollowConfig {
+                    poll_interval: a.watch.poll_interval,
+                    force_poll: a.watch.poll,
+                }),
                 format: match a.format {
                     ListFormatArg::Table => ListFormat::Table,
                     ListFormatArg::Json => ListFormat::Json,
@@ -117,6 +133,10 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
                     time: time_range(a.since, a.until)?,
                 },
                 view: trace_view(a.format, a.flow_only, a.diagram),
+                follow: a.follow.then_some(FollowConfig {
+                    poll_interval: a.watch.poll_interval,
+                    force_poll: a.watch.poll,
+                }),
             })
         }
     };

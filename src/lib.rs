@@ -25,7 +25,21 @@ use crate::config::CommandConfig;
 pub fn run(cli: cli::Cli, env: &dyn output::Env, out: &mut dyn Write) -> Result<Outcome> {
     let (config, command) = config::configure(cli, env)?;
     match command {
-        CommandConfig::List(list) => commands::list::run(&config, &list, out),
-        CommandConfig::Trace(trace) => commands::trace::run(&config, &trace, out),
+        CommandConfig::List(list) => match list.follow {
+            Some(follow) => {
+                let trace = config::TraceConfig {
+                    session: None,
+                    filter: analysis::Filter::default(),
+                    view: config::TraceView::Entries(render::EntryFormat::Table),
+                    follow: Some(follow),
+                };
+                commands::follow::run(&config, &trace, follow, out)
+            }
+            None => commands::list::run(&config, &list, out),
+        },
+        CommandConfig::Trace(trace) => match trace.follow {
+            Some(follow) => commands::follow::run(&config, &trace, follow, out),
+            None => commands::trace::run(&config, &trace, out),
+        },
     }
 }

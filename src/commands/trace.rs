@@ -15,23 +15,24 @@ use crate::output::Reporter;
 use crate::render::{self, EntryRenderer, HopRenderer, TraceContext};
 
 /// Where entries go after the summary has seen them.
-enum View {
-    Entries(Box<dyn EntryRenderer>),
+pub(super) enum View<'a> {
+    Entries(&'a mut dyn EntryRenderer),
     Flow {
-        builder: FlowBuilder,
-        renderer: Box<dyn HopRenderer>,
+        builder: &'a mut FlowBuilder,
+        renderer: &'a mut dyn HopRenderer,
     },
 }
 
 /// Feeds every entry to the summary, and those that pass the filter (or
-/// the hops they give) to the view.
-struct TraceSink<'a> {
-    filter: &'a Filter,
-    view: View,
-    out: &'a mut dyn Write,
-    summary: SessionSummary,
-    shown: u64,
-    reporter: &'a mut Reporter,
+/// the hops they give) to the view. Trace holds one for a whole read;
+/// follow makes one for each batch of new bytes.
+pub(super) struct TraceSink<'a> {
+    pub filter: &'a Filter,
+    pub view: View<'a>,
+    pub out: &'a mut dyn Write,
+    pub summary: &'a mut SessionSummary,
+    pub shown: &'a mut u64,
+    pub reporter: &'a mut Reporter,
 }
 
 impl EntrySink for TraceSink<'_> {
@@ -40,14 +41,14 @@ impl EntrySink for TraceSink<'_> {
         match &mut self.view {
             View::Entries(renderer) => {
                 if self.filter.matches(&entry) {
-                    self.shown += 1;
+                    *self.shown += 1;
                     renderer.entry(&entry, self.out)?;
                 }
             }
             View::Flow { builder, renderer } => {
                 if let Some(hop) = builder.push(&entry) {
                     if self.filter.matches_hop(&entry, hop.next.as_deref()) {
-                        self.shown += 1;
+                        *self.shown += 1;
                         renderer.hop(hop, self.out)?;
                     }
                 }
@@ -61,8 +62,41 @@ impl EntrySink for TraceSink<'_> {
     }
 }
 
+/// The renderers of a trace view, owned.
+pub(super) enum Renderers {
+    Entries(Box<dyn EntryRenderer>),
+    Flow(FlowBuilder, Box<dyn HopRenderer>),
+}
+
+impl Renderers {
+    pub(super) fn view(&mut self) -> View<'_> {
+        match self {
+            Renderers::Entries(r) => View::Entries(r.as_mut()),
+            Renderers::Flow(builder, renderer) => View::Flow {
+                builder,
+                renderer: renderer.as_mut(),
+            },
+        }
+    }
+
+    pub(super) fn finish(&mut self, context: &TraceContext<'_>, out: &mut dyn Write) -> Result<()> {
+        match self {
+            Renderers::Entries(r) => r.finish(context, out)?,
+            Renderers::Flow(_, r) => r.finish(context, out)?,
+        }
+        Ok(())
+    }
+
+    pub(super) fn is_flow(&self) -> bool {
+        matches!(self, Renderers::Flow(..))
+    }
+}
+
 pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<Outcome> {
-    let source = input::resolve(&trace.session, &config.dir)?;
+    let Some(session_arg) = trace.session.as_deref() else {
+        anyhow::bail!("a SESSION is needed (or --follow, to follow every session under --dir)");
+    };
+    let source = input::resolve(session_arg, &config.dir)?;
     let name = source.to_string();
     let reader = source
         .open()
@@ -72,36 +106,33 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
     let limit = if text.debug { usize::MAX } else { 20 };
     let mut reporter = Reporter::new(config.stderr_theme, limit, config.quiet);
     reporter.set_source(&name);
-    let (view, keep_state) = match trace.view {
-        TraceView::Entries(format) => {
-            let renderer = render::entry_renderer(format, text);
-            let keep = renderer.needs_state();
-            (View::Entries(renderer), keep)
+    let mut renderers = match trace.view {
+        TraceView::Entries(format) => Renderers::Entries(render::entry_renderer(format, text)),
+        TraceView::Flow(format) => {
+            Renderers::Flow(FlowBuilder::default(), render::hop_renderer(format, text))
         }
-        TraceView::Flow(format) => (
-            View::Flow {
-                builder: FlowBuilder::default(),
-                renderer: render::hop_renderer(format, text),
-            },
-            false,
-        ),
     };
     let options = ParseOptions {
-        keep_state,
-        keep_raw: text.debug && matches!(view, View::Entries(_)),
+        keep_state: match &renderers {
+            Renderers::Entries(r) => r.needs_state(),
+            Renderers::Flow(..) => false,
+        },
+        keep_raw: text.debug && !renderers.is_flow(),
     };
 
+    if let Renderers::Entries(r) = &mut renderers {
+        r.begin(out)?;
+    }
+    let mut summary = SessionSummary::default();
+    let mut shown = 0;
     let mut sink = TraceSink {
         filter: &trace.filter,
-        view,
+        view: renderers.view(),
         out,
-        summary: SessionSummary::default(),
-        shown: 0,
+        summary: &mut summary,
+        shown: &mut shown,
         reporter: &mut reporter,
     };
-    if let View::Entries(renderer) = &mut sink.view {
-        renderer.begin(sink.out)?;
-    }
     let report = input::read_all(reader, options, &mut sink).map_err(|e| {
         if crate::output::is_broken_pipe(&e) {
             e
@@ -109,13 +140,6 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
             e.context(format!("failed to read '{name}'"))
         }
     })?;
-    let TraceSink {
-        summary,
-        shown,
-        mut view,
-        out,
-        ..
-    } = sink;
 
     let session = match &source {
         Source::Stdin => summary
@@ -135,15 +159,12 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
         shown,
         filter: &filter_text,
     };
-    match &mut view {
-        View::Entries(renderer) => renderer.finish(&context, out)?,
-        View::Flow { renderer, .. } => renderer.finish(&context, out)?,
-    }
+    renderers.finish(&context, out)?;
     out.flush()?;
     reporter.finish_source();
 
     let escape = |s: &str| render::text::escape(s).into_owned();
-    let flow = matches!(view, View::Flow { .. });
+    let flow = renderers.is_flow();
     if summary.entries == 0 {
         reporter.note(&format!("'{}' holds no entries", escape(&name)));
     } else if shown == 0 && filter_text.is_empty() && flow {

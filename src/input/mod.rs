@@ -5,6 +5,7 @@
 
 mod diagnostic;
 pub mod discover;
+pub mod follow;
 pub mod parse;
 pub mod read;
 pub mod scan;

@@ -109,6 +109,14 @@ impl TraceReader {
         failure.map_or(Ok(()), Err)
     }
 
+    /// Reads past `chunk` without handing out its entries: following a
+    /// directory starts at the end of the sessions already there, and the
+    /// scanner must know where their entries stand. Only framing is
+    /// scanned; nothing is parsed.
+    pub fn skip(&mut self, chunk: &[u8]) {
+        self.scanner.push(chunk, &mut |_| {});
+    }
+
     /// Ends the input; reports an incomplete last entry.
     pub fn finish(&mut self, sink: &mut dyn EntrySink) {
         let report = &mut self.report;

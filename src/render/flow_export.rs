@@ -50,10 +50,12 @@ enum Writer {
     Csv(Box<CsvWriter>),
 }
 
-/// Hops as JSON, JSON lines or CSV, in time order.
+/// Hops as JSON, JSON lines or CSV: in time order, or (live) as they
+/// come.
 pub struct HopExport {
     writer: Writer,
     hops: HopTimeline,
+    live: bool,
 }
 
 impl HopExport {
@@ -61,6 +63,7 @@ impl HopExport {
         HopExport {
             writer: Writer::Json(JsonWriter::new(array)),
             hops: HopTimeline::default(),
+            live: false,
         }
     }
 
@@ -68,17 +71,38 @@ impl HopExport {
         HopExport {
             writer: Writer::Csv(Box::new(CsvWriter::new(formula_guard))),
             hops: HopTimeline::default(),
+            live: false,
         }
+    }
+
+    /// Writes each hop as it comes (JSON lines and CSV only).
+    pub fn live(mut self) -> Self {
+        self.live = true;
+        self
     }
 }
 
 impl HopRenderer for HopExport {
-    fn hop(&mut self, hop: FlowHop, _out: &mut dyn Write) -> io::Result<()> {
-        self.hops.push(hop);
-        Ok(())
+    fn hop(&mut self, hop: FlowHop, out: &mut dyn Write) -> io::Result<()> {
+        if !self.live {
+            self.hops.push(hop);
+            return Ok(());
+        }
+        match &mut self.writer {
+            Writer::Json(w) => w.record(&HopRecord(&hop), out),
+            Writer::Csv(w) => w.record(&HopRecord(&hop), out),
+        }
     }
 
     fn finish(&mut self, _ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
+        if self.live {
+            // Everything was written as it came; CSV still owes its header
+            // when nothing came.
+            return match &mut self.writer {
+                Writer::Csv(w) => w.header(HOP_COLUMNS, out),
+                Writer::Json(_) => Ok(()),
+            };
+        }
         let hops = self.hops.take_sorted();
         match &mut self.writer {
             Writer::Json(w) => {

@@ -10,6 +10,7 @@ pub mod flow;
 pub mod flow_export;
 pub mod lanes;
 pub mod list;
+pub mod live;
 pub mod mermaid;
 pub mod record;
 pub mod state;
@@ -96,6 +97,9 @@ pub trait EntryRenderer {
     fn needs_state(&self) -> bool {
         true
     }
+    /// Following many sessions: the rows that come next belong to this one
+    /// (live tables show it in a SESSION column; records carry session_id).
+    fn set_session(&mut self, _label: &str, _color: u8) {}
 }
 
 /// The renderer for a `trace --format` value.
@@ -113,6 +117,8 @@ pub fn entry_renderer(format: EntryFormat, options: TextOptions) -> Box<dyn Entr
 pub trait HopRenderer {
     fn hop(&mut self, hop: FlowHop, out: &mut dyn Write) -> io::Result<()>;
     fn finish(&mut self, context: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()>;
+    /// As [`EntryRenderer::set_session`].
+    fn set_session(&mut self, _label: &str, _color: u8) {}
 }
 
 /// The renderer for a flow format.
@@ -124,5 +130,37 @@ pub fn hop_renderer(format: FlowFormat, options: TextOptions) -> Box<dyn HopRend
         FlowFormat::Csv => Box::new(flow_export::HopExport::csv(options.formula_guard)),
         FlowFormat::Mermaid(diagram) => Box::new(mermaid::MermaidExport::new(diagram)),
         FlowFormat::Dot => Box::new(dot::DotExport::default()),
+    }
+}
+
+/// The renderer for `--follow`: one that writes each entry as it arrives,
+/// or `None` for formats that need the whole session.
+pub fn live_entry_renderer(
+    format: EntryFormat,
+    options: TextOptions,
+    many_sessions: bool,
+) -> Option<Box<dyn EntryRenderer>> {
+    match format {
+        EntryFormat::Table => Some(Box::new(live::LiveTable::new(options, many_sessions))),
+        EntryFormat::Jsonl => Some(Box::new(export::EntryExport::json(false))),
+        EntryFormat::Csv => Some(Box::new(export::EntryExport::csv(options.formula_guard))),
+        EntryFormat::Json => None,
+    }
+}
+
+/// The flow renderer for `--follow`, or `None` for formats that need the
+/// whole session.
+pub fn live_hop_renderer(
+    format: FlowFormat,
+    options: TextOptions,
+    many_sessions: bool,
+) -> Option<Box<dyn HopRenderer>> {
+    match format {
+        FlowFormat::Text => Some(Box::new(live::LiveFlow::new(options, many_sessions))),
+        FlowFormat::Jsonl => Some(Box::new(flow_export::HopExport::json(false).live())),
+        FlowFormat::Csv => Some(Box::new(
+            flow_export::HopExport::csv(options.formula_guard).live(),
+        )),
+        FlowFormat::Json | FlowFormat::Mermaid(_) | FlowFormat::Dot => None,
     }
 }

@@ -17,6 +17,8 @@ pub enum Role {
     Good,
     Agent,
     Emphasis,
+    /// One of a few colors, to tell sessions apart.
+    Session(u8),
 }
 
 /// The color decision, passed down to every text renderer.
@@ -38,6 +40,14 @@ impl Theme {
             Role::Good => Style::new().green(),
             Role::Agent => Style::new().cyan(),
             Role::Emphasis => Style::new().bold(),
+            Role::Session(n) => match n % 6 {
+                0 => Style::new().cyan(),
+                1 => Style::new().magenta(),
+                2 => Style::new().yellow(),
+                3 => Style::new().green(),
+                4 => Style::new().blue(),
+                _ => Style::new().bright_red(),
+            },
         };
         Cow::Owned(text.style(style).to_string())
     }

@@ -14,7 +14,7 @@ use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
 use crate::model::{Completeness, Entry, Position};
 
-const COLUMNS: [Column; 7] = [
+pub(super) const COLUMNS: [Column; 7] = [
     Column {
         header: "#",
         min: 1,
@@ -103,42 +103,79 @@ fn short_event(id: &str) -> String {
     }
 }
 
+/// The cells of an entry's row (the time cell is left empty: how a time
+/// is shown depends on the rows around it), and the lines to show under
+/// it with `--verbose` and `--debug`.
+pub(super) fn entry_row(
+    e: &Entry,
+    options: &TextOptions,
+) -> ([Cell; 7], Vec<(&'static str, String)>) {
+    let hook = if e.hook_derived {
+        format!("{}*", e.hook)
+    } else if e.hook.as_str().is_empty() {
+        "?".to_string()
+    } else {
+        e.hook.to_string()
+    };
+    let error = match e.error() {
+        Some(msg) => Cell::styled(escape(msg).into_owned(), Role::Error),
+        None => Cell::styled("-", Role::Dim),
+    };
+    let cells = [
+        Cell::styled(e.index.to_string(), Role::Dim),
+        Cell::plain(String::new()),
+        Cell::styled(escape(&hook).into_owned(), Theme::hook_role(&e.hook)),
+        Cell::styled(escape(e.agent().unwrap_or("-")).into_owned(), Role::Agent),
+        Cell::plain(escape(&short_event(e.event_id.as_deref().unwrap_or("-"))).into_owned()),
+        Cell::plain(escape(&summarize(e)).into_owned()),
+        error,
+    ];
+    let mut extra = Vec::new();
+    if options.verbose {
+        extra = details(e);
+    }
+    if options.debug {
+        if let Some(raw) = &e.raw {
+            extra.push(("raw", raw.clone()));
+        }
+    }
+    (cells, extra)
+}
+
+/// Writes the `--verbose`/`--debug` lines under a row, indented past the
+/// `#` column.
+pub(super) fn write_details(
+    details: &[(&'static str, String)],
+    indent: &str,
+    theme: Theme,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for (label, text) in details {
+        for (i, line) in text.lines().enumerate() {
+            let head = if i == 0 {
+                format!("{label}: ")
+            } else {
+                " ".repeat(label.len() + 2)
+            };
+            writeln!(
+                out,
+                "{indent}{}{}",
+                theme.paint(&head, Role::Dim),
+                escape(line)
+            )?;
+        }
+    }
+    Ok(())
+}
+
 impl EntryRenderer for TimelineTable {
     fn entry(&mut self, e: &Entry, _out: &mut dyn Write) -> io::Result<()> {
-        let hook = if e.hook_derived {
-            format!("{}*", e.hook)
-        } else if e.hook.as_str().is_empty() {
-            "?".to_string()
-        } else {
-            e.hook.to_string()
-        };
-        let error = match e.error() {
-            Some(msg) => Cell::styled(escape(msg).into_owned(), Role::Error),
-            None => Cell::styled("-", Role::Dim),
-        };
-        let cells = [
-            Cell::styled(e.index.to_string(), Role::Dim),
-            Cell::plain(String::new()), // the time, formatted once the span is known
-            Cell::styled(escape(&hook).into_owned(), Theme::hook_role(&e.hook)),
-            Cell::styled(escape(e.agent().unwrap_or("-")).into_owned(), Role::Agent),
-            Cell::plain(escape(&short_event(e.event_id.as_deref().unwrap_or("-"))).into_owned()),
-            Cell::plain(escape(&summarize(e)).into_owned()),
-            error,
-        ];
-        let mut extra = Vec::new();
-        if self.options.verbose {
-            extra = details(e);
-        }
-        if self.options.debug {
-            if let Some(raw) = &e.raw {
-                extra.push(("raw", raw.clone()));
-            }
-        }
+        let (cells, details) = entry_row(e, &self.options);
         self.rows.push(Row {
             key: self.keys.key(e.timestamp.instant_nanos(), e.index),
             time: e.timestamp.get(),
             cells,
-            details: extra,
+            details,
             position: e.position,
         });
         Ok(())
@@ -174,21 +211,7 @@ impl EntryRenderer for TimelineTable {
                 let at = format!("{indent}at {}:{}", ctx.source, row.position);
                 writeln!(out, "{}", theme.paint(&escape(&at), Role::Dim))?;
             }
-            for (label, text) in &row.details {
-                for (i, line) in text.lines().enumerate() {
-                    let head = if i == 0 {
-                        format!("{label}: ")
-                    } else {
-                        " ".repeat(label.len() + 2)
-                    };
-                    writeln!(
-                        out,
-                        "{indent}{}{}",
-                        theme.paint(&head, Role::Dim),
-                        escape(line)
-                    )?;
-                }
-            }
+            write_details(&row.details, &indent, theme, out)?;
         }
         Ok(())
     }

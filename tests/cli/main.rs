@@ -4,6 +4,7 @@ mod util;
 
 mod export;
 mod flow;
+mod follow;
 mod generated;
 mod hostile;
 mod list;

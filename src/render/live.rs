@@ -1,0 +1,218 @@
+//! Views for `--follow`: rows and hops written the moment they arrive, in
+//! arrival order, with columns sized once from the width (the content to
+//! come is unknown). Following many sessions adds a SESSION column, colored
+//! per session.
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, FixedOffset};
+
+use super::flow::kind_role;
+use super::style::Role;
+use super::table::{fit, write_header, write_row, Cell, Column};
+use super::text::escape;
+use super::timeline::{entry_row, write_details, COLUMNS};
+use super::{EntryRenderer, HopRenderer, TextOptions, TraceContext};
+use crate::analysis::flow::{event_label, FlowHop};
+use crate::model::Entry;
+
+const SESSION: Column = Column {
+    header: "SESSION",
+    min: 7,
+    max: 18,
+    elastic: false,
+    optional: false,
+};
+
+fn clock(t: Option<DateTime<FixedOffset>>) -> String {
+    t.map_or("-".to_string(), |t| t.format("%H:%M:%S%.3f").to_string())
+}
+
+/// Columns, widths and the current session's label, for a table that
+/// streams.
+struct LiveLayout {
+    columns: Vec<Column>,
+    widths: Vec<usize>,
+    /// Whether the first column is the session.
+    labelled: bool,
+    label: Cell,
+    header_done: bool,
+}
+
+impl LiveLayout {
+    fn new(columns: &[Column], guesses: &[usize], width: usize, labelled: bool) -> Self {
+        let mut all = Vec::new();
+        let mut content = Vec::new();
+        if labelled {
+            all.push(SESSION);
+            content.push(14);
+        }
+        all.extend_from_slice(columns);
+        content.extend_from_slice(guesses);
+        LiveLayout {
+            widths: fit(&all, &content, width),
+            columns: all,
+            labelled,
+            label: Cell::plain(""),
+            header_done: false,
+        }
+    }
+
+    fn set_session(&mut self, label: &str, color: u8) {
+        self.label = Cell::styled(escape(label).into_owned(), Role::Session(color));
+    }
+
+    /// Writes the header once, then the row.
+    fn write(
+        &mut self,
+        cells: Vec<Cell>,
+        options: &TextOptions,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        if !self.header_done {
+            self.header_done = true;
+            write_header(out, &self.columns, &self.widths, options.theme)?;
+        }
+        let mut row = Vec::with_capacity(cells.len() + 1);
+        if self.labelled {
+            row.push(self.label.clone());
+        }
+        row.extend(cells);
+        write_row(out, &self.widths, &row, options.theme)
+    }
+
+    /// Indent for lines under a row: past the first column.
+    fn indent(&self) -> String {
+        " ".repeat(self.widths.first().copied().unwrap_or(0) + 2)
+    }
+}
+
+/// The timeline table, streamed.
+pub struct LiveTable {
+    options: TextOptions,
+    layout: LiveLayout,
+}
+
+impl LiveTable {
+    pub fn new(options: TextOptions, many_sessions: bool) -> Self {
+        LiveTable {
+            layout: LiveLayout::new(
+                &COLUMNS,
+                &[4, 12, 19, 12, 12, 200, 24],
+                options.width,
+                many_sessions,
+            ),
+            options,
+        }
+    }
+}
+
+impl EntryRenderer for LiveTable {
+    fn entry(&mut self, e: &Entry, out: &mut dyn Write) -> io::Result<()> {
+        let (mut cells, details) = entry_row(e, &self.options);
+        cells[1].text = clock(e.timestamp.get());
+        self.layout.write(cells.to_vec(), &self.options, out)?;
+        write_details(&details, &self.layout.indent(), self.options.theme, out)
+    }
+
+    fn finish(&mut self, _ctx: &TraceContext<'_>, _out: &mut dyn Write) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn set_session(&mut self, label: &str, color: u8) {
+        self.layout.set_session(label, color);
+    }
+}
+
+const HOP_COLUMNS: [Column; 6] = [
+    Column {
+        header: "TIME",
+        min: 8,
+        max: 12,
+        elastic: false,
+        optional: false,
+    },
+    Column {
+        header: "AGENT",
+        min: 5,
+        max: 20,
+        elastic: false,
+        optional: false,
+    },
+    Column {
+        header: "NEXT",
+        min: 5,
+        max: 20,
+        elastic: false,
+        optional: false,
+    },
+    Column {
+        header: "KIND",
+        min: 5,
+        max: 7,
+        elastic: false,
+        optional: false,
+    },
+    Column {
+        header: "EVENT ID",
+        min: 8,
+        max: 12,
+        elastic: false,
+        optional: true,
+    },
+    Column {
+        header: "ERROR",
+        min: 10,
+        max: 80,
+        elastic: true,
+        optional: true,
+    },
+];
+
+/// The flow, one hop per line as it happens.
+pub struct LiveFlow {
+    options: TextOptions,
+    layout: LiveLayout,
+}
+
+impl LiveFlow {
+    pub fn new(options: TextOptions, many_sessions: bool) -> Self {
+        LiveFlow {
+            layout: LiveLayout::new(
+                &HOP_COLUMNS,
+                &[12, 14, 14, 7, 12, 80],
+                options.width,
+                many_sessions,
+            ),
+            options,
+        }
+    }
+}
+
+impl HopRenderer for LiveFlow {
+    fn hop(&mut self, h: FlowHop, out: &mut dyn Write) -> io::Result<()> {
+        let cells = vec![
+            Cell::plain(clock(h.timestamp.get())),
+            Cell::styled(escape(&h.agent).into_owned(), Role::Agent),
+            match &h.next {
+                Some(n) => Cell::styled(escape(n).into_owned(), Role::Agent),
+                None => Cell::styled("(end)", Role::Dim),
+            },
+            Cell::styled(h.kind.as_str(), kind_role(h.kind)),
+            Cell::plain(escape(&event_label(h.event_id.as_deref().unwrap_or("-"))).into_owned()),
+            match &h.error {
+                Some(e) => Cell::styled(escape(e).into_owned(), Role::Error),
+                None => Cell::styled("-", Role::Dim),
+            },
+        ];
+        self.layout.write(cells, &self.options, out)
+    }
+
+    fn finish(&mut self, _ctx: &TraceContext<'_>, _out: &mut dyn Write) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn set_session(&mut self, label: &str, color: u8) {
+        self.layout.set_session(label, color);
+    }
+}
