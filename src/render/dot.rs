@@ -7,8 +7,8 @@
 use std::io::{self, Write};
 
 use super::text::escape;
-use super::{HopRenderer, TraceContext};
-use crate::analysis::flow::{edges, participants, FlowHop, HopKind, HopTimeline};
+use super::{HopView, TraceContext};
+use crate::analysis::flow::{edges, participants, FlowHop, HopKind};
 
 /// `s` as a DOT quoted string. Inside quotes only `"` needs escaping; a
 /// backslash is doubled so it cannot escape the closing quote, and control
@@ -28,21 +28,17 @@ pub fn dot_id(s: &str) -> String {
     out
 }
 
-/// Collects hops and writes the graph at the end.
-#[derive(Default)]
-pub struct DotExport {
-    hops: HopTimeline,
-}
+/// The agent graph in DOT.
+pub struct DotExport;
 
-impl HopRenderer for DotExport {
-    fn hop(&mut self, hop: FlowHop, _out: &mut dyn Write) -> io::Result<()> {
-        self.hops.push(hop);
-        Ok(())
-    }
-
-    fn finish(&mut self, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
-        let hops = self.hops.take_sorted();
-        let all_edges = edges(&hops);
+impl HopView for DotExport {
+    fn render(
+        &mut self,
+        hops: &[FlowHop],
+        ctx: &TraceContext<'_>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let all_edges = edges(hops);
         writeln!(
             out,
             "digraph {} {{",
@@ -54,7 +50,7 @@ impl HopRenderer for DotExport {
             "  node [shape=box, style=rounded, fontname=\"Helvetica\"];"
         )?;
         writeln!(out, "  edge [fontname=\"Helvetica\", fontsize=10];")?;
-        for agent in participants(&hops) {
+        for agent in participants(hops) {
             let failed = all_edges
                 .iter()
                 .any(|e| e.from == agent && e.to.is_none() && e.kind == HopKind::Error);

@@ -8,12 +8,10 @@ use super::style::Role;
 use super::table::{fit, write_header, write_row, Cell, Column};
 use super::text::{clock_format, escape, width};
 use super::timeline::write_session_header;
-use super::{HopRenderer, TextOptions, TraceContext};
-use crate::analysis::flow::{
-    condensed_route, event_label, group_by_event, FlowHop, HopKind, HopTimeline,
-};
+use super::{HopView, TextOptions, TraceContext};
+use crate::analysis::flow::{condensed_route, event_label, group_by_event, FlowHop, HopKind};
 
-const COLUMNS: [Column; 7] = [
+pub(super) const COLUMNS: [Column; 7] = [
     Column {
         header: "TIME",
         min: 8,
@@ -118,29 +116,43 @@ fn wrap_chain(chain: &[String], width_limit: usize) -> Vec<String> {
 /// The text flow view.
 pub struct FlowText {
     options: TextOptions,
-    hops: HopTimeline,
 }
 
 impl FlowText {
     pub fn new(options: TextOptions) -> Self {
-        FlowText {
-            options,
-            hops: HopTimeline::default(),
-        }
+        FlowText { options }
     }
 }
 
-impl HopRenderer for FlowText {
-    fn hop(&mut self, hop: FlowHop, _out: &mut dyn Write) -> io::Result<()> {
-        self.hops.push(hop);
-        Ok(())
-    }
+/// The cells of a hop's row in [`COLUMNS`], with its time as given.
+pub(super) fn hop_cells(h: &FlowHop, time: String) -> [Cell; 7] {
+    [
+        Cell::plain(time),
+        Cell::styled(escape(&h.agent).into_owned(), Role::Agent),
+        match &h.next {
+            Some(n) => Cell::styled(escape(n).into_owned(), Role::Agent),
+            None => Cell::styled("(end)", Role::Dim),
+        },
+        Cell::plain(escape(h.hook.as_str()).into_owned()),
+        Cell::plain(escape(&event_label(h.event_id.as_deref().unwrap_or("-"))).into_owned()),
+        Cell::styled(h.kind.as_str(), kind_role(h.kind)),
+        match &h.error {
+            Some(e) => Cell::styled(escape(e).into_owned(), Role::Error),
+            None => Cell::styled("-", Role::Dim),
+        },
+    ]
+}
 
-    fn finish(&mut self, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
+impl HopView for FlowText {
+    fn render(
+        &mut self,
+        hops: &[FlowHop],
+        ctx: &TraceContext<'_>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         let theme = self.options.theme;
         let width_total = self.options.width;
         write_session_header(ctx, theme, width_total, out)?;
-        let hops = self.hops.take_sorted();
         if hops.is_empty() {
             return Ok(());
         }
@@ -159,25 +171,7 @@ impl HopRenderer for FlowText {
         let rows: Vec<[Cell; 7]> = hops
             .iter()
             .zip(&times)
-            .map(|(h, time)| {
-                [
-                    Cell::plain(time.clone()),
-                    Cell::styled(escape(&h.agent).into_owned(), Role::Agent),
-                    match &h.next {
-                        Some(n) => Cell::styled(escape(n).into_owned(), Role::Agent),
-                        None => Cell::styled("(end)", Role::Dim),
-                    },
-                    Cell::plain(escape(h.hook.as_str()).into_owned()),
-                    Cell::plain(
-                        escape(&event_label(h.event_id.as_deref().unwrap_or("-"))).into_owned(),
-                    ),
-                    Cell::styled(h.kind.as_str(), kind_role(h.kind)),
-                    match &h.error {
-                        Some(e) => Cell::styled(escape(e).into_owned(), Role::Error),
-                        None => Cell::styled("-", Role::Dim),
-                    },
-                ]
-            })
+            .map(|(h, time)| hop_cells(h, time.clone()))
             .collect();
         let mut content = [0usize; 7];
         for row in &rows {
@@ -200,7 +194,7 @@ impl HopRenderer for FlowText {
 
         // 3. The route as one chain.
         writeln!(out, "\n{}", theme.paint("Condensed route:", Role::Header))?;
-        let chain: Vec<String> = condensed_route(&hops)
+        let chain: Vec<String> = condensed_route(hops)
             .iter()
             .map(|a| escape(a).into_owned())
             .collect();
@@ -214,7 +208,7 @@ impl HopRenderer for FlowText {
             "\n{}",
             theme.paint("Per-event sequence diagrams:", Role::Header)
         )?;
-        for (label, group) in group_by_event(&hops) {
+        for (label, group) in group_by_event(hops) {
             writeln!(out, "  {}:", theme.paint(&escape(&label), Role::Emphasis))?;
             for (i, h) in group.iter().enumerate() {
                 writeln!(out, "    {}. {}", i + 1, arrow(h))?;
@@ -231,6 +225,6 @@ impl HopRenderer for FlowText {
                 None => format!("{time}  {}", h.kind),
             })
             .collect();
-        write_lanes(&hops, &notes, width_total, theme, out)
+        write_lanes(hops, &notes, width_total, theme, out)
     }
 }

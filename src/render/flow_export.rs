@@ -9,8 +9,8 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::record::{CsvWriter, JsonWriter, Record, Value};
-use super::{HopRenderer, TraceContext};
-use crate::analysis::flow::{FlowHop, HopTimeline};
+use super::{HopRenderer, HopView, TraceContext};
+use crate::analysis::flow::FlowHop;
 
 pub const HOP_COLUMNS: &[&str] = &[
     "index",
@@ -50,75 +50,77 @@ enum Writer {
     Csv(Box<CsvWriter>),
 }
 
-/// Hops as JSON, JSON lines or CSV: in time order, or (live) as they
-/// come.
-pub struct HopExport {
+/// Hops as JSON, JSON lines or CSV: as a whole-session view (in time
+/// order, through [`super::Sorted`]), or live, each hop as it comes.
+pub struct HopRecords {
     writer: Writer,
-    hops: HopTimeline,
-    live: bool,
+    /// Whether the JSON array (or CSV header) was opened.
+    begun: bool,
 }
 
-impl HopExport {
+impl HopRecords {
     pub fn json(array: bool) -> Self {
-        HopExport {
+        HopRecords {
             writer: Writer::Json(JsonWriter::new(array)),
-            hops: HopTimeline::default(),
-            live: false,
+            begun: false,
         }
     }
 
     pub fn csv(formula_guard: bool) -> Self {
-        HopExport {
+        HopRecords {
             writer: Writer::Csv(Box::new(CsvWriter::new(formula_guard))),
-            hops: HopTimeline::default(),
-            live: false,
+            begun: false,
         }
     }
 
-    /// Writes each hop as it comes (JSON lines and CSV only).
-    pub fn live(mut self) -> Self {
-        self.live = true;
-        self
-    }
-}
-
-impl HopRenderer for HopExport {
-    fn hop(&mut self, hop: FlowHop, out: &mut dyn Write) -> io::Result<()> {
-        if !self.live {
-            self.hops.push(hop);
+    fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        if std::mem::replace(&mut self.begun, true) {
             return Ok(());
         }
         match &mut self.writer {
-            Writer::Json(w) => w.record(&HopRecord(&hop), out),
-            Writer::Csv(w) => w.record(&HopRecord(&hop), out),
+            Writer::Json(w) => w.begin(out),
+            Writer::Csv(w) => w.header(HOP_COLUMNS, out),
         }
     }
 
-    fn finish(&mut self, _ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
-        if self.live {
-            // Everything was written as it came; CSV still owes its header
-            // when nothing came.
-            return match &mut self.writer {
-                Writer::Csv(w) => w.header(HOP_COLUMNS, out),
-                Writer::Json(_) => Ok(()),
-            };
-        }
-        let hops = self.hops.take_sorted();
+    fn record(&mut self, hop: &FlowHop, out: &mut dyn Write) -> io::Result<()> {
+        self.begin(out)?;
         match &mut self.writer {
-            Writer::Json(w) => {
-                w.begin(out)?;
-                for h in &hops {
-                    w.record(&HopRecord(h), out)?;
-                }
-                w.finish(out)
-            }
-            Writer::Csv(w) => {
-                w.header(HOP_COLUMNS, out)?;
-                for h in &hops {
-                    w.record(&HopRecord(h), out)?;
-                }
-                Ok(())
-            }
+            Writer::Json(w) => w.record(&HopRecord(hop), out),
+            Writer::Csv(w) => w.record(&HopRecord(hop), out),
         }
+    }
+
+    fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        self.begin(out)?;
+        match &mut self.writer {
+            Writer::Json(w) => w.finish(out),
+            Writer::Csv(_) => Ok(()),
+        }
+    }
+}
+
+impl HopView for HopRecords {
+    fn render(
+        &mut self,
+        hops: &[FlowHop],
+        _ctx: &TraceContext<'_>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        for hop in hops {
+            self.record(hop, out)?;
+        }
+        self.end(out)
+    }
+}
+
+/// Live: each hop as it comes (JSON lines and CSV).
+impl HopRenderer for HopRecords {
+    fn hop(&mut self, hop: FlowHop, out: &mut dyn Write) -> io::Result<()> {
+        self.record(&hop, out)
+    }
+
+    fn finish(&mut self, _ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
+        self.end(out)
     }
 }

@@ -7,13 +7,13 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, FixedOffset};
 
-use super::flow::kind_role;
+use super::flow::{hop_cells, COLUMNS as FLOW_COLUMNS};
 use super::style::Role;
 use super::table::{fit, write_header, write_row, Cell, Column};
 use super::text::escape;
 use super::timeline::{entry_row, write_details, COLUMNS};
 use super::{EntryRenderer, HopRenderer, TextOptions, TraceContext};
-use crate::analysis::flow::{event_label, FlowHop};
+use crate::analysis::flow::FlowHop;
 use crate::model::Entry;
 
 const SESSION: Column = Column {
@@ -124,51 +124,6 @@ impl EntryRenderer for LiveTable {
     }
 }
 
-const HOP_COLUMNS: [Column; 6] = [
-    Column {
-        header: "TIME",
-        min: 8,
-        max: 12,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "AGENT",
-        min: 5,
-        max: 20,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "NEXT",
-        min: 5,
-        max: 20,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "KIND",
-        min: 5,
-        max: 7,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "EVENT ID",
-        min: 8,
-        max: 12,
-        elastic: false,
-        optional: true,
-    },
-    Column {
-        header: "ERROR",
-        min: 10,
-        max: 80,
-        elastic: true,
-        optional: true,
-    },
-];
-
 /// The flow, one hop per line as it happens.
 pub struct LiveFlow {
     options: TextOptions,
@@ -179,8 +134,8 @@ impl LiveFlow {
     pub fn new(options: TextOptions, many_sessions: bool) -> Self {
         LiveFlow {
             layout: LiveLayout::new(
-                &HOP_COLUMNS,
-                &[12, 14, 14, 7, 12, 80],
+                &FLOW_COLUMNS,
+                &[12, 12, 12, 19, 12, 7, 40],
                 options.width,
                 many_sessions,
             ),
@@ -191,20 +146,7 @@ impl LiveFlow {
 
 impl HopRenderer for LiveFlow {
     fn hop(&mut self, h: FlowHop, out: &mut dyn Write) -> io::Result<()> {
-        let cells = vec![
-            Cell::plain(clock(h.timestamp.get())),
-            Cell::styled(escape(&h.agent).into_owned(), Role::Agent),
-            match &h.next {
-                Some(n) => Cell::styled(escape(n).into_owned(), Role::Agent),
-                None => Cell::styled("(end)", Role::Dim),
-            },
-            Cell::styled(h.kind.as_str(), kind_role(h.kind)),
-            Cell::plain(escape(&event_label(h.event_id.as_deref().unwrap_or("-"))).into_owned()),
-            match &h.error {
-                Some(e) => Cell::styled(escape(e).into_owned(), Role::Error),
-                None => Cell::styled("-", Role::Dim),
-            },
-        ];
+        let cells = hop_cells(&h, clock(h.timestamp.get())).to_vec();
         self.layout.write(cells, &self.options, out)
     }
 

@@ -8,8 +8,8 @@
 
 use std::io::{self, Write};
 
-use super::{HopRenderer, TraceContext};
-use crate::analysis::flow::{edges, participants, FlowHop, HopKind, HopTimeline};
+use super::{HopView, TraceContext};
+use crate::analysis::flow::{edges, participants, FlowHop, HopKind};
 
 /// Which Mermaid diagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,32 +45,27 @@ pub fn mermaid_text(text: &str) -> String {
     out
 }
 
-/// Collects hops and writes them as Mermaid at the end.
+/// The flow as Mermaid.
 pub struct MermaidExport {
     diagram: Diagram,
-    hops: HopTimeline,
 }
 
 impl MermaidExport {
     pub fn new(diagram: Diagram) -> Self {
-        MermaidExport {
-            diagram,
-            hops: HopTimeline::default(),
-        }
+        MermaidExport { diagram }
     }
 }
 
-impl HopRenderer for MermaidExport {
-    fn hop(&mut self, hop: FlowHop, _out: &mut dyn Write) -> io::Result<()> {
-        self.hops.push(hop);
-        Ok(())
-    }
-
-    fn finish(&mut self, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
-        let hops = self.hops.take_sorted();
+impl HopView for MermaidExport {
+    fn render(
+        &mut self,
+        hops: &[FlowHop],
+        ctx: &TraceContext<'_>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         match self.diagram {
-            Diagram::Sequence => sequence(&hops, ctx, out),
-            Diagram::Graph => graph(&hops, ctx, out),
+            Diagram::Sequence => sequence(hops, ctx, out),
+            Diagram::Graph => graph(hops, ctx, out),
         }
     }
 }

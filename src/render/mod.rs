@@ -21,7 +21,7 @@ pub mod timeline;
 
 use std::io::{self, Write};
 
-use crate::analysis::flow::FlowHop;
+use crate::analysis::flow::{FlowHop, HopTimeline};
 use crate::analysis::SessionSummary;
 use crate::model::{Completeness, Entry};
 
@@ -121,15 +121,55 @@ pub trait HopRenderer {
     fn set_session(&mut self, _label: &str, _color: u8) {}
 }
 
+/// A view drawn from all of a session's hops at once.
+pub trait HopView {
+    /// `hops` in time order (by instant, file order on ties).
+    fn render(
+        &mut self,
+        hops: &[FlowHop],
+        context: &TraceContext<'_>,
+        out: &mut dyn Write,
+    ) -> io::Result<()>;
+}
+
+/// Collects hops and hands them, in time order, to a whole-session view.
+pub struct Sorted<V> {
+    view: V,
+    hops: HopTimeline,
+}
+
+impl<V: HopView> Sorted<V> {
+    pub fn new(view: V) -> Self {
+        Sorted {
+            view,
+            hops: HopTimeline::default(),
+        }
+    }
+}
+
+impl<V: HopView> HopRenderer for Sorted<V> {
+    fn hop(&mut self, hop: FlowHop, _out: &mut dyn Write) -> io::Result<()> {
+        self.hops.push(hop);
+        Ok(())
+    }
+
+    fn finish(&mut self, context: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let hops = self.hops.take_sorted();
+        self.view.render(&hops, context, out)
+    }
+}
+
 /// The renderer for a flow format.
 pub fn hop_renderer(format: FlowFormat, options: TextOptions) -> Box<dyn HopRenderer> {
     match format {
-        FlowFormat::Text => Box::new(flow::FlowText::new(options)),
-        FlowFormat::Json => Box::new(flow_export::HopExport::json(true)),
-        FlowFormat::Jsonl => Box::new(flow_export::HopExport::json(false)),
-        FlowFormat::Csv => Box::new(flow_export::HopExport::csv(options.formula_guard)),
-        FlowFormat::Mermaid(diagram) => Box::new(mermaid::MermaidExport::new(diagram)),
-        FlowFormat::Dot => Box::new(dot::DotExport::default()),
+        FlowFormat::Text => Box::new(Sorted::new(flow::FlowText::new(options))),
+        FlowFormat::Json => Box::new(Sorted::new(flow_export::HopRecords::json(true))),
+        FlowFormat::Jsonl => Box::new(Sorted::new(flow_export::HopRecords::json(false))),
+        FlowFormat::Csv => Box::new(Sorted::new(flow_export::HopRecords::csv(
+            options.formula_guard,
+        ))),
+        FlowFormat::Mermaid(diagram) => Box::new(Sorted::new(mermaid::MermaidExport::new(diagram))),
+        FlowFormat::Dot => Box::new(Sorted::new(dot::DotExport)),
     }
 }
 
@@ -157,10 +197,10 @@ pub fn live_hop_renderer(
 ) -> Option<Box<dyn HopRenderer>> {
     match format {
         FlowFormat::Text => Some(Box::new(live::LiveFlow::new(options, many_sessions))),
-        FlowFormat::Jsonl => Some(Box::new(flow_export::HopExport::json(false).live())),
-        FlowFormat::Csv => Some(Box::new(
-            flow_export::HopExport::csv(options.formula_guard).live(),
-        )),
+        FlowFormat::Jsonl => Some(Box::new(flow_export::HopRecords::json(false))),
+        FlowFormat::Csv => Some(Box::new(flow_export::HopRecords::csv(
+            options.formula_guard,
+        ))),
         FlowFormat::Json | FlowFormat::Mermaid(_) | FlowFormat::Dot => None,
     }
 }
