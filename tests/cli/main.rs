@@ -8,5 +8,6 @@ mod follow;
 mod generated;
 mod hostile;
 mod list;
+mod props;
 mod reader;
 mod trace;
