@@ -371,6 +371,17 @@ pub struct TraceArgs {
     #[arg(long)]
     pub debug: bool,
 
+    /// Analyze the session instead of listing entries: wall time, runs,
+    /// errors, retries, loops, tokens; per agent p50/p95/p99/max and share
+    /// of time; the critical path; the slowest runs; the first error. With
+    /// --format json, the same as JSON.
+    #[arg(long, conflicts_with_all = ["flow_only", "follow"])]
+    pub analyze: bool,
+
+    /// With --analyze: how many of the slowest runs to show.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub top: usize,
+
     /// Keep reading as the session is written: show what the file holds,
     /// then each new entry as soon as it is complete, until Ctrl-C. Without
     /// SESSION, follow every session under --dir.

@@ -11,6 +11,7 @@ use crate::analysis::{Condition, Filter, TimeRange};
 use crate::cli::{Cli, ColorArg, Command, DiagramArg, ListFormatArg, SortKey, TraceFormatArg};
 use crate::input::TraceGlob;
 use crate::output::{table_width, use_color, ColorWhen, Env};
+use crate::render::analysis::AnalysisFormat;
 use crate::render::mermaid::Diagram;
 use crate::render::{EntryFormat, FlowFormat, ListFormat, TextOptions, Theme};
 
@@ -47,6 +48,8 @@ pub struct FollowConfig {
 pub enum TraceView {
     Entries(EntryFormat),
     Flow(FlowFormat),
+    /// `--analyze`, as text or JSON, with the number of slowest runs.
+    Analyze(AnalysisFormat, usize),
 }
 
 #[derive(Debug, Clone)]
@@ -132,7 +135,21 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
                     conditions,
                     time: time_range(a.since, a.until)?,
                 },
-                view: trace_view(a.format, a.flow_only, a.diagram),
+                view: if a.analyze {
+                    TraceView::Analyze(
+                        match a.format {
+                            TraceFormatArg::Table => AnalysisFormat::Text,
+                            TraceFormatArg::Json => AnalysisFormat::Json,
+                            other => anyhow::bail!(
+                                "--analyze writes text or JSON, not {}\nhint: use --analyze --format json",
+                                format!("{other:?}").to_lowercase()
+                            ),
+                        },
+                        a.top,
+                    )
+                } else {
+                    trace_view(a.format, a.flow_only, a.diagram)
+                },
                 follow: a.follow.then_some(FollowConfig {
                     poll_interval: a.watch.poll_interval,
                     force_poll: a.watch.poll,

@@ -1,8 +1,10 @@
 //! Analysis: questions asked of entries (filters, time cuts, summaries,
 //! ordering). No I/O and no formatting.
 
+pub mod analyze;
 pub mod filter;
 pub mod flow;
+pub mod spans;
 pub mod summary;
 pub mod time_range;
 pub mod timeline;

@@ -108,6 +108,9 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
     reporter.set_source(&name);
     let mut renderers = match trace.view {
         TraceView::Entries(format) => Renderers::Entries(render::entry_renderer(format, text)),
+        TraceView::Analyze(format, top) => Renderers::Entries(Box::new(
+            render::analysis::AnalysisView::new(text, format, top),
+        )),
         TraceView::Flow(format) => {
             Renderers::Flow(FlowBuilder::default(), render::hop_renderer(format, text))
         }

@@ -3,6 +3,7 @@
 //! Renderers write to `&mut dyn Write` and know nothing of flags or
 //! terminals: width and color arrive as plain values.
 
+pub mod analysis;
 pub mod dot;
 pub mod entry_record;
 pub mod export;

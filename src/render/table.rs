@@ -79,6 +79,8 @@ pub fn fit(columns: &[Column], content: &[usize], total: usize) -> Vec<usize> {
 pub struct Cell {
     pub text: String,
     pub role: Option<Role>,
+    /// Right-aligned (numbers).
+    pub right: bool,
 }
 
 impl Cell {
@@ -86,6 +88,7 @@ impl Cell {
         Cell {
             text: text.into(),
             role: None,
+            right: false,
         }
     }
 
@@ -93,6 +96,23 @@ impl Cell {
         Cell {
             text: text.into(),
             role: Some(role),
+            right: false,
+        }
+    }
+
+    /// A number: right-aligned.
+    pub fn number(text: impl Into<String>) -> Cell {
+        Cell {
+            right: true,
+            ..Cell::plain(text)
+        }
+    }
+
+    /// The same cell, right-aligned.
+    pub fn right(self) -> Cell {
+        Cell {
+            right: true,
+            ..self
         }
     }
 }
@@ -118,7 +138,11 @@ pub fn write_row(
         }
         first = false;
         let cut = truncate(&cell.text, w);
-        let shown = if i == last_shown {
+        let shown = if cell.right {
+            let mut padded = " ".repeat(w.saturating_sub(width(&cut)));
+            padded.push_str(&cut);
+            padded
+        } else if i == last_shown {
             cut.into_owned()
         } else {
             pad(&cut, w)
@@ -127,9 +151,11 @@ pub fn write_row(
             Some(role) => {
                 // Paint the text, not the padding, so underlines and
                 // backgrounds do not run across the gap.
-                let text_len = cut_len(&shown);
-                line.push_str(&theme.paint(&shown[..text_len], role));
-                line.push_str(&shown[text_len..]);
+                let start = shown.len() - shown.trim_start_matches(' ').len();
+                let end = start + shown[start..].trim_end_matches(' ').len();
+                line.push_str(&shown[..start]);
+                line.push_str(&theme.paint(&shown[start..end], role));
+                line.push_str(&shown[end..]);
             }
             None => line.push_str(&shown),
         }
@@ -137,10 +163,6 @@ pub fn write_row(
     let trimmed = line.trim_end_matches(' ');
     out.write_all(trimmed.as_bytes())?;
     out.write_all(b"\n")
-}
-
-fn cut_len(s: &str) -> usize {
-    s.trim_end_matches(' ').len()
 }
 
 /// Writes the header row in the header style.

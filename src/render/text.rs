@@ -125,6 +125,17 @@ where
     }
 }
 
+/// An event id for a narrow column: `req-…` ids are short already; a UUID
+/// is known by its first 8 digits.
+pub fn short_id(id: &str) -> String {
+    let is_uuid = id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    if is_uuid {
+        format!("{}…", &id[..8])
+    } else {
+        id.to_string()
+    }
+}
+
 /// A duration for people: `523ms`, `12.345s`, `2m03.5s`, `1h02m03s`.
 pub fn human_duration(ms: i64) -> String {
     let sign = if ms < 0 { "-" } else { "" };

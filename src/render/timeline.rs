@@ -9,7 +9,7 @@ use chrono::{DateTime, FixedOffset};
 use super::state::{details, summarize};
 use super::style::{Role, Theme};
 use super::table::{fit, write_header, write_row, Cell, Column};
-use super::text::{clock_format, escape, human_duration, truncate, width};
+use super::text::{clock_format, escape, human_duration, short_id, truncate, width};
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
 use crate::model::{Completeness, Entry, Position};
@@ -93,16 +93,6 @@ impl TimelineTable {
     }
 }
 
-/// `req-…` ids are short already; a UUID is known by its first 8 digits.
-fn short_event(id: &str) -> String {
-    let is_uuid = id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-    if is_uuid {
-        format!("{}…", &id[..8])
-    } else {
-        id.to_string()
-    }
-}
-
 /// The cells of an entry's row (the time cell is left empty: how a time
 /// is shown depends on the rows around it), and the lines to show under
 /// it with `--verbose` and `--debug`.
@@ -126,7 +116,7 @@ pub(super) fn entry_row(
         Cell::plain(String::new()),
         Cell::styled(escape(&hook).into_owned(), Theme::hook_role(&e.hook)),
         Cell::styled(escape(e.agent().unwrap_or("-")).into_owned(), Role::Agent),
-        Cell::plain(escape(&short_event(e.event_id.as_deref().unwrap_or("-"))).into_owned()),
+        Cell::plain(escape(&short_id(e.event_id.as_deref().unwrap_or("-"))).into_owned()),
         Cell::plain(escape(&summarize(e)).into_owned()),
         error,
     ];
@@ -366,9 +356,9 @@ mod tests {
     #[test]
     fn uuids_shorten_and_request_ids_stay() {
         assert_eq!(
-            short_event("be6c6fe9-4c41-49c0-b075-34feeacc110e"),
+            short_id("be6c6fe9-4c41-49c0-b075-34feeacc110e"),
             "be6c6fe9…"
         );
-        assert_eq!(short_event("req-17461596"), "req-17461596");
+        assert_eq!(short_id("req-17461596"), "req-17461596");
     }
 }

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod analyze;
 mod export;
 mod flow;
 mod follow;

@@ -1,0 +1,478 @@
+//! `trace --analyze`: the analysis as text for people (with small bar
+//! charts) or as JSON (the schema of [`crate::analysis::analyze::Analysis`]).
+
+use std::io::{self, Write};
+
+use super::style::{Role, Theme};
+use super::table::{fit, write_row, Cell, Column};
+use super::text::{escape, human_duration, short_id, truncate, width};
+use super::timeline::write_session_header;
+use super::{EntryRenderer, TextOptions, TraceContext};
+use crate::analysis::analyze::{analyze, Analysis, RunView};
+use crate::analysis::spans::{RunStatus, SpanBuilder};
+use crate::model::{Completeness, Entry};
+
+/// Whether to write text or JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnalysisFormat {
+    Text,
+    Json,
+}
+
+/// Pairs entries as they come; analyzes at the end.
+pub struct AnalysisView {
+    options: TextOptions,
+    format: AnalysisFormat,
+    top: usize,
+    spans: SpanBuilder,
+}
+
+impl AnalysisView {
+    pub fn new(options: TextOptions, format: AnalysisFormat, top: usize) -> Self {
+        AnalysisView {
+            options,
+            format,
+            top,
+            spans: SpanBuilder::default(),
+        }
+    }
+}
+
+impl EntryRenderer for AnalysisView {
+    fn entry(&mut self, entry: &Entry, _out: &mut dyn Write) -> io::Result<()> {
+        self.spans.push(entry);
+        Ok(())
+    }
+
+    fn finish(&mut self, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let spans = std::mem::take(&mut self.spans).finish();
+        let file = match ctx.completeness {
+            Completeness::Open | Completeness::Torn => {
+                "still being written, or stopped without closing"
+            }
+            _ => "complete",
+        };
+        let analysis = analyze(ctx.session, ctx.summary, &spans, self.top, file);
+        match self.format {
+            AnalysisFormat::Json => {
+                serde_json::to_writer_pretty(&mut *out, &analysis)?;
+                out.write_all(b"\n")
+            }
+            AnalysisFormat::Text => {
+                write_session_header(ctx, self.options.theme, self.options.width, out)?;
+                write_text(&analysis, &self.options, out)
+            }
+        }
+    }
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("-".to_string(), |v| {
+        if v < 10.0 && v.fract() != 0.0 {
+            format!("{v:.1}ms")
+        } else {
+            human_duration(v.round() as i64)
+        }
+    })
+}
+
+/// `12,345`.
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A bar of `cells` columns filled in proportion to `share` (0..=1).
+fn bar(share: f64, cells: usize) -> String {
+    let eighths = (share.clamp(0.0, 1.0) * (cells * 8) as f64).round() as usize;
+    let mut s = "█".repeat(eighths / 8);
+    if eighths % 8 > 0 {
+        s.push(['▏', '▎', '▍', '▌', '▋', '▊', '▉'][eighths % 8 - 1]);
+    }
+    let used = width(&s);
+    s.push_str(&"·".repeat(cells.saturating_sub(used)));
+    s
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn run_line(r: &RunView) -> String {
+    let event = r
+        .event_id
+        .as_deref()
+        .map(short_id)
+        .unwrap_or_else(|| "-".into());
+    let at = r
+        .end_index
+        .or(r.start_index)
+        .map(|i| format!("#{i}"))
+        .unwrap_or_default();
+    format!(
+        "{}  {}  event {}  {}",
+        escape(&r.agent),
+        ms(r.duration_ms),
+        escape(&event),
+        at
+    )
+}
+
+fn write_text(a: &Analysis, options: &TextOptions, out: &mut dyn Write) -> io::Result<()> {
+    let theme: Theme = options.theme;
+    let heading =
+        |out: &mut dyn Write, text: &str| writeln!(out, "\n{}", theme.paint(text, Role::Header));
+
+    heading(out, "Summary:")?;
+    let mut facts = vec![
+        format!("wall {}", ms(a.wall_ms)),
+        plural(a.events, "event", "events"),
+        plural(a.runs, "agent run", "agent runs"),
+        plural(a.agents, "agent", "agents"),
+    ];
+    facts.push(
+        theme
+            .paint(
+                &plural(a.errors, "error", "errors"),
+                if a.errors > 0 { Role::Error } else { Role::Dim },
+            )
+            .into_owned(),
+    );
+    facts.push(plural(a.retries, "retry", "retries"));
+    facts.push(plural(a.requeues, "requeue", "requeues"));
+    if a.unfinished > 0 {
+        facts.push(
+            theme
+                .paint(
+                    &format!("{} unfinished (file {})", a.unfinished, a.file),
+                    Role::Warning,
+                )
+                .into_owned(),
+        );
+    } else {
+        facts.push("0 unfinished".to_string());
+    }
+    writeln!(out, "  {}", facts.join(" · "))?;
+    if let Some(t) = &a.tokens {
+        let models = if a.models.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({})",
+                a.models
+                    .iter()
+                    .map(|m| escape(m).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        writeln!(
+            out,
+            "  tokens: {} in · {} out · {} total{models}",
+            thousands(t.input),
+            thousands(t.output),
+            thousands(t.total)
+        )?;
+    }
+    for l in &a.loops {
+        let chain: Vec<String> = l.agents.iter().map(|x| escape(x).into_owned()).collect();
+        writeln!(
+            out,
+            "  {} {} ×{} (from run {})",
+            theme.paint("loop:", Role::Warning),
+            chain.join(" → "),
+            l.repeats,
+            l.first_run
+        )?;
+    }
+
+    heading(out, "Per agent:")?;
+    let columns = [
+        Column {
+            header: "AGENT",
+            min: 5,
+            max: 24,
+            elastic: false,
+            optional: false,
+        },
+        Column {
+            header: "RUNS",
+            min: 4,
+            max: 7,
+            elastic: false,
+            optional: false,
+        },
+        Column {
+            header: "ERR",
+            min: 3,
+            max: 7,
+            elastic: false,
+            optional: false,
+        },
+        Column {
+            header: "ERR%",
+            min: 4,
+            max: 5,
+            elastic: false,
+            optional: true,
+        },
+        Column {
+            header: "TOTAL",
+            min: 6,
+            max: 10,
+            elastic: false,
+            optional: false,
+        },
+        Column {
+            header: "SHARE",
+            min: 6,
+            max: 17,
+            elastic: false,
+            optional: true,
+        },
+        Column {
+            header: "P50",
+            min: 5,
+            max: 9,
+            elastic: false,
+            optional: false,
+        },
+        Column {
+            header: "P95",
+            min: 5,
+            max: 9,
+            elastic: false,
+            optional: true,
+        },
+        Column {
+            header: "P99",
+            min: 5,
+            max: 9,
+            elastic: false,
+            optional: true,
+        },
+        Column {
+            header: "MAX",
+            min: 5,
+            max: 9,
+            elastic: false,
+            optional: false,
+        },
+        Column {
+            header: "WAIT",
+            min: 5,
+            max: 9,
+            elastic: false,
+            optional: true,
+        },
+        Column {
+            header: "TOKENS",
+            min: 6,
+            max: 11,
+            elastic: false,
+            optional: true,
+        },
+    ];
+    let rows: Vec<Vec<Cell>> = a
+        .per_agent
+        .iter()
+        .map(|s| {
+            let share = s.share.unwrap_or(0.0);
+            vec![
+                Cell::styled(escape(&s.agent).into_owned(), Role::Agent),
+                Cell::number(s.runs.to_string()),
+                if s.errors > 0 {
+                    Cell::styled(s.errors.to_string(), Role::Error).right()
+                } else {
+                    Cell::styled("0", Role::Dim).right()
+                },
+                Cell::number(format!("{:.0}%", s.error_rate * 100.0)),
+                Cell::number(ms(Some(s.total_ms))),
+                Cell::plain(match s.share {
+                    Some(_) => format!("{} {:>3.0}%", bar(share, 10), share * 100.0),
+                    None => "-".to_string(),
+                }),
+                Cell::number(ms(s.p50_ms)),
+                Cell::number(ms(s.p95_ms)),
+                Cell::number(ms(s.p99_ms)),
+                Cell::number(ms(s.max_ms)),
+                Cell::number(ms(s.mean_wait_ms)),
+                Cell::number(if s.tokens.is_zero() {
+                    "-".to_string()
+                } else {
+                    thousands(s.tokens.total)
+                }),
+            ]
+        })
+        .collect();
+    let mut content = vec![0usize; columns.len()];
+    for row in &rows {
+        for (c, cell) in content.iter_mut().zip(row) {
+            *c = (*c).max(width(&cell.text));
+        }
+    }
+    let widths = fit(&columns, &content, options.width.saturating_sub(2));
+    let mut indented = Indented(out, true);
+    // Headers of number columns are right-aligned like their numbers.
+    let header: Vec<Cell> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let cell = Cell::styled(c.header, Role::Header);
+            if i == 0 || c.header == "SHARE" {
+                cell
+            } else {
+                cell.right()
+            }
+        })
+        .collect();
+    write_row(&mut indented, &widths, &header, theme)?;
+    for row in &rows {
+        write_row(&mut indented, &widths, row, theme)?;
+    }
+    let out = indented.0;
+
+    let path = &a.critical_path;
+    let title = match path.duration_ms {
+        Some(d) => format!(
+            "Critical path ({} from its first run's start to the session's last end):",
+            ms(Some(d))
+        ),
+        None => "Critical path:".to_string(),
+    };
+    heading(out, &title)?;
+    if path.steps.is_empty() {
+        writeln!(out, "  (no finished runs)")?;
+    }
+    let longest = path
+        .steps
+        .iter()
+        .filter_map(|s| s.run.duration_ms)
+        .fold(0.0, f64::max);
+    for (i, step) in path.steps.iter().enumerate() {
+        let gap = match step.gap_ms {
+            Some(g) if g >= 1.0 => format!("  +{} hand-off", ms(Some(g))),
+            _ => String::new(),
+        };
+        let share = step
+            .run
+            .duration_ms
+            .map_or(0.0, |d| if longest > 0.0 { d / longest } else { 0.0 });
+        let line = format!(
+            "{:>3}. {}  {}{gap}",
+            i + 1,
+            bar(share, 8),
+            run_line(&step.run)
+        );
+        writeln!(
+            out,
+            "  {}",
+            truncate(&line, options.width.saturating_sub(2))
+        )?;
+        if step.ambiguous {
+            writeln!(
+                out,
+                "       {}",
+                theme.paint("ambiguous: runs in parallel could have handed over here; the latest to end was chosen", Role::Warning)
+            )?;
+        }
+    }
+
+    heading(out, &format!("Slowest runs (top {}):", a.slowest.len()))?;
+    for (i, r) in a.slowest.iter().enumerate() {
+        let status = match r.status {
+            RunStatus::Error => theme.paint("  error", Role::Error).into_owned(),
+            _ => String::new(),
+        };
+        writeln!(out, "  {:>3}. {}{status}", i + 1, run_line(r))?;
+    }
+
+    heading(out, "First error:")?;
+    match &a.first_error {
+        None => writeln!(out, "  none")?,
+        Some(e) => {
+            let when = e.run.end.as_deref().unwrap_or("-");
+            writeln!(
+                out,
+                "  {} {} in event {} at {}{}",
+                theme.paint(&escape(&e.run.agent), Role::Agent),
+                theme.paint("failed", Role::Error),
+                escape(e.run.event_id.as_deref().unwrap_or("-")),
+                escape(when),
+                e.run
+                    .end_index
+                    .map(|i| format!(" (entry #{i})"))
+                    .unwrap_or_default()
+            )?;
+            writeln!(
+                out,
+                "    error: {}",
+                theme.paint(&escape(e.run.error.as_deref().unwrap_or("-")), Role::Error)
+            )?;
+            if let Some(after) = &e.after {
+                writeln!(
+                    out,
+                    "    after: {} → {}",
+                    escape(&after.agent),
+                    escape(&e.run.agent)
+                )?;
+            }
+            match &e.retried_by {
+                Some(r) => writeln!(
+                    out,
+                    "    next run of {}: {}",
+                    escape(&r.agent),
+                    match r.status {
+                        RunStatus::Ok => format!("succeeded in {}", ms(r.duration_ms)),
+                        RunStatus::Error => "failed again".to_string(),
+                        RunStatus::Unfinished => "unfinished".to_string(),
+                    }
+                )?,
+                None => writeln!(out, "    {} did not run again", escape(&e.run.agent))?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes every line with two spaces in front.
+struct Indented<'a>(&'a mut dyn Write, bool);
+
+impl Write for Indented<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        for line in buf.split_inclusive(|&b| b == b'\n') {
+            if self.1 && line != b"\n" {
+                self.0.write_all(b"  ")?;
+            }
+            self.0.write_all(line)?;
+            self.1 = line.ends_with(b"\n");
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_and_numbers() {
+        assert_eq!(bar(0.5, 4), "██··");
+        assert_eq!(bar(1.0, 2), "██");
+        assert_eq!(bar(0.0, 3), "···");
+        assert_eq!(width(&bar(0.33, 10)), 10);
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(ms(Some(1.5)), "1.5ms");
+        assert_eq!(ms(Some(1500.0)), "1.500s");
+    }
+}
