@@ -25,6 +25,9 @@ _agentcli() {
             agentcli,trace)
                 cmd="agentcli__subcmd__trace"
                 ;;
+            agentcli,validate)
+                cmd="agentcli__subcmd__validate"
+                ;;
             agentcli__subcmd__help,help)
                 cmd="agentcli__subcmd__help__subcmd__help"
                 ;;
@@ -34,6 +37,9 @@ _agentcli() {
             agentcli__subcmd__help,trace)
                 cmd="agentcli__subcmd__help__subcmd__trace"
                 ;;
+            agentcli__subcmd__help,validate)
+                cmd="agentcli__subcmd__help__subcmd__validate"
+                ;;
             *)
                 ;;
         esac
@@ -41,7 +47,7 @@ _agentcli() {
 
     case "${cmd}" in
         agentcli)
-            opts="-q -h -V --dir --color --width --quiet --help --version list trace help"
+            opts="-q -h -V --dir --color --width --quiet --help --version list validate trace help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -67,7 +73,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__help)
-            opts="list trace help"
+            opts="list validate trace help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -109,6 +115,20 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__help__subcmd__trace)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentcli__subcmd__help__subcmd__validate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -225,6 +245,40 @@ _agentcli() {
                     ;;
                 --diagram)
                     COMPREPLY=($(compgen -W "sequence graph" -- "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentcli__subcmd__validate)
+            opts="-q -h -V --tolerance --format --dir --color --width --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tolerance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --dir)

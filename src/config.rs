@@ -8,7 +8,9 @@ use chrono::Utc;
 
 use crate::analysis::time_range::{parse_time, End};
 use crate::analysis::{Condition, Filter, TimeRange};
-use crate::cli::{Cli, ColorArg, Command, DiagramArg, ListFormatArg, SortKey, TraceFormatArg};
+use crate::cli::{
+    Cli, ColorArg, Command, DiagramArg, ListFormatArg, SortKey, TraceFormatArg, ValidateFormatArg,
+};
 use crate::input::TraceGlob;
 use crate::output::{table_width, use_color, ColorWhen, Env};
 use crate::render::analysis::AnalysisFormat;
@@ -67,9 +69,18 @@ pub struct ListConfig {
 }
 
 #[derive(Debug, Clone)]
+pub struct ValidateConfig {
+    /// `None`: every session under the trace directory.
+    pub target: Option<std::ffi::OsString>,
+    pub tolerance_ms: u64,
+    pub json: bool,
+}
+
+#[derive(Debug, Clone)]
 pub enum CommandConfig {
     List(ListConfig),
     Trace(TraceConfig),
+    Validate(ValidateConfig),
 }
 
 /// Builds the settings; errors here are usage errors.
@@ -118,6 +129,11 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
                 },
             })
         }
+        Command::Validate(a) => CommandConfig::Validate(ValidateConfig {
+            target: a.target,
+            tolerance_ms: a.tolerance.as_millis() as u64,
+            json: a.format == ValidateFormatArg::Json,
+        }),
         Command::Trace(a) => {
             text.verbose = a.verbose;
             text.debug = a.debug;

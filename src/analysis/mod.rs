@@ -8,6 +8,7 @@ pub mod spans;
 pub mod summary;
 pub mod time_range;
 pub mod timeline;
+pub mod validate;
 
 pub use filter::{Condition, Filter, FilterError};
 pub use summary::{SessionInfo, SessionSummary};

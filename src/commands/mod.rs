@@ -4,6 +4,7 @@
 pub mod follow;
 pub mod list;
 pub mod trace;
+pub mod validate;
 
 /// How a command went, for the exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

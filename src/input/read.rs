@@ -20,6 +20,10 @@ pub struct ReadReport {
     /// Problems that mean damage (not counting an incomplete last entry).
     pub damage: u64,
     pub bytes: u64,
+    /// Where the input ended (after its last byte).
+    pub end: crate::model::Position,
+    /// Where the first entry read after a closing `]` starts.
+    pub first_after_close: Option<crate::model::Position>,
 }
 
 impl ReadReport {
@@ -66,6 +70,7 @@ impl TraceReader {
                 ..self.scanner.framing()
             },
             bytes: self.scanner.offset(),
+            end: self.scanner.position(),
             ..self.report
         }
     }
@@ -91,6 +96,7 @@ impl TraceReader {
                         report.entries += 1;
                         if raw.after_close {
                             report.framing.entries_after_close += 1;
+                            report.first_after_close.get_or_insert(raw.start);
                         }
                         entry.index = report.entries;
                         if let Err(e) = sink.entry(entry) {

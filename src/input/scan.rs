@@ -146,7 +146,8 @@ impl Scanner {
         self.state == State::InEntry
     }
 
-    fn position(&self) -> Position {
+    /// Where the input stands now (after the last byte pushed).
+    pub fn position(&self) -> Position {
         Position {
             line: self.line,
             column: self.offset - self.line_start + 1,
@@ -200,17 +201,23 @@ impl Scanner {
                             self.start_entry();
                             run_start = i;
                         }
-                        b'[' if self.garbage.is_none() => {
+                        // Framing ends a run of stray bytes.
+                        b'[' => {
+                            self.flush_garbage(sink);
                             if !self.seen_significant {
                                 self.framing.array = true;
                             }
                             self.framing.closed = false;
                         }
-                        b']' if self.garbage.is_none() => {
+                        b']' => {
+                            self.flush_garbage(sink);
                             self.framing.closed = true;
                             self.seen_close = true;
                         }
-                        b',' if self.garbage.is_none() => self.framing.closed = false,
+                        b',' => {
+                            self.flush_garbage(sink);
+                            self.framing.closed = false;
+                        }
                         _ => self.add_garbage(b),
                     }
                     if !matches!(b, b' ' | b'\t' | b'\r' | b'\n') {

@@ -12,3 +12,4 @@ mod list;
 mod props;
 mod reader;
 mod trace;
+mod validate;

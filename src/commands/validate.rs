@@ -1,0 +1,145 @@
+//! `agentcli validate`: structural defects of one session or of every
+//! session under a directory, for people or for CI.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use super::Outcome;
+use crate::analysis::validate::{Defect, Validator};
+use crate::config::{Config, ValidateConfig};
+use crate::input::{self, Diagnostic, EntrySink, ParseOptions, Source};
+use crate::model::Entry;
+use crate::output::Reporter;
+use crate::render::text::escape;
+use crate::render::Role;
+
+struct ValidateSink<'a>(&'a mut Validator);
+
+impl EntrySink for ValidateSink<'_> {
+    fn entry(&mut self, entry: Entry) -> Result<()> {
+        self.0.push(&entry);
+        Ok(())
+    }
+    fn problem(&mut self, problem: Diagnostic) {
+        self.0.problem(&problem);
+    }
+}
+
+/// One file's result.
+#[derive(Serialize)]
+struct FileResult {
+    path: String,
+    entries: u64,
+    defects: Vec<Defect>,
+}
+
+fn validate(source: &Source, tolerance_ms: u64) -> Result<FileResult> {
+    let name = source.to_string();
+    let reader = source
+        .open()
+        .with_context(|| format!("failed to open '{name}'"))?;
+    let mut validator = Validator::new(tolerance_ms);
+    let options = ParseOptions {
+        keep_state: false,
+        keep_raw: false,
+    };
+    let report = input::read_all(reader, options, &mut ValidateSink(&mut validator))
+        .with_context(|| format!("failed to read '{name}'"))?;
+    Ok(FileResult {
+        path: name,
+        entries: report.entries,
+        defects: validator.finish(&report),
+    })
+}
+
+pub fn run(
+    config: &Config,
+    validate_config: &ValidateConfig,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let sources: Vec<Source> = match validate_config.target.as_deref() {
+        None => listed(config, &config.dir)?,
+        Some(t) if std::path::Path::new(t).is_dir() => listed(config, std::path::Path::new(t))?,
+        Some(t) => vec![input::resolve(t, &config.dir)?],
+    };
+    let mut results = Vec::with_capacity(sources.len());
+    let mut unreadable = false;
+    let mut reporter = Reporter::new(config.stderr_theme, usize::MAX, config.quiet);
+    for source in &sources {
+        match validate(source, validate_config.tolerance_ms) {
+            Ok(r) => results.push(r),
+            Err(e) => {
+                unreadable = true;
+                reporter.warn(&format!("{e:#}"));
+            }
+        }
+    }
+    let with_defects = results.iter().filter(|r| !r.defects.is_empty()).count();
+    let defects: usize = results.iter().map(|r| r.defects.len()).sum();
+    if validate_config.json {
+        serde_json::to_writer_pretty(&mut *out, &results)?;
+        writeln!(out)?;
+    } else {
+        let theme = config.text.theme;
+        for r in &results {
+            for d in &r.defects {
+                writeln!(
+                    out,
+                    "{}:{}:{}: {}: {}",
+                    escape(&r.path),
+                    d.line,
+                    d.column,
+                    theme.paint(d.kind, Role::Warning),
+                    escape(&d.message)
+                )?;
+            }
+        }
+        let files = results.len();
+        let summary = if defects == 0 {
+            theme
+                .paint(
+                    &format!(
+                        "{files} file{} checked, no defects",
+                        if files == 1 { "" } else { "s" }
+                    ),
+                    Role::Good,
+                )
+                .into_owned()
+        } else {
+            theme
+                .paint(
+                    &format!(
+                        "{defects} defect{} in {with_defects} of {files} file{}",
+                        if defects == 1 { "" } else { "s" },
+                        if files == 1 { "" } else { "s" }
+                    ),
+                    Role::Error,
+                )
+                .into_owned()
+        };
+        writeln!(out, "{summary}")?;
+    }
+    out.flush()?;
+    Ok(Outcome {
+        damaged: defects > 0 || unreadable,
+    })
+}
+
+fn listed(config: &Config, dir: &std::path::Path) -> Result<Vec<Source>> {
+    if !dir.is_dir() {
+        anyhow::bail!("cannot read directory '{}'", dir.display());
+    }
+    let listing = input::find_traces(dir, None);
+    let mut reporter = Reporter::new(config.stderr_theme, usize::MAX, config.quiet);
+    for p in &listing.problems {
+        reporter.warn(p);
+    }
+    Ok(listing
+        .files
+        .into_iter()
+        .map(|p: PathBuf| Source::File(p))
+        .collect())
+}
