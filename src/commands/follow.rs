@@ -375,9 +375,14 @@ fn follow_dir(
     follow: FollowConfig,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
-    if !dir.is_dir() {
-        bail!("cannot follow '{}': not a directory", dir.display());
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => bail!("cannot follow '{}': not a directory", dir.display()),
+        Err(e) => bail!("cannot follow '{}': {}", dir.display(), crate::output::describe_io(&e)),
     }
+    // Notifications name files by absolute path; the listing must too, or
+    // one file would be followed twice under two names.
+    let dir = &std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let text = config.text;
     let mut live = Live::new(view, text, true)?;
     let (waker, fallback) = Waker::new(

@@ -72,6 +72,27 @@ pub fn table_width(forced: Option<usize>, env: &dyn Env) -> usize {
         .unwrap_or(120)
 }
 
+/// An I/O error in the words of agentcli's messages: lowercase, without
+/// the operating system's error number.
+pub fn describe_io(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => {
+            let text = e.to_string();
+            let text = match text.rfind(" (os error ") {
+                Some(i) => text[..i].to_string(),
+                None => text,
+            };
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(first) => first.to_lowercase().chain(chars).collect(),
+                None => text,
+            }
+        }
+    }
+}
+
 /// Whether an error is a write into a closed pipe (`agentcli … | head`),
 /// which ends the run quietly and successfully.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -223,6 +244,13 @@ mod tests {
         assert_eq!(table_width(Some(60), &env), 60);
         assert_eq!(table_width(None, &env), 90);
         assert_eq!(table_width(None, &FakeEnv(HashMap::new())), 120);
+    }
+
+    #[test]
+    fn io_errors_read_like_our_messages() {
+        assert_eq!(describe_io(&io::Error::from(io::ErrorKind::NotFound)), "no such file or directory");
+        let e = io::Error::from_raw_os_error(40);
+        assert_eq!(describe_io(&e), "too many levels of symbolic links");
     }
 
     #[test]

@@ -25,11 +25,15 @@ struct Follower {
 
 impl Follower {
     fn start(args: &[&str]) -> Follower {
+        Follower::start_in(&root(), args)
+    }
+
+    fn start_in(cwd: &Path, args: &[&str]) -> Follower {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("agentcli"))
             .args(args)
             .env_clear()
             .env("TZ", "UTC")
-            .current_dir(root())
+            .current_dir(cwd)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -424,4 +428,30 @@ fn follows_the_flow_hop_by_hop() {
     assert!(hops
         .iter()
         .all(|h| h["agent"] == "planner" && h["next"] == "writer" && h["kind"] == "handoff"));
+}
+
+#[test]
+fn directory_follow_with_a_relative_dir_shows_each_new_entry_once_and_no_old_ones() {
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::create_dir(cwd.path().join("live")).unwrap();
+    let mut old = Writer::new(&cwd.path().join("live/old.trace.json"));
+    for i in 0..5 {
+        old.write_entry("old", i);
+    }
+    let mut f = Follower::start_in(
+        cwd.path(),
+        &["trace", "--follow", "--format", "jsonl", "--poll-interval", "200ms", "--dir", "live"],
+    );
+    f.wait_for_stderr("following 1 session");
+    let mut new = Writer::new(&cwd.path().join("live/new.trace.json"));
+    for i in 0..8 {
+        new.write_entry("new", i);
+    }
+    let lines = f.wait_for_lines(8).to_vec();
+    // Past a few poll intervals: a rescan must not show anything again.
+    std::thread::sleep(Duration::from_millis(800));
+    let (status, stderr, rest) = f.interrupt();
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(rest.is_empty(), "shown again: {rest:?}");
+    assert_eq!(durations(&lines), (0..8).collect::<Vec<_>>());
 }
