@@ -51,7 +51,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l format -d 'Ou
 json\t'One JSON array of sessions'
 jsonl\t'One JSON object per line'
 csv\t'RFC 4180 CSV with a header row'"
-complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l poll-interval -d 'With --follow: how often to look for changes when file notifications are not delivered (network file systems, watch limits), and as a safety net when they are: 250ms, 1s, 2s' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l poll-interval -d 'With --follow: how often to look for changes when file notifications are not delivered (network file systems, watch limits), and as a safety net when they are: 250ms, 1s, 2m (10ms to 1h)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l color -d 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
@@ -82,7 +82,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l agent -d 'Ke
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l since -d 'Keep entries at or after TIME (a date, a date and time, or a span back from now such as 30m)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l until -d 'Keep entries at or before TIME (a bare date includes that whole day)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l top -d 'With --analyze: how many of the slowest runs to show' -r
-complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l poll-interval -d 'With --follow: how often to look for changes when file notifications are not delivered (network file systems, watch limits), and as a safety net when they are: 250ms, 1s, 2s' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l poll-interval -d 'With --follow: how often to look for changes when file notifications are not delivered (network file systems, watch limits), and as a safety net when they are: 250ms, 1s, 2m (10ms to 1h)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l format -d 'Output format' -r -f -a "table\t'A table for people (default)'
 json\t'One JSON array of entries'
 jsonl\t'One JSON object per line'

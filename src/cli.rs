@@ -223,7 +223,7 @@ pub struct ValidateArgs {
 
     /// How far back in time an entry may go before it is a defect
     /// (parallel agents interleave): 500ms, 1s, 5s.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval)]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub tolerance: std::time::Duration,
 
     /// Output format.
@@ -296,7 +296,8 @@ pub enum SortKey {
 pub struct WatchArgs {
     /// With --follow: how often to look for changes when file
     /// notifications are not delivered (network file systems, watch
-    /// limits), and as a safety net when they are: 250ms, 1s, 2s.
+    /// limits), and as a safety net when they are: 250ms, 1s, 2m (10ms to
+    /// 1h).
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval)]
     pub poll_interval: std::time::Duration,
 
@@ -306,25 +307,70 @@ pub struct WatchArgs {
     pub poll: bool,
 }
 
-/// `250ms`, `1s`, `1.5s`, `2` (seconds).
-fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+/// A duration on the command line: `250ms`, `1s`, `1.5s`, `2m`, `1h`, or
+/// a plain number of seconds; at most an hour.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let t = text.trim();
-    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1.0)
-    } else {
-        (t, 1.0)
+    let (number, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => (&t[..i], &t[i..]),
+        None => (t, "s"),
+    };
+    let scale = match unit {
+        "ms" => 0.001,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("'{text}' is not a duration (250ms, 1s, 2m, 1h)")),
     };
     let value: f64 = number
         .trim()
         .parse()
-        .map_err(|_| format!("'{text}' is not a duration (250ms, 1s, 2s)"))?;
-    let d = std::time::Duration::from_secs_f64((value * scale).max(0.0));
-    if d > std::time::Duration::from_secs(3600) {
-        return Err(format!("'{text}' is out of range (at most 1h)"));
+        .map_err(|_| format!("'{text}' is not a duration (250ms, 1s, 2m, 1h)"))?;
+    let seconds = value * scale;
+    if !seconds.is_finite() || !(0.0..=3600.0).contains(&seconds) {
+        return Err(format!("'{text}' is out of range (0 to 1h)"));
+    }
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|e| format!("'{text}': {e}"))
+}
+
+/// How often to look: at least 10ms (anything less would spin).
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let d = parse_duration(text)?;
+    if d < std::time::Duration::from_millis(10) {
+        return Err(format!("'{text}' is too short (10ms to 1h)"));
     }
     Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units_and_never_panic() {
+        assert_eq!(
+            parse_duration("250ms"),
+            Ok(std::time::Duration::from_millis(250))
+        );
+        assert_eq!(
+            parse_duration("1.5s"),
+            Ok(std::time::Duration::from_millis(1500))
+        );
+        assert_eq!(
+            parse_duration("2m"),
+            Ok(std::time::Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_duration("1h"),
+            Ok(std::time::Duration::from_secs(3600))
+        );
+        assert_eq!(parse_duration("2"), Ok(std::time::Duration::from_secs(2)));
+        for bad in ["inf", "1e30", "NaN", "-1s", "2d", "", "s", "1e400ms"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert!(parse_interval("1ms").is_err());
+        assert!(parse_interval("10ms").is_ok());
+    }
 }
 
 #[derive(Debug, Args)]

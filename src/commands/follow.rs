@@ -220,7 +220,9 @@ pub fn run(
                 Ok(Source::File(path)) => path,
                 Ok(Source::Stdin) => return follow_stdin(config, trace, out),
                 // Not there yet: wait for it where it will be written.
-                Err(ResolveError::NotFound { .. }) => expected_path(arg, &config.dir),
+                Err(ResolveError::NotFound { .. } | ResolveError::NoSuchFile(_)) => {
+                    expected_path(arg, &config.dir)
+                }
                 Err(e) => return Err(e.into()),
             };
             follow_file(config, trace, follow, &path, out)
@@ -378,7 +380,11 @@ fn follow_dir(
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => bail!("cannot follow '{}': not a directory", dir.display()),
-        Err(e) => bail!("cannot follow '{}': {}", dir.display(), crate::output::describe_io(&e)),
+        Err(e) => bail!(
+            "cannot follow '{}': {}",
+            dir.display(),
+            crate::output::describe_io(&e)
+        ),
     }
     // Notifications name files by absolute path; the listing must too, or
     // one file would be followed twice under two names.

@@ -72,6 +72,10 @@ pub enum ResolveError {
         matches: Vec<PathBuf>,
     },
     IsDirectory(PathBuf),
+    /// A path that does not exist.
+    NoSuchFile(PathBuf),
+    /// The trace directory itself does not exist.
+    NoDirectory(PathBuf),
 }
 
 impl fmt::Display for ResolveError {
@@ -93,6 +97,20 @@ impl fmt::Display for ResolveError {
                     many => write!(f, "\nhint: did you mean one of: {}?", many.join(", ")),
                 }
             }
+            ResolveError::NoSuchFile(path) if path.to_string_lossy().ends_with(".json") => {
+                write!(f, "cannot read '{}': no such file", path.display())
+            }
+            ResolveError::NoSuchFile(path) => write!(
+                f,
+                "cannot read '{}': no such file (nor '{}{SUFFIX}')",
+                path.display(),
+                path.display()
+            ),
+            ResolveError::NoDirectory(dir) => write!(
+                f,
+                "the trace directory '{}' does not exist\nhint: --dir DIR (or AGENTCLI_DIR) names where the traces are",
+                dir.display()
+            ),
             ResolveError::IsDirectory(dir) => write!(
                 f,
                 "'{}' is a directory, not a trace file\nhint: `agentcli list --dir {}` lists the sessions in it",
@@ -138,32 +156,41 @@ fn resolve_str(arg: &str, dir: &Path) -> Result<Source, ResolveError> {
     if arg == "-" {
         return Ok(Source::Stdin);
     }
-    let looks_like_path =
-        arg.contains(std::path::MAIN_SEPARATOR) || arg.contains('/') || arg.ends_with(".json");
     // Anything that exists and is not a directory is handed to open(), so
     // that a dangling link, a link loop or a permission problem is reported
-    // as what it is, not as "no such session".
+    // as what it is, not as "no such session". Found by walking a
+    // directory, only regular files (a stray FIFO would block).
     let exists = |p: &Path| p.symlink_metadata().is_ok() && !p.is_dir();
-    let as_path = || -> Option<Source> {
-        let p = Path::new(arg);
-        if exists(p) {
-            return Some(Source::File(p.to_path_buf()));
-        }
-        let with_suffix = PathBuf::from(format!("{arg}{SUFFIX}"));
-        exists(&with_suffix).then_some(Source::File(with_suffix))
+    let openable = |p: &Path| match std::fs::metadata(p) {
+        Ok(m) => m.is_file(),
+        Err(_) => p.symlink_metadata().is_ok(),
     };
-    if looks_like_path && Path::new(arg).is_dir() {
-        return Err(ResolveError::IsDirectory(PathBuf::from(arg)));
-    }
-    if looks_like_path {
-        return as_path().ok_or_else(|| ResolveError::NotFound {
-            arg: arg.to_string(),
-            searched: vec![PathBuf::from(arg)],
-            suggestions: Vec::new(),
-        });
+    let with_suffix = PathBuf::from(format!("{arg}{SUFFIX}"));
+
+    if arg.contains(std::path::MAIN_SEPARATOR) || arg.contains('/') {
+        // A path: with or without the suffix.
+        let path = Path::new(arg);
+        if path.is_dir() {
+            return Err(ResolveError::IsDirectory(path.to_path_buf()));
+        }
+        return [path.to_path_buf(), with_suffix]
+            .into_iter()
+            .find(|p| exists(p))
+            .map(Source::File)
+            .ok_or_else(|| ResolveError::NoSuchFile(path.to_path_buf()));
     }
 
-    let file_name = format!("{arg}{SUFFIX}");
+    // An id, or a file name (as `ls` shows it): in the directory, its
+    // traces/, then anywhere below it, then here.
+    let file_name = if arg.ends_with(".json") {
+        // A file name that is here is the file meant.
+        if openable(Path::new(arg)) {
+            return Ok(Source::File(PathBuf::from(arg)));
+        }
+        arg.to_string()
+    } else {
+        format!("{arg}{SUFFIX}")
+    };
     for candidate in [dir.join(&file_name), dir.join("traces").join(&file_name)] {
         if candidate.is_file() {
             return Ok(Source::File(candidate));
@@ -189,15 +216,8 @@ fn resolve_str(arg: &str, dir: &Path) -> Result<Source, ResolveError> {
             })
         }
     }
-    // An id not found in the directory may name a file here; only a
-    // regular one, so that a stray FIFO cannot block the lookup.
-    for candidate in [PathBuf::from(arg), PathBuf::from(&file_name)] {
-        let openable = match std::fs::metadata(&candidate) {
-            Ok(m) => m.is_file(),
-            // A dangling or looping link: open() says which.
-            Err(_) => candidate.symlink_metadata().is_ok(),
-        };
-        if openable {
+    for candidate in [PathBuf::from(arg), with_suffix] {
+        if openable(&candidate) {
             return Ok(Source::File(candidate));
         }
     }
@@ -211,35 +231,39 @@ fn resolve_str(arg: &str, dir: &Path) -> Result<Source, ResolveError> {
     if let Some(found) = named_dir {
         return Err(ResolveError::IsDirectory(found));
     }
+    if !dir.is_dir() {
+        return Err(ResolveError::NoDirectory(dir.to_path_buf()));
+    }
     let ids: Vec<String> = listing.files.iter().map(|p| session_id_of(p)).collect();
+    let wanted = arg.strip_suffix(SUFFIX).unwrap_or(arg);
     Err(ResolveError::NotFound {
         arg: arg.to_string(),
         searched: vec![dir.to_path_buf()],
-        suggestions: closest(arg, &ids, 3),
+        suggestions: closest(wanted, &ids, 3),
     })
 }
 
 /// Up to `n` of `candidates` that look like `wanted`, closest first.
 pub fn closest(wanted: &str, candidates: &[String], n: usize) -> Vec<String> {
+    // Edit distance, not prefix similarity: ids share long prefixes
+    // (`session-…`) that make every id look like every other.
     let mut scored: Vec<(f64, &String)> = candidates
         .iter()
         .map(|c| {
-            let mut score = strsim::jaro_winkler(wanted, c);
-            if c.contains(wanted) || wanted.contains(c.as_str()) {
+            let mut score = strsim::normalized_levenshtein(wanted, c);
+            if wanted.len() >= 4 && (c.contains(wanted) || wanted.contains(c.as_str())) {
                 score = score.max(0.9);
             }
             (score, c)
         })
-        .filter(|(s, _)| *s >= 0.85)
+        .filter(|(s, _)| *s >= 0.7)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     scored.dedup_by(|a, b| a.1 == b.1);
-    // Ids often share a long prefix (`session-…`); suggest only those about
-    // as close as the best one.
     let best = scored.first().map_or(0.0, |s| s.0);
     scored
         .into_iter()
-        .filter(|(s, _)| *s >= best - 0.03)
+        .filter(|(s, _)| *s >= best - 0.05)
         .take(n)
         .map(|(_, c)| c.clone())
         .collect()
@@ -384,6 +408,14 @@ mod tests {
             vec!["session-123", "session-124"]
         );
         assert!(closest("zzz", &ids, 3).is_empty());
+        let many = vec![
+            "session-1395766352".to_string(),
+            "session-4702419103".into(),
+        ];
+        assert!(
+            closest("nosuch-id", &many, 3).is_empty(),
+            "a shared prefix is no likeness"
+        );
     }
 
     #[test]

@@ -248,7 +248,10 @@ mod tests {
 
     #[test]
     fn io_errors_read_like_our_messages() {
-        assert_eq!(describe_io(&io::Error::from(io::ErrorKind::NotFound)), "no such file or directory");
+        assert_eq!(
+            describe_io(&io::Error::from(io::ErrorKind::NotFound)),
+            "no such file or directory"
+        );
         let e = io::Error::from_raw_os_error(40);
         assert_eq!(describe_io(&e), "too many levels of symbolic links");
     }

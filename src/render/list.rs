@@ -7,7 +7,7 @@ use chrono::SecondsFormat;
 
 use super::record::{CsvWriter, JsonWriter, Record, Value};
 use super::style::Role;
-use super::table::{fit, write_header, write_row, Cell, Column};
+use super::table::{fit, write_row, Cell, Column};
 use super::text::{escape, human_duration, human_size, truncate, width};
 use super::timeline::plural;
 use super::{ListFormat, TextOptions};
@@ -19,7 +19,7 @@ const COLUMNS: [Column; 7] = [
         header: "SESSION",
         min: 8,
         max: 48,
-        elastic: true,
+        elastic: false,
         optional: false,
     },
     Column {
@@ -59,12 +59,16 @@ const COLUMNS: [Column; 7] = [
     },
     Column {
         header: "STATUS",
-        min: 4,
+        min: 8,
         max: 24,
-        elastic: false,
+        elastic: true,
         optional: false,
     },
 ];
+
+/// How START is shown, and how when space is short.
+const START_FULL: &str = "%Y-%m-%d %H:%M:%S %:z";
+const START_SHORT: &str = "%m-%d %H:%M";
 
 /// Writes the sessions in `format`.
 pub fn render_list(
@@ -104,7 +108,7 @@ fn status(s: &SessionInfo) -> String {
 
 fn table(sessions: &[SessionInfo], options: TextOptions, out: &mut dyn Write) -> io::Result<()> {
     let theme = options.theme;
-    let rows: Vec<[Cell; 7]> = sessions
+    let mut rows: Vec<[Cell; 7]> = sessions
         .iter()
         .map(|s| {
             let sum = &s.summary;
@@ -117,18 +121,22 @@ fn table(sessions: &[SessionInfo], options: TextOptions, out: &mut dyn Write) ->
             [
                 Cell::styled(escape(&s.id).into_owned(), Role::Emphasis),
                 Cell::plain(sum.start.map_or("-".to_string(), |t| {
-                    t.format("%Y-%m-%d %H:%M:%S %:z").to_string()
+                    // Local time: sessions written in different offsets
+                    // then read in the order they are sorted in.
+                    t.with_timezone(&chrono::Local)
+                        .format(START_FULL)
+                        .to_string()
                 })),
-                Cell::plain(
+                Cell::number(
                     sum.duration()
                         .map_or("-".to_string(), |d| human_duration(d.num_milliseconds())),
                 ),
-                Cell::plain(sum.entries.to_string()),
-                Cell::plain(sum.agents.len().to_string()),
+                Cell::number(sum.entries.to_string()),
+                Cell::number(sum.agents.len().to_string()),
                 if sum.errors > 0 {
-                    Cell::styled(sum.errors.to_string(), Role::Error)
+                    Cell::styled(sum.errors.to_string(), Role::Error).right()
                 } else {
-                    Cell::styled("0", Role::Dim)
+                    Cell::styled("0", Role::Dim).right()
                 },
                 Cell::styled(status(s), status_role),
             ]
@@ -140,8 +148,36 @@ fn table(sessions: &[SessionInfo], options: TextOptions, out: &mut dyn Write) ->
             *c = (*c).max(width(&cell.text));
         }
     }
-    let widths = fit(&COLUMNS, &content, options.width);
-    write_header(out, &COLUMNS, &widths, theme)?;
+    // The id is what people type next: never cut it (up to its maximum).
+    let mut columns = COLUMNS;
+    columns[0].min = content[0].clamp(columns[0].min, columns[0].max);
+    let mut widths = fit(&columns, &content, options.width);
+    if widths[1] < content[1] {
+        // Too narrow for the full start: month, day and minute say enough.
+        for (row, s) in rows.iter_mut().zip(sessions) {
+            if let Some(t) = s.summary.start {
+                row[1].text = t
+                    .with_timezone(&chrono::Local)
+                    .format(START_SHORT)
+                    .to_string();
+            }
+        }
+        content[1] = rows.iter().map(|r| width(&r[1].text)).max().unwrap_or(0);
+        widths = fit(&columns, &content, options.width);
+    }
+    let header: Vec<Cell> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let cell = Cell::styled(c.header, Role::Header);
+            if (2..=5).contains(&i) {
+                cell.right()
+            } else {
+                cell
+            }
+        })
+        .collect();
+    write_row(out, &widths, &header, theme)?;
     for (row, s) in rows.iter().zip(sessions) {
         write_row(out, &widths, row, theme)?;
         if options.verbose {

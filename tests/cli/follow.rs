@@ -440,7 +440,16 @@ fn directory_follow_with_a_relative_dir_shows_each_new_entry_once_and_no_old_one
     }
     let mut f = Follower::start_in(
         cwd.path(),
-        &["trace", "--follow", "--format", "jsonl", "--poll-interval", "200ms", "--dir", "live"],
+        &[
+            "trace",
+            "--follow",
+            "--format",
+            "jsonl",
+            "--poll-interval",
+            "200ms",
+            "--dir",
+            "live",
+        ],
     );
     f.wait_for_stderr("following 1 session");
     let mut new = Writer::new(&cwd.path().join("live/new.trace.json"));
@@ -454,4 +463,16 @@ fn directory_follow_with_a_relative_dir_shows_each_new_entry_once_and_no_old_one
     assert_eq!(status, Some(0), "{stderr}");
     assert!(rest.is_empty(), "shown again: {rest:?}");
     assert_eq!(durations(&lines), (0..8).collect::<Vec<_>>());
+}
+
+#[test]
+fn waits_for_a_path_that_does_not_exist_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("soon.trace.json");
+    let mut f = Follower::start(&["trace", "--follow", "--format", "jsonl", path_str(&path)]);
+    f.wait_for_stderr("waiting for");
+    Writer::new(&path).write_entry("soon", 1);
+    f.wait_for_lines(1);
+    let (status, _, _) = f.interrupt();
+    assert_eq!(status, Some(0));
 }
