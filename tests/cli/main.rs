@@ -10,6 +10,7 @@ mod generated;
 mod hostile;
 mod list;
 mod props;
+mod readme;
 mod reader;
 mod trace;
 mod validate;
