@@ -37,7 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             break
         }
         'agentcli;list' {
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Keep sessions that started at or after TIME: a date, a date and time, or a span back from now (30m, 2h, 3d)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Keep sessions that started at or after TIME: a date, a date and time, now, today, yesterday, or a span back from now (30m, 2h, 3d, 1w)')
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Keep sessions that started at or before TIME (a bare date includes that whole day)')
             [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Keep sessions in which this agent ran (repeatable: any of them)')
             [CompletionResult]::new('--sort', '--sort', [CompletionResultType]::ParameterName, 'Order of the rows')
@@ -54,7 +54,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--failed', '--failed', [CompletionResultType]::ParameterName, 'Keep sessions with at least one error')
             [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Reverse the order')
             [CompletionResult]::new('--reverse', '--reverse', [CompletionResultType]::ParameterName, 'Reverse the order')
-            [CompletionResult]::new('--no-formula-guard', '--no-formula-guard', [CompletionResultType]::ParameterName, 'In CSV, do not prefix cells that start with = + - @ with a quote')
+            [CompletionResult]::new('--no-formula-guard', '--no-formula-guard', [CompletionResultType]::ParameterName, 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Instead of listing, follow every session under --dir as it is written: the same as `agentcli trace --follow` without a session')
             [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'With --follow: look every --poll-interval instead of using file notifications')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')
@@ -80,8 +80,8 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             break
         }
         'agentcli;trace' {
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID, error, ... (repeatable; all must match; agentcli trace --help has the grammar)')
-            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID, error, ... (repeatable; all must match; agentcli trace --help has the grammar)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID, error, ... (repeatable; all must match; the Filters section of --help has the grammar)')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID, error, ... (repeatable; all must match; the Filters section of --help has the grammar)')
             [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Keep entries of this agent: the same as --filter agent=NAME. Repeatable (any of them); combined with --filter, both must match')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Keep entries at or after TIME (a date, a date and time, or a span back from now such as 30m)')
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Keep entries at or before TIME (a bare date includes that whole day)')
@@ -99,7 +99,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep reading as the session is written: show what the file holds, then each new entry as soon as it is complete, until Ctrl-C. Without SESSION, follow every session under --dir')
             [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'With --follow: look every --poll-interval instead of using file notifications')
             [CompletionResult]::new('--flow-only', '--flow-only', [CompletionResultType]::ParameterName, 'Show who handed work to whom instead of every entry: the flow table, sequence diagrams, the condensed route and a lane diagram; with --format json|jsonl|csv, the hops as records')
-            [CompletionResult]::new('--no-formula-guard', '--no-formula-guard', [CompletionResultType]::ParameterName, 'In CSV, do not prefix cells that start with = + - @ with a quote')
+            [CompletionResult]::new('--no-formula-guard', '--no-formula-guard', [CompletionResultType]::ParameterName, 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

@@ -33,7 +33,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'agentcli;list'= {
-            cand --since 'Keep sessions that started at or after TIME: a date, a date and time, or a span back from now (30m, 2h, 3d)'
+            cand --since 'Keep sessions that started at or after TIME: a date, a date and time, now, today, yesterday, or a span back from now (30m, 2h, 3d, 1w)'
             cand --until 'Keep sessions that started at or before TIME (a bare date includes that whole day)'
             cand --agent 'Keep sessions in which this agent ran (repeatable: any of them)'
             cand --sort 'Order of the rows'
@@ -50,7 +50,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --failed 'Keep sessions with at least one error'
             cand -r 'Reverse the order'
             cand --reverse 'Reverse the order'
-            cand --no-formula-guard 'In CSV, do not prefix cells that start with = + - @ with a quote'
+            cand --no-formula-guard 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote'
             cand --follow 'Instead of listing, follow every session under --dir as it is written: the same as `agentcli trace --follow` without a session'
             cand --poll 'With --follow: look every --poll-interval instead of using file notifications'
             cand -q 'Do not print notes (warnings about damaged input are still printed)'
@@ -74,8 +74,8 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --version 'Print version'
         }
         &'agentcli;trace'= {
-            cand -f 'Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID, error, ... (repeatable; all must match; agentcli trace --help has the grammar)'
-            cand --filter 'Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID, error, ... (repeatable; all must match; agentcli trace --help has the grammar)'
+            cand -f 'Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID, error, ... (repeatable; all must match; the Filters section of --help has the grammar)'
+            cand --filter 'Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID, error, ... (repeatable; all must match; the Filters section of --help has the grammar)'
             cand --agent 'Keep entries of this agent: the same as --filter agent=NAME. Repeatable (any of them); combined with --filter, both must match'
             cand --since 'Keep entries at or after TIME (a date, a date and time, or a span back from now such as 30m)'
             cand --until 'Keep entries at or before TIME (a bare date includes that whole day)'
@@ -93,7 +93,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --follow 'Keep reading as the session is written: show what the file holds, then each new entry as soon as it is complete, until Ctrl-C. Without SESSION, follow every session under --dir'
             cand --poll 'With --follow: look every --poll-interval instead of using file notifications'
             cand --flow-only 'Show who handed work to whom instead of every entry: the flow table, sequence diagrams, the condensed route and a lane diagram; with --format json|jsonl|csv, the hops as records'
-            cand --no-formula-guard 'In CSV, do not prefix cells that start with = + - @ with a quote'
+            cand --no-formula-guard 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote'
             cand -q 'Do not print notes (warnings about damaged input are still printed)'
             cand --quiet 'Do not print notes (warnings about damaged input are still printed)'
             cand -h 'Print help (see more with ''--help'')'

@@ -36,7 +36,7 @@ complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "list" -d 'List th
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "validate" -d 'Check sessions for structural defects (for CI gates)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "trace" -d 'Show one session\'s timeline, or export its entries'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l since -d 'Keep sessions that started at or after TIME: a date, a date and time, or a span back from now (30m, 2h, 3d)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l since -d 'Keep sessions that started at or after TIME: a date, a date and time, now, today, yesterday, or a span back from now (30m, 2h, 3d, 1w)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l until -d 'Keep sessions that started at or before TIME (a bare date includes that whole day)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l agent -d 'Keep sessions in which this agent ran (repeatable: any of them)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l sort -d 'Order of the rows' -r -f -a "start\t'Start time, newest first'
@@ -60,7 +60,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l width -d 'Wid
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s v -l verbose -d 'Also show each session\'s path, size, agents and first error'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l failed -d 'Keep sessions with at least one error'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s r -l reverse -d 'Reverse the order'
-complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l no-formula-guard -d 'In CSV, do not prefix cells that start with = + - @ with a quote'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l no-formula-guard -d 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l follow -d 'Instead of listing, follow every session under --dir as it is written: the same as `agentcli trace --follow` without a session'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l poll -d 'With --follow: look every --poll-interval instead of using file notifications'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
@@ -77,7 +77,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l width -d 
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -s V -l version -d 'Print version'
-complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s f -l filter -d 'Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID, error, ... (repeatable; all must match; agentcli trace --help has the grammar)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s f -l filter -d 'Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID, error, ... (repeatable; all must match; the Filters section of --help has the grammar)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l agent -d 'Keep entries of this agent: the same as --filter agent=NAME. Repeatable (any of them); combined with --filter, both must match' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l since -d 'Keep entries at or after TIME (a date, a date and time, or a span back from now such as 30m)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l until -d 'Keep entries at or before TIME (a bare date includes that whole day)' -r
@@ -102,7 +102,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l analyze -d '
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l follow -d 'Keep reading as the session is written: show what the file holds, then each new entry as soon as it is complete, until Ctrl-C. Without SESSION, follow every session under --dir'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l poll -d 'With --follow: look every --poll-interval instead of using file notifications'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l flow-only -d 'Show who handed work to whom instead of every entry: the flow table, sequence diagrams, the condensed route and a lane diagram; with --format json|jsonl|csv, the hops as records'
-complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l no-formula-guard -d 'In CSV, do not prefix cells that start with = + - @ with a quote'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l no-formula-guard -d 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s V -l version -d 'Print version'

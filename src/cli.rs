@@ -64,6 +64,7 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Directory holding the traces, searched recursively (traces/ inside it
     /// first). Default: the current directory.
@@ -380,7 +381,7 @@ pub struct ListArgs {
     pub verbose: bool,
 
     /// Keep sessions that started at or after TIME: a date, a date and time,
-    /// or a span back from now (30m, 2h, 3d).
+    /// now, today, yesterday, or a span back from now (30m, 2h, 3d, 1w).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
 
@@ -418,13 +419,17 @@ pub struct ListArgs {
     #[arg(long, value_enum, default_value_t = ListFormatArg::Table, value_name = "FORMAT")]
     pub format: ListFormatArg,
 
-    /// In CSV, do not prefix cells that start with = + - @ with a quote.
+    /// In CSV, do not prefix cells that start with = + - @, a tab or a
+    /// carriage return with a quote.
     #[arg(long)]
     pub no_formula_guard: bool,
 
     /// Instead of listing, follow every session under --dir as it is
     /// written: the same as `agentcli trace --follow` without a session.
-    #[arg(long, conflicts_with_all = ["verbose", "since", "until", "agent", "failed", "limit", "format"])]
+    #[arg(
+        long,
+        conflicts_with_all = ["verbose", "since", "until", "agent", "failed", "limit", "sort", "reverse", "glob"]
+    )]
     pub follow: bool,
 
     #[command(flatten)]
@@ -441,8 +446,8 @@ pub struct TraceArgs {
     pub session: Option<std::ffi::OsString>,
 
     /// Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID,
-    /// error, ... (repeatable; all must match; agentcli trace --help has the
-    /// grammar).
+    /// error, ... (repeatable; all must match; the Filters section of
+    /// --help has the grammar).
     #[arg(short, long, value_name = "FILTER")]
     pub filter: Vec<String>,
 
@@ -500,10 +505,11 @@ pub struct TraceArgs {
 
     /// With --format mermaid: a sequence diagram of the hops, or a graph of
     /// the agents.
-    #[arg(long, value_enum, default_value_t = DiagramArg::Sequence, value_name = "KIND")]
-    pub diagram: DiagramArg,
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub diagram: Option<DiagramArg>,
 
-    /// In CSV, do not prefix cells that start with = + - @ with a quote.
+    /// In CSV, do not prefix cells that start with = + - @, a tab or a
+    /// carriage return with a quote.
     #[arg(long)]
     pub no_formula_guard: bool,
 }

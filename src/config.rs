@@ -7,7 +7,7 @@ use anyhow::{anyhow, Result};
 use chrono::Utc;
 
 use crate::analysis::time_range::{parse_time, End};
-use crate::analysis::{Condition, Filter, TimeRange};
+use crate::analysis::{Condition, Filter, SessionSort, TimeRange};
 use crate::cli::{
     Cli, ColorArg, Command, DiagramArg, ListFormatArg, SortKey, TraceFormatArg, ValidateFormatArg,
 };
@@ -56,10 +56,12 @@ pub enum TraceView {
 
 #[derive(Debug, Clone)]
 pub struct ListConfig {
+    /// With `follow`: how entries are written.
+    pub follow_format: EntryFormat,
     pub time: TimeRange,
     pub agents: Vec<String>,
     pub failed: bool,
-    pub sort: SortKey,
+    pub sort: SessionSort,
     pub reverse: bool,
     pub limit: Option<usize>,
     pub glob: Option<TraceGlob>,
@@ -83,13 +85,18 @@ pub enum CommandConfig {
     Validate(ValidateConfig),
 }
 
-/// Builds the settings; errors here are usage errors.
-pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
-    let when = match cli.global.color {
+/// `--color` as the output layer takes it.
+pub fn color_when(arg: ColorArg) -> ColorWhen {
+    match arg {
         ColorArg::Auto => ColorWhen::Auto,
         ColorArg::Always => ColorWhen::Always,
         ColorArg::Never => ColorWhen::Never,
-    };
+    }
+}
+
+/// Builds the settings; errors here are usage errors.
+pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
+    let when = color_when(cli.global.color);
     let mut text = TextOptions {
         theme: Theme {
             color: use_color(when, env, env.stdout_is_terminal()),
@@ -107,10 +114,23 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
             text.verbose = a.verbose;
             text.formula_guard = !a.no_formula_guard;
             CommandConfig::List(ListConfig {
+                follow_format: match a.format {
+                    ListFormatArg::Table => EntryFormat::Table,
+                    ListFormatArg::Jsonl => EntryFormat::Jsonl,
+                    ListFormatArg::Csv => EntryFormat::Csv,
+                    ListFormatArg::Json => EntryFormat::Json,
+                },
                 time: time_range(a.since, a.until)?,
                 agents: a.agent,
                 failed: a.failed,
-                sort: a.sort,
+                sort: match a.sort {
+                    SortKey::Start => SessionSort::Start,
+                    SortKey::Id => SessionSort::Id,
+                    SortKey::Duration => SessionSort::Duration,
+                    SortKey::Entries => SessionSort::Entries,
+                    SortKey::Errors => SessionSort::Errors,
+                    SortKey::Agents => SessionSort::Agents,
+                },
                 reverse: a.reverse,
                 limit: a.limit,
                 glob: a
@@ -164,7 +184,14 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
                         a.top,
                     )
                 } else {
-                    trace_view(a.format, a.flow_only, a.diagram)
+                    if a.diagram.is_some() && a.format != TraceFormatArg::Mermaid {
+                        anyhow::bail!("--diagram chooses the kind of Mermaid diagram\nhint: add --format mermaid");
+                    }
+                    trace_view(
+                        a.format,
+                        a.flow_only,
+                        a.diagram.unwrap_or(DiagramArg::Sequence),
+                    )
                 },
                 follow: a.follow.then_some(FollowConfig {
                     poll_interval: a.watch.poll_interval,

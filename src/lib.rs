@@ -30,7 +30,7 @@ pub fn run(cli: cli::Cli, env: &dyn output::Env, out: &mut dyn Write) -> Result<
                 let trace = config::TraceConfig {
                     session: None,
                     filter: analysis::Filter::default(),
-                    view: config::TraceView::Entries(render::EntryFormat::Table),
+                    view: config::TraceView::Entries(list.follow_format),
                     follow: Some(follow),
                 };
                 commands::follow::run(&config, &trace, follow, out)

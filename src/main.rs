@@ -6,18 +6,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use agentcli::output::{is_broken_pipe, use_color, ColorWhen, Env, SystemEnv};
+use agentcli::output::{is_broken_pipe, use_color, Env, SystemEnv};
 use agentcli::render::text::escape;
 use agentcli::render::{Role, Theme};
 
 fn main() -> ExitCode {
     let cli = agentcli::cli::Cli::parse();
     let env = SystemEnv;
-    let color_when = match cli.global.color {
-        agentcli::cli::ColorArg::Auto => ColorWhen::Auto,
-        agentcli::cli::ColorArg::Always => ColorWhen::Always,
-        agentcli::cli::ColorArg::Never => ColorWhen::Never,
-    };
+    let color_when = agentcli::config::color_when(cli.global.color);
     let stderr_theme = Theme {
         color: use_color(color_when, &env, env.stderr_is_terminal()),
     };

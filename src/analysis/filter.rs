@@ -14,7 +14,7 @@ use crate::model::Entry;
 /// The grammar, for error messages and help.
 pub const GRAMMAR: &str = "filters are KEY=VALUE[,VALUE…] or KEY!=VALUE[,VALUE…] with KEY one of \
 agent, hook, event, session, source, target, error; or `error` alone (entries with an error); \
-or a bare agent name";
+or a bare agent name; `!error` and `!NAME` negate";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Key {
@@ -38,6 +38,8 @@ enum Test {
     },
     /// `error`: the entry carries an error.
     HasError,
+    /// `!error`: it does not.
+    NoError,
 }
 
 /// One `--filter` expression, as the user wrote it and as parsed.
@@ -77,13 +79,23 @@ impl Condition {
             return Err(err("it is empty"));
         }
         let Some(eq) = trimmed.find('=') else {
-            let test = if trimmed.eq_ignore_ascii_case("error") {
-                Test::HasError
+            // `!error`: no error; `!NAME`: not that agent.
+            let (negate, word) = match trimmed.strip_prefix('!') {
+                Some(rest) if !rest.trim().is_empty() => (true, rest.trim()),
+                Some(_) => return Err(err("'!' needs something to negate")),
+                None => (false, trimmed),
+            };
+            let test = if word.eq_ignore_ascii_case("error") {
+                if negate {
+                    Test::NoError
+                } else {
+                    Test::HasError
+                }
             } else {
                 Test::Field {
                     key: Key::Agent,
-                    values: vec![trimmed.to_string()],
-                    negate: false,
+                    values: vec![word.to_string()],
+                    negate,
                 }
             };
             return Ok(Condition {
@@ -134,6 +146,7 @@ impl Condition {
     pub fn matches_with_next(&self, e: &Entry, next: Option<&str>) -> bool {
         match &self.test {
             Test::HasError => e.error().is_some(),
+            Test::NoError => e.error().is_none(),
             Test::Field {
                 key,
                 values,
@@ -258,6 +271,15 @@ mod tests {
         assert!(matches("hook=agenterror", &e));
         assert!(matches("event=req-17461596", &e));
         assert!(!matches("event=req-999", &e));
+    }
+
+    #[test]
+    fn bang_negates_error_and_names() {
+        let ok = entry("a", Hook::AfterAgentRun, None);
+        let bad = entry("b", Hook::AgentError, Some("x"));
+        assert!(matches("!error", &ok) && !matches("!error", &bad));
+        assert!(matches("!b", &ok) && !matches("!b", &bad));
+        assert!(Condition::parse("!").is_err());
     }
 
     #[test]

@@ -444,14 +444,6 @@ impl HopTimeline {
         self.hops.push((key, hop));
     }
 
-    pub fn len(&self) -> usize {
-        self.hops.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.hops.is_empty()
-    }
-
     /// The hops in time order; the timeline is left empty.
     pub fn take_sorted(&mut self) -> Vec<FlowHop> {
         let mut hops = std::mem::take(&mut self.hops);

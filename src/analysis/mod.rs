@@ -11,5 +11,5 @@ pub mod timeline;
 pub mod validate;
 
 pub use filter::{Condition, Filter, FilterError};
-pub use summary::{SessionInfo, SessionSummary};
+pub use summary::{sort_sessions, SessionInfo, SessionSort, SessionSummary};
 pub use time_range::TimeRange;

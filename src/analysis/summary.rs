@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::model::{Entry, Hook};
+use crate::model::Entry;
 
 /// The first error of a session, with where it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,8 +28,6 @@ pub struct SessionSummary {
     pub first_error: Option<FirstError>,
     /// Session ids written in the entries, in order of first appearance.
     pub session_ids: Vec<String>,
-    /// Entries with a hook this version does not know.
-    pub unknown_hooks: u64,
     error_keys: HashSet<(Option<String>, Option<String>)>,
 }
 
@@ -56,21 +54,16 @@ impl SessionSummary {
                 self.session_ids.push(id.to_string());
             }
         }
-        if !e.hook.is_known() {
-            self.unknown_hooks += 1;
-        }
         if let Some(message) = e.error() {
             let key = (e.event_id.clone(), e.agent().map(str::to_string));
             if self.error_keys.insert(key) {
                 self.errors += 1;
             }
-            if self.first_error.is_none() || (e.hook == Hook::AgentError && self.errors == 1) {
-                self.first_error.get_or_insert_with(|| FirstError {
-                    index: e.index,
-                    agent: e.agent().map(str::to_string),
-                    message: message.to_string(),
-                });
-            }
+            self.first_error.get_or_insert_with(|| FirstError {
+                index: e.index,
+                agent: e.agent().map(str::to_string),
+                message: message.to_string(),
+            });
         }
     }
 
@@ -80,10 +73,81 @@ impl SessionSummary {
     }
 }
 
+/// A session file and what reading it found: one row of `list`.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub id: String,
+    pub path: String,
+    pub size: u64,
+    pub completeness: crate::model::Completeness,
+    /// Entries after a closing `]`.
+    pub entries_after_close: u64,
+    /// Problems that mean damage (unreadable entries or fields).
+    pub problems: u64,
+    pub summary: SessionSummary,
+}
+
+/// How `list` orders sessions. Each key puts what people look for first;
+/// ties go by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionSort {
+    /// Newest first.
+    Start,
+    /// A to Z.
+    Id,
+    /// Longest first.
+    Duration,
+    /// Most first.
+    Entries,
+    Errors,
+    Agents,
+}
+
+pub fn sort_sessions(sessions: &mut [SessionInfo], key: SessionSort) {
+    use std::cmp::Reverse;
+    match key {
+        SessionSort::Start => sessions.sort_by(|a, b| {
+            let instant = |s: &SessionInfo| {
+                s.summary
+                    .start
+                    .map(|t| t.timestamp_nanos_opt().unwrap_or(i64::MAX))
+            };
+            instant(b).cmp(&instant(a)).then_with(|| a.id.cmp(&b.id))
+        }),
+        SessionSort::Id => {
+            sessions.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.path.cmp(&b.path)))
+        }
+        SessionSort::Duration => sessions.sort_by(|a, b| {
+            Reverse(a.summary.duration())
+                .cmp(&Reverse(b.summary.duration()))
+                .then_with(|| a.id.cmp(&b.id))
+        }),
+        SessionSort::Entries => sessions.sort_by(|a, b| {
+            b.summary
+                .entries
+                .cmp(&a.summary.entries)
+                .then_with(|| a.id.cmp(&b.id))
+        }),
+        SessionSort::Errors => sessions.sort_by(|a, b| {
+            b.summary
+                .errors
+                .cmp(&a.summary.errors)
+                .then_with(|| a.id.cmp(&b.id))
+        }),
+        SessionSort::Agents => sessions.sort_by(|a, b| {
+            b.summary
+                .agents
+                .len()
+                .cmp(&a.summary.agents.len())
+                .then_with(|| a.id.cmp(&b.id))
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Timestamp;
+    use crate::model::{Hook, Timestamp};
 
     fn e(
         index: u64,
@@ -146,18 +210,4 @@ mod tests {
         assert_eq!(s.start.unwrap().to_rfc3339(), "2025-05-02T08:00:00+00:00");
         assert_eq!(s.first_error.unwrap().index, 2);
     }
-}
-
-/// A session file and what reading it found: one row of `list`.
-#[derive(Debug, Clone)]
-pub struct SessionInfo {
-    pub id: String,
-    pub path: String,
-    pub size: u64,
-    pub completeness: crate::model::Completeness,
-    /// Entries after a closing `]`.
-    pub entries_after_close: u64,
-    /// Problems that mean damage (unreadable entries or fields).
-    pub problems: u64,
-    pub summary: SessionSummary,
 }

@@ -65,6 +65,8 @@ impl Live {
             completeness: crate::model::Completeness::Open,
             entries_after_close: 0,
             shown: 0,
+            candidates: 0,
+            noun: "entries",
             filter: "",
         };
         match self {
@@ -85,6 +87,7 @@ struct Followed {
     builder: FlowBuilder,
     summary: SessionSummary,
     shown: u64,
+    candidates: u64,
     reporter: Reporter,
     /// Read this session's entries as they come (else: only skip past
     /// them, to start at its end).
@@ -108,6 +111,7 @@ impl Followed {
             builder: FlowBuilder::default(),
             summary: SessionSummary::default(),
             shown: 0,
+            candidates: 0,
             reporter,
             showing: true,
         }
@@ -149,6 +153,7 @@ impl Followed {
             out,
             summary: &mut self.summary,
             shown: &mut self.shown,
+            candidates: &mut self.candidates,
             reporter: &mut self.reporter,
         };
         self.reader.push(bytes, &mut sink)

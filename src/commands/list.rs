@@ -1,6 +1,5 @@
 //! `agentcli list`: every session under the trace directory, summarized.
 
-use std::cmp::Reverse;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,8 +8,7 @@ use std::sync::Mutex;
 use anyhow::{bail, Result};
 
 use super::Outcome;
-use crate::analysis::{SessionInfo, SessionSummary};
-use crate::cli::SortKey;
+use crate::analysis::{sort_sessions, SessionInfo, SessionSummary};
 use crate::config::{Config, ListConfig};
 use crate::input::{self, Diagnostic, EntrySink, ParseOptions, Source};
 use crate::model::Entry;
@@ -154,7 +152,7 @@ pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Ou
             && (!list.failed || s.summary.errors > 0)
             && (list.agents.is_empty() || list.agents.iter().any(|a| s.summary.agents.contains(a)))
     });
-    sort(&mut sessions, list.sort);
+    sort_sessions(&mut sessions, list.sort);
     if list.reverse {
         sessions.reverse();
     }
@@ -186,27 +184,4 @@ pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Ou
     render_list(&sessions, list.format, config.text, out)?;
     out.flush()?;
     Ok(outcome)
-}
-
-fn sort(sessions: &mut [SessionInfo], key: SortKey) {
-    // Each key puts what people look for first; ties by id keep it stable.
-    match key {
-        SortKey::Start => sessions.sort_by(|a, b| {
-            let instant = |s: &SessionInfo| {
-                s.summary
-                    .start
-                    .map(|t| t.timestamp_nanos_opt().unwrap_or(i64::MAX))
-            };
-            instant(b).cmp(&instant(a)).then_with(|| a.id.cmp(&b.id))
-        }),
-        SortKey::Id => sessions.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.path.cmp(&b.path))),
-        SortKey::Duration => {
-            sessions.sort_by_key(|s| (Reverse(s.summary.duration()), s.id.clone()))
-        }
-        SortKey::Entries => sessions.sort_by_key(|s| (Reverse(s.summary.entries), s.id.clone())),
-        SortKey::Errors => sessions.sort_by_key(|s| (Reverse(s.summary.errors), s.id.clone())),
-        SortKey::Agents => {
-            sessions.sort_by_key(|s| (Reverse(s.summary.agents.len()), s.id.clone()))
-        }
-    }
 }

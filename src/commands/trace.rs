@@ -32,6 +32,8 @@ pub(super) struct TraceSink<'a> {
     pub out: &'a mut dyn Write,
     pub summary: &'a mut SessionSummary,
     pub shown: &'a mut u64,
+    /// What the filter chose from: entries, or hops in a flow view.
+    pub candidates: &'a mut u64,
     pub reporter: &'a mut Reporter,
 }
 
@@ -40,6 +42,7 @@ impl EntrySink for TraceSink<'_> {
         self.summary.add(&entry);
         match &mut self.view {
             View::Entries(renderer) => {
+                *self.candidates += 1;
                 if self.filter.matches(&entry) {
                     *self.shown += 1;
                     renderer.entry(&entry, self.out)?;
@@ -47,6 +50,7 @@ impl EntrySink for TraceSink<'_> {
             }
             View::Flow { builder, renderer } => {
                 if let Some(hop) = builder.push(&entry) {
+                    *self.candidates += 1;
                     if self.filter.matches_hop(&entry, hop.next.as_deref()) {
                         *self.shown += 1;
                         renderer.hop(hop, self.out)?;
@@ -128,12 +132,14 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
     }
     let mut summary = SessionSummary::default();
     let mut shown = 0;
+    let mut candidates = 0;
     let mut sink = TraceSink {
         filter: &trace.filter,
         view: renderers.view(),
         out,
         summary: &mut summary,
         shown: &mut shown,
+        candidates: &mut candidates,
         reporter: &mut reporter,
     };
     let report = input::read_all(reader, options, &mut sink).map_err(|e| {
@@ -160,6 +166,12 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
         completeness: report.completeness(),
         entries_after_close: report.framing.entries_after_close,
         shown,
+        candidates,
+        noun: if renderers.is_flow() {
+            "hops"
+        } else {
+            "entries"
+        },
         filter: &filter_text,
     };
     renderers.finish(&context, out)?;

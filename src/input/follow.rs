@@ -324,11 +324,6 @@ impl Waker {
         self.tx.clone()
     }
 
-    /// Whether file notifications are in use (else polling).
-    pub fn notifies(&self) -> bool {
-        self.watcher.is_some()
-    }
-
     /// Blocks until an event, a stop request, or the poll interval.
     pub fn wait(&self) -> Wake {
         let first = match self.rx.recv_timeout(self.poll) {

@@ -140,12 +140,6 @@ impl Scanner {
         self.offset
     }
 
-    /// Whether an entry has started and not yet ended (it would be reported
-    /// as incomplete if the input ended now).
-    pub fn in_entry(&self) -> bool {
-        self.state == State::InEntry
-    }
-
     /// Where the input stands now (after the last byte pushed).
     pub fn position(&self) -> Position {
         Position {

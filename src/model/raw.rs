@@ -10,10 +10,6 @@ impl RawJson {
         &self.0
     }
 
-    pub fn is_null(&self) -> bool {
-        self.0.trim() == "null"
-    }
-
     /// The same value with all insignificant white space removed (one line).
     pub fn compact(&self) -> String {
         let mut out = String::with_capacity(self.0.len());

@@ -59,7 +59,7 @@ pub(super) const COLUMNS: [Column; 7] = [
         min: 10,
         max: 60,
         elastic: true,
-        optional: true,
+        optional: false,
     },
 ];
 

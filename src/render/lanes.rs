@@ -64,9 +64,10 @@ pub fn write_lanes(
         show_notes = false;
     }
     // Letters when names would be cut to nothing useful or to the same text.
+    // Two columns between neighbouring labels.
     let labels: Vec<String> = agents
         .iter()
-        .map(|a| truncate(&escape(a), lane - 1).into_owned())
+        .map(|a| truncate(&escape(a), lane.saturating_sub(2).max(1)).into_owned())
         .collect();
     let collide = labels
         .iter()

@@ -80,8 +80,12 @@ pub struct TraceContext<'a> {
     pub summary: &'a SessionSummary,
     pub completeness: Completeness,
     pub entries_after_close: u64,
-    /// Entries that passed the filter.
+    /// Entries (or hops) that passed the filter.
     pub shown: u64,
+    /// Entries (or hops) the filter chose from.
+    pub candidates: u64,
+    /// What was counted: "entries" or "hops".
+    pub noun: &'static str,
     /// The filter as typed (empty when there is none).
     pub filter: &'a str,
 }

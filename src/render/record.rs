@@ -14,7 +14,6 @@ pub enum Value<'a> {
     Null,
     Str(Cow<'a, str>),
     Int(i64),
-    Bool(bool),
     /// JSON text kept as written, compacted to one line.
     Json(Cow<'a, str>),
     /// A list of strings (a JSON array; `;`-joined in CSV).
@@ -93,7 +92,6 @@ fn write_object(buf: &mut Vec<u8>, record: &dyn Record) -> io::Result<()> {
             Value::Null => buf.extend_from_slice(b"null"),
             Value::Str(s) => serde_json::to_writer(&mut *buf, s.as_ref())?,
             Value::Int(n) => buf.extend_from_slice(n.to_string().as_bytes()),
-            Value::Bool(b) => buf.extend_from_slice(if b { b"true" } else { b"false" }),
             Value::Json(raw) => buf.extend_from_slice(raw.as_bytes()),
             Value::List(items) => serde_json::to_writer(&mut *buf, &items)?,
         }
@@ -158,7 +156,6 @@ impl CsvWriter {
                 Value::Str(s) if self.formula_guard => guard_formula(s),
                 Value::Str(s) => s,
                 Value::Int(n) => Cow::Owned(n.to_string()),
-                Value::Bool(b) => Cow::Borrowed(if b { "true" } else { "false" }),
                 Value::Json(raw) => raw,
                 Value::List(items) => {
                     let joined = Cow::Owned(items.join(";"));

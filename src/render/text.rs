@@ -77,30 +77,6 @@ pub fn pad(s: &str, cols: usize) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_terminal_sequences_and_bidi_overrides() {
-        assert_eq!(escape("a\u{1b}[2Jb"), "a\\x1b[2Jb");
-        assert_eq!(escape("\u{1b}]0;title\u{7}"), "\\x1b]0;title\\x07");
-        assert_eq!(escape("x\u{9b}y"), "x\\x9by");
-        assert_eq!(escape("evil\u{202e}txt"), "evil\\u{202e}txt");
-        assert_eq!(escape("line\nnext\ttab"), "line\\nnext\\ttab");
-        assert!(matches!(escape("naïve café 数据"), Cow::Borrowed(_)));
-    }
-
-    #[test]
-    fn truncates_by_columns_without_splitting_characters() {
-        assert_eq!(truncate("数据分析", 5), "数据…");
-        assert_eq!(truncate("héllo wörld", 6), "héllo…");
-        assert_eq!(truncate("short", 10), "short");
-        assert_eq!(truncate("🚀🚀🚀", 4), "🚀…");
-        assert_eq!(width("数据"), 4);
-    }
-}
-
 /// The strftime format for a column of times: the clock with milliseconds,
 /// plus the date when they span more than one day and the offset when they
 /// mix offsets (or the order would look wrong).
@@ -187,5 +163,29 @@ mod unit_tests {
         assert_eq!(human_duration(123_456), "2m03.4s");
         assert_eq!(human_duration(3_723_000), "1h02m03s");
         assert_eq!(human_size(24_678), "24.1 KiB");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_terminal_sequences_and_bidi_overrides() {
+        assert_eq!(escape("a\u{1b}[2Jb"), "a\\x1b[2Jb");
+        assert_eq!(escape("\u{1b}]0;title\u{7}"), "\\x1b]0;title\\x07");
+        assert_eq!(escape("x\u{9b}y"), "x\\x9by");
+        assert_eq!(escape("evil\u{202e}txt"), "evil\\u{202e}txt");
+        assert_eq!(escape("line\nnext\ttab"), "line\\nnext\\ttab");
+        assert!(matches!(escape("naïve café 数据"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn truncates_by_columns_without_splitting_characters() {
+        assert_eq!(truncate("数据分析", 5), "数据…");
+        assert_eq!(truncate("héllo wörld", 6), "héllo…");
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(truncate("🚀🚀🚀", 4), "🚀…");
+        assert_eq!(width("数据"), 4);
     }
 }

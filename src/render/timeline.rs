@@ -276,6 +276,18 @@ pub(super) fn write_session_header(
             plural(ctx.entries_after_close, "entry", "entries")
         ));
     }
+    // A fact longer than a line (many agents) is cut, not overflowed.
+    let room = width_limit.saturating_sub(2);
+    let facts: Vec<String> = facts
+        .into_iter()
+        .map(|f| {
+            if width(&strip_ansi(&f)) > room {
+                truncate(&strip_ansi(&f), room).into_owned()
+            } else {
+                f
+            }
+        })
+        .collect();
     for line in wrap_facts(&facts, width_limit) {
         writeln!(out, "  {line}")?;
     }
@@ -285,9 +297,10 @@ pub(super) fn write_session_header(
             "  {}",
             theme.paint(
                 &format!(
-                    "showing {} of {} ({})",
+                    "showing {} of {} {} ({})",
                     ctx.shown,
-                    s.entries,
+                    ctx.candidates,
+                    ctx.noun,
                     escape(ctx.filter)
                 ),
                 Role::Dim

@@ -10,7 +10,7 @@ mod generated;
 mod hostile;
 mod list;
 mod props;
-mod readme;
 mod reader;
+mod readme;
 mod trace;
 mod validate;
