@@ -16,6 +16,9 @@ _agentcli() {
             ",$1")
                 cmd="agentcli"
                 ;;
+            agentcli,diff)
+                cmd="agentcli__subcmd__diff"
+                ;;
             agentcli,help)
                 cmd="agentcli__subcmd__help"
                 ;;
@@ -27,6 +30,9 @@ _agentcli() {
                 ;;
             agentcli,validate)
                 cmd="agentcli__subcmd__validate"
+                ;;
+            agentcli__subcmd__help,diff)
+                cmd="agentcli__subcmd__help__subcmd__diff"
                 ;;
             agentcli__subcmd__help,help)
                 cmd="agentcli__subcmd__help__subcmd__help"
@@ -47,7 +53,7 @@ _agentcli() {
 
     case "${cmd}" in
         agentcli)
-            opts="-q -h -V --dir --color --width --quiet --help --version list validate trace help"
+            opts="-q -h -V --dir --color --width --quiet --help --version list diff validate trace help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -72,9 +78,57 @@ _agentcli() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        agentcli__subcmd__help)
-            opts="list validate trace help"
+        agentcli__subcmd__diff)
+            opts="-q -h -V --fail-on-regression --format --dir --color --width --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --fail-on-regression)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentcli__subcmd__help)
+            opts="list diff validate trace help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentcli__subcmd__help__subcmd__diff)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -28,6 +28,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand list 'List the sessions under the trace directory, with a summary of each'
+            cand diff 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time'
             cand validate 'Check sessions for structural defects (for CI gates)'
             cand trace 'Show one session''s timeline, or export its entries'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -53,6 +54,19 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --no-formula-guard 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote'
             cand --follow 'Instead of listing, follow every session under --dir as it is written: the same as `agentcli trace --follow` without a session'
             cand --poll 'With --follow: look every --poll-interval instead of using file notifications'
+            cand -q 'Do not print notes (warnings about damaged input are still printed)'
+            cand --quiet 'Do not print notes (warnings about damaged input are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agentcli;diff'= {
+            cand --fail-on-regression 'Exit with status 1 when B''s wall time exceeds A''s by more than PCT percent'
+            cand --format 'Output format'
+            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory'
+            cand --color 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored'
+            cand --width 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120'
             cand -q 'Do not print notes (warnings about damaged input are still printed)'
             cand --quiet 'Do not print notes (warnings about damaged input are still printed)'
             cand -h 'Print help (see more with ''--help'')'
@@ -103,11 +117,14 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         }
         &'agentcli;help'= {
             cand list 'List the sessions under the trace directory, with a summary of each'
+            cand diff 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time'
             cand validate 'Check sessions for structural defects (for CI gates)'
             cand trace 'Show one session''s timeline, or export its entries'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'agentcli;help;list'= {
+        }
+        &'agentcli;help;diff'= {
         }
         &'agentcli;help;validate'= {
         }

@@ -106,6 +106,11 @@ pub enum Command {
     #[command(after_long_help = LIST_HELP)]
     List(ListArgs),
 
+    /// Compare two sessions: where their routes diverge, agents added or
+    /// removed, per-agent runs and timing, errors, tokens, wall time.
+    #[command(after_long_help = DIFF_HELP)]
+    Diff(DiffArgs),
+
     /// Check sessions for structural defects (for CI gates).
     ///
     /// Reports, one line each with its place: a file not closed, a torn
@@ -198,6 +203,37 @@ Export columns (json, jsonl, csv; one record per entry, in this order):
 
 Exit status: 0 success (also when nothing matches the filter), 1 some
 entries or fields could not be read (reported on stderr), 2 error.";
+
+const DIFF_HELP: &str = "\
+Examples:
+  agentcli diff run-monday run-tuesday
+      what changed between two runs of the same system
+  agentcli diff base.trace.json new.trace.json --fail-on-regression 10
+      exit 1 when the new run is more than 10% slower (for CI)
+  agentcli diff A B --format json | jq .divergence
+
+Exit status: 0 done, 1 B slower than A by more than --fail-on-regression
+(or a file was damaged), 2 error.";
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The first session (id, path, or -).
+    #[arg(value_name = "A")]
+    pub a: std::ffi::OsString,
+
+    /// The second session.
+    #[arg(value_name = "B")]
+    pub b: std::ffi::OsString,
+
+    /// Exit with status 1 when B's wall time exceeds A's by more than PCT
+    /// percent.
+    #[arg(long, value_name = "PCT")]
+    pub fail_on_regression: Option<f64>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ValidateFormatArg::Text, value_name = "FORMAT")]
+    pub format: ValidateFormatArg,
+}
 
 const VALIDATE_HELP: &str = "\
 Examples:

@@ -79,7 +79,16 @@ pub struct ValidateConfig {
 }
 
 #[derive(Debug, Clone)]
+pub struct DiffConfig {
+    pub a: std::ffi::OsString,
+    pub b: std::ffi::OsString,
+    pub fail_on_regression: Option<f64>,
+    pub json: bool,
+}
+
+#[derive(Debug, Clone)]
 pub enum CommandConfig {
+    Diff(DiffConfig),
     List(ListConfig),
     Trace(TraceConfig),
     Validate(ValidateConfig),
@@ -149,6 +158,12 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
                 },
             })
         }
+        Command::Diff(a) => CommandConfig::Diff(DiffConfig {
+            a: a.a,
+            b: a.b,
+            fail_on_regression: a.fail_on_regression,
+            json: a.format == ValidateFormatArg::Json,
+        }),
         Command::Validate(a) => CommandConfig::Validate(ValidateConfig {
             target: a.target,
             tolerance_ms: a.tolerance.as_millis() as u64,

@@ -2,6 +2,7 @@
 //! ordering). No I/O and no formatting.
 
 pub mod analyze;
+pub mod diff;
 pub mod filter;
 pub mod flow;
 pub mod spans;

@@ -1,8 +1,10 @@
 //! One module per command: each ties input, analysis and render together
 //! for its view, writing to the `out` it is given.
 
+pub mod diff;
 pub mod follow;
 pub mod list;
+pub mod load;
 pub mod trace;
 pub mod validate;
 

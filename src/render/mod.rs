@@ -4,6 +4,7 @@
 //! terminals: width and color arrive as plain values.
 
 pub mod analysis;
+pub mod diff;
 pub mod dot;
 pub mod entry_record;
 pub mod export;

@@ -3,6 +3,7 @@
 mod util;
 
 mod analyze;
+mod diff;
 mod export;
 mod flow;
 mod follow;

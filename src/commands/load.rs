@@ -1,0 +1,94 @@
+//! Reading a whole session into what the analyses need: its summary, its
+//! paired spans and its hops in time order. Shared by diff and stats.
+
+use anyhow::{Context, Result};
+
+use crate::analysis::flow::{FlowBuilder, FlowHop, HopTimeline};
+use crate::analysis::spans::{SpanBuilder, Spans};
+use crate::analysis::{Filter, SessionSummary};
+use crate::input::{self, Diagnostic, EntrySink, ParseOptions, ReadReport, Source};
+use crate::model::Entry;
+use crate::output::Reporter;
+
+/// A session read whole.
+pub struct Loaded {
+    pub name: String,
+    pub session: String,
+    pub summary: SessionSummary,
+    pub spans: Spans,
+    pub hops: Vec<FlowHop>,
+    pub report: ReadReport,
+}
+
+struct LoadSink<'a> {
+    filter: &'a Filter,
+    summary: SessionSummary,
+    spans: SpanBuilder,
+    flow: FlowBuilder,
+    hops: HopTimeline,
+    reporter: &'a mut Reporter,
+}
+
+impl EntrySink for LoadSink<'_> {
+    fn entry(&mut self, entry: Entry) -> Result<()> {
+        self.summary.add(&entry);
+        if self.filter.matches(&entry) {
+            self.spans.push(&entry);
+            if let Some(hop) = self.flow.push(&entry) {
+                self.hops.push(hop);
+            }
+        }
+        Ok(())
+    }
+    fn problem(&mut self, problem: Diagnostic) {
+        self.reporter.problem(&problem);
+    }
+}
+
+/// Reads `source` to its end; entries that pass `filter` are paired.
+/// States are read for their token counts only.
+pub fn load(source: &Source, filter: &Filter, reporter: &mut Reporter) -> Result<Loaded> {
+    let name = source.to_string();
+    reporter.set_source(&name);
+    let reader = source
+        .open()
+        .with_context(|| format!("failed to open '{name}'"))?;
+    let mut sink = LoadSink {
+        filter,
+        summary: SessionSummary::default(),
+        spans: SpanBuilder::default(),
+        flow: FlowBuilder::default(),
+        hops: HopTimeline::default(),
+        reporter,
+    };
+    let options = ParseOptions {
+        keep_state: true,
+        keep_raw: false,
+    };
+    let report = input::read_all(reader, options, &mut sink)
+        .with_context(|| format!("failed to read '{name}'"))?;
+    let LoadSink {
+        summary,
+        spans,
+        mut hops,
+        reporter,
+        ..
+    } = sink;
+    reporter.finish_source();
+    let session = match source {
+        Source::Stdin => summary
+            .session_ids
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "-".to_string()),
+        Source::File(_) => source.session_id(),
+    };
+    Ok(Loaded {
+        name,
+        session,
+        summary,
+        spans: spans.finish(),
+        hops: hops.take_sorted(),
+        report,
+    })
+}
