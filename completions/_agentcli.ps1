@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the sessions under the trace directory, with a summary of each')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time')
+            [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check sessions for structural defects (for CI gates)')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one session''s timeline, or export its entries')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -72,6 +73,26 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agentcli;stats' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Sessions that started at or after TIME (as for list)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Sessions that started at or before TIME')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Only these agents (repeatable), in the sessions where they ran')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Only entries matching FILTER are paired into runs (as for trace)')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Only entries matching FILTER are paired into runs (as for trace)')
+            [CompletionResult]::new('--glob', '--glob', [CompletionResultType]::ParameterName, 'Which files are traces (as for list)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored')
+            [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120')
+            [CompletionResult]::new('--no-formula-guard', '--no-formula-guard', [CompletionResultType]::ParameterName, 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -126,6 +147,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
         'agentcli;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the sessions under the trace directory, with a summary of each')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time')
+            [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check sessions for structural defects (for CI gates)')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one session''s timeline, or export its entries')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -135,6 +157,9 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             break
         }
         'agentcli;help;diff' {
+            break
+        }
+        'agentcli;help;stats' {
             break
         }
         'agentcli;help;validate' {

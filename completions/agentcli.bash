@@ -25,6 +25,9 @@ _agentcli() {
             agentcli,list)
                 cmd="agentcli__subcmd__list"
                 ;;
+            agentcli,stats)
+                cmd="agentcli__subcmd__stats"
+                ;;
             agentcli,trace)
                 cmd="agentcli__subcmd__trace"
                 ;;
@@ -40,6 +43,9 @@ _agentcli() {
             agentcli__subcmd__help,list)
                 cmd="agentcli__subcmd__help__subcmd__list"
                 ;;
+            agentcli__subcmd__help,stats)
+                cmd="agentcli__subcmd__help__subcmd__stats"
+                ;;
             agentcli__subcmd__help,trace)
                 cmd="agentcli__subcmd__help__subcmd__trace"
                 ;;
@@ -53,7 +59,7 @@ _agentcli() {
 
     case "${cmd}" in
         agentcli)
-            opts="-q -h -V --dir --color --width --quiet --help --version list diff validate trace help"
+            opts="-q -h -V --dir --color --width --quiet --help --version list diff stats validate trace help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -113,7 +119,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__help)
-            opts="list diff validate trace help"
+            opts="list diff stats validate trace help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -155,6 +161,20 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentcli__subcmd__help__subcmd__stats)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -237,6 +257,60 @@ _agentcli() {
                     ;;
                 --poll-interval)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentcli__subcmd__stats)
+            opts="-f -q -h -V --since --until --agent --filter --glob --format --no-formula-guard --dir --color --width --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --glob)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json jsonl csv" -- "${cur}"))
                     return 0
                     ;;
                 --dir)

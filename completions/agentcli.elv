@@ -29,6 +29,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --version 'Print version'
             cand list 'List the sessions under the trace directory, with a summary of each'
             cand diff 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time'
+            cand stats 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session'
             cand validate 'Check sessions for structural defects (for CI gates)'
             cand trace 'Show one session''s timeline, or export its entries'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -67,6 +68,25 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory'
             cand --color 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored'
             cand --width 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120'
+            cand -q 'Do not print notes (warnings about damaged input are still printed)'
+            cand --quiet 'Do not print notes (warnings about damaged input are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agentcli;stats'= {
+            cand --since 'Sessions that started at or after TIME (as for list)'
+            cand --until 'Sessions that started at or before TIME'
+            cand --agent 'Only these agents (repeatable), in the sessions where they ran'
+            cand -f 'Only entries matching FILTER are paired into runs (as for trace)'
+            cand --filter 'Only entries matching FILTER are paired into runs (as for trace)'
+            cand --glob 'Which files are traces (as for list)'
+            cand --format 'Output format'
+            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory'
+            cand --color 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored'
+            cand --width 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120'
+            cand --no-formula-guard 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote'
             cand -q 'Do not print notes (warnings about damaged input are still printed)'
             cand --quiet 'Do not print notes (warnings about damaged input are still printed)'
             cand -h 'Print help (see more with ''--help'')'
@@ -118,6 +138,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         &'agentcli;help'= {
             cand list 'List the sessions under the trace directory, with a summary of each'
             cand diff 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time'
+            cand stats 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session'
             cand validate 'Check sessions for structural defects (for CI gates)'
             cand trace 'Show one session''s timeline, or export its entries'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -125,6 +146,8 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         &'agentcli;help;list'= {
         }
         &'agentcli;help;diff'= {
+        }
+        &'agentcli;help;stats'= {
         }
         &'agentcli;help;validate'= {
         }

@@ -34,6 +34,7 @@ complete -c agentcli -n "__fish_agentcli_needs_command" -s h -l help -d 'Print h
 complete -c agentcli -n "__fish_agentcli_needs_command" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "list" -d 'List the sessions under the trace directory, with a summary of each'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "diff" -d 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time'
+complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "stats" -d 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "validate" -d 'Check sessions for structural defects (for CI gates)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "trace" -d 'Show one session\'s timeline, or export its entries'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -78,6 +79,24 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l width -d 'Wid
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l since -d 'Sessions that started at or after TIME (as for list)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l until -d 'Sessions that started at or before TIME' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l agent -d 'Only these agents (repeatable), in the sessions where they ran' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -s f -l filter -d 'Only entries matching FILTER are paired into runs (as for trace)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l glob -d 'Which files are traces (as for list)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l format -d 'Output format' -r -f -a "table\t'A table for people (default)'
+json\t'One JSON array of sessions'
+jsonl\t'One JSON object per line'
+csv\t'RFC 4180 CSV with a header row'"
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l color -d 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always, even in a pipe'
+never\t'Never'"
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l no-formula-guard -d 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote'
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l tolerance -d 'How far back in time an entry may go before it is a defect (parallel agents interleave): 500ms, 1s, 5s' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l format -d 'Output format' -r -f -a "text\t'One line per defect, `path:line:column: kind: message`'
 json\t'One JSON array with an object per file'"
@@ -118,8 +137,9 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l no-formula-g
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s V -l version -d 'Print version'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff validate trace help" -f -a "list" -d 'List the sessions under the trace directory, with a summary of each'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff validate trace help" -f -a "diff" -d 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff validate trace help" -f -a "validate" -d 'Check sessions for structural defects (for CI gates)'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff validate trace help" -f -a "trace" -d 'Show one session\'s timeline, or export its entries'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff validate trace help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff stats validate trace help" -f -a "list" -d 'List the sessions under the trace directory, with a summary of each'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff stats validate trace help" -f -a "diff" -d 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff stats validate trace help" -f -a "stats" -d 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff stats validate trace help" -f -a "validate" -d 'Check sessions for structural defects (for CI gates)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff stats validate trace help" -f -a "trace" -d 'Show one session\'s timeline, or export its entries'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff stats validate trace help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

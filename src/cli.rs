@@ -111,6 +111,11 @@ pub enum Command {
     #[command(after_long_help = DIFF_HELP)]
     Diff(DiffArgs),
 
+    /// Per-agent runs, errors, p50/p95/p99/max run time and tokens over
+    /// every matching session.
+    #[command(after_long_help = STATS_HELP)]
+    Stats(StatsArgs),
+
     /// Check sessions for structural defects (for CI gates).
     ///
     /// Reports, one line each with its place: a file not closed, a torn
@@ -233,6 +238,49 @@ pub struct DiffArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ValidateFormatArg::Text, value_name = "FORMAT")]
     pub format: ValidateFormatArg,
+}
+
+const STATS_HELP: &str = "\
+Examples:
+  agentcli stats
+      every session under the trace directory
+  agentcli stats --since 1d --agent writer
+      the writer over the last day
+  agentcli stats --format csv > agents.csv
+
+Percentiles are nearest-rank over the runs' durations; unfinished runs are
+left out of them.";
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Sessions that started at or after TIME (as for list).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Sessions that started at or before TIME.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Only these agents (repeatable), in the sessions where they ran.
+    #[arg(long, value_name = "NAME")]
+    pub agent: Vec<String>,
+
+    /// Only entries matching FILTER are paired into runs (as for trace).
+    #[arg(short, long, value_name = "FILTER")]
+    pub filter: Vec<String>,
+
+    /// Which files are traces (as for list).
+    #[arg(long, value_name = "PATTERN")]
+    pub glob: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormatArg::Table, value_name = "FORMAT")]
+    pub format: ListFormatArg,
+
+    /// In CSV, do not prefix cells that start with = + - @, a tab or a
+    /// carriage return with a quote.
+    #[arg(long)]
+    pub no_formula_guard: bool,
 }
 
 const VALIDATE_HELP: &str = "\

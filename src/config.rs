@@ -87,8 +87,18 @@ pub struct DiffConfig {
 }
 
 #[derive(Debug, Clone)]
+pub struct StatsConfig {
+    pub time: TimeRange,
+    pub agents: Vec<String>,
+    pub filter: Filter,
+    pub glob: Option<TraceGlob>,
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone)]
 pub enum CommandConfig {
     Diff(DiffConfig),
+    Stats(StatsConfig),
     List(ListConfig),
     Trace(TraceConfig),
     Validate(ValidateConfig),
@@ -150,6 +160,31 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
                     poll_interval: a.watch.poll_interval,
                     force_poll: a.watch.poll,
                 }),
+                format: match a.format {
+                    ListFormatArg::Table => ListFormat::Table,
+                    ListFormatArg::Json => ListFormat::Json,
+                    ListFormatArg::Jsonl => ListFormat::Jsonl,
+                    ListFormatArg::Csv => ListFormat::Csv,
+                },
+            })
+        }
+        Command::Stats(a) => {
+            text.formula_guard = !a.no_formula_guard;
+            let mut conditions = Vec::new();
+            for expr in &a.filter {
+                conditions.push(Condition::parse(expr)?);
+            }
+            CommandConfig::Stats(StatsConfig {
+                time: time_range(a.since, a.until)?,
+                agents: a.agent,
+                filter: Filter {
+                    conditions,
+                    time: TimeRange::default(),
+                },
+                glob: a
+                    .glob
+                    .map(|g| TraceGlob::new(&g).map_err(|e| anyhow!("invalid --glob '{g}': {e}")))
+                    .transpose()?,
                 format: match a.format {
                     ListFormatArg::Table => ListFormat::Table,
                     ListFormatArg::Json => ListFormat::Json,

@@ -5,6 +5,7 @@ pub mod diff;
 pub mod follow;
 pub mod list;
 pub mod load;
+pub mod stats;
 pub mod trace;
 pub mod validate;
 

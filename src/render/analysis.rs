@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::style::{Role, Theme};
-use super::table::{fit, write_row, Cell, Column};
+use super::table::{write_table, Cell, Column};
 use super::text::{escape, human_duration, short_id, truncate, width};
 use super::timeline::write_session_header;
 use super::{EntryRenderer, TextOptions, TraceContext};
@@ -312,31 +312,14 @@ fn write_text(a: &Analysis, options: &TextOptions, out: &mut dyn Write) -> io::R
             ]
         })
         .collect();
-    let mut content = vec![0usize; columns.len()];
-    for row in &rows {
-        for (c, cell) in content.iter_mut().zip(row) {
-            *c = (*c).max(width(&cell.text));
-        }
-    }
-    let widths = fit(&columns, &content, options.width.saturating_sub(2));
     let mut indented = Indented(out, true);
-    // Headers of number columns are right-aligned like their numbers.
-    let header: Vec<Cell> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let cell = Cell::styled(c.header, Role::Header);
-            if i == 0 || c.header == "SHARE" {
-                cell
-            } else {
-                cell.right()
-            }
-        })
-        .collect();
-    write_row(&mut indented, &widths, &header, theme)?;
-    for row in &rows {
-        write_row(&mut indented, &widths, row, theme)?;
-    }
+    write_table(
+        &mut indented,
+        &columns,
+        &rows,
+        options.width.saturating_sub(2),
+        theme,
+    )?;
     let out = indented.0;
 
     let path = &a.critical_path;

@@ -3,8 +3,8 @@
 use std::io::{self, Write};
 
 use super::style::{Role, Theme};
-use super::table::{fit, write_row, Cell, Column};
-use super::text::{escape, human_duration, width};
+use super::table::{write_table, Cell, Column};
+use super::text::{escape, human_duration, strip_ansi, width};
 use super::TextOptions;
 use crate::analysis::diff::{HopStep, SessionDiff};
 
@@ -141,12 +141,24 @@ pub fn write_diff(d: &SessionDiff, options: &TextOptions, out: &mut dyn Write) -
                     .into_owned(),
             );
         }
-        writeln!(
-            out,
-            "{} {}",
-            theme.paint("Agents:", Role::Header),
-            parts.join(" · ")
-        )?;
+        let one_line: usize = parts
+            .iter()
+            .map(|p| width(&strip_ansi(p)) + 3)
+            .sum::<usize>()
+            + 8;
+        if one_line <= options.width {
+            writeln!(
+                out,
+                "{} {}",
+                theme.paint("Agents:", Role::Header),
+                parts.join(" · ")
+            )?;
+        } else {
+            writeln!(out, "{}", theme.paint("Agents:", Role::Header))?;
+            for p in parts {
+                writeln!(out, "  {p}")?;
+            }
+        }
     }
 
     writeln!(out, "\n{}", theme.paint("Per agent:", Role::Header))?;
@@ -229,29 +241,7 @@ pub fn write_diff(d: &SessionDiff, options: &TextOptions, out: &mut dyn Write) -
             ]
         })
         .collect();
-    let mut content = vec![0usize; columns.len()];
-    for row in &rows {
-        for (c, cell) in content.iter_mut().zip(row) {
-            *c = (*c).max(width(&cell.text));
-        }
-    }
-    let widths = fit(&columns, &content, options.width);
-    let header: Vec<Cell> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let cell = Cell::styled(c.header, Role::Header);
-            if i == 0 {
-                cell
-            } else {
-                cell.right()
-            }
-        })
-        .collect();
-    write_row(out, &widths, &header, theme)?;
-    for row in &rows {
-        write_row(out, &widths, row, theme)?;
-    }
+    write_table(out, &columns, &rows, options.width, theme)?;
 
     if !d.errors_appeared.is_empty() || !d.errors_disappeared.is_empty() {
         writeln!(out, "\n{}", theme.paint("Errors:", Role::Header))?;

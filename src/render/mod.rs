@@ -16,6 +16,7 @@ pub mod live;
 pub mod mermaid;
 pub mod record;
 pub mod state;
+pub mod stats;
 pub mod style;
 pub mod table;
 pub mod text;

@@ -14,6 +14,8 @@ pub enum Value<'a> {
     Null,
     Str(Cow<'a, str>),
     Int(i64),
+    /// A number with a fraction; not finite is written as null.
+    Float(f64),
     /// JSON text kept as written, compacted to one line.
     Json(Cow<'a, str>),
     /// A list of strings (a JSON array; `;`-joined in CSV).
@@ -92,6 +94,8 @@ fn write_object(buf: &mut Vec<u8>, record: &dyn Record) -> io::Result<()> {
             Value::Null => buf.extend_from_slice(b"null"),
             Value::Str(s) => serde_json::to_writer(&mut *buf, s.as_ref())?,
             Value::Int(n) => buf.extend_from_slice(n.to_string().as_bytes()),
+            Value::Float(f) if f.is_finite() => buf.extend_from_slice(format!("{f}").as_bytes()),
+            Value::Float(_) => buf.extend_from_slice(b"null"),
             Value::Json(raw) => buf.extend_from_slice(raw.as_bytes()),
             Value::List(items) => serde_json::to_writer(&mut *buf, &items)?,
         }
@@ -156,6 +160,8 @@ impl CsvWriter {
                 Value::Str(s) if self.formula_guard => guard_formula(s),
                 Value::Str(s) => s,
                 Value::Int(n) => Cow::Owned(n.to_string()),
+                Value::Float(f) if f.is_finite() => Cow::Owned(format!("{f}")),
+                Value::Float(_) => Cow::Borrowed(""),
                 Value::Json(raw) => raw,
                 Value::List(items) => {
                     let joined = Cow::Owned(items.join(";"));

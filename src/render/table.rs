@@ -165,6 +165,41 @@ pub fn write_row(
     out.write_all(b"\n")
 }
 
+/// A whole table: columns fitted to the rows' content within `width`, the
+/// header (right-aligned over right-aligned cells), then the rows. Returns
+/// the widths.
+pub fn write_table(
+    out: &mut dyn Write,
+    columns: &[Column],
+    rows: &[Vec<Cell>],
+    width_limit: usize,
+    theme: Theme,
+) -> io::Result<Vec<usize>> {
+    let mut content = vec![0usize; columns.len()];
+    for row in rows {
+        for (c, cell) in content.iter_mut().zip(row) {
+            *c = (*c).max(width(&cell.text));
+        }
+    }
+    let widths = fit(columns, &content, width_limit);
+    let header: Vec<Cell> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Cell {
+            right: rows
+                .first()
+                .and_then(|r| r.get(i))
+                .is_some_and(|cell| cell.right),
+            ..Cell::styled(c.header, Role::Header)
+        })
+        .collect();
+    write_row(out, &widths, &header, theme)?;
+    for row in rows {
+        write_row(out, &widths, row, theme)?;
+    }
+    Ok(widths)
+}
+
 /// Writes the header row in the header style.
 pub fn write_header(
     out: &mut dyn Write,

@@ -112,6 +112,21 @@ pub fn short_id(id: &str) -> String {
     }
 }
 
+/// `s` without the color sequences agentcli writes, for measuring.
+pub fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_escape = false;
+    for c in s.chars() {
+        match (in_escape, c) {
+            (false, '\u{1b}') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, c) => out.push(c),
+        }
+    }
+    out
+}
+
 /// A duration for people: `523ms`, `12.345s`, `2m03.5s`, `1h02m03s`.
 pub fn human_duration(ms: i64) -> String {
     let sign = if ms < 0 { "-" } else { "" };

@@ -9,7 +9,7 @@ use chrono::{DateTime, FixedOffset};
 use super::state::{details, summarize};
 use super::style::{Role, Theme};
 use super::table::{fit, write_header, write_row, Cell, Column};
-use super::text::{clock_format, escape, human_duration, short_id, truncate, width};
+use super::text::{clock_format, escape, human_duration, short_id, strip_ansi, truncate, width};
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
 use crate::model::{Completeness, Entry, Position};
@@ -329,21 +329,6 @@ fn wrap_facts(facts: &[String], width: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
-}
-
-/// `s` without color sequences (ours), for measuring.
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut in_escape = false;
-    for c in s.chars() {
-        match (in_escape, c) {
-            (false, '\u{1b}') => in_escape = true,
-            (true, 'm') => in_escape = false,
-            (true, _) => {}
-            (false, c) => out.push(c),
-        }
-    }
-    out
 }
 
 /// `1 entry`, `3 entries`.

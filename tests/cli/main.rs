@@ -13,5 +13,6 @@ mod list;
 mod props;
 mod reader;
 mod readme;
+mod stats;
 mod trace;
 mod validate;

@@ -1,0 +1,93 @@
+//! `agentcli stats`: per-agent runs, errors, timing and tokens over every
+//! matching session under the trace directory.
+
+use std::io::Write;
+
+use anyhow::{bail, Result};
+
+use super::load::load;
+use super::Outcome;
+use crate::analysis::analyze::agent_stats;
+use crate::analysis::spans::AgentRun;
+use crate::config::{Config, StatsConfig};
+use crate::input::{self, Source};
+use crate::model::Timestamp;
+use crate::output::Reporter;
+use crate::render::stats::{render_stats, StatsRow};
+
+pub fn run(config: &Config, stats: &StatsConfig, out: &mut dyn Write) -> Result<Outcome> {
+    let dir = &config.dir;
+    if !dir.is_dir() {
+        bail!("cannot read directory '{}': not a directory", dir.display());
+    }
+    let mut reporter = Reporter::new(config.stderr_theme, 20, config.quiet);
+    let listing = input::find_traces(dir, stats.glob.as_ref());
+    let mut outcome = Outcome::default();
+    for p in &listing.problems {
+        reporter.warn(p);
+        outcome.damaged = true;
+    }
+    let mut runs: Vec<AgentRun> = Vec::new();
+    // (agent, sessions it ran in)
+    let mut sessions_of: Vec<(String, u64)> = Vec::new();
+    let mut matched = 0;
+    for path in &listing.files {
+        let loaded = match load(&Source::File(path.clone()), &stats.filter, &mut reporter) {
+            Ok(l) => l,
+            Err(e) => {
+                reporter.warn(&format!("{e:#}"));
+                outcome.damaged = true;
+                continue;
+            }
+        };
+        outcome.damaged |= loaded.report.damage > 0;
+        let start_ok = match loaded.summary.start {
+            Some(t) => stats.time.contains(&Timestamp::At(t)),
+            None => stats.time.is_unbounded(),
+        };
+        if !start_ok {
+            continue;
+        }
+        let wanted =
+            |agent: &str| stats.agents.is_empty() || stats.agents.iter().any(|a| a == agent);
+        if !stats.agents.is_empty() && !loaded.spans.runs.iter().any(|r| wanted(&r.agent)) {
+            continue;
+        }
+        matched += 1;
+        let mut seen: Vec<&str> = Vec::new();
+        for r in loaded.spans.runs.iter().filter(|r| wanted(&r.agent)) {
+            if !seen.contains(&r.agent.as_str()) {
+                seen.push(&r.agent);
+                match sessions_of.iter_mut().find(|(a, _)| *a == r.agent) {
+                    Some(slot) => slot.1 += 1,
+                    None => sessions_of.push((r.agent.clone(), 1)),
+                }
+            }
+        }
+        runs.extend(loaded.spans.runs.into_iter().filter(|r| wanted(&r.agent)));
+    }
+    if matched == 0 {
+        reporter.note(&format!(
+            "no sessions {} in '{}'",
+            if listing.files.is_empty() {
+                "found"
+            } else {
+                "match"
+            },
+            crate::render::text::escape(&dir.display().to_string())
+        ));
+    }
+    let rows: Vec<StatsRow> = agent_stats(runs.iter(), None)
+        .into_iter()
+        .map(|s| StatsRow {
+            sessions: sessions_of
+                .iter()
+                .find(|(a, _)| *a == s.agent)
+                .map_or(0, |x| x.1),
+            stats: s,
+        })
+        .collect();
+    render_stats(&rows, stats.format, config.text, out)?;
+    out.flush()?;
+    Ok(outcome)
+}
