@@ -333,7 +333,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__trace)
-            opts="-f -v -q -h -V --filter --agent --since --until --verbose --debug --analyze --top --follow --poll-interval --poll --flow-only --format --diagram --no-formula-guard --dir --color --width --quiet --help --version"
+            opts="-f -v -q -h -V --filter --agent --since --until --verbose --debug --analyze --at --state-diff --top --follow --poll-interval --poll --flow-only --format --diagram --no-formula-guard --dir --color --width --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -356,6 +356,10 @@ _agentcli() {
                     return 0
                     ;;
                 --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

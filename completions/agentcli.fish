@@ -112,6 +112,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s f -l filter 
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l agent -d 'Keep entries of this agent: the same as --filter agent=NAME. Repeatable (any of them); combined with --filter, both must match' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l since -d 'Keep entries at or after TIME (a date, a date and time, or a span back from now such as 30m)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l until -d 'Keep entries at or before TIME (a bare date includes that whole day)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l at -d 'Show entry N (the # of the table) in full, with the state keys added, removed and changed since the previous state of its event or agent' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l top -d 'With --analyze: how many of the slowest runs to show' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l poll-interval -d 'With --follow: how often to look for changes when file notifications are not delivered (network file systems, watch limits), and as a safety net when they are: 250ms, 1s, 2m (10ms to 1h)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l format -d 'Output format' -r -f -a "table\t'A table for people (default)'
@@ -130,6 +131,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l width -d 'Wi
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s v -l verbose -d 'Show each entry\'s full state, result and unknown keys under its row'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l debug -d 'Show each entry\'s raw text and position, and every reader problem'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l analyze -d 'Analyze the session instead of listing entries: wall time, runs, errors, retries, loops, tokens; per agent p50/p95/p99/max and share of time; the critical path; the slowest runs; the first error. With --format json, the same as JSON'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l state-diff -d 'With --flow-only: the state keys each hop added, removed or changed (from the event\'s input state to the run\'s output state)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l follow -d 'Keep reading as the session is written: show what the file holds, then each new entry as soon as it is complete, until Ctrl-C. Without SESSION, follow every session under --dir'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l poll -d 'With --follow: look every --poll-interval instead of using file notifications'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l flow-only -d 'Show who handed work to whom instead of every entry: the flow table, sequence diagrams, the condensed route and a lane diagram; with --format json|jsonl|csv, the hops as records'

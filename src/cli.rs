@@ -564,6 +564,16 @@ pub struct TraceArgs {
     #[arg(long, conflicts_with_all = ["flow_only", "follow"])]
     pub analyze: bool,
 
+    /// Show entry N (the # of the table) in full, with the state keys added,
+    /// removed and changed since the previous state of its event or agent.
+    #[arg(long, value_name = "N", conflicts_with_all = ["flow_only", "follow", "analyze"])]
+    pub at: Option<u64>,
+
+    /// With --flow-only: the state keys each hop added, removed or changed
+    /// (from the event's input state to the run's output state).
+    #[arg(long, requires = "flow_only")]
+    pub state_diff: bool,
+
     /// With --analyze: how many of the slowest runs to show.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub top: usize,

@@ -35,6 +35,8 @@ pub struct TraceConfig {
     pub filter: Filter,
     pub view: TraceView,
     pub follow: Option<FollowConfig>,
+    /// `--state-diff`: hops say which state keys they changed.
+    pub state_diff: bool,
 }
 
 /// How `--follow` watches.
@@ -52,6 +54,8 @@ pub enum TraceView {
     Flow(FlowFormat),
     /// `--analyze`, as text or JSON, with the number of slowest runs.
     Analyze(AnalysisFormat, usize),
+    /// `--at N`: one entry in full; JSON or not.
+    At(u64, bool),
 }
 
 #[derive(Debug, Clone)]
@@ -221,7 +225,15 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
                     conditions,
                     time: time_range(a.since, a.until)?,
                 },
-                view: if a.analyze {
+                view: if let Some(n) = a.at {
+                    match a.format {
+                        TraceFormatArg::Table => TraceView::At(n, false),
+                        TraceFormatArg::Json => TraceView::At(n, true),
+                        _ => anyhow::bail!(
+                            "--at writes text or JSON\nhint: use --at N --format json"
+                        ),
+                    }
+                } else if a.analyze {
                     TraceView::Analyze(
                         match a.format {
                             TraceFormatArg::Table => AnalysisFormat::Text,
@@ -247,6 +259,7 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
                     poll_interval: a.watch.poll_interval,
                     force_poll: a.watch.poll,
                 }),
+                state_diff: a.state_diff,
             })
         }
     };

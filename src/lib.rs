@@ -32,6 +32,7 @@ pub fn run(cli: cli::Cli, env: &dyn output::Env, out: &mut dyn Write) -> Result<
                     filter: analysis::Filter::default(),
                     view: config::TraceView::Entries(list.follow_format),
                     follow: Some(follow),
+                    state_diff: false,
                 };
                 commands::follow::run(&config, &trace, follow, out)
             }

@@ -70,6 +70,9 @@ pub struct FlowHop {
     pub event_id: Option<String>,
     pub kind: HopKind,
     pub error: Option<String>,
+    /// With `--state-diff`: the state keys the hop added (+), removed (-)
+    /// or changed (~).
+    pub state_changes: Option<String>,
 }
 
 /// Turns entries, in file order, into hops.
@@ -82,10 +85,32 @@ pub struct FlowHop {
 pub struct FlowBuilder {
     /// (event, agent) pairs whose outcome already gave a hop.
     done: HashSet<(Option<String>, String)>,
+    /// With state diffs: each open event's input state keys.
+    inputs: Option<
+        std::collections::HashMap<Option<String>, serde_json::Map<String, serde_json::Value>>,
+    >,
 }
 
 impl FlowBuilder {
+    /// A builder that also says which state keys each hop changed (entries
+    /// must carry their states).
+    pub fn with_state_diff() -> Self {
+        FlowBuilder {
+            inputs: Some(Default::default()),
+            ..FlowBuilder::default()
+        }
+    }
+
     pub fn push(&mut self, e: &Entry) -> Option<FlowHop> {
+        if let Some(inputs) = self.inputs.as_mut() {
+            if matches!(e.hook, Hook::BeforeEventHandling | Hook::BeforeAgentRun)
+                && !inputs.contains_key(&e.event_id)
+            {
+                if let Some(keys) = e.state.as_ref().and_then(super::state_diff::keys_of) {
+                    inputs.insert(e.event_id.clone(), keys);
+                }
+            }
+        }
         let agent = e.agent_id.as_deref().filter(|a| !a.is_empty())?;
         let key = (e.event_id.clone(), agent.to_string());
         match e.hook {
@@ -102,7 +127,17 @@ impl FlowBuilder {
         }
         let next = e.route().map(str::to_string);
         let failed = e.error().is_some() || e.hook == Hook::AgentError;
+        let state_changes = self.inputs.as_mut().map(|inputs| {
+            let before = inputs.remove(&e.event_id).unwrap_or_default();
+            match super::state_diff::resulting_state(e).and_then(super::state_diff::keys_of) {
+                Some(after) => {
+                    super::state_diff::brief(&super::state_diff::compare(&before, &after))
+                }
+                None => "(no output state)".to_string(),
+            }
+        });
         Some(FlowHop {
+            state_changes,
             index: e.index,
             timestamp: e.timestamp,
             timestamp_raw: e.timestamp_raw.clone(),

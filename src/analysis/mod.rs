@@ -6,6 +6,7 @@ pub mod diff;
 pub mod filter;
 pub mod flow;
 pub mod spans;
+pub mod state_diff;
 pub mod summary;
 pub mod time_range;
 pub mod timeline;

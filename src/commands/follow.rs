@@ -33,7 +33,7 @@ impl Live {
         let live = match view {
             TraceView::Entries(f) => render::live_entry_renderer(f, text, many).map(Live::Entries),
             TraceView::Flow(f) => render::live_hop_renderer(f, text, many).map(Live::Flow),
-            TraceView::Analyze(..) => None,
+            TraceView::Analyze(..) | TraceView::At(..) => None,
         };
         live.ok_or_else(|| {
             anyhow::anyhow!(

@@ -112,17 +112,25 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
     reporter.set_source(&name);
     let mut renderers = match trace.view {
         TraceView::Entries(format) => Renderers::Entries(render::entry_renderer(format, text)),
+        TraceView::At(n, json) => Renderers::Entries(Box::new(
+            render::entry_detail::EntryDetail::new(text, n, json),
+        )),
         TraceView::Analyze(format, top) => Renderers::Entries(Box::new(
             render::analysis::AnalysisView::new(text, format, top),
         )),
         TraceView::Flow(format) => {
-            Renderers::Flow(FlowBuilder::default(), render::hop_renderer(format, text))
+            let builder = if trace.state_diff {
+                FlowBuilder::with_state_diff()
+            } else {
+                FlowBuilder::default()
+            };
+            Renderers::Flow(builder, render::hop_renderer(format, text))
         }
     };
     let options = ParseOptions {
         keep_state: match &renderers {
             Renderers::Entries(r) => r.needs_state(),
-            Renderers::Flow(..) => false,
+            Renderers::Flow(..) => trace.state_diff,
         },
         keep_raw: text.debug && !renderers.is_flow(),
     };

@@ -181,8 +181,16 @@ impl HopView for FlowText {
         }
         let widths = fit(&COLUMNS, &content, width_total);
         write_header(out, &COLUMNS, &widths, theme)?;
-        for row in &rows {
+        for (row, h) in rows.iter().zip(hops) {
             write_row(out, &widths, row, theme)?;
+            if let Some(changes) = &h.state_changes {
+                let line = format!("  state: {}", escape(changes));
+                writeln!(
+                    out,
+                    "{}",
+                    theme.paint(&super::text::truncate(&line, width_total), Role::Dim)
+                )?;
+            }
         }
 
         // 2. Numbered agent → next lines.

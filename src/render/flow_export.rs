@@ -3,7 +3,8 @@
 //! Schema (stable; columns are only ever added at the end): `index` (the
 //! entry the hop came from), `timestamp` (as written), `agent`, `next`
 //! (null at the end), `hook`, `event_id`, `kind` (handoff, requeue, retry,
-//! error, end), `error`.
+//! error, end), `error`, `state_changes` (with `--state-diff`: `+key`
+//! added, `-key` removed, `~key` changed; else null).
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -21,6 +22,7 @@ pub const HOP_COLUMNS: &[&str] = &[
     "event_id",
     "kind",
     "error",
+    "state_changes",
 ];
 
 struct HopRecord<'a>(&'a FlowHop);
@@ -41,6 +43,7 @@ impl Record for HopRecord<'_> {
             Value::opt_str(h.event_id.as_deref()),
             Value::Str(Cow::Borrowed(h.kind.as_str())),
             Value::opt_str(h.error.as_deref()),
+            Value::opt_str(h.state_changes.as_deref()),
         ]
     }
 }

@@ -200,6 +200,7 @@ mod tests {
             event_id: None,
             kind,
             error: None,
+            state_changes: None,
         }
     }
 

@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod diff;
 pub mod dot;
+pub mod entry_detail;
 pub mod entry_record;
 pub mod export;
 pub mod flow;

@@ -82,6 +82,14 @@ impl JsonWriter {
     }
 }
 
+/// A record as one JSON object.
+pub fn record_json(record: &dyn Record) -> String {
+    let mut buf = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write_object(&mut buf, record);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
 fn write_object(buf: &mut Vec<u8>, record: &dyn Record) -> io::Result<()> {
     buf.push(b'{');
     for (i, (name, value)) in record.columns().iter().zip(record.values()).enumerate() {

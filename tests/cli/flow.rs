@@ -206,7 +206,7 @@ fn flow_csv_has_the_documented_columns() {
     ]));
     assert_eq!(
         csv.lines().next().unwrap(),
-        "index,timestamp,agent,next,hook,event_id,kind,error"
+        "index,timestamp,agent,next,hook,event_id,kind,error,state_changes"
     );
     assert_eq!(csv.lines().count(), 11);
 }

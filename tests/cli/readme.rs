@@ -28,7 +28,10 @@ fn examples(lines: &[&str]) -> Vec<Example> {
             if let Some(cmd) = line.strip_prefix("$ ") {
                 let start = i + 1;
                 let mut end = start;
-                while end < lines.len() && !lines[end].starts_with("$ ") && !lines[end].starts_with("```") {
+                while end < lines.len()
+                    && !lines[end].starts_with("$ ")
+                    && !lines[end].starts_with("```")
+                {
                     end += 1;
                 }
                 // A blank line before the next command separates examples.
@@ -61,7 +64,11 @@ fn run_example(command: &str) -> Option<String> {
         Some(c) => (c, true),
         None => (command, false),
     };
-    if command.contains('|') || command.contains('>') || command.contains('<') || !command.starts_with("agentcli ") {
+    if command.contains('|')
+        || command.contains('>')
+        || command.contains('<')
+        || !command.starts_with("agentcli ")
+    {
         return None;
     }
     let args: Vec<&str> = command["agentcli ".len()..].split_whitespace().collect();
@@ -79,13 +86,18 @@ fn readme_examples_show_what_agentcli_prints() {
     let mut replaced: Vec<(std::ops::Range<usize>, Vec<String>)> = Vec::new();
     let mut checked = 0;
     for ex in examples(&lines) {
-        let Some(actual) = run_example(&ex.command) else { continue };
+        let Some(actual) = run_example(&ex.command) else {
+            continue;
+        };
         checked += 1;
         let mut actual: Vec<String> = actual.lines().map(str::to_string).collect();
         if ex.cut {
             actual.truncate(ex.output.len());
         }
-        let shown: Vec<String> = lines[ex.output.clone()].iter().map(|l| l.to_string()).collect();
+        let shown: Vec<String> = lines[ex.output.clone()]
+            .iter()
+            .map(|l| l.to_string())
+            .collect();
         if update {
             if ex.cut {
                 actual.truncate(shown.len().max(1));

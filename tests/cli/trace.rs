@@ -179,3 +179,78 @@ fn help_documents_exit_statuses_and_filters() {
     let top = stdout(&run(&["--help"]));
     assert!(top.contains("Exit status"));
 }
+
+#[test]
+fn shows_one_entry_in_full_with_what_its_state_changed() {
+    insta::assert_snapshot!(snapshot_run(&[
+        "trace",
+        "--at",
+        "9",
+        "--width",
+        "100",
+        "--dir",
+        "fixtures/sessions",
+        "session-4702419103"
+    ]));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&run(&[
+        "trace",
+        "--at",
+        "9",
+        "--format",
+        "json",
+        "--dir",
+        "fixtures/sessions",
+        "session-4702419103",
+    ])))
+    .unwrap();
+    assert_eq!(json["index"], 9);
+    assert_eq!(json["entry"]["agent"], "summarizer");
+    assert_eq!(json["previous"]["same"], "event");
+    let keys: Vec<&str> = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["analysis", "message", "meta.route", "usage"]);
+    let missing = run(&[
+        "trace",
+        "--at",
+        "999",
+        "fixtures/odd/legacy-types.trace.json",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("no entry #999"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn state_diff_says_which_keys_each_hop_changed() {
+    let hops: Vec<serde_json::Value> = stdout(&run(&[
+        "trace",
+        "--flow-only",
+        "--state-diff",
+        "--format",
+        "jsonl",
+        "--dir",
+        "fixtures/sessions",
+        "session-4702419103",
+    ]))
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect();
+    assert_eq!(hops[0]["state_changes"], "~message +meta.route ~usage");
+    let plain = stdout(&run(&[
+        "trace",
+        "--flow-only",
+        "--format",
+        "jsonl",
+        "--dir",
+        "fixtures/sessions",
+        "session-4702419103",
+    ]));
+    assert!(plain.lines().all(|l| l.contains("\"state_changes\":null")));
+}
