@@ -91,6 +91,11 @@ pub fn record_json(record: &dyn Record) -> String {
 }
 
 fn write_object(buf: &mut Vec<u8>, record: &dyn Record) -> io::Result<()> {
+    debug_assert_eq!(
+        record.columns().len(),
+        record.values().len(),
+        "a record's columns and values differ"
+    );
     buf.push(b'{');
     for (i, (name, value)) in record.columns().iter().zip(record.values()).enumerate() {
         if i > 0 {
@@ -159,6 +164,11 @@ impl CsvWriter {
     }
 
     pub fn record(&mut self, record: &dyn Record, out: &mut dyn Write) -> io::Result<()> {
+        debug_assert_eq!(
+            record.columns().len(),
+            record.values().len(),
+            "a record's columns and values differ"
+        );
         self.header(record.columns(), out)?;
         let cells: Vec<Cow<'_, str>> = record
             .values()
