@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the sessions under the trace directory, with a summary of each')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export sessions as OpenTelemetry traces (OTLP/JSON) or Chrome trace events, or push them to an OTLP/HTTP collector')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check sessions for structural defects (for CI gates)')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one session''s timeline, or export its entries')
@@ -81,6 +82,30 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'agentcli;export' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Sessions that started at or after TIME (as for list)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Sessions that started at or before TIME')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'Sessions in which this agent ran (repeatable: any of them)')
+            [CompletionResult]::new('--glob', '--glob', [CompletionResultType]::ParameterName, 'Which files are traces (as for list)')
+            [CompletionResult]::new('--service-name', '--service-name', [CompletionResultType]::ParameterName, 'service.name of the exported traces')
+            [CompletionResult]::new('--otlp-endpoint', '--otlp-endpoint', [CompletionResultType]::ParameterName, 'Send the traces to an OTLP/HTTP collector instead of writing them (http://localhost:4318 is taken as http://localhost:4318/v1/traces)')
+            [CompletionResult]::new('--otlp-header', '--otlp-header', [CompletionResultType]::ParameterName, 'A header to send, such as an API key (repeatable)')
+            [CompletionResult]::new('--otlp-timeout', '--otlp-timeout', [CompletionResultType]::ParameterName, 'How long one request may take')
+            [CompletionResult]::new('--otlp-retries', '--otlp-retries', [CompletionResultType]::ParameterName, 'Retries on 429, 502, 503, 504 and connection failures, with backoff (Retry-After is honored)')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored')
+            [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120')
+            [CompletionResult]::new('--failed', '--failed', [CompletionResultType]::ParameterName, 'Sessions with at least one error')
+            [CompletionResult]::new('--include-state', '--include-state', [CompletionResultType]::ParameterName, 'Put each run''s input and output state into span attributes (can be large, and may hold secrets)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'agentcli;stats' {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Sessions that started at or after TIME (as for list)')
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Sessions that started at or before TIME')
@@ -122,6 +147,11 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Keep entries at or after TIME (a date, a date and time, or a span back from now such as 30m)')
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Keep entries at or before TIME (a bare date includes that whole day)')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Show entry N (the # of the table) in full, with the state keys added, removed and changed since the previous state of its event or agent')
+            [CompletionResult]::new('--service-name', '--service-name', [CompletionResultType]::ParameterName, 'service.name of the exported traces')
+            [CompletionResult]::new('--otlp-endpoint', '--otlp-endpoint', [CompletionResultType]::ParameterName, 'Send the traces to an OTLP/HTTP collector instead of writing them (http://localhost:4318 is taken as http://localhost:4318/v1/traces)')
+            [CompletionResult]::new('--otlp-header', '--otlp-header', [CompletionResultType]::ParameterName, 'A header to send, such as an API key (repeatable)')
+            [CompletionResult]::new('--otlp-timeout', '--otlp-timeout', [CompletionResultType]::ParameterName, 'How long one request may take')
+            [CompletionResult]::new('--otlp-retries', '--otlp-retries', [CompletionResultType]::ParameterName, 'Retries on 429, 502, 503, 504 and connection failures, with backoff (Retry-After is honored)')
             [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'With --analyze: how many of the slowest runs to show')
             [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'With --follow: how often to look for changes when file notifications are not delivered (network file systems, watch limits), and as a safety net when they are: 250ms, 1s, 2m (10ms to 1h)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
@@ -133,6 +163,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Show each entry''s full state, result and unknown keys under its row')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Show each entry''s raw text and position, and every reader problem')
             [CompletionResult]::new('--analyze', '--analyze', [CompletionResultType]::ParameterName, 'Analyze the session instead of listing entries: wall time, runs, errors, retries, loops, tokens; per agent p50/p95/p99/max and share of time; the critical path; the slowest runs; the first error. With --format json, the same as JSON')
+            [CompletionResult]::new('--include-state', '--include-state', [CompletionResultType]::ParameterName, 'Put each run''s input and output state into span attributes (can be large, and may hold secrets)')
             [CompletionResult]::new('--state-diff', '--state-diff', [CompletionResultType]::ParameterName, 'With --flow-only: the state keys each hop added, removed or changed (from the event''s input state to the run''s output state)')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep reading as the session is written: show what the file holds, then each new entry as soon as it is complete, until Ctrl-C. Without SESSION, follow every session under --dir')
             [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'With --follow: look every --poll-interval instead of using file notifications')
@@ -149,6 +180,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
         'agentcli;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the sessions under the trace directory, with a summary of each')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export sessions as OpenTelemetry traces (OTLP/JSON) or Chrome trace events, or push them to an OTLP/HTTP collector')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check sessions for structural defects (for CI gates)')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one session''s timeline, or export its entries')
@@ -159,6 +191,9 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             break
         }
         'agentcli;help;diff' {
+            break
+        }
+        'agentcli;help;export' {
             break
         }
         'agentcli;help;stats' {

@@ -19,6 +19,9 @@ _agentcli() {
             agentcli,diff)
                 cmd="agentcli__subcmd__diff"
                 ;;
+            agentcli,export)
+                cmd="agentcli__subcmd__export"
+                ;;
             agentcli,help)
                 cmd="agentcli__subcmd__help"
                 ;;
@@ -36,6 +39,9 @@ _agentcli() {
                 ;;
             agentcli__subcmd__help,diff)
                 cmd="agentcli__subcmd__help__subcmd__diff"
+                ;;
+            agentcli__subcmd__help,export)
+                cmd="agentcli__subcmd__help__subcmd__export"
                 ;;
             agentcli__subcmd__help,help)
                 cmd="agentcli__subcmd__help__subcmd__help"
@@ -59,7 +65,7 @@ _agentcli() {
 
     case "${cmd}" in
         agentcli)
-            opts="-q -h -V --dir --color --width --quiet --help --version list diff stats validate trace help"
+            opts="-q -h -V --dir --color --width --quiet --help --version list diff export stats validate trace help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -118,8 +124,74 @@ _agentcli() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agentcli__subcmd__export)
+            opts="-q -h -V --format --since --until --agent --failed --glob --service-name --include-state --otlp-endpoint --otlp-header --otlp-timeout --otlp-retries --dir --color --width --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "otlp otlp-jsonl chrome" -- "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --glob)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otlp-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otlp-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otlp-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otlp-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agentcli__subcmd__help)
-            opts="list diff stats validate trace help"
+            opts="list diff export stats validate trace help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -133,6 +205,20 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__help__subcmd__diff)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentcli__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -333,7 +419,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__trace)
-            opts="-f -v -q -h -V --filter --agent --since --until --verbose --debug --analyze --at --state-diff --top --follow --poll-interval --poll --flow-only --format --diagram --no-formula-guard --dir --color --width --quiet --help --version"
+            opts="-f -v -q -h -V --filter --agent --since --until --verbose --debug --analyze --at --service-name --include-state --otlp-endpoint --otlp-header --otlp-timeout --otlp-retries --state-diff --top --follow --poll-interval --poll --flow-only --format --diagram --no-formula-guard --dir --color --width --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -363,6 +449,26 @@ _agentcli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --service-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otlp-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otlp-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otlp-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --otlp-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --top)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -372,7 +478,7 @@ _agentcli() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json jsonl csv mermaid dot" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl csv mermaid dot otlp otlp-jsonl chrome" -- "${cur}"))
                     return 0
                     ;;
                 --diagram)

@@ -29,6 +29,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --version 'Print version'
             cand list 'List the sessions under the trace directory, with a summary of each'
             cand diff 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time'
+            cand export 'Export sessions as OpenTelemetry traces (OTLP/JSON) or Chrome trace events, or push them to an OTLP/HTTP collector'
             cand stats 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session'
             cand validate 'Check sessions for structural defects (for CI gates)'
             cand trace 'Show one session''s timeline, or export its entries'
@@ -75,6 +76,29 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'agentcli;export'= {
+            cand --format 'Output format'
+            cand --since 'Sessions that started at or after TIME (as for list)'
+            cand --until 'Sessions that started at or before TIME'
+            cand --agent 'Sessions in which this agent ran (repeatable: any of them)'
+            cand --glob 'Which files are traces (as for list)'
+            cand --service-name 'service.name of the exported traces'
+            cand --otlp-endpoint 'Send the traces to an OTLP/HTTP collector instead of writing them (http://localhost:4318 is taken as http://localhost:4318/v1/traces)'
+            cand --otlp-header 'A header to send, such as an API key (repeatable)'
+            cand --otlp-timeout 'How long one request may take'
+            cand --otlp-retries 'Retries on 429, 502, 503, 504 and connection failures, with backoff (Retry-After is honored)'
+            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory'
+            cand --color 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored'
+            cand --width 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120'
+            cand --failed 'Sessions with at least one error'
+            cand --include-state 'Put each run''s input and output state into span attributes (can be large, and may hold secrets)'
+            cand -q 'Do not print notes (warnings about damaged input are still printed)'
+            cand --quiet 'Do not print notes (warnings about damaged input are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'agentcli;stats'= {
             cand --since 'Sessions that started at or after TIME (as for list)'
             cand --until 'Sessions that started at or before TIME'
@@ -114,6 +138,11 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --since 'Keep entries at or after TIME (a date, a date and time, or a span back from now such as 30m)'
             cand --until 'Keep entries at or before TIME (a bare date includes that whole day)'
             cand --at 'Show entry N (the # of the table) in full, with the state keys added, removed and changed since the previous state of its event or agent'
+            cand --service-name 'service.name of the exported traces'
+            cand --otlp-endpoint 'Send the traces to an OTLP/HTTP collector instead of writing them (http://localhost:4318 is taken as http://localhost:4318/v1/traces)'
+            cand --otlp-header 'A header to send, such as an API key (repeatable)'
+            cand --otlp-timeout 'How long one request may take'
+            cand --otlp-retries 'Retries on 429, 502, 503, 504 and connection failures, with backoff (Retry-After is honored)'
             cand --top 'With --analyze: how many of the slowest runs to show'
             cand --poll-interval 'With --follow: how often to look for changes when file notifications are not delivered (network file systems, watch limits), and as a safety net when they are: 250ms, 1s, 2m (10ms to 1h)'
             cand --format 'Output format'
@@ -125,6 +154,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --verbose 'Show each entry''s full state, result and unknown keys under its row'
             cand --debug 'Show each entry''s raw text and position, and every reader problem'
             cand --analyze 'Analyze the session instead of listing entries: wall time, runs, errors, retries, loops, tokens; per agent p50/p95/p99/max and share of time; the critical path; the slowest runs; the first error. With --format json, the same as JSON'
+            cand --include-state 'Put each run''s input and output state into span attributes (can be large, and may hold secrets)'
             cand --state-diff 'With --flow-only: the state keys each hop added, removed or changed (from the event''s input state to the run''s output state)'
             cand --follow 'Keep reading as the session is written: show what the file holds, then each new entry as soon as it is complete, until Ctrl-C. Without SESSION, follow every session under --dir'
             cand --poll 'With --follow: look every --poll-interval instead of using file notifications'
@@ -140,6 +170,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         &'agentcli;help'= {
             cand list 'List the sessions under the trace directory, with a summary of each'
             cand diff 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time'
+            cand export 'Export sessions as OpenTelemetry traces (OTLP/JSON) or Chrome trace events, or push them to an OTLP/HTTP collector'
             cand stats 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session'
             cand validate 'Check sessions for structural defects (for CI gates)'
             cand trace 'Show one session''s timeline, or export its entries'
@@ -148,6 +179,8 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         &'agentcli;help;list'= {
         }
         &'agentcli;help;diff'= {
+        }
+        &'agentcli;help;export'= {
         }
         &'agentcli;help;stats'= {
         }

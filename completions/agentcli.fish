@@ -34,6 +34,7 @@ complete -c agentcli -n "__fish_agentcli_needs_command" -s h -l help -d 'Print h
 complete -c agentcli -n "__fish_agentcli_needs_command" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "list" -d 'List the sessions under the trace directory, with a summary of each'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "diff" -d 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time'
+complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "export" -d 'Export sessions as OpenTelemetry traces (OTLP/JSON) or Chrome trace events, or push them to an OTLP/HTTP collector'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "stats" -d 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "validate" -d 'Check sessions for structural defects (for CI gates)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "trace" -d 'Show one session\'s timeline, or export its entries'
@@ -79,6 +80,28 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l width -d 'Wid
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l format -d 'Output format' -r -f -a "otlp\t'One OTLP/JSON ExportTraceServiceRequest with every session'
+otlp-jsonl\t'One request per session, a line each'
+chrome\t'Chrome trace events, a process per session'"
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l since -d 'Sessions that started at or after TIME (as for list)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l until -d 'Sessions that started at or before TIME' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l agent -d 'Sessions in which this agent ran (repeatable: any of them)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l glob -d 'Which files are traces (as for list)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l service-name -d 'service.name of the exported traces' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l otlp-endpoint -d 'Send the traces to an OTLP/HTTP collector instead of writing them (http://localhost:4318 is taken as http://localhost:4318/v1/traces)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l otlp-header -d 'A header to send, such as an API key (repeatable)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l otlp-timeout -d 'How long one request may take' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l otlp-retries -d 'Retries on 429, 502, 503, 504 and connection failures, with backoff (Retry-After is honored)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l color -d 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always, even in a pipe'
+never\t'Never'"
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l failed -d 'Sessions with at least one error'
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l include-state -d 'Put each run\'s input and output state into span attributes (can be large, and may hold secrets)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l since -d 'Sessions that started at or after TIME (as for list)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l until -d 'Sessions that started at or before TIME' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l agent -d 'Only these agents (repeatable), in the sessions where they ran' -r
@@ -113,6 +136,11 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l agent -d 'Ke
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l since -d 'Keep entries at or after TIME (a date, a date and time, or a span back from now such as 30m)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l until -d 'Keep entries at or before TIME (a bare date includes that whole day)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l at -d 'Show entry N (the # of the table) in full, with the state keys added, removed and changed since the previous state of its event or agent' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l service-name -d 'service.name of the exported traces' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l otlp-endpoint -d 'Send the traces to an OTLP/HTTP collector instead of writing them (http://localhost:4318 is taken as http://localhost:4318/v1/traces)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l otlp-header -d 'A header to send, such as an API key (repeatable)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l otlp-timeout -d 'How long one request may take' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l otlp-retries -d 'Retries on 429, 502, 503, 504 and connection failures, with backoff (Retry-After is honored)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l top -d 'With --analyze: how many of the slowest runs to show' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l poll-interval -d 'With --follow: how often to look for changes when file notifications are not delivered (network file systems, watch limits), and as a safety net when they are: 250ms, 1s, 2m (10ms to 1h)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l format -d 'Output format' -r -f -a "table\t'A table for people (default)'
@@ -120,7 +148,10 @@ json\t'One JSON array of entries'
 jsonl\t'One JSON object per line'
 csv\t'RFC 4180 CSV with a header row'
 mermaid\t'A Mermaid diagram of the flow (implies --flow-only)'
-dot\t'A Graphviz digraph of the agent graph (implies --flow-only)'"
+dot\t'A Graphviz digraph of the agent graph (implies --flow-only)'
+otlp\t'OpenTelemetry: one OTLP/JSON ExportTraceServiceRequest'
+otlp-jsonl\t'OpenTelemetry: one request per line (the OpenTelemetry file exporter\'s format)'
+chrome\t'Chrome trace events, for Perfetto and chrome://tracing'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l diagram -d 'With --format mermaid: a sequence diagram of the hops, or a graph of the agents' -r -f -a "sequence\t'A sequenceDiagram of the hops in time order'
 graph\t'A flowchart of the agent graph, with hop counts on the edges'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
@@ -131,6 +162,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l width -d 'Wi
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s v -l verbose -d 'Show each entry\'s full state, result and unknown keys under its row'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l debug -d 'Show each entry\'s raw text and position, and every reader problem'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l analyze -d 'Analyze the session instead of listing entries: wall time, runs, errors, retries, loops, tokens; per agent p50/p95/p99/max and share of time; the critical path; the slowest runs; the first error. With --format json, the same as JSON'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l include-state -d 'Put each run\'s input and output state into span attributes (can be large, and may hold secrets)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l state-diff -d 'With --flow-only: the state keys each hop added, removed or changed (from the event\'s input state to the run\'s output state)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l follow -d 'Keep reading as the session is written: show what the file holds, then each new entry as soon as it is complete, until Ctrl-C. Without SESSION, follow every session under --dir'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l poll -d 'With --follow: look every --poll-interval instead of using file notifications'
@@ -139,9 +171,10 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l no-formula-g
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s V -l version -d 'Print version'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff stats validate trace help" -f -a "list" -d 'List the sessions under the trace directory, with a summary of each'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff stats validate trace help" -f -a "diff" -d 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff stats validate trace help" -f -a "stats" -d 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff stats validate trace help" -f -a "validate" -d 'Check sessions for structural defects (for CI gates)'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff stats validate trace help" -f -a "trace" -d 'Show one session\'s timeline, or export its entries'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff stats validate trace help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats validate trace help" -f -a "list" -d 'List the sessions under the trace directory, with a summary of each'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats validate trace help" -f -a "diff" -d 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats validate trace help" -f -a "export" -d 'Export sessions as OpenTelemetry traces (OTLP/JSON) or Chrome trace events, or push them to an OTLP/HTTP collector'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats validate trace help" -f -a "stats" -d 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats validate trace help" -f -a "validate" -d 'Check sessions for structural defects (for CI gates)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats validate trace help" -f -a "trace" -d 'Show one session\'s timeline, or export its entries'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats validate trace help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

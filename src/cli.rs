@@ -111,6 +111,11 @@ pub enum Command {
     #[command(after_long_help = DIFF_HELP)]
     Diff(DiffArgs),
 
+    /// Export sessions as OpenTelemetry traces (OTLP/JSON) or Chrome trace
+    /// events, or push them to an OTLP/HTTP collector.
+    #[command(after_long_help = EXPORT_HELP)]
+    Export(ExportArgs),
+
     /// Per-agent runs, errors, p50/p95/p99/max run time and tokens over
     /// every matching session.
     #[command(after_long_help = STATS_HELP)]
@@ -240,6 +245,65 @@ pub struct DiffArgs {
     pub format: ValidateFormatArg,
 }
 
+const EXPORT_HELP: &str = "\
+Examples:
+  agentcli export > traces.json
+      every session under the trace directory, one OTLP/JSON request
+  agentcli export --since 1d --otlp-endpoint http://localhost:4318
+      the last day's sessions, to a collector (Jaeger, Tempo, ...)
+  agentcli export --otlp-endpoint https://otlp.example.com \\
+      --otlp-header 'Authorization=Bearer TOKEN' req-17461596
+  agentcli export --format chrome req-17461596 > trace.json
+      open it in https://ui.perfetto.dev
+
+One trace per session: a root span, a span per event, a child span per agent
+run; ids are derived from the session, so exporting twice gives the same ids.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormatArg {
+    /// One OTLP/JSON ExportTraceServiceRequest with every session.
+    Otlp,
+    /// One request per session, a line each.
+    OtlpJsonl,
+    /// Chrome trace events, a process per session.
+    Chrome,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Sessions to export (ids or paths); default: every session under
+    /// --dir that passes the filters below.
+    #[arg(value_name = "SESSION")]
+    pub sessions: Vec<std::ffi::OsString>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormatArg::Otlp, value_name = "FORMAT")]
+    pub format: ExportFormatArg,
+
+    /// Sessions that started at or after TIME (as for list).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Sessions that started at or before TIME.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Sessions in which this agent ran (repeatable: any of them).
+    #[arg(long, value_name = "NAME")]
+    pub agent: Vec<String>,
+
+    /// Sessions with at least one error.
+    #[arg(long)]
+    pub failed: bool,
+
+    /// Which files are traces (as for list).
+    #[arg(long, value_name = "PATTERN")]
+    pub glob: Option<String>,
+
+    #[command(flatten)]
+    pub otlp: OtlpArgs,
+}
+
 const STATS_HELP: &str = "\
 Examples:
   agentcli stats
@@ -338,6 +402,45 @@ pub enum TraceFormatArg {
     Mermaid,
     /// A Graphviz digraph of the agent graph (implies --flow-only).
     Dot,
+    /// OpenTelemetry: one OTLP/JSON ExportTraceServiceRequest.
+    Otlp,
+    /// OpenTelemetry: one request per line (the OpenTelemetry file
+    /// exporter's format).
+    OtlpJsonl,
+    /// Chrome trace events, for Perfetto and chrome://tracing.
+    Chrome,
+}
+
+/// OpenTelemetry options, shared by trace and export.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "OpenTelemetry")]
+pub struct OtlpArgs {
+    /// service.name of the exported traces.
+    #[arg(long, value_name = "NAME", default_value = "agentcli")]
+    pub service_name: String,
+
+    /// Put each run's input and output state into span attributes (can be
+    /// large, and may hold secrets).
+    #[arg(long)]
+    pub include_state: bool,
+
+    /// Send the traces to an OTLP/HTTP collector instead of writing them
+    /// (http://localhost:4318 is taken as http://localhost:4318/v1/traces).
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
+
+    /// A header to send, such as an API key (repeatable).
+    #[arg(long, value_name = "KEY=VALUE", requires = "otlp_endpoint")]
+    pub otlp_header: Vec<String>,
+
+    /// How long one request may take.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub otlp_timeout: std::time::Duration,
+
+    /// Retries on 429, 502, 503, 504 and connection failures, with backoff
+    /// (Retry-After is honored).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub otlp_retries: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -568,6 +671,9 @@ pub struct TraceArgs {
     /// removed and changed since the previous state of its event or agent.
     #[arg(long, value_name = "N", conflicts_with_all = ["flow_only", "follow", "analyze"])]
     pub at: Option<u64>,
+
+    #[command(flatten)]
+    pub otlp: OtlpArgs,
 
     /// With --flow-only: the state keys each hop added, removed or changed
     /// (from the event's input state to the run's output state).

@@ -3,18 +3,21 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 use chrono::Utc;
 
 use crate::analysis::time_range::{parse_time, End};
 use crate::analysis::{Condition, Filter, SessionSort, TimeRange};
 use crate::cli::{
-    Cli, ColorArg, Command, DiagramArg, ListFormatArg, SortKey, TraceFormatArg, ValidateFormatArg,
+    Cli, ColorArg, Command, DiagramArg, ExportFormatArg, ListFormatArg, OtlpArgs, SortKey,
+    TraceFormatArg, ValidateFormatArg,
 };
 use crate::input::TraceGlob;
+use crate::output::push::{endpoint_url, PushOptions};
 use crate::output::{table_width, use_color, ColorWhen, Env};
 use crate::render::analysis::AnalysisFormat;
 use crate::render::mermaid::Diagram;
+use crate::render::otlp::OtlpOptions;
 use crate::render::{EntryFormat, FlowFormat, ListFormat, TextOptions, Theme};
 
 /// Settings all commands share.
@@ -48,7 +51,7 @@ pub struct FollowConfig {
 }
 
 /// What `trace` shows: entries, or the flow of hops.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum TraceView {
     Entries(EntryFormat),
     Flow(FlowFormat),
@@ -56,6 +59,8 @@ pub enum TraceView {
     Analyze(AnalysisFormat, usize),
     /// `--at N`: one entry in full; JSON or not.
     At(u64, bool),
+    /// OTLP or Chrome trace events.
+    Spans(SpanExportConfig),
 }
 
 #[derive(Debug, Clone)]
@@ -99,8 +104,70 @@ pub struct StatsConfig {
     pub format: ListFormat,
 }
 
+/// Span-based exports (OTLP, Chrome).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanFormat {
+    Otlp,
+    OtlpJsonl,
+    Chrome,
+}
+
+#[derive(Debug, Clone)]
+pub struct SpanExportConfig {
+    pub format: SpanFormat,
+    pub otlp: OtlpOptions,
+    /// Where to send instead of writing.
+    pub push: Option<PushOptions>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExportConfig {
+    pub sessions: Vec<std::ffi::OsString>,
+    pub time: TimeRange,
+    pub agents: Vec<String>,
+    pub failed: bool,
+    pub glob: Option<TraceGlob>,
+    pub spans: SpanExportConfig,
+}
+
+fn span_export(format: SpanFormat, a: OtlpArgs) -> Result<SpanExportConfig> {
+    let push = match &a.otlp_endpoint {
+        None => None,
+        Some(endpoint) => {
+            if format == SpanFormat::Chrome {
+                bail!("--otlp-endpoint sends OpenTelemetry traces, not Chrome trace events");
+            }
+            let mut headers = Vec::new();
+            for h in &a.otlp_header {
+                let Some((k, v)) = h.split_once('=') else {
+                    bail!("invalid --otlp-header '{h}': expected KEY=VALUE");
+                };
+                if k.trim().is_empty() {
+                    bail!("invalid --otlp-header '{h}': the key is empty");
+                }
+                headers.push((k.trim().to_string(), v.to_string()));
+            }
+            Some(PushOptions {
+                url: endpoint_url(endpoint)?,
+                headers,
+                timeout: a.otlp_timeout,
+                retries: a.otlp_retries,
+            })
+        }
+    };
+    Ok(SpanExportConfig {
+        format,
+        otlp: OtlpOptions {
+            service_name: a.service_name,
+            include_state: a.include_state,
+        },
+        push,
+    })
+}
+
 #[derive(Debug, Clone)]
 pub enum CommandConfig {
+    Export(ExportConfig),
     Diff(DiffConfig),
     Stats(StatsConfig),
     List(ListConfig),
@@ -172,6 +239,24 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
                 },
             })
         }
+        Command::Export(a) => CommandConfig::Export(ExportConfig {
+            sessions: a.sessions,
+            time: time_range(a.since, a.until)?,
+            agents: a.agent,
+            failed: a.failed,
+            glob: a
+                .glob
+                .map(|g| TraceGlob::new(&g).map_err(|e| anyhow!("invalid --glob '{g}': {e}")))
+                .transpose()?,
+            spans: span_export(
+                match a.format {
+                    ExportFormatArg::Otlp => SpanFormat::Otlp,
+                    ExportFormatArg::OtlpJsonl => SpanFormat::OtlpJsonl,
+                    ExportFormatArg::Chrome => SpanFormat::Chrome,
+                },
+                a.otlp,
+            )?,
+        }),
         Command::Stats(a) => {
             text.formula_guard = !a.no_formula_guard;
             let mut conditions = Vec::new();
@@ -253,7 +338,8 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
                         a.format,
                         a.flow_only,
                         a.diagram.unwrap_or(DiagramArg::Sequence),
-                    )
+                        a.otlp,
+                    )?
                 },
                 follow: a.follow.then_some(FollowConfig {
                     poll_interval: a.watch.poll_interval,
@@ -272,12 +358,30 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
     Ok((config, command))
 }
 
-fn trace_view(format: TraceFormatArg, flow_only: bool, diagram: DiagramArg) -> TraceView {
+fn trace_view(
+    format: TraceFormatArg,
+    flow_only: bool,
+    diagram: DiagramArg,
+    otlp: OtlpArgs,
+) -> Result<TraceView> {
     let diagram = match diagram {
         DiagramArg::Sequence => Diagram::Sequence,
         DiagramArg::Graph => Diagram::Graph,
     };
-    match (format, flow_only) {
+    let span = |f: SpanFormat, otlp: OtlpArgs| -> Result<TraceView> {
+        Ok(TraceView::Spans(span_export(f, otlp)?))
+    };
+    if otlp.otlp_endpoint.is_some() {
+        // Pushing sends OpenTelemetry; the table default means "just send".
+        return match format {
+            TraceFormatArg::Table | TraceFormatArg::Otlp | TraceFormatArg::OtlpJsonl => span(SpanFormat::Otlp, otlp),
+            _ => bail!("--otlp-endpoint sends OpenTelemetry traces\nhint: leave --format out, or use --format otlp"),
+        };
+    }
+    Ok(match (format, flow_only) {
+        (TraceFormatArg::Otlp, _) => return span(SpanFormat::Otlp, otlp),
+        (TraceFormatArg::OtlpJsonl, _) => return span(SpanFormat::OtlpJsonl, otlp),
+        (TraceFormatArg::Chrome, _) => return span(SpanFormat::Chrome, otlp),
         (TraceFormatArg::Mermaid, _) => TraceView::Flow(FlowFormat::Mermaid(diagram)),
         (TraceFormatArg::Dot, _) => TraceView::Flow(FlowFormat::Dot),
         (TraceFormatArg::Table, true) => TraceView::Flow(FlowFormat::Text),
@@ -288,7 +392,7 @@ fn trace_view(format: TraceFormatArg, flow_only: bool, diagram: DiagramArg) -> T
         (TraceFormatArg::Json, false) => TraceView::Entries(EntryFormat::Json),
         (TraceFormatArg::Jsonl, false) => TraceView::Entries(EntryFormat::Jsonl),
         (TraceFormatArg::Csv, false) => TraceView::Entries(EntryFormat::Csv),
-    }
+    })
 }
 
 fn time_range(since: Option<String>, until: Option<String>) -> Result<TimeRange> {

@@ -38,6 +38,7 @@ pub fn run(cli: cli::Cli, env: &dyn output::Env, out: &mut dyn Write) -> Result<
             }
             None => commands::list::run(&config, &list, out),
         },
+        CommandConfig::Export(e) => commands::export::run(&config, &e, out),
         CommandConfig::Stats(s) => commands::stats::run(&config, &s, out),
         CommandConfig::Diff(d) => commands::diff::run(&config, &d, out),
         CommandConfig::Validate(validate) => commands::validate::run(&config, &validate, out),

@@ -68,6 +68,10 @@ pub struct AgentRun {
     pub end_index: Option<u64>,
     /// The run's After came with no Before.
     pub orphan: bool,
+    /// With [`SpanBuilder::with_states`]: the state the run started from and
+    /// the state it left, compact JSON.
+    pub input_state: Option<String>,
+    pub output_state: Option<String>,
 }
 
 /// One event.
@@ -86,6 +90,7 @@ pub struct EventSpan {
 struct OpenRun {
     start: Timestamp,
     start_index: u64,
+    state: Option<String>,
 }
 
 /// Pairs entries, in file order, into runs and events.
@@ -98,6 +103,8 @@ pub struct SpanBuilder {
     runs: Vec<AgentRun>,
     /// AfterEventHandling entries with no BeforeEventHandling.
     orphan_event_ends: Vec<u64>,
+    /// Keep runs' input and output states.
+    keep_states: bool,
 }
 
 /// Milliseconds from `a` to `b`, when both are real.
@@ -106,6 +113,15 @@ pub fn millis_between(a: Timestamp, b: Timestamp) -> Option<f64> {
 }
 
 impl SpanBuilder {
+    /// A builder that keeps each run's input and output state (entries must
+    /// carry their states).
+    pub fn with_states() -> Self {
+        SpanBuilder {
+            keep_states: true,
+            ..SpanBuilder::default()
+        }
+    }
+
     pub fn push(&mut self, e: &Entry) {
         let event = e.event_id.clone().filter(|s| !s.is_empty());
         match &e.hook {
@@ -140,9 +156,14 @@ impl SpanBuilder {
                 };
                 // The second BeforeAgentRun of the route orchestrator is the
                 // same run.
+                let state = self
+                    .keep_states
+                    .then(|| e.state.as_ref().map(RawJson::compact))
+                    .flatten();
                 self.open.entry((event, agent)).or_insert(OpenRun {
                     start: e.timestamp,
                     start_index: e.index,
+                    state,
                 });
             }
             Hook::AfterAgentRun | Hook::AgentError => {
@@ -179,6 +200,16 @@ impl SpanBuilder {
                     start_index: open.as_ref().map(|o| o.start_index),
                     end_index: Some(e.index),
                     orphan: open.is_none(),
+                    input_state: open.and_then(|o| o.state),
+                    output_state: self
+                        .keep_states
+                        .then(|| {
+                            e.result
+                                .as_ref()
+                                .and_then(|r| r.output_state.as_ref())
+                                .map(RawJson::compact)
+                        })
+                        .flatten(),
                 });
             }
             Hook::Other(_) | Hook::Unknown => {}
@@ -211,6 +242,8 @@ impl SpanBuilder {
                 start_index: Some(open.start_index),
                 end_index: None,
                 orphan: false,
+                input_state: open.state,
+                output_state: None,
             })
             .collect();
         unfinished.sort_by_key(|r| r.start_index);

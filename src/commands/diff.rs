@@ -16,8 +16,18 @@ use crate::render::diff::write_diff;
 pub fn run(config: &Config, d: &DiffConfig, out: &mut dyn Write) -> Result<Outcome> {
     let mut reporter = Reporter::new(config.stderr_theme, 20, config.quiet);
     let filter = Filter::default();
-    let a = load(&input::resolve(&d.a, &config.dir)?, &filter, &mut reporter)?;
-    let b = load(&input::resolve(&d.b, &config.dir)?, &filter, &mut reporter)?;
+    let a = load(
+        &input::resolve(&d.a, &config.dir)?,
+        &filter,
+        false,
+        &mut reporter,
+    )?;
+    let b = load(
+        &input::resolve(&d.b, &config.dir)?,
+        &filter,
+        false,
+        &mut reporter,
+    )?;
     let result = diff(&side(&a), &side(&b));
     if d.json {
         serde_json::to_writer_pretty(&mut *out, &result)?;

@@ -29,11 +29,11 @@ enum Live {
 }
 
 impl Live {
-    fn new(view: TraceView, text: TextOptions, many: bool) -> Result<Live> {
+    fn new(view: &TraceView, text: TextOptions, many: bool) -> Result<Live> {
         let live = match view {
-            TraceView::Entries(f) => render::live_entry_renderer(f, text, many).map(Live::Entries),
-            TraceView::Flow(f) => render::live_hop_renderer(f, text, many).map(Live::Flow),
-            TraceView::Analyze(..) | TraceView::At(..) => None,
+            TraceView::Entries(f) => render::live_entry_renderer(*f, text, many).map(Live::Entries),
+            TraceView::Flow(f) => render::live_hop_renderer(*f, text, many).map(Live::Flow),
+            TraceView::Analyze(..) | TraceView::At(..) | TraceView::Spans(_) => None,
         };
         live.ok_or_else(|| {
             anyhow::anyhow!(
@@ -218,7 +218,7 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<Outcome> {
     match trace.session.as_deref() {
-        None => follow_dir(config, &config.dir, trace.view, &trace.filter, follow, out),
+        None => follow_dir(config, &config.dir, &trace.view, &trace.filter, follow, out),
         Some(arg) if arg == "-" => follow_stdin(config, trace, out),
         Some(arg) => {
             let path = match input::resolve(arg, &config.dir) {
@@ -259,7 +259,7 @@ fn follow_file(
     out: &mut dyn Write,
 ) -> Result<Outcome> {
     let text = config.text;
-    let mut live = Live::new(trace.view, text, false)?;
+    let mut live = Live::new(&trace.view, text, false)?;
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -303,7 +303,7 @@ enum StdinMessage {
 
 fn follow_stdin(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<Outcome> {
     let text = config.text;
-    let mut live = Live::new(trace.view, text, false)?;
+    let mut live = Live::new(&trace.view, text, false)?;
     let (tx, rx) = channel();
     let stop = tx.clone();
     let _ = ctrlc::set_handler(move || {
@@ -377,7 +377,7 @@ fn follow_stdin(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Re
 fn follow_dir(
     config: &Config,
     dir: &Path,
-    view: TraceView,
+    view: &TraceView,
     filter: &Filter,
     follow: FollowConfig,
     out: &mut dyn Write,

@@ -45,9 +45,15 @@ impl EntrySink for LoadSink<'_> {
     }
 }
 
-/// Reads `source` to its end; entries that pass `filter` are paired.
-/// States are read for their token counts only.
-pub fn load(source: &Source, filter: &Filter, reporter: &mut Reporter) -> Result<Loaded> {
+/// Reads `source` to its end; entries that pass `filter` are paired. Runs
+/// keep their input and output states when `keep_states` (for exports that
+/// include them); otherwise states are read for token counts only.
+pub fn load(
+    source: &Source,
+    filter: &Filter,
+    keep_states: bool,
+    reporter: &mut Reporter,
+) -> Result<Loaded> {
     let name = source.to_string();
     reporter.set_source(&name);
     let reader = source
@@ -56,7 +62,11 @@ pub fn load(source: &Source, filter: &Filter, reporter: &mut Reporter) -> Result
     let mut sink = LoadSink {
         filter,
         summary: SessionSummary::default(),
-        spans: SpanBuilder::default(),
+        spans: if keep_states {
+            SpanBuilder::with_states()
+        } else {
+            SpanBuilder::default()
+        },
         flow: FlowBuilder::default(),
         hops: HopTimeline::default(),
         reporter,

@@ -2,6 +2,7 @@
 //! for its view, writing to the `out` it is given.
 
 pub mod diff;
+pub mod export;
 pub mod follow;
 pub mod list;
 pub mod load;

@@ -32,7 +32,12 @@ pub fn run(config: &Config, stats: &StatsConfig, out: &mut dyn Write) -> Result<
     let mut sessions_of: Vec<(String, u64)> = Vec::new();
     let mut matched = 0;
     for path in &listing.files {
-        let loaded = match load(&Source::File(path.clone()), &stats.filter, &mut reporter) {
+        let loaded = match load(
+            &Source::File(path.clone()),
+            &stats.filter,
+            false,
+            &mut reporter,
+        ) {
             Ok(l) => l,
             Err(e) => {
                 reporter.warn(&format!("{e:#}"));

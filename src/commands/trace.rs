@@ -101,6 +101,9 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
         anyhow::bail!("a SESSION is needed (or --follow, to follow every session under --dir)");
     };
     let source = input::resolve(session_arg, &config.dir)?;
+    if let TraceView::Spans(export) = &trace.view {
+        return super::export::export_sources(config, &[source], &trace.filter, export, out);
+    }
     let name = source.to_string();
     let reader = source
         .open()
@@ -115,6 +118,7 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
         TraceView::At(n, json) => Renderers::Entries(Box::new(
             render::entry_detail::EntryDetail::new(text, n, json),
         )),
+        TraceView::Spans(_) => unreachable_view()?,
         TraceView::Analyze(format, top) => Renderers::Entries(Box::new(
             render::analysis::AnalysisView::new(text, format, top),
         )),
@@ -211,4 +215,9 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
     Ok(Outcome {
         damaged: report.damage > 0,
     })
+}
+
+/// Span exports are handled before renderers are chosen.
+fn unreachable_view() -> Result<Renderers> {
+    anyhow::bail!("internal error: a span export reached the entry renderers")
 }

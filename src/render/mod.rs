@@ -4,6 +4,7 @@
 //! terminals: width and color arrive as plain values.
 
 pub mod analysis;
+pub mod chrome;
 pub mod diff;
 pub mod dot;
 pub mod entry_detail;
@@ -15,6 +16,7 @@ pub mod lanes;
 pub mod list;
 pub mod live;
 pub mod mermaid;
+pub mod otlp;
 pub mod record;
 pub mod state;
 pub mod stats;

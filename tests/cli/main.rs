@@ -10,6 +10,7 @@ mod follow;
 mod generated;
 mod hostile;
 mod list;
+mod otlp;
 mod props;
 mod reader;
 mod readme;
