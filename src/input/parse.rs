@@ -64,19 +64,21 @@ impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
 pub fn parse_entry(
     bytes: &[u8],
     start: Position,
+    shifts: &[(usize, usize)],
     options: ParseOptions,
     problems: &mut dyn FnMut(Diagnostic),
 ) -> Option<Entry> {
+    let mut utf8_shifts = Vec::new();
     let text: Cow<'_, str> = match std::str::from_utf8(bytes) {
         Ok(s) => Cow::Borrowed(s),
         Err(e) => {
-            let at = offset_position(start, bytes, e.valid_up_to());
+            let at = Placer::new(start, bytes, &[], shifts).at(e.valid_up_to());
             problems(Diagnostic::new(
                 ProblemKind::InvalidUtf8,
                 at,
                 "bytes that are not UTF-8; read as U+FFFD",
             ));
-            String::from_utf8_lossy(bytes)
+            Cow::Owned(lossy(bytes, &mut utf8_shifts))
         }
     };
     // A \u escape of half a UTF-16 pair is valid JSON text but no
@@ -85,7 +87,7 @@ pub fn parse_entry(
     let text: Cow<'_, str> = match first_lone_surrogate(&text) {
         None => text,
         Some(offset) => {
-            let at = offset_position(start, text.as_bytes(), offset);
+            let at = Placer::new(start, text.as_bytes(), &utf8_shifts, shifts).at(offset);
             problems(Diagnostic::new(
                 ProblemKind::InvalidUtf8,
                 at,
@@ -95,10 +97,11 @@ pub fn parse_entry(
         }
     };
     let text = text.as_ref();
+    let placer = Placer::new(start, text.as_bytes(), &utf8_shifts, shifts);
     let fields: Fields<'_> = match serde_json::from_str(text) {
         Ok(f) => f,
         Err(e) => {
-            let at = json_error_position(start, &e);
+            let at = placer.at(json_error_offset(text, &e));
             problems(Diagnostic::new(
                 ProblemKind::InvalidJson,
                 at,
@@ -120,7 +123,7 @@ pub fn parse_entry(
     let mut recognised = false;
     let mut field = FieldReader {
         text,
-        start,
+        placer: &placer,
         problems,
     };
     for (key, raw) in fields.0 {
@@ -215,18 +218,14 @@ fn is_null(raw: &RawValue) -> bool {
 /// Reads typed fields out of raw values and reports those that do not fit.
 struct FieldReader<'t, 'p> {
     text: &'t str,
-    start: Position,
+    placer: &'t Placer<'t>,
     problems: &'p mut dyn FnMut(Diagnostic),
 }
 
 impl FieldReader<'_, '_> {
     fn at(&self, raw: &RawValue) -> Position {
         let offset = (raw.get().as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize);
-        offset_position(
-            self.start,
-            self.text.as_bytes(),
-            offset.min(self.text.len()),
-        )
+        self.placer.at(offset)
     }
 
     fn bad(&mut self, raw: &RawValue, message: String) {
@@ -496,36 +495,98 @@ fn describe(raw: &RawValue) -> &'static str {
     }
 }
 
-/// The position `offset` bytes into an entry that starts at `start`.
-pub(crate) fn offset_position(start: Position, bytes: &[u8], offset: usize) -> Position {
-    let before = &bytes[..offset.min(bytes.len())];
-    let newlines = before.iter().filter(|&&b| b == b'\n').count() as u64;
-    let column = match before.iter().rposition(|&b| b == b'\n') {
-        Some(nl) => (offset - nl) as u64,
-        None => start.column + offset as u64,
+/// `bytes` as text, invalid UTF-8 read as U+FFFD (3 bytes, whatever the
+/// length it replaces); `shifts` receives where the text and the bytes
+/// correspond again after each replacement (as [`RawEntry::shifts`]).
+///
+/// [`RawEntry::shifts`]: super::scan::RawEntry::shifts
+fn lossy(bytes: &[u8], shifts: &mut Vec<(usize, usize)>) -> String {
+    let mut text = String::with_capacity(bytes.len() + 8);
+    let mut consumed = 0;
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        consumed += chunk.valid().len();
+        if !chunk.invalid().is_empty() {
+            text.push('\u{fffd}');
+            consumed += chunk.invalid().len();
+            shifts.push((text.len(), consumed));
+        }
+    }
+    text
+}
+
+/// `x` moved through `shifts` (pairs from which offsets correspond one to
+/// one); an offset inside a replaced run goes to the run's end at most.
+fn shift(shifts: &[(usize, usize)], x: usize) -> usize {
+    let i = shifts.partition_point(|s| s.0 <= x);
+    let mapped = match i {
+        0 => x,
+        _ => shifts[i - 1].1 + (x - shifts[i - 1].0),
     };
-    Position {
-        line: start.line + newlines,
-        column,
-        offset: start.offset + offset as u64,
+    match shifts.get(i) {
+        Some(next) => mapped.min(next.1),
+        None => mapped,
     }
 }
 
-fn json_error_position(start: Position, e: &serde_json::Error) -> Position {
-    let (line, column) = (e.line() as u64, e.column() as u64);
-    if line <= 1 {
-        Position {
-            line: start.line,
-            column: start.column + column.saturating_sub(1),
-            offset: start.offset + column.saturating_sub(1),
-        }
-    } else {
-        Position {
-            line: start.line + line - 1,
-            column,
-            offset: start.offset,
+/// Places offsets of the parsed text in the file: through the UTF-8
+/// replacements, then the scanner's escapes, then lines and columns.
+struct Placer<'a> {
+    start: Position,
+    text: &'a [u8],
+    to_buffer: &'a [(usize, usize)],
+    to_file: &'a [(usize, usize)],
+}
+
+impl<'a> Placer<'a> {
+    fn new(
+        start: Position,
+        text: &'a [u8],
+        to_buffer: &'a [(usize, usize)],
+        to_file: &'a [(usize, usize)],
+    ) -> Self {
+        Placer {
+            start,
+            text,
+            to_buffer,
+            to_file,
         }
     }
+
+    fn file_offset(&self, text_offset: usize) -> usize {
+        shift(self.to_file, shift(self.to_buffer, text_offset))
+    }
+
+    /// The position of `offset` bytes into the text.
+    fn at(&self, offset: usize) -> Position {
+        let offset = offset.min(self.text.len());
+        let in_file = self.file_offset(offset);
+        let before = &self.text[..offset];
+        // Line breaks are never replaced, so they count the same here.
+        let newlines = before.iter().filter(|&&b| b == b'\n').count() as u64;
+        let column = match before.iter().rposition(|&b| b == b'\n') {
+            Some(nl) => (in_file - self.file_offset(nl)) as u64,
+            None => self.start.column + in_file as u64,
+        };
+        Position {
+            line: self.start.line + newlines,
+            column,
+            offset: self.start.offset + in_file as u64,
+        }
+    }
+}
+
+/// The offset in `text` that serde_json's line and column (1-based, 0 for
+/// "before the first byte of the line") point at.
+fn json_error_offset(text: &str, e: &serde_json::Error) -> usize {
+    let line_start = if e.line() <= 1 {
+        0
+    } else {
+        text.match_indices('\n')
+            .nth(e.line() - 2)
+            .map_or(text.len(), |(i, _)| i + 1)
+    };
+    (line_start + e.column().saturating_sub(1)).min(text.len())
 }
 
 /// serde_json's message without its " at line L column C" suffix (we give
@@ -553,7 +614,7 @@ mod tests {
             column: 1,
             offset: 100,
         };
-        let e = parse_entry(bytes, start, ParseOptions::default(), &mut |d| {
+        let e = parse_entry(bytes, start, &[], ParseOptions::default(), &mut |d| {
             problems.push(d)
         });
         (e, problems)
@@ -711,6 +772,7 @@ mod tests {
         let e = parse_entry(
             FULL.as_bytes(),
             Position::default(),
+            &[],
             ParseOptions {
                 keep_state: false,
                 keep_raw: false,

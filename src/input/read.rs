@@ -91,7 +91,13 @@ impl TraceReader {
                         }
                         sink.problem(d);
                     };
-                    let parsed = parse_entry(raw.bytes, raw.start, options, &mut count_problem);
+                    let parsed = parse_entry(
+                        raw.bytes,
+                        raw.start,
+                        raw.shifts,
+                        options,
+                        &mut count_problem,
+                    );
                     if let Some(mut entry) = parsed {
                         report.entries += 1;
                         if raw.after_close {
@@ -201,6 +207,40 @@ mod tests {
             kinds,
             vec![ProblemKind::InvalidJson, ProblemKind::IncompleteTail]
         );
+    }
+
+    #[test]
+    fn problems_are_placed_in_the_file_not_in_the_repaired_text() {
+        // A raw control character (escaped to 6 bytes) and invalid UTF-8
+        // (read as 3 bytes) before a JSON error must not move it.
+        let (c, _) = read(b"{\"a\":\"\x01\xff\" x}");
+        let json = c
+            .problems
+            .iter()
+            .find(|p| p.kind == ProblemKind::InvalidJson)
+            .unwrap();
+        // {"a":"<01><ff>" x}: the x is byte 10.
+        assert_eq!(json.position.offset, 10, "{:?}", c.problems);
+        assert_eq!(json.position.column, 11);
+        // An error on a later line of an entry has a real column.
+        let (c, _) = read(b"{\"\":t\n]");
+        // serde notices it at the `]` (line 2, "column 0": the line's start).
+        assert_eq!(
+            c.problems[0].position.to_string(),
+            "2:1",
+            "{:?}",
+            c.problems
+        );
+        assert_eq!(c.problems[0].position.offset, 6);
+        let (c, _) = read(b"{\n  \"a\": 1,\n  \"b\" x\n}");
+        // `x` is the 7th byte of line 3, byte 18 of the input.
+        assert_eq!(
+            c.problems[0].position.to_string(),
+            "3:7",
+            "{:?}",
+            c.problems
+        );
+        assert_eq!(c.problems[0].position.offset, 18);
     }
 
     #[test]

@@ -17,6 +17,10 @@ use crate::model::{Completeness, Position};
 pub struct RawEntry<'a> {
     pub bytes: &'a [u8],
     pub start: Position,
+    /// Where `bytes` differ in length from the file (raw control
+    /// characters written as escapes): from each (offset in `bytes`,
+    /// offset in the file's entry) on, offsets correspond one to one.
+    pub shifts: &'a [(usize, usize)],
     /// The entry starts after a `]` closed the array.
     pub after_close: bool,
 }
@@ -84,6 +88,8 @@ pub struct Scanner {
     entry_start: Position,
     /// One control-character report per entry is enough.
     entry_reported_control: bool,
+    /// See [`RawEntry::shifts`].
+    entry_shifts: Vec<(usize, usize)>,
     offset: u64,
     line: u64,
     line_start: u64,
@@ -120,6 +126,7 @@ impl Scanner {
             entry: Vec::new(),
             entry_start: Position::default(),
             entry_reported_control: false,
+            entry_shifts: Vec::new(),
             offset: 0,
             line: 1,
             line_start: 0,
@@ -241,6 +248,9 @@ impl Scanner {
                             self.entry
                                 .extend_from_slice(format!("\\u{:04x}", b).as_bytes());
                             run_start = i + 1;
+                            // After the escape, the buffer is 5 bytes ahead.
+                            let in_file = (self.offset + 1 - self.entry_start.offset) as usize;
+                            self.entry_shifts.push((self.entry.len(), in_file));
                             if !self.entry_reported_control {
                                 self.entry_reported_control = true;
                                 let at = self.position();
@@ -279,6 +289,7 @@ impl Scanner {
                                     sink(ScanEvent::Entry(RawEntry {
                                         bytes: &self.entry,
                                         start: self.entry_start,
+                                        shifts: &self.entry_shifts,
                                         after_close: self.seen_close,
                                     }));
                                 }
@@ -313,6 +324,7 @@ impl Scanner {
         self.entry.clear();
         self.entry_start = self.position();
         self.entry_reported_control = false;
+        self.entry_shifts.clear();
         self.framing.objects += 1;
         self.framing.closed = false;
     }
