@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_agentcli_global_optspecs
-    string join \n dir= color= width= q/quiet h/help V/version
+    string join \n dir= color= width= q/quiet raw redact= redact-defaults h/help V/version
 end
 
 function __fish_agentcli_needs_command
@@ -29,7 +29,10 @@ complete -c agentcli -n "__fish_agentcli_needs_command" -l color -d 'When to use
 always\t'Always, even in a pipe'
 never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_needs_command" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
+complete -c agentcli -n "__fish_agentcli_needs_command" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
 complete -c agentcli -n "__fish_agentcli_needs_command" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_needs_command" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
+complete -c agentcli -n "__fish_agentcli_needs_command" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_needs_command" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "list" -d 'List the sessions under the trace directory, with a summary of each'
@@ -60,6 +63,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l color -d 'Whe
 always\t'Always, even in a pipe'
 never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s v -l verbose -d 'Also show each session\'s path, size, agents and first error'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l failed -d 'Keep sessions with at least one error'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s r -l reverse -d 'Reverse the order'
@@ -67,6 +71,8 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l no-formula-gu
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l follow -d 'Instead of listing, follow every session under --dir as it is written: the same as `agentcli trace --follow` without a session'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l poll -d 'With --follow: look every --poll-interval instead of using file notifications'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l fail-on-regression -d 'Exit with status 1 when B\'s wall time exceeds A\'s by more than PCT percent' -r
@@ -77,7 +83,10 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l color -d 'Whe
 always\t'Always, even in a pipe'
 never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l format -d 'Output format' -r -f -a "otlp\t'One OTLP/JSON ExportTraceServiceRequest with every session'
@@ -97,9 +106,12 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l color -d 'W
 always\t'Always, even in a pipe'
 never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l failed -d 'Sessions with at least one error'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l include-state -d 'Put each run\'s input and output state into span attributes (can be large, and may hold secrets)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l since -d 'Sessions that started at or after TIME (as for list)' -r
@@ -116,8 +128,11 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l color -d 'Wh
 always\t'Always, even in a pipe'
 never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l no-formula-guard -d 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l tolerance -d 'How far back in time an entry may go before it is a defect (parallel agents interleave): 500ms, 1s, 5s' -r
@@ -128,7 +143,10 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l color -d 
 always\t'Always, even in a pipe'
 never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s f -l filter -d 'Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID, error, ... (repeatable; all must match; the Filters section of --help has the grammar)' -r
@@ -159,6 +177,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l color -d 'Wh
 always\t'Always, even in a pipe'
 never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s v -l verbose -d 'Show each entry\'s full state, result and unknown keys under its row'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l debug -d 'Show each entry\'s raw text and position, and every reader problem'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l analyze -d 'Analyze the session instead of listing entries: wall time, runs, errors, retries, loops, tokens; per agent p50/p95/p99/max and share of time; the critical path; the slowest runs; the first error. With --format json, the same as JSON'
@@ -169,6 +188,8 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l poll -d 'Wit
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l flow-only -d 'Show who handed work to whom instead of every entry: the flow table, sequence diagrams, the condensed route and a lane diagram; with --format json|jsonl|csv, the hops as records'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l no-formula-guard -d 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats validate trace help" -f -a "list" -d 'List the sessions under the trace directory, with a summary of each'

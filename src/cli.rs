@@ -84,6 +84,23 @@ pub struct GlobalArgs {
     /// Do not print notes (warnings about damaged input are still printed).
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// Show control characters and escape sequences from the data as they
+    /// are, instead of escaped (they can move the cursor, retitle the
+    /// window, hide text: only for data you trust).
+    #[arg(long, global = true)]
+    pub raw: bool,
+
+    /// Mask the values of state keys matching GLOB (any depth, any case) in
+    /// every output and export: --redact '*token_secret*' (repeatable).
+    #[arg(long, global = true, value_name = "GLOB")]
+    pub redact: Vec<String>,
+
+    /// Mask the usual secrets: *api_key*, *apikey*, *access_token*,
+    /// *auth_token*, *password*, *secret*, authorization, cookie (token
+    /// counts such as prompt_tokens stay visible).
+    #[arg(long, global = true)]
+    pub redact_defaults: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

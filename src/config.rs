@@ -12,6 +12,7 @@ use crate::cli::{
     Cli, ColorArg, Command, DiagramArg, ExportFormatArg, ListFormatArg, OtlpArgs, SortKey,
     TraceFormatArg, ValidateFormatArg,
 };
+use crate::input::redact::{Redactor, DEFAULT_PATTERNS};
 use crate::input::TraceGlob;
 use crate::output::push::{endpoint_url, PushOptions};
 use crate::output::{table_width, use_color, ColorWhen, Env};
@@ -29,6 +30,8 @@ pub struct Config {
     /// Colors for stderr.
     pub stderr_theme: Theme,
     pub quiet: bool,
+    /// `--redact`, `--redact-defaults`: applied as traces are read.
+    pub redact: Option<std::sync::Arc<Redactor>>,
 }
 
 #[derive(Debug, Clone)]
@@ -349,7 +352,20 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
             })
         }
     };
+    crate::render::text::set_raw(cli.global.raw);
+    let mut globs = cli.global.redact.clone();
+    if cli.global.redact_defaults {
+        globs.extend(DEFAULT_PATTERNS.iter().map(|p| p.to_string()));
+    }
+    let redact = if globs.is_empty() {
+        None
+    } else {
+        Some(std::sync::Arc::new(
+            Redactor::new(&globs).map_err(|e| anyhow!(e))?,
+        ))
+    };
     let config = Config {
+        redact,
         dir: cli.global.dir.unwrap_or_else(|| PathBuf::from(".")),
         text,
         stderr_theme,

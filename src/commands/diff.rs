@@ -20,12 +20,14 @@ pub fn run(config: &Config, d: &DiffConfig, out: &mut dyn Write) -> Result<Outco
         &input::resolve(&d.a, &config.dir)?,
         &filter,
         false,
+        config.redact.as_ref(),
         &mut reporter,
     )?;
     let b = load(
         &input::resolve(&d.b, &config.dir)?,
         &filter,
         false,
+        config.redact.as_ref(),
         &mut reporter,
     )?;
     let result = diff(&side(&a), &side(&b));

@@ -34,6 +34,7 @@ pub fn export_sources(
             source,
             filter,
             export.otlp.include_state,
+            config.redact.as_ref(),
             &mut reporter,
         )?);
     }
@@ -121,6 +122,7 @@ pub fn run(config: &Config, export: &ExportConfig, out: &mut dyn Write) -> Resul
                 &input::resolve(arg, &config.dir)?,
                 &filter,
                 export.spans.otlp.include_state,
+                config.redact.as_ref(),
                 &mut reporter,
             )?);
         }
@@ -141,6 +143,7 @@ pub fn run(config: &Config, export: &ExportConfig, out: &mut dyn Write) -> Resul
             &Source::File(path),
             &filter,
             export.spans.otlp.include_state,
+            config.redact.as_ref(),
             &mut reporter,
         ) {
             Ok(l) => l,

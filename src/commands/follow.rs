@@ -49,10 +49,7 @@ impl Live {
                 keep_state: r.needs_state(),
                 keep_raw: text.debug,
             },
-            Live::Flow(_) => ParseOptions {
-                keep_state: false,
-                keep_raw: false,
-            },
+            Live::Flow(_) => ParseOptions::lean(),
         }
     }
 
@@ -84,6 +81,7 @@ struct Followed {
     tail: Option<FileTail>,
     reader: TraceReader,
     options: ParseOptions,
+    redact: Option<std::sync::Arc<crate::input::redact::Redactor>>,
     builder: FlowBuilder,
     summary: SessionSummary,
     shown: u64,
@@ -100,14 +98,16 @@ impl Followed {
         color: u8,
         tail: Option<FileTail>,
         options: ParseOptions,
+        redact: Option<std::sync::Arc<crate::input::redact::Redactor>>,
         reporter: Reporter,
     ) -> Self {
         Followed {
             label,
             color,
             tail,
-            reader: TraceReader::new(options),
+            reader: TraceReader::with_redactor(options, redact.clone()),
             options,
+            redact,
             builder: FlowBuilder::default(),
             summary: SessionSummary::default(),
             shown: 0,
@@ -119,7 +119,7 @@ impl Followed {
 
     /// A new file under the same name: its entries start over.
     fn restart(&mut self) {
-        self.reader = TraceReader::new(self.options);
+        self.reader = TraceReader::with_redactor(self.options, self.redact.clone());
         self.builder = FlowBuilder::default();
     }
 
@@ -277,6 +277,7 @@ fn follow_file(
         0,
         Some(FileTail::new(path)),
         options,
+        config.redact.clone(),
         reporter,
     );
     if let Live::Entries(r) = &mut live {
@@ -330,7 +331,14 @@ fn follow_stdin(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Re
     let mut reporter = Reporter::new(config.stderr_theme, 20, config.quiet);
     reporter.set_source("<stdin>");
     let options = live.parse_options(&text);
-    let mut session = Followed::new("-".to_string(), 0, None, options, reporter);
+    let mut session = Followed::new(
+        "-".to_string(),
+        0,
+        None,
+        options,
+        config.redact.clone(),
+        reporter,
+    );
     if let Live::Entries(r) = &mut live {
         r.begin(out)?;
     }
@@ -417,6 +425,7 @@ fn follow_dir(
             color_of(&id),
             Some(FileTail::new(path)),
             options,
+            config.redact.clone(),
             reporter,
         );
         s.showing = showing;

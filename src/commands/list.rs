@@ -45,10 +45,7 @@ fn summarize(path: &std::path::Path) -> Summarized {
     let file = std::fs::File::open(path)?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut sink = SummarySink::default();
-    let options = ParseOptions {
-        keep_state: false,
-        keep_raw: false,
-    };
+    let options = ParseOptions::lean();
     let report = input::read_all(file, options, &mut sink)?;
     Ok((
         SessionInfo {

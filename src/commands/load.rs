@@ -52,6 +52,7 @@ pub fn load(
     source: &Source,
     filter: &Filter,
     keep_states: bool,
+    redact: Option<&std::sync::Arc<crate::input::redact::Redactor>>,
     reporter: &mut Reporter,
 ) -> Result<Loaded> {
     let name = source.to_string();
@@ -75,7 +76,7 @@ pub fn load(
         keep_state: true,
         keep_raw: false,
     };
-    let report = input::read_all(reader, options, &mut sink)
+    let report = input::read_all_with(reader, options, redact.cloned(), &mut sink)
         .with_context(|| format!("failed to read '{name}'"))?;
     let LoadSink {
         summary,

@@ -36,6 +36,7 @@ pub fn run(config: &Config, stats: &StatsConfig, out: &mut dyn Write) -> Result<
             &Source::File(path.clone()),
             &stats.filter,
             false,
+            config.redact.as_ref(),
             &mut reporter,
         ) {
             Ok(l) => l,

@@ -154,13 +154,14 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
         candidates: &mut candidates,
         reporter: &mut reporter,
     };
-    let report = input::read_all(reader, options, &mut sink).map_err(|e| {
-        if crate::output::is_broken_pipe(&e) {
-            e
-        } else {
-            e.context(format!("failed to read '{name}'"))
-        }
-    })?;
+    let report =
+        input::read_all_with(reader, options, config.redact.clone(), &mut sink).map_err(|e| {
+            if crate::output::is_broken_pipe(&e) {
+                e
+            } else {
+                e.context(format!("failed to read '{name}'"))
+            }
+        })?;
 
     let session = match &source {
         Source::Stdin => summary

@@ -42,10 +42,7 @@ fn validate(source: &Source, tolerance_ms: u64) -> Result<FileResult> {
         .open()
         .with_context(|| format!("failed to open '{name}'"))?;
     let mut validator = Validator::new(tolerance_ms);
-    let options = ParseOptions {
-        keep_state: false,
-        keep_raw: false,
-    };
+    let options = ParseOptions::lean();
     let report = input::read_all(reader, options, &mut ValidateSink(&mut validator))
         .with_context(|| format!("failed to read '{name}'"))?;
     Ok(FileResult {

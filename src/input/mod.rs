@@ -8,9 +8,10 @@ pub mod discover;
 pub mod follow;
 pub mod parse;
 pub mod read;
+pub mod redact;
 pub mod scan;
 
 pub use diagnostic::{Diagnostic, ProblemKind};
 pub use discover::{find_traces, resolve, Listing, ResolveError, Source, TraceGlob};
 pub use parse::ParseOptions;
-pub use read::{read_all, Collect, EntrySink, ReadReport, TraceReader};
+pub use read::{read_all, read_all_with, Collect, EntrySink, ReadReport, TraceReader};

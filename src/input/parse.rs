@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::diagnostic::{Diagnostic, ProblemKind};
+use super::redact::Redactor;
 use crate::model::{AgentResult, Entry, Hook, Position, RawJson, Timestamp};
 
 /// What the parser keeps of each entry.
@@ -31,6 +32,40 @@ impl Default for ParseOptions {
         ParseOptions {
             keep_state: true,
             keep_raw: false,
+        }
+    }
+}
+
+impl ParseOptions {
+    /// Nothing but the fields views that show no payloads need.
+    pub fn lean() -> Self {
+        ParseOptions {
+            keep_state: false,
+            keep_raw: false,
+        }
+    }
+}
+
+/// What parsing keeps of payloads: their JSON text, masked by `redact`.
+struct Keeper<'a> {
+    options: ParseOptions,
+    redact: Option<&'a Redactor>,
+}
+
+impl Keeper<'_> {
+    /// The value of an unknown top-level `key`: masked whole when the key
+    /// itself matches.
+    fn keep_field(&self, key: &str, json: &str) -> RawJson {
+        match self.redact {
+            Some(r) if r.matches(key) => RawJson(super::redact::MASK.to_string()),
+            _ => self.keep(json),
+        }
+    }
+
+    fn keep(&self, json: &str) -> RawJson {
+        match self.redact {
+            Some(r) => RawJson(r.redact(json)),
+            None => RawJson(json.to_owned()),
         }
     }
 }
@@ -66,8 +101,10 @@ pub fn parse_entry(
     start: Position,
     shifts: &[(usize, usize)],
     options: ParseOptions,
+    redact: Option<&Redactor>,
     problems: &mut dyn FnMut(Diagnostic),
 ) -> Option<Entry> {
+    let keeper = Keeper { options, redact };
     let mut utf8_shifts = Vec::new();
     let text: Cow<'_, str> = match std::str::from_utf8(bytes) {
         Ok(s) => Cow::Borrowed(s),
@@ -116,7 +153,7 @@ pub fn parse_entry(
 
     let mut entry = Entry {
         position: start,
-        raw: options.keep_raw.then(|| text.to_string()),
+        raw: options.keep_raw.then(|| keeper.keep(text).0),
         ..Entry::default()
     };
     let mut hook_name: Option<String> = None;
@@ -142,9 +179,7 @@ pub fn parse_entry(
             recognised = true;
             match field.string(&key, raw) {
                 Some(v) => *slot = v,
-                None => entry
-                    .extra
-                    .push((key.into_owned(), RawJson(raw.get().to_owned()))),
+                None => keep_extra(&mut entry, &keeper, key, raw),
             }
             continue;
         }
@@ -156,31 +191,23 @@ pub fn parse_entry(
                         entry.timestamp = field.timestamp(&key, raw, v.as_deref());
                         entry.timestamp_raw = v;
                     }
-                    None => entry
-                        .extra
-                        .push((key.into_owned(), RawJson(raw.get().to_owned()))),
+                    None => keep_extra(&mut entry, &keeper, key, raw),
                 }
             }
             "state" => match field.state(&key, raw) {
                 Some(route) => {
                     entry.state_route = route;
                     if options.keep_state && !is_null(raw) {
-                        entry.state = Some(RawJson(raw.get().to_owned()));
+                        entry.state = Some(keeper.keep(raw.get()));
                     }
                 }
-                None => entry
-                    .extra
-                    .push((key.into_owned(), RawJson(raw.get().to_owned()))),
+                None => keep_extra(&mut entry, &keeper, key, raw),
             },
-            "agent_result" => match field.agent_result(raw, options) {
+            "agent_result" => match field.agent_result(raw, &keeper) {
                 Some(result) => entry.result = result,
-                None => entry
-                    .extra
-                    .push((key.into_owned(), RawJson(raw.get().to_owned()))),
+                None => keep_extra(&mut entry, &keeper, key, raw),
             },
-            _ => entry
-                .extra
-                .push((key.into_owned(), RawJson(raw.get().to_owned()))),
+            _ => keep_extra(&mut entry, &keeper, key, raw),
         }
     }
 
@@ -209,6 +236,13 @@ pub fn parse_entry(
         },
     };
     Some(entry)
+}
+
+/// Keeps a key this version does not read (or a field it could not) among
+/// the entry's unknown keys, masked as the keeper says.
+fn keep_extra(entry: &mut Entry, keeper: &Keeper<'_>, key: Cow<'_, str>, raw: &RawValue) {
+    let kept = keeper.keep_field(&key, raw.get());
+    entry.extra.push((key.into_owned(), kept));
 }
 
 fn is_null(raw: &RawValue) -> bool {
@@ -349,11 +383,7 @@ impl FieldReader<'_, '_> {
         }
     }
 
-    fn agent_result(
-        &mut self,
-        raw: &RawValue,
-        options: ParseOptions,
-    ) -> Option<Option<AgentResult>> {
+    fn agent_result(&mut self, raw: &RawValue, keeper: &Keeper<'_>) -> Option<Option<AgentResult>> {
         if is_null(raw) {
             return Some(None);
         }
@@ -391,16 +421,16 @@ impl FieldReader<'_, '_> {
                 "output_state" => {
                     if let Some(route) = self.state(&name, value) {
                         result.output_route = route;
-                        if options.keep_state && !is_null(value) {
-                            result.output_state = Some(RawJson(value.get().to_owned()));
+                        if keeper.options.keep_state && !is_null(value) {
+                            result.output_state = Some(keeper.keep(value.get()));
                         }
                     }
                 }
                 _ => {}
             }
         }
-        if options.keep_state {
-            result.raw = Some(RawJson(raw.get().to_owned()));
+        if keeper.options.keep_state {
+            result.raw = Some(keeper.keep(raw.get()));
         }
         Some(Some(result))
     }
@@ -614,7 +644,7 @@ mod tests {
             column: 1,
             offset: 100,
         };
-        let e = parse_entry(bytes, start, &[], ParseOptions::default(), &mut |d| {
+        let e = parse_entry(bytes, start, &[], ParseOptions::default(), None, &mut |d| {
             problems.push(d)
         });
         (e, problems)
@@ -773,10 +803,8 @@ mod tests {
             FULL.as_bytes(),
             Position::default(),
             &[],
-            ParseOptions {
-                keep_state: false,
-                keep_raw: false,
-            },
+            ParseOptions::lean(),
+            None,
             &mut |d| problems.push(d),
         )
         .unwrap();

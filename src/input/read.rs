@@ -44,6 +44,7 @@ impl ReadReport {
 pub struct TraceReader {
     scanner: Scanner,
     options: ParseOptions,
+    redact: Option<std::sync::Arc<super::redact::Redactor>>,
     report: ReadReport,
 }
 
@@ -56,9 +57,19 @@ pub trait EntrySink {
 
 impl TraceReader {
     pub fn new(options: ParseOptions) -> Self {
+        TraceReader::with_redactor(options, None)
+    }
+
+    /// A reader that masks, in every payload it keeps, the values of keys
+    /// `redact` matches.
+    pub fn with_redactor(
+        options: ParseOptions,
+        redact: Option<std::sync::Arc<super::redact::Redactor>>,
+    ) -> Self {
         TraceReader {
             scanner: Scanner::new(),
             options,
+            redact,
             report: ReadReport::default(),
         }
     }
@@ -77,6 +88,7 @@ impl TraceReader {
 
     pub fn push(&mut self, chunk: &[u8], sink: &mut dyn EntrySink) -> anyhow::Result<()> {
         let options = self.options;
+        let redact = self.redact.as_deref();
         let report = &mut self.report;
         let mut failure = None;
         self.scanner.push(chunk, &mut |event| {
@@ -96,6 +108,7 @@ impl TraceReader {
                         raw.start,
                         raw.shifts,
                         options,
+                        redact,
                         &mut count_problem,
                     );
                     if let Some(mut entry) = parsed {
@@ -145,11 +158,21 @@ impl TraceReader {
 
 /// Reads `input` to its end.
 pub fn read_all(
-    mut input: impl Read,
+    input: impl Read,
     options: ParseOptions,
     sink: &mut dyn EntrySink,
 ) -> anyhow::Result<ReadReport> {
-    let mut reader = TraceReader::new(options);
+    read_all_with(input, options, None, sink)
+}
+
+/// Reads `input` to its end, masking payloads with `redact`.
+pub fn read_all_with(
+    mut input: impl Read,
+    options: ParseOptions,
+    redact: Option<std::sync::Arc<super::redact::Redactor>>,
+    sink: &mut dyn EntrySink,
+) -> anyhow::Result<ReadReport> {
+    let mut reader = TraceReader::with_redactor(options, redact);
     let mut buf = vec![0u8; CHUNK_SIZE];
     loop {
         let n = match input.read(&mut buf) {

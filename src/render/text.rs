@@ -12,11 +12,20 @@ pub fn is_unsafe(c: char) -> bool {
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{061c}')
 }
 
+/// `--raw`: data reaches the terminal as it is. Set once, at startup, by
+/// the configuration (every text renderer escapes through [`escape`]).
+static RAW: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns escaping off (`--raw`) or on.
+pub fn set_raw(raw: bool) {
+    RAW.store(raw, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// `s` with every unsafe character shown as an escape (`\n`, `\t`, `\x1b`,
 /// `\u{202e}`), so data can neither move the cursor, retitle the window,
 /// clear the screen nor reorder what is shown.
 pub fn escape(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    if RAW.load(std::sync::atomic::Ordering::Relaxed) || !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);

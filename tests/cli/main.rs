@@ -14,6 +14,7 @@ mod otlp;
 mod props;
 mod reader;
 mod readme;
+mod redact;
 mod stats;
 mod trace;
 mod validate;
