@@ -32,7 +32,7 @@ fn main() -> ExitCode {
             let _ = out.flush();
             // Messages can quote file names and ids from the disk: escape
             // them line by line (hints stay on lines of their own).
-            let message = format!("{e:#}");
+            let message = error_message(&e);
             let safe: Vec<String> = message.lines().map(|l| escape(l).into_owned()).collect();
             let _ = writeln!(
                 io::stderr().lock(),
@@ -42,5 +42,24 @@ fn main() -> ExitCode {
             );
             ExitCode::from(agentcli::exit::ERROR as u8)
         }
+    }
+}
+
+/// The error chain as one message: I/O errors in agentcli's words (no OS
+/// error numbers), and an I/O error without context, which can only come
+/// from writing the output, says so.
+fn error_message(e: &anyhow::Error) -> String {
+    let parts: Vec<String> = e
+        .chain()
+        .map(|cause| match cause.downcast_ref::<io::Error>() {
+            Some(io_error) => agentcli::output::describe_io(io_error),
+            None => cause.to_string(),
+        })
+        .collect();
+    let bare_io = e.chain().count() == 1 && e.downcast_ref::<io::Error>().is_some();
+    if bare_io {
+        format!("failed to write the output: {}", parts.join(": "))
+    } else {
+        parts.join(": ")
     }
 }

@@ -128,12 +128,7 @@ pub fn run(config: &Config, export: &ExportConfig, out: &mut dyn Write) -> Resul
         }
         return export_loaded(config, &sessions, &export.spans, out);
     }
-    if !config.dir.is_dir() {
-        anyhow::bail!(
-            "cannot read directory '{}': not a directory",
-            config.dir.display()
-        );
-    }
+    super::require_dir(&config.dir)?;
     let listing = input::find_traces(&config.dir, export.glob.as_ref());
     for p in &listing.problems {
         reporter.warn(p);

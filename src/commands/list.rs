@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use super::Outcome;
 use crate::analysis::{sort_sessions, SessionInfo, SessionSummary};
@@ -96,16 +96,7 @@ fn summarize_all(paths: &[PathBuf]) -> Vec<Summarized> {
 
 pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Outcome> {
     let dir = &config.dir;
-    if !dir.is_dir() {
-        match std::fs::metadata(dir) {
-            Err(e) => bail!("cannot read directory '{}': {e}", dir.display()),
-            Ok(_) => bail!(
-                "'{}' is not a directory\nhint: `agentcli trace {}` shows a single trace file",
-                dir.display(),
-                dir.display()
-            ),
-        }
-    }
+    super::require_dir(dir)?;
     let mut reporter = Reporter::new(config.stderr_theme, usize::MAX, config.quiet);
     let listing = input::find_traces(dir, list.glob.as_ref());
     let mut outcome = Outcome::default();

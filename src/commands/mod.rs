@@ -26,3 +26,20 @@ impl Outcome {
         }
     }
 }
+
+/// Checks the trace directory, saying what is wrong with it.
+pub(crate) fn require_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => anyhow::bail!(
+            "'{}' is not a directory\nhint: `agentcli trace {}` shows a single trace file",
+            dir.display(),
+            dir.display()
+        ),
+        Err(e) => anyhow::bail!(
+            "cannot read directory '{}': {}",
+            dir.display(),
+            crate::output::describe_io(&e)
+        ),
+    }
+}

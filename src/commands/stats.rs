@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use super::load::load;
 use super::Outcome;
@@ -17,9 +17,7 @@ use crate::render::stats::{render_stats, StatsRow};
 
 pub fn run(config: &Config, stats: &StatsConfig, out: &mut dyn Write) -> Result<Outcome> {
     let dir = &config.dir;
-    if !dir.is_dir() {
-        bail!("cannot read directory '{}': not a directory", dir.display());
-    }
+    super::require_dir(dir)?;
     let mut reporter = Reporter::new(config.stderr_theme, 20, config.quiet);
     let listing = input::find_traces(dir, stats.glob.as_ref());
     let mut outcome = Outcome::default();

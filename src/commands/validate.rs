@@ -126,9 +126,7 @@ pub fn run(
 }
 
 fn listed(config: &Config, dir: &std::path::Path) -> Result<Vec<Source>> {
-    if !dir.is_dir() {
-        anyhow::bail!("cannot read directory '{}'", dir.display());
-    }
+    super::require_dir(dir)?;
     let listing = input::find_traces(dir, None);
     let mut reporter = Reporter::new(config.stderr_theme, usize::MAX, config.quiet);
     for p in &listing.problems {
