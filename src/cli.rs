@@ -38,6 +38,9 @@ Examples:
   agentcli trace - < saved.trace.json
       a trace read from stdin";
 
+/// `agentcli --version`: the version and the commit it was built from.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("AGENTCLI_GIT_COMMIT"), ")");
+
 /// Read, filter and export AgenticGoKit multi-agent session traces.
 ///
 /// agentcli reads the <session>.trace.json files AgenticGoKit writes, in
@@ -48,7 +51,7 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(
     name = "agentcli",
-    version,
+    version = VERSION,
     propagate_version = true,
     after_help = EXIT_STATUS,
     after_long_help = format!("{MAIN_EXAMPLES}\n\n{ENVIRONMENT}\n\n{EXIT_STATUS}"),

@@ -33,7 +33,9 @@ struct Generated {
 }
 
 fn cli() -> clap::Command {
-    agentcli::cli::Cli::command()
+    // The commit in --version changes with every commit; generated files
+    // carry the package version only, or they would drift each time.
+    agentcli::cli::Cli::command().version(env!("CARGO_PKG_VERSION"))
 }
 
 /// The completion file name for each shell, in the conventional spelling of
