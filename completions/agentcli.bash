@@ -65,7 +65,7 @@ _agentcli() {
 
     case "${cmd}" in
         agentcli)
-            opts="-q -h -V --dir --color --width --quiet --raw --redact --redact-defaults --help --version list diff export stats validate trace help"
+            opts="-q -h -V --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version list diff export stats validate trace help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -95,7 +95,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__diff)
-            opts="-q -h -V --fail-on-regression --format --dir --color --width --quiet --raw --redact --redact-defaults --help --version"
+            opts="-q -h -V --fail-on-regression --format --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -133,7 +133,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__export)
-            opts="-q -h -V --format --since --until --agent --failed --glob --service-name --include-state --otlp-endpoint --otlp-header --otlp-timeout --otlp-retries --dir --color --width --quiet --raw --redact --redact-defaults --help --version"
+            opts="-q -h -V --format --since --until --agent --failed --glob --service-name --include-state --otlp-endpoint --otlp-header --otlp-timeout --otlp-retries --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -315,7 +315,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__list)
-            opts="-v -r -n -q -h -V --verbose --since --until --agent --failed --sort --reverse --limit --glob --format --no-formula-guard --follow --poll-interval --poll --dir --color --width --quiet --raw --redact --redact-defaults --help --version"
+            opts="-v -r -n -q -h -V --verbose --since --until --agent --failed --sort --reverse --limit --glob --format --no-formula-guard --follow --poll-interval --poll --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -381,7 +381,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__stats)
-            opts="-f -q -h -V --since --until --agent --filter --glob --format --no-formula-guard --dir --color --width --quiet --raw --redact --redact-defaults --help --version"
+            opts="-f -q -h -V --since --until --agent --filter --glob --format --no-formula-guard --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -439,7 +439,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__trace)
-            opts="-f -v -q -h -V --filter --agent --since --until --verbose --debug --analyze --at --service-name --include-state --otlp-endpoint --otlp-header --otlp-timeout --otlp-retries --state-diff --top --follow --poll-interval --poll --flow-only --format --diagram --no-formula-guard --dir --color --width --quiet --raw --redact --redact-defaults --help --version"
+            opts="-f -v -q -h -V --filter --agent --since --until --verbose --debug --analyze --at --service-name --include-state --otlp-endpoint --otlp-header --otlp-timeout --otlp-retries --state-diff --top --follow --poll-interval --poll --flow-only --format --diagram --no-formula-guard --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -529,7 +529,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__validate)
-            opts="-q -h -V --tolerance --format --dir --color --width --quiet --raw --redact --redact-defaults --help --version"
+            opts="-q -h -V --tolerance --format --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_agentcli_global_optspecs
-    string join \n dir= color= width= q/quiet raw redact= redact-defaults h/help V/version
+    string join \n dir= color= width= q/quiet no-pager raw redact= redact-defaults h/help V/version
 end
 
 function __fish_agentcli_needs_command
@@ -31,6 +31,7 @@ never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_needs_command" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
 complete -c agentcli -n "__fish_agentcli_needs_command" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
 complete -c agentcli -n "__fish_agentcli_needs_command" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_needs_command" -l no-pager -d 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -71,6 +72,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l no-formula-gu
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l follow -d 'Instead of listing, follow every session under --dir as it is written: the same as `agentcli trace --follow` without a session'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l poll -d 'With --follow: look every --poll-interval instead of using file notifications'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l no-pager -d 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -85,6 +87,7 @@ never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l no-pager -d 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -110,6 +113,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l redact -d '
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l failed -d 'Sessions with at least one error'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l include-state -d 'Put each run\'s input and output state into span attributes (can be large, and may hold secrets)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l no-pager -d 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -131,6 +135,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l width -d 'Wi
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l no-formula-guard -d 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l no-pager -d 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -145,6 +150,7 @@ never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l no-pager -d 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -188,6 +194,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l poll -d 'Wit
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l flow-only -d 'Show who handed work to whom instead of every entry: the flow table, sequence diagrams, the condensed route and a lane diagram; with --format json|jsonl|csv, the hops as records'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l no-formula-guard -d 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l no-pager -d 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -39,7 +39,12 @@ Examples:
       a trace read from stdin";
 
 /// `agentcli --version`: the version and the commit it was built from.
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("AGENTCLI_GIT_COMMIT"), ")");
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("AGENTCLI_GIT_COMMIT"),
+    ")"
+);
 
 /// Read, filter and export AgenticGoKit multi-agent session traces.
 ///
@@ -87,6 +92,11 @@ pub struct GlobalArgs {
     /// Do not print notes (warnings about damaged input are still printed).
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// Do not page long output (default on a terminal: AGENTCLI_PAGER, else
+    /// PAGER, else less -FRX).
+    #[arg(long, global = true)]
+    pub no_pager: bool,
 
     /// Show control characters and escape sequences from the data as they
     /// are, instead of escaped (they can move the cursor, retitle the

@@ -32,6 +32,34 @@ pub struct Config {
     pub quiet: bool,
     /// `--redact`, `--redact-defaults`: applied as traces are read.
     pub redact: Option<std::sync::Arc<Redactor>>,
+    /// The pager to send the output through, when the view is long text
+    /// for a terminal.
+    pub pager: Option<String>,
+    /// Show a progress line on stderr for long reads (a terminal, not
+    /// --quiet).
+    pub progress: bool,
+}
+
+/// Whether a command writes text for people that may be long (never
+/// follow, exports or machine formats).
+fn pages(command: &CommandConfig) -> bool {
+    match command {
+        CommandConfig::List(l) => l.follow.is_none() && l.format == ListFormat::Table,
+        CommandConfig::Trace(t) => {
+            t.follow.is_none()
+                && matches!(
+                    t.view,
+                    TraceView::Entries(EntryFormat::Table)
+                        | TraceView::Flow(FlowFormat::Text)
+                        | TraceView::Analyze(AnalysisFormat::Text, _)
+                        | TraceView::At(_, false)
+                )
+        }
+        CommandConfig::Diff(d) => !d.json,
+        CommandConfig::Stats(s) => s.format == ListFormat::Table,
+        CommandConfig::Validate(v) => !v.json,
+        CommandConfig::Export(_) => false,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -364,7 +392,12 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
             Redactor::new(&globs).map_err(|e| anyhow!(e))?,
         ))
     };
+    let pager = (!cli.global.no_pager && env.stdout_is_terminal() && pages(&command))
+        .then(|| crate::output::pager::pager_command(env, None))
+        .flatten();
     let config = Config {
+        progress: env.stderr_is_terminal() && !cli.global.quiet,
+        pager,
         redact,
         dir: cli.global.dir.unwrap_or_else(|| PathBuf::from(".")),
         text,

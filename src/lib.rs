@@ -24,6 +24,16 @@ use crate::config::CommandConfig;
 /// Runs a parsed command line, writing its output to `out`.
 pub fn run(cli: cli::Cli, env: &dyn output::Env, out: &mut dyn Write) -> Result<Outcome> {
     let (config, command) = config::configure(cli, env)?;
+    execute(&config, command, out)
+}
+
+/// Runs a configured command.
+pub fn execute(
+    config: &config::Config,
+    command: CommandConfig,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
+    let config = config.clone();
     match command {
         CommandConfig::List(list) => match list.follow {
             Some(follow) => {

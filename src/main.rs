@@ -1,11 +1,13 @@
-//! The agentcli binary: parse arguments, run, print the error chain once,
-//! choose the exit status.
+//! The agentcli binary: parse arguments, configure, run (through a pager
+//! when the output is long text for a terminal), print the error chain
+//! once, choose the exit status.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
 
+use agentcli::output::pager::{Output, Pager};
 use agentcli::output::{is_broken_pipe, use_color, Env, SystemEnv};
 use agentcli::render::text::escape;
 use agentcli::render::{Role, Theme};
@@ -13,23 +15,42 @@ use agentcli::render::{Role, Theme};
 fn main() -> ExitCode {
     let cli = agentcli::cli::Cli::parse();
     let env = SystemEnv;
-    let color_when = agentcli::config::color_when(cli.global.color);
     let stderr_theme = Theme {
-        color: use_color(color_when, &env, env.stderr_is_terminal()),
+        color: use_color(
+            agentcli::config::color_when(cli.global.color),
+            &env,
+            env.stderr_is_terminal(),
+        ),
     };
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let result = agentcli::run(cli, &env, &mut out).and_then(|outcome| {
-        out.flush()?;
+    let result = agentcli::config::configure(cli, &env).and_then(|(config, command)| {
+        let mut output = match &config.pager {
+            None => Output::stdout(),
+            Some(pager) => match Pager::start(pager) {
+                Ok((pager, input)) => {
+                    Output::Pager(io::BufWriter::with_capacity(1 << 16, input), pager)
+                }
+                Err(e) => {
+                    let _ = writeln!(
+                        io::stderr().lock(),
+                        "{}: cannot start the pager '{}' ({}); writing to the terminal",
+                        stderr_theme.paint("warning", Role::Warning),
+                        escape(pager),
+                        agentcli::output::describe_io(&e)
+                    );
+                    Output::stdout()
+                }
+            },
+        };
+        let outcome = agentcli::execute(&config, command, output.writer());
+        let finished = output.finish();
+        let outcome = outcome?;
+        finished?;
         Ok(outcome)
     });
     match result {
         Ok(outcome) => ExitCode::from(outcome.exit_code() as u8),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(agentcli::exit::SUCCESS as u8),
         Err(e) => {
-            // Drop what is buffered for a closed stdout silently; the error
-            // is what matters now.
-            let _ = out.flush();
             // Messages can quote file names and ids from the disk: escape
             // them line by line (hints stay on lines of their own).
             let message = error_message(&e);

@@ -154,6 +154,7 @@ impl Followed {
             summary: &mut self.summary,
             shown: &mut self.shown,
             candidates: &mut self.candidates,
+            counted: None,
             reporter: &mut self.reporter,
         };
         self.reader.push(bytes, &mut sink)

@@ -32,6 +32,8 @@ pub(super) struct TraceSink<'a> {
     pub out: &'a mut dyn Write,
     pub summary: &'a mut SessionSummary,
     pub shown: &'a mut u64,
+    /// Entries read, for the progress line.
+    pub counted: Option<&'a std::cell::Cell<u64>>,
     /// What the filter chose from: entries, or hops in a flow view.
     pub candidates: &'a mut u64,
     pub reporter: &'a mut Reporter,
@@ -40,6 +42,9 @@ pub(super) struct TraceSink<'a> {
 impl EntrySink for TraceSink<'_> {
     fn entry(&mut self, entry: Entry) -> Result<()> {
         self.summary.add(&entry);
+        if let Some(c) = self.counted {
+            c.set(c.get() + 1);
+        }
         match &mut self.view {
             View::Entries(renderer) => {
                 *self.candidates += 1;
@@ -108,6 +113,18 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
     let reader = source
         .open()
         .with_context(|| format!("failed to open '{name}'"))?;
+    let size = match &source {
+        Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+        Source::Stdin => None,
+    };
+    let counted = std::cell::Cell::new(0);
+    let reader = crate::output::progress::ProgressReader::new(
+        reader,
+        &name,
+        size,
+        &counted,
+        config.progress,
+    );
 
     let text = config.text;
     let limit = if text.debug { usize::MAX } else { 20 };
@@ -151,6 +168,7 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
         out,
         summary: &mut summary,
         shown: &mut shown,
+        counted: Some(&counted),
         candidates: &mut candidates,
         reporter: &mut reporter,
     };

@@ -2,6 +2,8 @@
 //! (behind a trait so tests can fake it), problems reported on stderr, and
 //! closed pipes treated as success.
 
+pub mod pager;
+pub mod progress;
 pub mod push;
 
 use std::io::{self, IsTerminal, Write};
