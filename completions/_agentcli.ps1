@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export sessions as OpenTelemetry traces (OTLP/JSON) or Chrome trace events, or push them to an OTLP/HTTP collector')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session')
+            [CompletionResult]::new('__complete', '__complete', [CompletionResultType]::ParameterValue, 'Candidates for shell completion, one per line (used by the scripts in completions/)')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check sessions for structural defects (for CI gates)')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one session''s timeline, or export its entries')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -146,6 +147,22 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'agentcli;__complete' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored')
+            [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120')
+            [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')
+            [CompletionResult]::new('--no-pager', '--no-pager', [CompletionResultType]::ParameterName, 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)')
+            [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)')
+            [CompletionResult]::new('--redact-defaults', '--redact-defaults', [CompletionResultType]::ParameterName, 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'agentcli;validate' {
             [CompletionResult]::new('--tolerance', '--tolerance', [CompletionResultType]::ParameterName, 'How far back in time an entry may go before it is a defect (parallel agents interleave): 500ms, 1s, 5s')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
@@ -210,6 +227,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export sessions as OpenTelemetry traces (OTLP/JSON) or Chrome trace events, or push them to an OTLP/HTTP collector')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session')
+            [CompletionResult]::new('__complete', '__complete', [CompletionResultType]::ParameterValue, 'Candidates for shell completion, one per line (used by the scripts in completions/)')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check sessions for structural defects (for CI gates)')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show one session''s timeline, or export its entries')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -225,6 +243,9 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             break
         }
         'agentcli;help;stats' {
+            break
+        }
+        'agentcli;help;__complete' {
             break
         }
         'agentcli;help;validate' {

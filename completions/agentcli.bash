@@ -16,6 +16,9 @@ _agentcli() {
             ",$1")
                 cmd="agentcli"
                 ;;
+            agentcli,__complete)
+                cmd="agentcli__subcmd____complete"
+                ;;
             agentcli,diff)
                 cmd="agentcli__subcmd__diff"
                 ;;
@@ -36,6 +39,9 @@ _agentcli() {
                 ;;
             agentcli,validate)
                 cmd="agentcli__subcmd__validate"
+                ;;
+            agentcli__subcmd__help,__complete)
+                cmd="agentcli__subcmd__help__subcmd____complete"
                 ;;
             agentcli__subcmd__help,diff)
                 cmd="agentcli__subcmd__help__subcmd__diff"
@@ -65,8 +71,38 @@ _agentcli() {
 
     case "${cmd}" in
         agentcli)
-            opts="-q -h -V --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version list diff export stats validate trace help"
+            opts="-q -h -V --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version list diff export stats __complete validate trace help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentcli__subcmd____complete)
+            opts="-q -h -V --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version sessions agents filters"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -203,8 +239,22 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__help)
-            opts="list diff export stats validate trace help"
+            opts="list diff export stats __complete validate trace help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentcli__subcmd__help__subcmd____complete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -573,4 +623,45 @@ if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERS
     complete -F _agentcli -o nosort -o bashdefault -o default agentcli
 else
     complete -F _agentcli -o bashdefault -o default agentcli
+fi
+
+# Session ids, filters and agent names, from agentcli itself.
+_agentcli_dynamic() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
+    local i sub="" kind="" dir=()
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case "${COMP_WORDS[i]}" in
+            --dir) dir=(--dir "${COMP_WORDS[i+1]}") ;;
+            --dir=*) dir=(--dir "${COMP_WORDS[i]#--dir=}") ;;
+        esac
+        if [[ -z "$sub" ]]; then
+            case "${COMP_WORDS[i]}" in list|trace|diff|stats|export|validate) sub="${COMP_WORDS[i]}" ;; esac
+        fi
+    done
+    case "$prev" in
+        --filter|-f) kind=filters ;;
+        --agent) kind=agents ;;
+        --at|--color|--diagram|--dir|--fail-on-regression|--format|--glob|--limit|--otlp-endpoint|--otlp-header|--otlp-retries|--otlp-timeout|--poll-interval|--redact|--service-name|--since|--sort|--tolerance|--top|--until|--width|-n) ;;
+        *)
+            if [[ "$cur" != -* ]]; then
+                case "$sub" in trace|diff|export|validate) kind=sessions ;; esac
+            fi
+            ;;
+    esac
+    if [[ -n "$kind" ]]; then
+        local IFS=$'
+'
+        COMPREPLY=($(compgen -W "$(agentcli "${dir[@]}" __complete "$kind" "$cur" 2>/dev/null)" -- "$cur"))
+        if [[ ${#COMPREPLY[@]} -gt 0 || "$kind" != sessions ]]; then
+            [[ "$kind" == filters ]] && compopt -o nospace 2>/dev/null
+            return 0
+        fi
+    fi
+    _agentcli "$@"
+}
+
+if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
+    complete -F _agentcli_dynamic -o nosort -o bashdefault -o default agentcli
+else
+    complete -F _agentcli_dynamic -o bashdefault -o default agentcli
 fi

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand diff 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time'
             cand export 'Export sessions as OpenTelemetry traces (OTLP/JSON) or Chrome trace events, or push them to an OTLP/HTTP collector'
             cand stats 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session'
+            cand __complete 'Candidates for shell completion, one per line (used by the scripts in completions/)'
             cand validate 'Check sessions for structural defects (for CI gates)'
             cand trace 'Show one session''s timeline, or export its entries'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -138,6 +139,21 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'agentcli;__complete'= {
+            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory'
+            cand --color 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored'
+            cand --width 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120'
+            cand --redact 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)'
+            cand -q 'Do not print notes (warnings about damaged input are still printed)'
+            cand --quiet 'Do not print notes (warnings about damaged input are still printed)'
+            cand --no-pager 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)'
+            cand --raw 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
+            cand --redact-defaults 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'agentcli;validate'= {
             cand --tolerance 'How far back in time an entry may go before it is a defect (parallel agents interleave): 500ms, 1s, 5s'
             cand --format 'Output format'
@@ -200,6 +216,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand diff 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time'
             cand export 'Export sessions as OpenTelemetry traces (OTLP/JSON) or Chrome trace events, or push them to an OTLP/HTTP collector'
             cand stats 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session'
+            cand __complete 'Candidates for shell completion, one per line (used by the scripts in completions/)'
             cand validate 'Check sessions for structural defects (for CI gates)'
             cand trace 'Show one session''s timeline, or export its entries'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -211,6 +228,8 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         &'agentcli;help;export'= {
         }
         &'agentcli;help;stats'= {
+        }
+        &'agentcli;help;__complete'= {
         }
         &'agentcli;help;validate'= {
         }

@@ -40,6 +40,7 @@ complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "list" -d 'List th
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "diff" -d 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "export" -d 'Export sessions as OpenTelemetry traces (OTLP/JSON) or Chrome trace events, or push them to an OTLP/HTTP collector'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "stats" -d 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session'
+complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "__complete" -d 'Candidates for shell completion, one per line (used by the scripts in completions/)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "validate" -d 'Check sessions for structural defects (for CI gates)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "trace" -d 'Show one session\'s timeline, or export its entries'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -140,6 +141,18 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l raw -d 'Show
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -s V -l version -d 'Print version'
+complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l color -d 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
+always\t'Always, even in a pipe'
+never\t'Never'"
+complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l no-pager -d 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l tolerance -d 'How far back in time an entry may go before it is a defect (parallel agents interleave): 500ms, 1s, 5s' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l format -d 'Output format' -r -f -a "text\t'One line per defect, `path:line:column: kind: message`'
 json\t'One JSON array with an object per file'"
@@ -199,10 +212,16 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l raw -d 'Show
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s V -l version -d 'Print version'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats validate trace help" -f -a "list" -d 'List the sessions under the trace directory, with a summary of each'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats validate trace help" -f -a "diff" -d 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats validate trace help" -f -a "export" -d 'Export sessions as OpenTelemetry traces (OTLP/JSON) or Chrome trace events, or push them to an OTLP/HTTP collector'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats validate trace help" -f -a "stats" -d 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats validate trace help" -f -a "validate" -d 'Check sessions for structural defects (for CI gates)'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats validate trace help" -f -a "trace" -d 'Show one session\'s timeline, or export its entries'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats validate trace help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats __complete validate trace help" -f -a "list" -d 'List the sessions under the trace directory, with a summary of each'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats __complete validate trace help" -f -a "diff" -d 'Compare two sessions: where their routes diverge, agents added or removed, per-agent runs and timing, errors, tokens, wall time'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats __complete validate trace help" -f -a "export" -d 'Export sessions as OpenTelemetry traces (OTLP/JSON) or Chrome trace events, or push them to an OTLP/HTTP collector'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats __complete validate trace help" -f -a "stats" -d 'Per-agent runs, errors, p50/p95/p99/max run time and tokens over every matching session'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats __complete validate trace help" -f -a "__complete" -d 'Candidates for shell completion, one per line (used by the scripts in completions/)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats __complete validate trace help" -f -a "validate" -d 'Check sessions for structural defects (for CI gates)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats __complete validate trace help" -f -a "trace" -d 'Show one session\'s timeline, or export its entries'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats __complete validate trace help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+
+# Session ids, filters and agent names, from agentcli itself.
+complete -c agentcli -n "__fish_seen_subcommand_from trace diff export validate" -f -a "(agentcli __complete sessions (commandline -ct) 2>/dev/null)"
+complete -c agentcli -n "__fish_seen_subcommand_from trace stats" -s f -l filter -x -a "(agentcli __complete filters (commandline -ct) 2>/dev/null)"
+complete -c agentcli -n "__fish_seen_subcommand_from list trace stats export" -l agent -x -a "(agentcli __complete agents 2>/dev/null)"

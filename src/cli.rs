@@ -151,6 +151,11 @@ pub enum Command {
     #[command(after_long_help = STATS_HELP)]
     Stats(StatsArgs),
 
+    /// Candidates for shell completion, one per line (used by the scripts
+    /// in completions/).
+    #[command(name = "__complete", hide = true)]
+    Complete(CompleteArgs),
+
     /// Check sessions for structural defects (for CI gates).
     ///
     /// Reports, one line each with its place: a file not closed, a torn
@@ -392,6 +397,24 @@ before-without-after, after-without-before, event-without-end,
 event-without-start, unknown-hook, no-hook, time-goes-back.
 
 Exit status: 0 no defects, 1 defects found, 2 error.";
+
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// What to complete.
+    #[arg(value_enum)]
+    pub kind: CompleteKindArg,
+
+    /// What is typed so far.
+    #[arg(default_value = "", allow_hyphen_values = true)]
+    pub prefix: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompleteKindArg {
+    Sessions,
+    Agents,
+    Filters,
+}
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {

@@ -9,8 +9,8 @@ use chrono::Utc;
 use crate::analysis::time_range::{parse_time, End};
 use crate::analysis::{Condition, Filter, SessionSort, TimeRange};
 use crate::cli::{
-    Cli, ColorArg, Command, DiagramArg, ExportFormatArg, ListFormatArg, OtlpArgs, SortKey,
-    TraceFormatArg, ValidateFormatArg,
+    Cli, ColorArg, Command, CompleteKindArg, DiagramArg, ExportFormatArg, ListFormatArg, OtlpArgs,
+    SortKey, TraceFormatArg, ValidateFormatArg,
 };
 use crate::input::redact::{Redactor, DEFAULT_PATTERNS};
 use crate::input::TraceGlob;
@@ -58,7 +58,7 @@ fn pages(command: &CommandConfig) -> bool {
         CommandConfig::Diff(d) => !d.json,
         CommandConfig::Stats(s) => s.format == ListFormat::Table,
         CommandConfig::Validate(v) => !v.json,
-        CommandConfig::Export(_) => false,
+        CommandConfig::Export(_) | CommandConfig::Complete(_) => false,
     }
 }
 
@@ -196,8 +196,23 @@ fn span_export(format: SpanFormat, a: OtlpArgs) -> Result<SpanExportConfig> {
     })
 }
 
+/// `__complete`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompleteKind {
+    Sessions,
+    Agents,
+    Filters,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompleteConfig {
+    pub kind: CompleteKind,
+    pub prefix: String,
+}
+
 #[derive(Debug, Clone)]
 pub enum CommandConfig {
+    Complete(CompleteConfig),
     Export(ExportConfig),
     Diff(DiffConfig),
     Stats(StatsConfig),
@@ -270,6 +285,14 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
                 },
             })
         }
+        Command::Complete(a) => CommandConfig::Complete(CompleteConfig {
+            kind: match a.kind {
+                CompleteKindArg::Sessions => CompleteKind::Sessions,
+                CompleteKindArg::Agents => CompleteKind::Agents,
+                CompleteKindArg::Filters => CompleteKind::Filters,
+            },
+            prefix: a.prefix,
+        }),
         Command::Export(a) => CommandConfig::Export(ExportConfig {
             sessions: a.sessions,
             time: time_range(a.since, a.until)?,

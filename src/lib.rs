@@ -48,6 +48,7 @@ pub fn execute(
             }
             None => commands::list::run(&config, &list, out),
         },
+        CommandConfig::Complete(c) => commands::complete::run(&config, &c, out),
         CommandConfig::Export(e) => commands::export::run(&config, &e, out),
         CommandConfig::Stats(s) => commands::stats::run(&config, &s, out),
         CommandConfig::Diff(d) => commands::diff::run(&config, &d, out),

@@ -1,6 +1,7 @@
 //! One module per command: each ties input, analysis and render together
 //! for its view, writing to the `out` it is given.
 
+pub mod complete;
 pub mod diff;
 pub mod export;
 pub mod follow;

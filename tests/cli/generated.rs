@@ -51,7 +51,169 @@ const COMPLETIONS: [(Shell, &str); 5] = [
 fn completion(shell: Shell) -> Vec<u8> {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cli(), BIN, &mut out);
+    let text = String::from_utf8(out).expect("completions are UTF-8");
+    let text = match shell {
+        Shell::Bash => bash_dynamic(text),
+        Shell::Zsh => zsh_dynamic(&text),
+        Shell::Fish => fish_dynamic(text),
+        _ => text,
+    };
+    text.into_bytes()
+}
+
+/// Options that take a value (their values come from clap's completion),
+/// besides those completed dynamically.
+fn value_options() -> Vec<String> {
+    fn walk(cmd: &clap::Command, out: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            if !arg.get_action().takes_values() || arg.is_positional() {
+                continue;
+            }
+            if let Some(long) = arg.get_long() {
+                if long != "filter" && long != "agent" {
+                    out.push(format!("--{long}"));
+                }
+            }
+            if let Some(short) = arg.get_short() {
+                if short != 'f' {
+                    out.push(format!("-{short}"));
+                }
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&cli(), &mut out);
+    out.sort();
+    out.dedup();
     out
+}
+
+/// Session ids, filters and agent names come from `agentcli __complete`,
+/// so they follow the trace directory (`--dir` on the line is passed on).
+fn bash_dynamic(clap: String) -> String {
+    format!(
+        r#"{clap}
+# Session ids, filters and agent names, from agentcli itself.
+_agentcli_dynamic() {{
+    local cur="${{COMP_WORDS[COMP_CWORD]}}" prev="${{COMP_WORDS[COMP_CWORD-1]}}"
+    local i sub="" kind="" dir=()
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case "${{COMP_WORDS[i]}}" in
+            --dir) dir=(--dir "${{COMP_WORDS[i+1]}}") ;;
+            --dir=*) dir=(--dir "${{COMP_WORDS[i]#--dir=}}") ;;
+        esac
+        if [[ -z "$sub" ]]; then
+            case "${{COMP_WORDS[i]}}" in list|trace|diff|stats|export|validate) sub="${{COMP_WORDS[i]}}" ;; esac
+        fi
+    done
+    case "$prev" in
+        --filter|-f) kind=filters ;;
+        --agent) kind=agents ;;
+        {value_options}) ;;
+        *)
+            if [[ "$cur" != -* ]]; then
+                case "$sub" in trace|diff|export|validate) kind=sessions ;; esac
+            fi
+            ;;
+    esac
+    if [[ -n "$kind" ]]; then
+        local IFS=$'
+'
+        COMPREPLY=($(compgen -W "$(agentcli "${{dir[@]}}" __complete "$kind" "$cur" 2>/dev/null)" -- "$cur"))
+        if [[ ${{#COMPREPLY[@]}} -gt 0 || "$kind" != sessions ]]; then
+            [[ "$kind" == filters ]] && compopt -o nospace 2>/dev/null
+            return 0
+        fi
+    fi
+    _agentcli "$@"
+}}
+
+if [[ "${{BASH_VERSINFO[0]}}" -eq 4 && "${{BASH_VERSINFO[1]}}" -ge 4 || "${{BASH_VERSINFO[0]}}" -gt 4 ]]; then
+    complete -F _agentcli_dynamic -o nosort -o bashdefault -o default agentcli
+else
+    complete -F _agentcli_dynamic -o bashdefault -o default agentcli
+fi
+"#,
+        value_options = value_options().join("|")
+    )
+}
+
+fn zsh_dynamic(clap: &str) -> String {
+    let mut text = String::new();
+    for line in clap.lines() {
+        let trimmed = line.trim_start();
+        let dynamic = if trimmed.starts_with("':a -- ")
+            || trimmed.starts_with("':b -- ")
+            || trimmed.starts_with("'::session -- ")
+            || trimmed.starts_with("'::target -- ")
+            || trimmed.starts_with("'*::sessions -- ")
+        {
+            Some("_agentcli_sessions")
+        } else if trimmed.contains("--filter=[") || trimmed.starts_with("'*-f+[") {
+            Some("_agentcli_filters")
+        } else if trimmed.contains("--agent=[") {
+            Some("_agentcli_agents")
+        } else {
+            None
+        };
+        match dynamic {
+            Some(action) if line.contains(":_default'") => {
+                text.push_str(&line.replacen(":_default'", &format!(":{action}'"), 1))
+            }
+            _ => text.push_str(line),
+        }
+        text.push('\n');
+    }
+    const FUNCTIONS: &str = r#"# Session ids, filters and agent names, from agentcli itself. The kind
+# comes first; the rest are compadd options (_alternative passes some).
+(( $+functions[_agentcli_complete] )) ||
+_agentcli_complete() {
+    local kind=$1; shift
+    local -a dir items
+    local i
+    for ((i = 1; i < ${#words}; i++)); do
+        [[ ${words[i]} == --dir ]] && dir=(--dir "${words[i+1]}")
+        [[ ${words[i]} == --dir=* ]] && dir=(--dir "${words[i]#--dir=}")
+    done
+    items=(${(f)"$(agentcli $dir __complete $kind "$PREFIX" 2>/dev/null)"})
+    compadd "$@" -a items
+}
+(( $+functions[_agentcli_session_ids] )) ||
+_agentcli_session_ids() {
+    _agentcli_complete sessions "$@"
+}
+(( $+functions[_agentcli_sessions] )) ||
+_agentcli_sessions() {
+    _alternative 'sessions:session:_agentcli_session_ids' 'files:trace file:_files -g "*.json"'
+}
+(( $+functions[_agentcli_filters] )) ||
+_agentcli_filters() {
+    _agentcli_complete filters -S ''
+}
+(( $+functions[_agentcli_agents] )) ||
+_agentcli_agents() {
+    _agentcli_complete agents
+}
+
+"#;
+    match text.find("if [ \"$funcstack[1]\" = \"_agentcli\" ]") {
+        Some(i) => format!("{}{FUNCTIONS}{}", &text[..i], &text[i..]),
+        None => format!("{text}\n{FUNCTIONS}"),
+    }
+}
+
+fn fish_dynamic(clap: String) -> String {
+    format!(
+        r#"{clap}
+# Session ids, filters and agent names, from agentcli itself.
+complete -c agentcli -n "__fish_seen_subcommand_from trace diff export validate" -f -a "(agentcli __complete sessions (commandline -ct) 2>/dev/null)"
+complete -c agentcli -n "__fish_seen_subcommand_from trace stats" -s f -l filter -x -a "(agentcli __complete filters (commandline -ct) 2>/dev/null)"
+complete -c agentcli -n "__fish_seen_subcommand_from list trace stats export" -l agent -x -a "(agentcli __complete agents 2>/dev/null)"
+"#
+    )
 }
 
 fn completions() -> Vec<Generated> {
@@ -236,6 +398,7 @@ fn man_pages_are_titled_after_their_command() {
     let cmd = cli();
     let subs: Vec<&str> = cmd
         .get_subcommands()
+        .filter(|s| !s.is_hide_set())
         .map(|s| s.get_name())
         .filter(|&n| n != "help")
         .collect();
@@ -380,7 +543,7 @@ fn bash_completion_is_valid_bash_and_registers_agentcli() {
     assert_success("sourcing agentcli.bash", &output);
     let registered = String::from_utf8_lossy(&output.stdout);
     assert!(
-        registered.contains("-F _agentcli agentcli"),
+        registered.contains("-F _agentcli_dynamic agentcli"),
         "`complete -p agentcli` printed {registered:?}"
     );
 }
@@ -507,4 +670,86 @@ fn strip_overstrike(text: &str) -> String {
         }
     }
     out.into_iter().collect()
+}
+
+/// Runs the bash completion as bash would for `line` (the cursor at its
+/// end) and returns the candidates.
+fn bash_complete(line: &[&str]) -> Vec<String> {
+    let Some(bash) = program("bash") else {
+        return Vec::new();
+    };
+    let bin_dir = std::path::Path::new(&assert_cmd::cargo::cargo_bin("agentcli"))
+        .parent()
+        .expect("the binary has a directory")
+        .to_path_buf();
+    let words: Vec<String> = line.iter().map(|w| format!("'{w}'")).collect();
+    let script = format!(
+        "source completions/agentcli.bash\nCOMP_WORDS=({})\nCOMP_CWORD={}\n_agentcli_dynamic agentcli '{}' '{}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        words.join(" "),
+        line.len() - 1,
+        line[line.len() - 1],
+        line[line.len() - 2]
+    );
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(bash)
+        .arg("-c")
+        .arg(script)
+        .env("PATH", path)
+        .current_dir(util::root())
+        .output()
+        .expect("bash runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn bash_completes_session_ids_filters_and_falls_back_to_clap() {
+    if program("bash").is_none() {
+        eprintln!("skipped: no bash");
+        return;
+    }
+    assert_eq!(
+        bash_complete(&[
+            "agentcli",
+            "--dir",
+            "fixtures/sessions",
+            "trace",
+            "session-47"
+        ]),
+        ["session-4702419103"]
+    );
+    let all = bash_complete(&["agentcli", "trace", "--dir", "fixtures/sessions", ""]);
+    assert_eq!(all.len(), 5, "{all:?}");
+    assert_eq!(
+        bash_complete(&[
+            "agentcli",
+            "--dir",
+            "fixtures/sessions",
+            "trace",
+            "--filter",
+            "hook=Agent"
+        ]),
+        ["hook=AgentError"]
+    );
+    assert!(bash_complete(&[
+        "agentcli",
+        "--dir",
+        "fixtures/sessions",
+        "trace",
+        "--agent",
+        "wr"
+    ])
+    .contains(&"writer".to_string()));
+    // Other options' values come from clap.
+    assert_eq!(
+        bash_complete(&["agentcli", "trace", "--format", "js"]),
+        ["json", "jsonl"]
+    );
 }
