@@ -71,7 +71,7 @@ _agentcli() {
 
     case "${cmd}" in
         agentcli)
-            opts="-q -h -V --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version list diff export stats __complete validate trace help"
+            opts="-q -h -V --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --utc --local --time-format --print-config --help --version list diff export stats __complete validate trace help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -93,6 +93,10 @@ _agentcli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time-format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -101,7 +105,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd____complete)
-            opts="-q -h -V --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version sessions agents filters"
+            opts="-q -h -V --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --utc --local --time-format --help --version sessions agents filters"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -123,6 +127,10 @@ _agentcli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time-format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -131,7 +139,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__diff)
-            opts="-q -h -V --fail-on-regression --format --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version"
+            opts="-q -h -V --fail-on-regression --format --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --utc --local --time-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -161,6 +169,10 @@ _agentcli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time-format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -169,7 +181,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__export)
-            opts="-q -h -V --format --since --until --agent --failed --glob --service-name --include-state --otlp-endpoint --otlp-header --otlp-timeout --otlp-retries --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version"
+            opts="-q -h -V --format --since --until --agent --failed --glob --service-name --include-state --otlp-endpoint --otlp-header --otlp-timeout --otlp-retries --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --utc --local --time-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -228,6 +240,10 @@ _agentcli() {
                     return 0
                     ;;
                 --redact)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time-format)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -365,7 +381,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__list)
-            opts="-v -r -n -q -h -V --verbose --since --until --agent --failed --sort --reverse --limit --glob --format --no-formula-guard --follow --poll-interval --poll --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version"
+            opts="-v -r -n -q -h -V --verbose --since --until --agent --failed --sort --reverse --limit --glob --format --no-formula-guard --follow --poll-interval --poll --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --utc --local --time-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -423,6 +439,10 @@ _agentcli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time-format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -431,7 +451,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__stats)
-            opts="-f -q -h -V --since --until --agent --filter --glob --format --no-formula-guard --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version"
+            opts="-f -q -h -V --since --until --agent --filter --glob --format --no-formula-guard --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --utc --local --time-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -481,6 +501,10 @@ _agentcli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time-format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -489,7 +513,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__trace)
-            opts="-f -v -q -h -V --filter --agent --since --until --verbose --debug --analyze --at --service-name --include-state --otlp-endpoint --otlp-header --otlp-timeout --otlp-retries --state-diff --top --follow --poll-interval --poll --flow-only --format --diagram --no-formula-guard --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version"
+            opts="-f -v -q -h -V --filter --agent --since --until --verbose --debug --analyze --at --service-name --include-state --otlp-endpoint --otlp-header --otlp-timeout --otlp-retries --state-diff --top --follow --poll-interval --poll --flow-only --format --diagram --no-formula-guard --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --utc --local --time-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -571,6 +595,10 @@ _agentcli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time-format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -579,7 +607,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__validate)
-            opts="-q -h -V --tolerance --format --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --help --version"
+            opts="-q -h -V --tolerance --format --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --utc --local --time-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -606,6 +634,10 @@ _agentcli() {
                     return 0
                     ;;
                 --redact)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time-format)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -641,7 +673,7 @@ _agentcli_dynamic() {
     case "$prev" in
         --filter|-f) kind=filters ;;
         --agent) kind=agents ;;
-        --at|--color|--diagram|--dir|--fail-on-regression|--format|--glob|--limit|--otlp-endpoint|--otlp-header|--otlp-retries|--otlp-timeout|--poll-interval|--redact|--service-name|--since|--sort|--tolerance|--top|--until|--width|-n) ;;
+        --at|--color|--diagram|--dir|--fail-on-regression|--format|--glob|--limit|--otlp-endpoint|--otlp-header|--otlp-retries|--otlp-timeout|--poll-interval|--redact|--service-name|--since|--sort|--time-format|--tolerance|--top|--until|--width|-n) ;;
         *)
             if [[ "$cur" != -* ]]; then
                 case "$sub" in trace|diff|export|validate) kind=sessions ;; esac

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_agentcli_global_optspecs
-    string join \n dir= color= width= q/quiet no-pager raw redact= redact-defaults h/help V/version
+    string join \n dir= color= width= q/quiet no-pager raw redact= redact-defaults utc local time-format= print-config h/help V/version
 end
 
 function __fish_agentcli_needs_command
@@ -25,15 +25,19 @@ function __fish_agentcli_using_subcommand
 end
 
 complete -c agentcli -n "__fish_agentcli_needs_command" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
-complete -c agentcli -n "__fish_agentcli_needs_command" -l color -d 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
+complete -c agentcli -n "__fish_agentcli_needs_command" -l color -d 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
 never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_needs_command" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
 complete -c agentcli -n "__fish_agentcli_needs_command" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
+complete -c agentcli -n "__fish_agentcli_needs_command" -l time-format -d 'How times read: clock (10:15:02.123, with the date or offset when needed), relative (+1.234s since the session\'s first entry), full (RFC 3339), or a strftime pattern such as \'%H:%M:%S%.6f\'' -r
 complete -c agentcli -n "__fish_agentcli_needs_command" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -l no-pager -d 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
+complete -c agentcli -n "__fish_agentcli_needs_command" -l utc -d 'Show times in UTC'
+complete -c agentcli -n "__fish_agentcli_needs_command" -l local -d 'Show times in this machine\'s zone (TZ). Default: each entry\'s offset as written (lists of sessions: local)'
+complete -c agentcli -n "__fish_agentcli_needs_command" -l print-config -d 'Print the settings in effect (from flags, environment and the config file) as a config file, and exit'
 complete -c agentcli -n "__fish_agentcli_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_needs_command" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "list" -d 'List the sessions under the trace directory, with a summary of each'
@@ -61,11 +65,12 @@ jsonl\t'One JSON object per line'
 csv\t'RFC 4180 CSV with a header row'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l poll-interval -d 'With --follow: how often to look for changes when file notifications are not delivered (network file systems, watch limits), and as a safety net when they are: 250ms, 1s, 2m (10ms to 1h)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
-complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l color -d 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l color -d 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
 never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l time-format -d 'How times read: clock (10:15:02.123, with the date or offset when needed), relative (+1.234s since the session\'s first entry), full (RFC 3339), or a strftime pattern such as \'%H:%M:%S%.6f\'' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s v -l verbose -d 'Also show each session\'s path, size, agents and first error'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l failed -d 'Keep sessions with at least one error'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s r -l reverse -d 'Reverse the order'
@@ -76,21 +81,26 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s q -l quiet -d
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l no-pager -d 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l utc -d 'Show times in UTC'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l local -d 'Show times in this machine\'s zone (TZ). Default: each entry\'s offset as written (lists of sessions: local)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l fail-on-regression -d 'Exit with status 1 when B\'s wall time exceeds A\'s by more than PCT percent' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l format -d 'Output format' -r -f -a "text\t'One line per defect, `path:line:column: kind: message`'
 json\t'One JSON array with an object per file'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
-complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l color -d 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l color -d 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
 never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l time-format -d 'How times read: clock (10:15:02.123, with the date or offset when needed), relative (+1.234s since the session\'s first entry), full (RFC 3339), or a strftime pattern such as \'%H:%M:%S%.6f\'' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l no-pager -d 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l utc -d 'Show times in UTC'
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l local -d 'Show times in this machine\'s zone (TZ). Default: each entry\'s offset as written (lists of sessions: local)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l format -d 'Output format' -r -f -a "otlp\t'One OTLP/JSON ExportTraceServiceRequest with every session'
@@ -106,17 +116,20 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l otlp-header
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l otlp-timeout -d 'How long one request may take' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l otlp-retries -d 'Retries on 429, 502, 503, 504 and connection failures, with backoff (Retry-After is honored)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
-complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l color -d 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l color -d 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
 never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l time-format -d 'How times read: clock (10:15:02.123, with the date or offset when needed), relative (+1.234s since the session\'s first entry), full (RFC 3339), or a strftime pattern such as \'%H:%M:%S%.6f\'' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l failed -d 'Sessions with at least one error'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l include-state -d 'Put each run\'s input and output state into span attributes (can be large, and may hold secrets)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l no-pager -d 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l utc -d 'Show times in UTC'
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l local -d 'Show times in this machine\'s zone (TZ). Default: each entry\'s offset as written (lists of sessions: local)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l since -d 'Sessions that started at or after TIME (as for list)' -r
@@ -129,43 +142,52 @@ json\t'One JSON array of sessions'
 jsonl\t'One JSON object per line'
 csv\t'RFC 4180 CSV with a header row'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
-complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l color -d 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l color -d 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
 never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l time-format -d 'How times read: clock (10:15:02.123, with the date or offset when needed), relative (+1.234s since the session\'s first entry), full (RFC 3339), or a strftime pattern such as \'%H:%M:%S%.6f\'' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l no-formula-guard -d 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l no-pager -d 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l utc -d 'Show times in UTC'
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l local -d 'Show times in this machine\'s zone (TZ). Default: each entry\'s offset as written (lists of sessions: local)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
-complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l color -d 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
+complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l color -d 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
 never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l time-format -d 'How times read: clock (10:15:02.123, with the date or offset when needed), relative (+1.234s since the session\'s first entry), full (RFC 3339), or a strftime pattern such as \'%H:%M:%S%.6f\'' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l no-pager -d 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l utc -d 'Show times in UTC'
+complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l local -d 'Show times in this machine\'s zone (TZ). Default: each entry\'s offset as written (lists of sessions: local)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l tolerance -d 'How far back in time an entry may go before it is a defect (parallel agents interleave): 500ms, 1s, 5s' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l format -d 'Output format' -r -f -a "text\t'One line per defect, `path:line:column: kind: message`'
 json\t'One JSON array with an object per file'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
-complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l color -d 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
+complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l color -d 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
 never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l time-format -d 'How times read: clock (10:15:02.123, with the date or offset when needed), relative (+1.234s since the session\'s first entry), full (RFC 3339), or a strftime pattern such as \'%H:%M:%S%.6f\'' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l no-pager -d 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l utc -d 'Show times in UTC'
+complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l local -d 'Show times in this machine\'s zone (TZ). Default: each entry\'s offset as written (lists of sessions: local)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s f -l filter -d 'Keep entries matching FILTER: agent=NAME, hook=HOOK, event=ID, error, ... (repeatable; all must match; the Filters section of --help has the grammar)' -r
@@ -192,11 +214,12 @@ chrome\t'Chrome trace events, for Perfetto and chrome://tracing'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l diagram -d 'With --format mermaid: a sequence diagram of the hops, or a graph of the agents' -r -f -a "sequence\t'A sequenceDiagram of the hops in time order'
 graph\t'A flowchart of the agent graph, with hop counts on the edges'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
-complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l color -d 'When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l color -d 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
 never\t'Never'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l width -d 'Width of tables in columns, at least 20. Default: the terminal\'s, else $COLUMNS, else 120' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l redact -d 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact \'*token_secret*\' (repeatable)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l time-format -d 'How times read: clock (10:15:02.123, with the date or offset when needed), relative (+1.234s since the session\'s first entry), full (RFC 3339), or a strftime pattern such as \'%H:%M:%S%.6f\'' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s v -l verbose -d 'Show each entry\'s full state, result and unknown keys under its row'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l debug -d 'Show each entry\'s raw text and position, and every reader problem'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l analyze -d 'Analyze the session instead of listing entries: wall time, runs, errors, retries, loops, tokens; per agent p50/p95/p99/max and share of time; the critical path; the slowest runs; the first error. With --format json, the same as JSON'
@@ -210,6 +233,8 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s q -l quiet -
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l no-pager -d 'Do not page long output (default on a terminal: AGENTCLI_PAGER, else PAGER, else less -FRX)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l raw -d 'Show control characters and escape sequences from the data as they are, instead of escaped (they can move the cursor, retitle the window, hide text: only for data you trust)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l redact-defaults -d 'Mask the usual secrets: *api_key*, *apikey*, *access_token*, *auth_token*, *password*, *secret*, authorization, cookie (token counts such as prompt_tokens stay visible)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l utc -d 'Show times in UTC'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l local -d 'Show times in this machine\'s zone (TZ). Default: each entry\'s offset as written (lists of sessions: local)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list diff export stats __complete validate trace help" -f -a "list" -d 'List the sessions under the trace directory, with a summary of each'

@@ -18,10 +18,23 @@ Exit status:
 
 const ENVIRONMENT: &str = "\
 Environment:
-  AGENTCLI_DIR    the trace directory when --dir is not given
-  NO_COLOR        no colors with --color auto
-  CLICOLOR_FORCE  colors with --color auto, even in a pipe
-  COLUMNS         table width when stdout is not a terminal";
+  AGENTCLI_DIR     the trace directory when --dir is not given
+  AGENTCLI_COLOR   auto, always or never when --color is not given
+  AGENTCLI_PAGER   the pager for long text on a terminal (empty: none)
+  PAGER            the pager when AGENTCLI_PAGER is not set
+  AGENTCLI_CONFIG  the config file to read instead of the default one
+                   (empty: none)
+  NO_COLOR         no colors with --color auto
+  CLICOLOR_FORCE   colors with --color auto, even in a pipe
+  COLUMNS          table width when stdout is not a terminal
+  TZ               the zone --local shows times in
+
+Files:
+  $XDG_CONFIG_HOME/agentcli/config.toml (else ~/.config/agentcli/config.toml)
+      defaults for dir, color, pager, width, time_format, time_zone, redact
+      and redact_defaults; flags and environment variables win over it.
+      agentcli --print-config shows the settings in effect and where they
+      come from.";
 
 const MAIN_EXAMPLES: &str = "\
 Examples:
@@ -66,8 +79,13 @@ pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
+    /// Print the settings in effect (from flags, environment and the
+    /// config file) as a config file, and exit.
+    #[arg(long)]
+    pub print_config: bool,
+
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// Options every command takes.
@@ -79,10 +97,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR", env = "AGENTCLI_DIR")]
     pub dir: Option<PathBuf>,
 
-    /// When to use colors. With auto, NO_COLOR and CLICOLOR_FORCE are
-    /// honored.
-    #[arg(long, global = true, value_name = "WHEN", value_enum, default_value_t = ColorArg::Auto)]
-    pub color: ColorArg,
+    /// When to use colors (default: AGENTCLI_COLOR, else auto). With auto,
+    /// NO_COLOR and CLICOLOR_FORCE are honored.
+    #[arg(long, global = true, value_name = "WHEN", value_enum)]
+    pub color: Option<ColorArg>,
 
     /// Width of tables in columns, at least 20. Default: the terminal's, else
     /// $COLUMNS, else 120.
@@ -114,6 +132,21 @@ pub struct GlobalArgs {
     /// counts such as prompt_tokens stay visible).
     #[arg(long, global = true)]
     pub redact_defaults: bool,
+
+    /// Show times in UTC.
+    #[arg(long, global = true, conflicts_with = "local")]
+    pub utc: bool,
+
+    /// Show times in this machine's zone (TZ). Default: each entry's
+    /// offset as written (lists of sessions: local).
+    #[arg(long, global = true)]
+    pub local: bool,
+
+    /// How times read: clock (10:15:02.123, with the date or offset when
+    /// needed), relative (+1.234s since the session's first entry), full
+    /// (RFC 3339), or a strftime pattern such as '%H:%M:%S%.6f'.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub time_format: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -48,6 +48,10 @@ pub fn execute(
             }
             None => commands::list::run(&config, &list, out),
         },
+        CommandConfig::PrintConfig(text) => {
+            out.write_all(text.as_bytes())?;
+            Ok(Outcome::default())
+        }
         CommandConfig::Complete(c) => commands::complete::run(&config, &c, out),
         CommandConfig::Export(e) => commands::export::run(&config, &e, out),
         CommandConfig::Stats(s) => commands::stats::run(&config, &s, out),

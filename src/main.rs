@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use agentcli::output::pager::{Output, Pager};
 use agentcli::output::{is_broken_pipe, use_color, Env, SystemEnv};
@@ -14,10 +14,19 @@ use agentcli::render::{Role, Theme};
 
 fn main() -> ExitCode {
     let cli = agentcli::cli::Cli::parse();
+    if cli.command.is_none() && !cli.print_config {
+        // What clap says when a subcommand is missing: usage, exit 2.
+        agentcli::cli::Cli::command()
+            .error(
+                clap::error::ErrorKind::MissingSubcommand,
+                "a command is needed: list, trace, validate, diff, stats or export",
+            )
+            .exit();
+    }
     let env = SystemEnv;
     let stderr_theme = Theme {
         color: use_color(
-            agentcli::config::color_when(cli.global.color),
+            agentcli::config::early_color(&cli, &env),
             &env,
             env.stderr_is_terminal(),
         ),

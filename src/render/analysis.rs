@@ -59,7 +59,7 @@ impl EntryRenderer for AnalysisView {
                 out.write_all(b"\n")
             }
             AnalysisFormat::Text => {
-                write_session_header(ctx, self.options.theme, self.options.width, out)?;
+                write_session_header(ctx, &self.options, out)?;
                 write_text(&analysis, &self.options, out)
             }
         }

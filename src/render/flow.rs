@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::lanes::write_lanes;
 use super::style::Role;
 use super::table::{fit, write_header, write_row, Cell, Column};
-use super::text::{clock_format, escape, width};
+use super::text::{escape, width};
 use super::timeline::write_session_header;
 use super::{HopView, TextOptions, TraceContext};
 use crate::analysis::flow::{condensed_route, event_label, group_by_event, FlowHop, HopKind};
@@ -15,7 +15,7 @@ pub(super) const COLUMNS: [Column; 7] = [
     Column {
         header: "TIME",
         min: 8,
-        max: 24,
+        max: 29,
         elastic: false,
         optional: false,
     },
@@ -152,19 +152,12 @@ impl HopView for FlowText {
     ) -> io::Result<()> {
         let theme = self.options.theme;
         let width_total = self.options.width;
-        write_session_header(ctx, theme, width_total, out)?;
+        write_session_header(ctx, &self.options, out)?;
         if hops.is_empty() {
             return Ok(());
         }
-        let format = clock_format(hops.iter().filter_map(|h| h.timestamp.get()));
-        let times: Vec<String> = hops
-            .iter()
-            .map(|h| {
-                h.timestamp
-                    .get()
-                    .map_or("-".to_string(), |t| t.format(format).to_string())
-            })
-            .collect();
+        let stamps: Vec<_> = hops.iter().map(|h| h.timestamp.get()).collect();
+        let times = self.options.time.column(&stamps, ctx.summary.start);
 
         // 1. The flow table.
         writeln!(out, "\n{}", theme.paint("Agent flow:", Role::Header))?;

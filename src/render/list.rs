@@ -9,6 +9,7 @@ use super::record::{CsvWriter, JsonWriter, Record, Value};
 use super::style::Role;
 use super::table::{fit, write_row, Cell, Column};
 use super::text::{escape, human_duration, human_size, truncate, width};
+use super::time::Zone;
 use super::timeline::plural;
 use super::{ListFormat, TextOptions};
 use crate::analysis::SessionInfo;
@@ -123,7 +124,9 @@ fn table(sessions: &[SessionInfo], options: TextOptions, out: &mut dyn Write) ->
                 Cell::plain(sum.start.map_or("-".to_string(), |t| {
                     // Local time: sessions written in different offsets
                     // then read in the order they are sorted in.
-                    t.with_timezone(&chrono::Local)
+                    options
+                        .time
+                        .convert(t, Zone::Local)
                         .format(START_FULL)
                         .to_string()
                 })),
@@ -156,8 +159,9 @@ fn table(sessions: &[SessionInfo], options: TextOptions, out: &mut dyn Write) ->
         // Too narrow for the full start: month, day and minute say enough.
         for (row, s) in rows.iter_mut().zip(sessions) {
             if let Some(t) = s.summary.start {
-                row[1].text = t
-                    .with_timezone(&chrono::Local)
+                row[1].text = options
+                    .time
+                    .convert(t, Zone::Local)
                     .format(START_SHORT)
                     .to_string();
             }

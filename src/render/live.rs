@@ -3,6 +3,7 @@
 //! come is unknown). Following many sessions adds a SESSION column, colored
 //! per session.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use chrono::{DateTime, FixedOffset};
@@ -10,7 +11,8 @@ use chrono::{DateTime, FixedOffset};
 use super::flow::{hop_cells, COLUMNS as FLOW_COLUMNS};
 use super::style::Role;
 use super::table::{fit, write_header, write_row, Cell, Column};
-use super::text::escape;
+use super::text::{escape, width};
+use super::time::TimeStyle;
 use super::timeline::{entry_row, write_details, COLUMNS};
 use super::{EntryRenderer, HopRenderer, TextOptions, TraceContext};
 use crate::analysis::flow::FlowHop;
@@ -24,8 +26,11 @@ const SESSION: Column = Column {
     optional: false,
 };
 
-fn clock(t: Option<DateTime<FixedOffset>>) -> String {
-    t.map_or("-".to_string(), |t| t.format("%H:%M:%S%.3f").to_string())
+/// Columns a time takes in `style` (the column cannot be measured before
+/// the rows exist).
+fn time_width(style: TimeStyle) -> usize {
+    let sample = DateTime::parse_from_rfc3339("2025-06-12T10:15:02.123+02:00").ok();
+    width(&style.one(sample, sample)).max(12)
 }
 
 /// Columns, widths and the current session's label, for a table that
@@ -37,6 +42,8 @@ struct LiveLayout {
     labelled: bool,
     label: Cell,
     header_done: bool,
+    /// Each session's first time, for relative times.
+    starts: HashMap<String, DateTime<FixedOffset>>,
 }
 
 impl LiveLayout {
@@ -55,11 +62,19 @@ impl LiveLayout {
             labelled,
             label: Cell::plain(""),
             header_done: false,
+            starts: HashMap::new(),
         }
     }
 
     fn set_session(&mut self, label: &str, color: u8) {
         self.label = Cell::styled(escape(label).into_owned(), Role::Session(color));
+    }
+
+    /// A time in `style`, relative ones counted from the first time seen
+    /// in the current session.
+    fn time(&mut self, t: Option<DateTime<FixedOffset>>, style: TimeStyle) -> String {
+        let start = t.map(|t| *self.starts.entry(self.label.text.clone()).or_insert(t));
+        style.one(t, start)
     }
 
     /// Writes the header once, then the row.
@@ -98,7 +113,7 @@ impl LiveTable {
         LiveTable {
             layout: LiveLayout::new(
                 &COLUMNS,
-                &[4, 12, 19, 12, 12, 200, 24],
+                &[4, time_width(options.time), 19, 12, 12, 200, 24],
                 options.width,
                 many_sessions,
             ),
@@ -110,7 +125,7 @@ impl LiveTable {
 impl EntryRenderer for LiveTable {
     fn entry(&mut self, e: &Entry, out: &mut dyn Write) -> io::Result<()> {
         let (mut cells, details) = entry_row(e, &self.options);
-        cells[1].text = clock(e.timestamp.get());
+        cells[1].text = self.layout.time(e.timestamp.get(), self.options.time);
         self.layout.write(cells.to_vec(), &self.options, out)?;
         write_details(&details, &self.layout.indent(), self.options.theme, out)
     }
@@ -135,7 +150,7 @@ impl LiveFlow {
         LiveFlow {
             layout: LiveLayout::new(
                 &FLOW_COLUMNS,
-                &[12, 12, 12, 19, 12, 7, 40],
+                &[time_width(options.time), 12, 12, 19, 12, 7, 40],
                 options.width,
                 many_sessions,
             ),
@@ -146,7 +161,8 @@ impl LiveFlow {
 
 impl HopRenderer for LiveFlow {
     fn hop(&mut self, h: FlowHop, out: &mut dyn Write) -> io::Result<()> {
-        let cells = hop_cells(&h, clock(h.timestamp.get())).to_vec();
+        let time = self.layout.time(h.timestamp.get(), self.options.time);
+        let cells = hop_cells(&h, time).to_vec();
         self.layout.write(cells, &self.options, out)
     }
 

@@ -23,6 +23,7 @@ pub mod stats;
 pub mod style;
 pub mod table;
 pub mod text;
+pub mod time;
 pub mod timeline;
 
 use std::io::{self, Write};
@@ -73,6 +74,8 @@ pub struct TextOptions {
     pub debug: bool,
     /// Neutralize spreadsheet formulas in CSV.
     pub formula_guard: bool,
+    /// Zone and format of times in text views.
+    pub time: time::TimeStyle,
 }
 
 /// What a trace view knows once the whole input has been read.

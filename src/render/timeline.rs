@@ -9,7 +9,8 @@ use chrono::{DateTime, FixedOffset};
 use super::state::{details, summarize};
 use super::style::{Role, Theme};
 use super::table::{fit, write_header, write_row, Cell, Column};
-use super::text::{clock_format, escape, human_duration, short_id, strip_ansi, truncate, width};
+use super::text::{escape, human_duration, short_id, strip_ansi, truncate, width};
+use super::time::Zone;
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
 use crate::model::{Completeness, Entry, Position};
@@ -25,7 +26,7 @@ pub(super) const COLUMNS: [Column; 7] = [
     Column {
         header: "TIME",
         min: 8,
-        max: 18,
+        max: 29,
         elastic: false,
         optional: false,
     },
@@ -173,17 +174,15 @@ impl EntryRenderer for TimelineTable {
 
     fn finish(&mut self, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         let theme = self.options.theme;
-        write_session_header(ctx, theme, self.options.width, out)?;
+        write_session_header(ctx, &self.options, out)?;
         if self.rows.is_empty() {
             return Ok(());
         }
         self.rows.sort_by_key(|r| r.key);
-        let format = clock_format(self.rows.iter().filter_map(|r| r.time));
-        for row in &mut self.rows {
-            row.cells[1].text = match row.time {
-                Some(t) => t.format(format).to_string(),
-                None => "-".to_string(),
-            };
+        let times: Vec<_> = self.rows.iter().map(|r| r.time).collect();
+        let shown = self.options.time.column(&times, ctx.summary.start);
+        for (row, time) in self.rows.iter_mut().zip(shown) {
+            row.cells[1].text = time;
         }
         let mut content = [0usize; 7];
         for row in &self.rows {
@@ -210,10 +209,10 @@ impl EntryRenderer for TimelineTable {
 /// The lines above the table: which session, when, how long, how much.
 pub(super) fn write_session_header(
     ctx: &TraceContext<'_>,
-    theme: Theme,
-    width_limit: usize,
+    options: &TextOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    let (theme, width_limit) = (options.theme, options.width);
     let s = ctx.summary;
     let session = escape(ctx.session);
     let source = format!("({})", escape(ctx.source));
@@ -228,6 +227,7 @@ pub(super) fn write_session_header(
     )?;
     let mut facts: Vec<String> = Vec::new();
     if let (Some(start), Some(end)) = (s.start, s.end) {
+        let start = options.time.convert(start, Zone::AsWritten);
         let end_fmt = if start.date_naive() == end.date_naive() {
             "%H:%M:%S%.3f"
         } else {

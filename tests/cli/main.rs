@@ -15,6 +15,7 @@ mod props;
 mod reader;
 mod readme;
 mod redact;
+mod settings;
 mod stats;
 mod trace;
 mod validate;

@@ -1,0 +1,201 @@
+//! How times read: in which zone (`--utc`, `--local`, or as written) and in
+//! which format (`--time-format clock|relative|full|STRFTIME`).
+
+use chrono::format::{Item, StrftimeItems};
+use chrono::{DateTime, FixedOffset, Local, Utc};
+
+/// The offset times are shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    /// The offset each entry was written with.
+    AsWritten,
+    Utc,
+    /// This machine's zone (`TZ`, else the system's).
+    Local,
+}
+
+/// What a time looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeFormat {
+    /// The clock with milliseconds; the date when a column spans days and
+    /// the offset when it mixes offsets.
+    Clock,
+    /// `+1.234s` since the session's first entry.
+    Relative,
+    /// RFC 3339 with milliseconds and the offset.
+    Full,
+    /// A strftime pattern.
+    Custom(&'static str),
+}
+
+impl TimeFormat {
+    /// Parses a `--time-format` value: a name, or a strftime pattern
+    /// (anything with a `%`). The pattern lives as long as the process.
+    pub fn parse(s: &str) -> Result<TimeFormat, String> {
+        match s {
+            "clock" => Ok(TimeFormat::Clock),
+            "relative" => Ok(TimeFormat::Relative),
+            "full" | "rfc3339" => Ok(TimeFormat::Full),
+            p if p.contains('%') => {
+                if StrftimeItems::new(p).any(|i| matches!(i, Item::Error)) {
+                    return Err(format!(
+                        "'{p}' is not a strftime pattern chrono understands (e.g. '%H:%M:%S%.3f')"
+                    ));
+                }
+                Ok(TimeFormat::Custom(Box::leak(p.to_string().into_boxed_str())))
+            }
+            _ => Err(format!(
+                "'{s}' is not a time format: use clock, relative, full, or a strftime pattern such as '%T%.3f'"
+            )),
+        }
+    }
+}
+
+/// Zone and format together; every text view takes one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeStyle {
+    /// `None`: each view's own default (as written for one session, local
+    /// for lists of sessions).
+    pub zone: Option<Zone>,
+    pub format: TimeFormat,
+}
+
+impl Default for TimeStyle {
+    fn default() -> Self {
+        TimeStyle {
+            zone: None,
+            format: TimeFormat::Clock,
+        }
+    }
+}
+
+impl TimeStyle {
+    /// `t` in the chosen zone, else in `default`.
+    pub fn convert(self, t: DateTime<FixedOffset>, default: Zone) -> DateTime<FixedOffset> {
+        match self.zone.unwrap_or(default) {
+            Zone::AsWritten => t,
+            Zone::Utc => t.with_timezone(&Utc).fixed_offset(),
+            Zone::Local => t.with_timezone(&Local).fixed_offset(),
+        }
+    }
+
+    /// A column of one session's times, all in the same shape; `start` is
+    /// what relative times count from.
+    pub fn column(
+        self,
+        times: &[Option<DateTime<FixedOffset>>],
+        start: Option<DateTime<FixedOffset>>,
+    ) -> Vec<String> {
+        let times: Vec<Option<DateTime<FixedOffset>>> = times
+            .iter()
+            .map(|t| t.map(|t| self.convert(t, Zone::AsWritten)))
+            .collect();
+        let clock = match self.format {
+            TimeFormat::Clock => super::text::clock_format(times.iter().flatten().copied()),
+            _ => "",
+        };
+        times
+            .iter()
+            .map(|t| match t {
+                None => "-".to_string(),
+                Some(t) => self.shape(*t, start, clock),
+            })
+            .collect()
+    }
+
+    /// One time seen alone (a live view cannot look at the whole column).
+    pub fn one(
+        self,
+        t: Option<DateTime<FixedOffset>>,
+        start: Option<DateTime<FixedOffset>>,
+    ) -> String {
+        match t {
+            None => "-".to_string(),
+            Some(t) => self.shape(self.convert(t, Zone::AsWritten), start, "%H:%M:%S%.3f"),
+        }
+    }
+
+    fn shape(
+        self,
+        t: DateTime<FixedOffset>,
+        start: Option<DateTime<FixedOffset>>,
+        clock: &str,
+    ) -> String {
+        match self.format {
+            TimeFormat::Clock => t.format(clock).to_string(),
+            TimeFormat::Relative => match start {
+                Some(s) => relative((t - s).num_milliseconds()),
+                None => "-".to_string(),
+            },
+            TimeFormat::Full => t.to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
+            TimeFormat::Custom(p) => t.format(p).to_string(),
+        }
+    }
+}
+
+/// Milliseconds since the start as `+1.234s`, `+2m03.456s`, `+1h02m03.456s`
+/// (`-` before the start).
+pub fn relative(ms: i64) -> String {
+    let sign = if ms < 0 { '-' } else { '+' };
+    let ms = ms.unsigned_abs();
+    let (h, m, s, milli) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    if h > 0 {
+        format!("{sign}{h}h{m:02}m{s:02}.{milli:03}s")
+    } else if m > 0 {
+        format!("{sign}{m}m{s:02}.{milli:03}s")
+    } else {
+        format!("{sign}{s}.{milli:03}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    #[test]
+    fn relative_times_read_at_every_scale() {
+        assert_eq!(relative(0), "+0.000s");
+        assert_eq!(relative(1234), "+1.234s");
+        assert_eq!(relative(123_456), "+2m03.456s");
+        assert_eq!(relative(3_723_456), "+1h02m03.456s");
+        assert_eq!(relative(-120), "-0.120s");
+    }
+
+    #[test]
+    fn formats_parse_and_bad_patterns_are_refused() {
+        assert_eq!(TimeFormat::parse("relative"), Ok(TimeFormat::Relative));
+        assert!(matches!(
+            TimeFormat::parse("%H:%M"),
+            Ok(TimeFormat::Custom("%H:%M"))
+        ));
+        assert!(TimeFormat::parse("%Q").is_err());
+        assert!(TimeFormat::parse("iso").is_err());
+    }
+
+    #[test]
+    fn utc_converts_and_as_written_keeps_the_offset() {
+        let times = [Some(t("2025-06-12T10:15:02.123+02:00")), None];
+        let utc = TimeStyle {
+            zone: Some(Zone::Utc),
+            format: TimeFormat::Full,
+        };
+        assert_eq!(
+            utc.column(&times, None),
+            ["2025-06-12T08:15:02.123+00:00", "-"]
+        );
+        let written = TimeStyle::default();
+        assert_eq!(written.column(&times, None), ["10:15:02.123", "-"]);
+        let rel = TimeStyle {
+            zone: None,
+            format: TimeFormat::Relative,
+        };
+        assert_eq!(
+            rel.column(&times, Some(t("2025-06-12T08:15:01.000Z"))),
+            ["+1.123s", "-"]
+        );
+    }
+}
