@@ -5,7 +5,7 @@
 //! upstream tool fell back to `target_agent_id`, which made every
 //! AfterEventHandling look like a self-requeue).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::model::{Entry, Hook, Timestamp};
@@ -178,28 +178,33 @@ pub fn event_label(id: &str) -> String {
 /// the full event id; when two ids share a short label, each label carries
 /// its full id so that no two events look like one.
 pub fn group_by_event(hops: &[FlowHop]) -> Vec<(String, Vec<&FlowHop>)> {
+    // Hash lookups: a long session has tens of thousands of events.
+    let mut index: HashMap<Option<&str>, usize> = HashMap::new();
     let mut order: Vec<Option<&str>> = Vec::new();
     let mut groups: Vec<Vec<&FlowHop>> = Vec::new();
     for hop in hops {
         let id = hop.event_id.as_deref();
-        match order.iter().position(|o| *o == id) {
-            Some(i) => groups[i].push(hop),
-            None => {
-                order.push(id);
-                groups.push(vec![hop]);
-            }
-        }
+        let i = *index.entry(id).or_insert_with(|| {
+            order.push(id);
+            groups.push(Vec::new());
+            order.len() - 1
+        });
+        groups[i].push(hop);
     }
     let labels: Vec<String> = order
         .iter()
         .map(|id| event_label(id.unwrap_or("(no event id)")))
         .collect();
+    let mut label_uses: HashMap<&str, usize> = HashMap::new();
+    for l in &labels {
+        *label_uses.entry(l.as_str()).or_default() += 1;
+    }
     order
         .iter()
         .zip(labels.iter())
         .zip(groups)
         .map(|((id, label), group)| {
-            let shared = labels.iter().filter(|l| *l == label).count() > 1;
+            let shared = label_uses[label.as_str()] > 1;
             let full = id.unwrap_or("(no event id)");
             let shown = if shared && full != label {
                 format!("{label} ({full})")

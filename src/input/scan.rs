@@ -226,6 +226,29 @@ impl Scanner {
                     }
                 }
                 State::InEntry => {
+                    if self.in_string && !self.escaped {
+                        // Fast path: most bytes of a trace are string
+                        // contents with nothing to decide. They hold no
+                        // line break (that would be a cut-off string).
+                        let n = plain_string_bytes(&chunk[i..]);
+                        if n > 0 {
+                            self.offset += n as u64;
+                            i += n;
+                            continue;
+                        }
+                    } else if !self.in_string {
+                        // Indentation and numbers: nothing to decide but
+                        // line breaks, which `advance` counts.
+                        let n = chunk[i..]
+                            .iter()
+                            .position(|&c| STRUCTURAL[c as usize])
+                            .unwrap_or(chunk.len() - i);
+                        if n > 0 {
+                            self.offset += n as u64;
+                            i += n;
+                            continue;
+                        }
+                    }
                     if self.in_string {
                         if self.escaped {
                             self.escaped = false;
@@ -307,7 +330,7 @@ impl Scanner {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn advance(&mut self, b: u8) {
         self.offset += 1;
         if b == b'\n' {
@@ -392,6 +415,34 @@ impl Scanner {
             self.state = State::TopLevel;
             self.entry.clear();
         }
+    }
+}
+
+/// Bytes outside strings that the scanner must look at: quotes, brackets
+/// and line breaks (for positions and the column-1 rule).
+const STRUCTURAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'"' as usize] = true;
+    t[b'{' as usize] = true;
+    t[b'}' as usize] = true;
+    t[b'[' as usize] = true;
+    t[b']' as usize] = true;
+    t[b'\n' as usize] = true;
+    t
+};
+
+/// How many bytes at the start of `rest` are plain string contents: up to
+/// the first quote, backslash or control character.
+#[inline]
+fn plain_string_bytes(rest: &[u8]) -> usize {
+    let end = memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
+    let run = &rest[..end];
+    // Control characters are rare: check the run in one vectorizable pass,
+    // then find the first one only when there is one.
+    if run.iter().fold(false, |any, &c| any | (c < 0x20)) {
+        run.iter().position(|&c| c < 0x20).unwrap_or(end)
+    } else {
+        end
     }
 }
 

@@ -28,29 +28,43 @@ impl RawJson {
 /// Copies `json` without the white space between tokens. Works on any
 /// depth without recursion.
 pub fn write_compact(json: &str, out: &mut String) {
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut run_start = 0;
     let bytes = json.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
+    let mut run_start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // Jump over the string: to the next quote that no
+                // backslash escapes.
+                i += 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &bytes[i..]) {
+                        Some(n) if bytes[i + n] == b'\\' => {
+                            i += n + 2;
+                            if i >= bytes.len() {
+                                i = bytes.len();
+                                break;
+                            }
+                        }
+                        Some(n) => {
+                            i += n + 1;
+                            break;
+                        }
+                        None => {
+                            i = bytes.len();
+                            break;
+                        }
+                    }
+                }
+                continue;
             }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
             b' ' | b'\n' | b'\r' | b'\t' => {
                 out.push_str(&json[run_start..i]);
                 run_start = i + 1;
             }
             _ => {}
         }
+        i += 1;
     }
     out.push_str(&json[run_start..]);
 }
@@ -153,6 +167,19 @@ mod tests {
     fn pretty_stays_small_on_deep_nesting() {
         let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
         assert!(RawJson(deep).pretty(0).len() < 20_000);
+    }
+
+    #[test]
+    fn compact_knows_where_strings_end() {
+        let mut out = String::new();
+        write_compact(r#"{ "a\\" : "b c", "d": "\"} {" }"#, &mut out);
+        assert_eq!(out, r#"{"a\\":"b c","d":"\"} {"}"#);
+        // Cut off inside a string, even right after a backslash.
+        for cut in [r#"{ "a b"#, r#"{ "a \"#] {
+            let mut out = String::new();
+            write_compact(cut, &mut out);
+            assert_eq!(out, cut.replacen("{ ", "{", 1));
+        }
     }
 
     #[test]
