@@ -33,7 +33,7 @@ pub(super) struct TraceSink<'a> {
     pub summary: &'a mut SessionSummary,
     pub shown: &'a mut u64,
     /// Entries read, for the progress line.
-    pub counted: Option<&'a std::cell::Cell<u64>>,
+    pub counted: Option<&'a std::sync::atomic::AtomicU64>,
     /// What the filter chose from: entries, or hops in a flow view.
     pub candidates: &'a mut u64,
     pub reporter: &'a mut Reporter,
@@ -43,7 +43,7 @@ impl EntrySink for TraceSink<'_> {
     fn entry(&mut self, entry: Entry) -> Result<()> {
         self.summary.add(&entry);
         if let Some(c) = self.counted {
-            c.set(c.get() + 1);
+            c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         match &mut self.view {
             View::Entries(renderer) => {
@@ -117,7 +117,7 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
         Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
         Source::Stdin => None,
     };
-    let counted = std::cell::Cell::new(0);
+    let counted = std::sync::atomic::AtomicU64::new(0);
     let reader = crate::output::progress::ProgressReader::new(
         reader,
         &name,

@@ -25,9 +25,10 @@ impl Source {
         }
     }
 
-    pub fn open(&self) -> io::Result<Box<dyn Read>> {
+    /// The bytes of the source; `Send`, so a reader thread can read them.
+    pub fn open(&self) -> io::Result<Box<dyn Read + Send>> {
         Ok(match self {
-            Source::Stdin => Box::new(io::stdin().lock()),
+            Source::Stdin => Box::new(io::stdin()),
             Source::File(p) => Box::new(File::open(p)?),
         })
     }

@@ -5,7 +5,7 @@ use std::io::{self, Read};
 
 use super::diagnostic::Diagnostic;
 use super::parse::{parse_entry, ParseOptions};
-use super::scan::{Framing, ScanEvent, Scanner};
+use super::scan::{Framing, RawEntry, ScanEvent, Scanner};
 use crate::model::Entry;
 
 /// Bytes read from the input at a time.
@@ -97,38 +97,11 @@ impl TraceReader {
             }
             match event {
                 ScanEvent::Entry(raw) => {
-                    let mut count_problem = |d: Diagnostic| {
-                        if d.kind.is_damage() {
-                            report.damage += 1;
-                        }
-                        sink.problem(d);
-                    };
-                    let parsed = parse_entry(
-                        raw.bytes,
-                        raw.start,
-                        raw.shifts,
-                        options,
-                        redact,
-                        &mut count_problem,
-                    );
-                    if let Some(mut entry) = parsed {
-                        report.entries += 1;
-                        if raw.after_close {
-                            report.framing.entries_after_close += 1;
-                            report.first_after_close.get_or_insert(raw.start);
-                        }
-                        entry.index = report.entries;
-                        if let Err(e) = sink.entry(entry) {
-                            failure = Some(e);
-                        }
+                    if let Err(e) = take_entry(report, &raw, options, redact, sink) {
+                        failure = Some(e);
                     }
                 }
-                ScanEvent::Problem(d) => {
-                    if d.kind.is_damage() {
-                        report.damage += 1;
-                    }
-                    sink.problem(d);
-                }
+                ScanEvent::Problem(d) => take_problem(report, d, sink),
             }
         });
         failure.map_or(Ok(()), Err)
@@ -147,32 +120,62 @@ impl TraceReader {
         let report = &mut self.report;
         self.scanner.finish(&mut |event| {
             if let ScanEvent::Problem(d) = event {
-                if d.kind.is_damage() {
-                    report.damage += 1;
-                }
-                sink.problem(d);
+                take_problem(report, d, sink);
             }
         });
     }
 }
 
-/// Reads `input` to its end.
-pub fn read_all(
-    input: impl Read,
+/// Parses one scanned entry, numbers it and hands it to `sink`.
+fn take_entry(
+    report: &mut ReadReport,
+    raw: &RawEntry<'_>,
     options: ParseOptions,
+    redact: Option<&super::redact::Redactor>,
     sink: &mut dyn EntrySink,
-) -> anyhow::Result<ReadReport> {
-    read_all_with(input, options, None, sink)
+) -> anyhow::Result<()> {
+    let mut count_problem = |d: Diagnostic| {
+        if d.kind.is_damage() {
+            report.damage += 1;
+        }
+        sink.problem(d);
+    };
+    let parsed = parse_entry(
+        raw.bytes,
+        raw.start,
+        raw.shifts,
+        options,
+        redact,
+        &mut count_problem,
+    );
+    let Some(mut entry) = parsed else {
+        return Ok(());
+    };
+    report.entries += 1;
+    if raw.after_close {
+        report.framing.entries_after_close += 1;
+        report.first_after_close.get_or_insert(raw.start);
+    }
+    entry.index = report.entries;
+    sink.entry(entry)
 }
 
-/// Reads `input` to its end, masking payloads with `redact`.
-pub fn read_all_with(
+/// Counts a problem and hands it to `sink`.
+fn take_problem(report: &mut ReadReport, d: Diagnostic, sink: &mut dyn EntrySink) {
+    if d.kind.is_damage() {
+        report.damage += 1;
+    }
+    sink.problem(d);
+}
+
+/// Reads `input` to its end on the calling thread (for small files, or
+/// many files read side by side).
+pub fn read_all(
     mut input: impl Read,
     options: ParseOptions,
-    redact: Option<std::sync::Arc<super::redact::Redactor>>,
     sink: &mut dyn EntrySink,
 ) -> anyhow::Result<ReadReport> {
-    let mut reader = TraceReader::with_redactor(options, redact);
+    let mut reader = TraceReader::new(options);
     let mut buf = vec![0u8; CHUNK_SIZE];
     loop {
         let n = match input.read(&mut buf) {
@@ -186,6 +189,165 @@ pub fn read_all_with(
     reader.finish(sink);
     Ok(reader.report())
 }
+
+/// Reads `input` to its end, masking payloads with `redact`, on two
+/// cores: a reader thread reads and scans (finds where entries start and
+/// end, which is sequential by nature); the calling thread parses the
+/// entries in file order and hands them to `sink`. Raw entries go across
+/// in batches of about a megabyte, at most a few in flight, so memory stays
+/// bounded. An error from `sink` stops the reader thread.
+pub fn read_all_with(
+    mut input: impl Read + Send,
+    options: ParseOptions,
+    redact: Option<std::sync::Arc<super::redact::Redactor>>,
+    sink: &mut dyn EntrySink,
+) -> anyhow::Result<ReadReport> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<RawBatch>(BATCHES_IN_FLIGHT);
+    let (free_tx, free_rx) = std::sync::mpsc::channel::<RawBatch>();
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || -> anyhow::Result<Scanner> {
+            let mut scanner = Scanner::new();
+            let mut batch = RawBatch::default();
+            let mut buf = vec![0u8; BATCH_BYTES];
+            let send = |batch: &mut RawBatch| -> anyhow::Result<()> {
+                // Reuse a batch the parser is done with, if any.
+                let next = free_rx.try_recv().unwrap_or_default();
+                let full = std::mem::replace(batch, next);
+                tx.send(full).map_err(|_| anyhow::Error::new(Stopped))
+            };
+            loop {
+                let n = match input.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        send(&mut batch)?;
+                        return Err(e.into());
+                    }
+                };
+                scanner.push(&buf[..n], &mut |event| batch.add(event));
+                if batch.bytes.len() >= BATCH_BYTES || batch.items.len() >= BATCH_ITEMS {
+                    send(&mut batch)?;
+                }
+            }
+            scanner.finish(&mut |event| batch.add(event));
+            send(&mut batch)?;
+            Ok(scanner)
+        });
+        let mut report = ReadReport::default();
+        let redact = redact.as_deref();
+        let mut failure = None;
+        'batches: for batch in rx.iter() {
+            for item in &batch.items {
+                match item {
+                    Found::Entry {
+                        bytes,
+                        shifts,
+                        start,
+                        after_close,
+                    } => {
+                        let raw = RawEntry {
+                            bytes: &batch.bytes[bytes.clone()],
+                            start: *start,
+                            shifts: &batch.shifts[shifts.clone()],
+                            after_close: *after_close,
+                        };
+                        if let Err(e) = take_entry(&mut report, &raw, options, redact, sink) {
+                            failure = Some(e);
+                            break 'batches;
+                        }
+                    }
+                    Found::Problem(d) => take_problem(&mut report, d.clone(), sink),
+                }
+            }
+            let mut batch = batch;
+            batch.clear();
+            let _ = free_tx.send(batch);
+        }
+        // The reader thread stops at its next send.
+        drop(rx);
+        let scanned = producer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let scanner = scanned?;
+        Ok(ReadReport {
+            framing: Framing {
+                entries_after_close: report.framing.entries_after_close,
+                ..scanner.framing()
+            },
+            bytes: scanner.offset(),
+            end: scanner.position(),
+            ..report
+        })
+    })
+}
+
+/// Entry bytes per batch sent between the threads.
+const BATCH_BYTES: usize = 1 << 18;
+/// Entries and problems per batch at most.
+const BATCH_ITEMS: usize = 1024;
+/// Batches waiting for the parser at most.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Scanned entries, their bytes end to end.
+#[derive(Default)]
+struct RawBatch {
+    bytes: Vec<u8>,
+    shifts: Vec<(usize, usize)>,
+    items: Vec<Found>,
+}
+
+/// What the scanner found, in file order.
+enum Found {
+    Entry {
+        bytes: std::ops::Range<usize>,
+        shifts: std::ops::Range<usize>,
+        start: crate::model::Position,
+        after_close: bool,
+    },
+    Problem(Diagnostic),
+}
+
+impl RawBatch {
+    fn add(&mut self, event: ScanEvent<'_>) {
+        match event {
+            ScanEvent::Entry(raw) => {
+                let bytes = self.bytes.len()..self.bytes.len() + raw.bytes.len();
+                self.bytes.extend_from_slice(raw.bytes);
+                let shifts = self.shifts.len()..self.shifts.len() + raw.shifts.len();
+                self.shifts.extend_from_slice(raw.shifts);
+                self.items.push(Found::Entry {
+                    bytes,
+                    shifts,
+                    start: raw.start,
+                    after_close: raw.after_close,
+                });
+            }
+            ScanEvent::Problem(d) => self.items.push(Found::Problem(d)),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.shifts.clear();
+        self.items.clear();
+    }
+}
+
+/// The parsing side is gone (its sink failed): stop reading.
+#[derive(Debug)]
+struct Stopped;
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("reading stopped")
+    }
+}
+
+impl std::error::Error for Stopped {}
 
 /// A sink that keeps everything; for tests and small inputs.
 #[derive(Debug, Default)]
@@ -264,6 +426,56 @@ mod tests {
             c.problems
         );
         assert_eq!(c.problems[0].position.offset, 18);
+    }
+
+    /// Everything the two-thread reader finds, in the order it finds it,
+    /// next to what the one-thread reader finds.
+    fn both_ways(input: &[u8]) -> (String, String) {
+        let mut one = Collect::default();
+        let r1 = read_all(input, ParseOptions::default(), &mut one).unwrap();
+        let mut two = Collect::default();
+        let r2 = read_all_with(input, ParseOptions::default(), None, &mut two).unwrap();
+        (
+            format!("{r1:?}\n{:?}\n{:?}", one.entries, one.problems),
+            format!("{r2:?}\n{:?}\n{:?}", two.entries, two.problems),
+        )
+    }
+
+    #[test]
+    fn two_threads_read_every_fixture_as_one_does() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut files = 0;
+        for entry in walkdir::WalkDir::new(root) {
+            let entry = entry.unwrap();
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let bytes = std::fs::read(entry.path()).unwrap();
+            let (one, two) = both_ways(&bytes);
+            assert_eq!(one, two, "{}", entry.path().display());
+            files += 1;
+        }
+        assert!(files > 20, "{files} fixtures");
+    }
+
+    #[test]
+    fn two_threads_read_many_batches_in_order() {
+        // Megabytes of entries (many batches), with damage in between.
+        let mut input = b"[\n".to_vec();
+        for i in 0..20_000 {
+            let entry = format!(
+                "{{\n  \"hook\": \"AfterAgentRun\",\n  \"agent_id\": \"a{i}\",\n  \"state\": {{\"pad\": \"{}\"}}\n}}\n,\n",
+                "x".repeat(i % 300)
+            );
+            input.extend_from_slice(entry.as_bytes());
+            if i % 997 == 0 {
+                input.extend_from_slice(b"garbage\n{\"hook\": oops},\n{\"a\":\"\x01\"},\n");
+            }
+        }
+        input.extend_from_slice(b"{\"hook\": \"AgentEr");
+        assert!(input.len() > 4 * BATCH_BYTES);
+        let (one, two) = both_ways(&input);
+        assert!(one == two, "the two readers differ");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! and rate. Shown only on a terminal, only after a second, and erased when
 //! done, so short runs and pipes never see it.
 
-use std::cell::Cell;
 use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::render::text::{escape, human_size};
@@ -18,7 +18,7 @@ pub struct ProgressReader<'a, R> {
     name: String,
     total: Option<u64>,
     read: u64,
-    entries: &'a Cell<u64>,
+    entries: &'a AtomicU64,
     started: Instant,
     drawn: Option<Instant>,
     enabled: bool,
@@ -30,7 +30,7 @@ impl<'a, R: Read> ProgressReader<'a, R> {
         inner: R,
         name: &str,
         total: Option<u64>,
-        entries: &'a Cell<u64>,
+        entries: &'a AtomicU64,
         enabled: bool,
     ) -> Self {
         ProgressReader {
@@ -65,7 +65,7 @@ impl<'a, R: Read> ProgressReader<'a, R> {
         let line = format!(
             "reading {}  {amount} · {} entries · {}/s",
             self.name,
-            self.entries.get(),
+            self.entries.load(Ordering::Relaxed),
             human_size(rate as u64)
         );
         let _ = write!(io::stderr().lock(), "\r\x1b[2K{line}");
