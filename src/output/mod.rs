@@ -184,11 +184,9 @@ impl Reporter {
 
     fn say(&self, role: Role, label: &str, text: &str) {
         // stderr may be closed too; nothing useful can be done about it.
-        let _ = writeln!(
-            io::stderr().lock(),
-            "{}: {text}",
-            self.theme.paint(label, role)
-        );
+        let mut err = io::stderr().lock();
+        progress::clear_line(&mut err);
+        let _ = writeln!(err, "{}: {text}", self.theme.paint(label, role));
     }
 }
 

@@ -3,7 +3,7 @@
 //! done, so short runs and pipes never see it.
 
 use std::io::{self, Read, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::render::text::{escape, human_size};
@@ -68,14 +68,29 @@ impl<'a, R: Read> ProgressReader<'a, R> {
             self.entries.load(Ordering::Relaxed),
             human_size(rate as u64)
         );
-        let _ = write!(io::stderr().lock(), "\r\x1b[2K{line}");
+        let mut err = io::stderr().lock();
+        let _ = write!(err, "\r\x1b[2K{line}");
+        SHOWING.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Whether a progress line is on stderr now (set and cleared with stderr
+/// locked).
+static SHOWING: AtomicBool = AtomicBool::new(false);
+
+/// Erases the progress line, if one is showing, so that a message written
+/// next to `err` (stderr, locked) starts on a clean line; the line comes
+/// back at the next redraw.
+pub fn clear_line(err: &mut dyn Write) {
+    if SHOWING.swap(false, Ordering::Relaxed) {
+        let _ = write!(err, "\r\x1b[2K");
     }
 }
 
 impl<R> Drop for ProgressReader<'_, R> {
     fn drop(&mut self) {
         if self.drawn.is_some() {
-            let _ = write!(io::stderr().lock(), "\r\x1b[2K");
+            clear_line(&mut io::stderr().lock());
         }
     }
 }
