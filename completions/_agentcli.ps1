@@ -21,7 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'agentcli' {
-            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file''s dir, else the current directory')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120')
             [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)')
@@ -58,7 +58,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--glob', '--glob', [CompletionResultType]::ParameterName, 'Which files are traces: a glob on the file name, or on the path below the directory when it has a /. Default: names ending in .trace.json')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'With --follow: how often to look for changes when file notifications are not delivered (network file systems, watch limits), and as a safety net when they are: 250ms, 1s, 2m (10ms to 1h)')
-            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file''s dir, else the current directory')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120')
             [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)')
@@ -87,7 +87,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
         'agentcli;diff' {
             [CompletionResult]::new('--fail-on-regression', '--fail-on-regression', [CompletionResultType]::ParameterName, 'Exit with status 1 when B''s wall time exceeds A''s by more than PCT percent')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file''s dir, else the current directory')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120')
             [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)')
@@ -116,7 +116,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--otlp-header', '--otlp-header', [CompletionResultType]::ParameterName, 'A header to send, such as an API key (repeatable)')
             [CompletionResult]::new('--otlp-timeout', '--otlp-timeout', [CompletionResultType]::ParameterName, 'How long one request may take')
             [CompletionResult]::new('--otlp-retries', '--otlp-retries', [CompletionResultType]::ParameterName, 'Retries on 429, 502, 503, 504 and connection failures, with backoff (Retry-After is honored)')
-            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file''s dir, else the current directory')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120')
             [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)')
@@ -144,7 +144,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Only entries matching FILTER are paired into runs (as for trace)')
             [CompletionResult]::new('--glob', '--glob', [CompletionResultType]::ParameterName, 'Which files are traces (as for list)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file''s dir, else the current directory')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120')
             [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)')
@@ -164,7 +164,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             break
         }
         'agentcli;__complete' {
-            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file''s dir, else the current directory')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120')
             [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)')
@@ -185,7 +185,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
         'agentcli;validate' {
             [CompletionResult]::new('--tolerance', '--tolerance', [CompletionResultType]::ParameterName, 'How far back in time an entry may go before it is a defect (parallel agents interleave): 500ms, 1s, 5s')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file''s dir, else the current directory')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120')
             [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)')
@@ -219,7 +219,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'With --follow: how often to look for changes when file notifications are not delivered (network file systems, watch limits), and as a safety net when they are: 250ms, 1s, 2m (10ms to 1h)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--diagram', '--diagram', [CompletionResultType]::ParameterName, 'With --format mermaid: a sequence diagram of the hops, or a graph of the agents')
-            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file''s dir, else the current directory')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120')
             [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)')

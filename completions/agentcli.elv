@@ -18,7 +18,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
     }
     var completions = [
         &'agentcli'= {
-            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory'
+            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file''s dir, else the current directory'
             cand --color 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored'
             cand --width 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120'
             cand --redact 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)'
@@ -54,7 +54,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --glob 'Which files are traces: a glob on the file name, or on the path below the directory when it has a /. Default: names ending in .trace.json'
             cand --format 'Output format'
             cand --poll-interval 'With --follow: how often to look for changes when file notifications are not delivered (network file systems, watch limits), and as a safety net when they are: 250ms, 1s, 2m (10ms to 1h)'
-            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory'
+            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file''s dir, else the current directory'
             cand --color 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored'
             cand --width 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120'
             cand --redact 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)'
@@ -82,7 +82,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         &'agentcli;diff'= {
             cand --fail-on-regression 'Exit with status 1 when B''s wall time exceeds A''s by more than PCT percent'
             cand --format 'Output format'
-            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory'
+            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file''s dir, else the current directory'
             cand --color 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored'
             cand --width 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120'
             cand --redact 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)'
@@ -110,7 +110,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --otlp-header 'A header to send, such as an API key (repeatable)'
             cand --otlp-timeout 'How long one request may take'
             cand --otlp-retries 'Retries on 429, 502, 503, 504 and connection failures, with backoff (Retry-After is honored)'
-            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory'
+            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file''s dir, else the current directory'
             cand --color 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored'
             cand --width 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120'
             cand --redact 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)'
@@ -137,7 +137,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --filter 'Only entries matching FILTER are paired into runs (as for trace)'
             cand --glob 'Which files are traces (as for list)'
             cand --format 'Output format'
-            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory'
+            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file''s dir, else the current directory'
             cand --color 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored'
             cand --width 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120'
             cand --redact 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)'
@@ -156,7 +156,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --version 'Print version'
         }
         &'agentcli;__complete'= {
-            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory'
+            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file''s dir, else the current directory'
             cand --color 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored'
             cand --width 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120'
             cand --redact 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)'
@@ -176,7 +176,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         &'agentcli;validate'= {
             cand --tolerance 'How far back in time an entry may go before it is a defect (parallel agents interleave): 500ms, 1s, 5s'
             cand --format 'Output format'
-            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory'
+            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file''s dir, else the current directory'
             cand --color 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored'
             cand --width 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120'
             cand --redact 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)'
@@ -209,7 +209,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --poll-interval 'With --follow: how often to look for changes when file notifications are not delivered (network file systems, watch limits), and as a safety net when they are: 250ms, 1s, 2m (10ms to 1h)'
             cand --format 'Output format'
             cand --diagram 'With --format mermaid: a sequence diagram of the hops, or a graph of the agents'
-            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory'
+            cand --dir 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file''s dir, else the current directory'
             cand --color 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored'
             cand --width 'Width of tables in columns, at least 20. Default: the terminal''s, else $COLUMNS, else 120'
             cand --redact 'Mask the values of state keys matching GLOB (any depth, any case) in every output and export: --redact ''*token_secret*'' (repeatable)'

@@ -24,7 +24,7 @@ function __fish_agentcli_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c agentcli -n "__fish_agentcli_needs_command" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
+complete -c agentcli -n "__fish_agentcli_needs_command" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file\'s dir, else the current directory' -r -F
 complete -c agentcli -n "__fish_agentcli_needs_command" -l color -d 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
 never\t'Never'"
@@ -64,7 +64,7 @@ json\t'One JSON array of sessions'
 jsonl\t'One JSON object per line'
 csv\t'RFC 4180 CSV with a header row'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l poll-interval -d 'With --follow: how often to look for changes when file notifications are not delivered (network file systems, watch limits), and as a safety net when they are: 250ms, 1s, 2m (10ms to 1h)' -r
-complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file\'s dir, else the current directory' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l color -d 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
 never\t'Never'"
@@ -88,7 +88,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s V -l version 
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l fail-on-regression -d 'Exit with status 1 when B\'s wall time exceeds A\'s by more than PCT percent' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l format -d 'Output format' -r -f -a "text\t'One line per defect, `path:line:column: kind: message`'
 json\t'One JSON array with an object per file'"
-complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file\'s dir, else the current directory' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l color -d 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
 never\t'Never'"
@@ -115,7 +115,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l otlp-endpoi
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l otlp-header -d 'A header to send, such as an API key (repeatable)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l otlp-timeout -d 'How long one request may take' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l otlp-retries -d 'Retries on 429, 502, 503, 504 and connection failures, with backoff (Retry-After is honored)' -r
-complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file\'s dir, else the current directory' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l color -d 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
 never\t'Never'"
@@ -141,7 +141,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l format -d 'O
 json\t'One JSON array of sessions'
 jsonl\t'One JSON object per line'
 csv\t'RFC 4180 CSV with a header row'"
-complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file\'s dir, else the current directory' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l color -d 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
 never\t'Never'"
@@ -157,7 +157,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l utc -d 'Show
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -l local -d 'Show times in this machine\'s zone (TZ). Default: each entry\'s offset as written (lists of sessions: local)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand stats" -s V -l version -d 'Print version'
-complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file\'s dir, else the current directory' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -l color -d 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
 never\t'Never'"
@@ -175,7 +175,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand __complete" -s V -l ve
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l tolerance -d 'How far back in time an entry may go before it is a defect (parallel agents interleave): 500ms, 1s, 5s' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l format -d 'Output format' -r -f -a "text\t'One line per defect, `path:line:column: kind: message`'
 json\t'One JSON array with an object per file'"
-complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file\'s dir, else the current directory' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand validate" -l color -d 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
 never\t'Never'"
@@ -213,7 +213,7 @@ otlp-jsonl\t'OpenTelemetry: one request per line (the OpenTelemetry file exporte
 chrome\t'Chrome trace events, for Perfetto and chrome://tracing'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l diagram -d 'With --format mermaid: a sequence diagram of the hops, or a graph of the agents' -r -f -a "sequence\t'A sequenceDiagram of the hops in time order'
 graph\t'A flowchart of the agent graph, with hop counts on the edges'"
-complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: the current directory' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l dir -d 'Directory holding the traces, searched recursively (traces/ inside it first). Default: AGENTCLI_DIR, else the config file\'s dir, else the current directory' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l color -d 'When to use colors (default: AGENTCLI_COLOR, else auto). With auto, NO_COLOR and CLICOLOR_FORCE are honored' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set or TERM is dumb'
 always\t'Always, even in a pipe'
 never\t'Never'"

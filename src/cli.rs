@@ -93,8 +93,9 @@ pub struct Cli {
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Directory holding the traces, searched recursively (traces/ inside it
-    /// first). Default: the current directory.
-    #[arg(long, global = true, value_name = "DIR", env = "AGENTCLI_DIR")]
+    /// first). Default: AGENTCLI_DIR, else the config file's dir, else the
+    /// current directory.
+    #[arg(long, global = true, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
     /// When to use colors (default: AGENTCLI_COLOR, else auto). With auto,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Result};
 use chrono::Utc;
+use clap::ValueEnum;
 
 use crate::analysis::time_range::{parse_time, End};
 use crate::analysis::{Condition, Filter, SessionSort, TimeRange};
@@ -19,10 +20,13 @@ use crate::output::{table_width, use_color, ColorWhen, Env};
 use crate::render::analysis::AnalysisFormat;
 use crate::render::mermaid::Diagram;
 use crate::render::otlp::OtlpOptions;
-use crate::render::time::{TimeFormat, TimeStyle, Zone};
+use crate::render::time::TimeStyle;
 use crate::render::{EntryFormat, FlowFormat, ListFormat, TextOptions, Theme};
 
 pub mod file;
+pub mod settings;
+
+use settings::{Setting, Settings};
 
 /// Settings all commands share.
 #[derive(Debug, Clone)]
@@ -237,155 +241,35 @@ pub fn color_when(arg: ColorArg) -> ColorWhen {
     }
 }
 
-/// Where a setting came from, for `--print-config`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Source {
-    Flag,
-    Env(&'static str),
-    File,
-    Default,
-}
-
-impl Source {
-    fn describe(self) -> String {
-        match self {
-            Source::Flag => "command line".to_string(),
-            Source::Env(name) => name.to_string(),
-            Source::File => "config file".to_string(),
-            Source::Default => "default".to_string(),
-        }
-    }
-}
-
-/// The first of flag, environment, config file, default that is set.
-fn pick<T>(
-    flag: Option<T>,
-    env: Option<(T, &'static str)>,
-    file: Option<T>,
-    default: T,
-) -> (T, Source) {
-    flag.map(|v| (v, Source::Flag))
-        .or_else(|| env.map(|(v, name)| (v, Source::Env(name))))
-        .or_else(|| file.map(|v| (v, Source::File)))
-        .unwrap_or((default, Source::Default))
-}
-
-fn parse_color(value: &str) -> Option<ColorArg> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "auto" => Some(ColorArg::Auto),
-        "always" => Some(ColorArg::Always),
-        "never" => Some(ColorArg::Never),
-        _ => None,
-    }
-}
-
-/// `AGENTCLI_COLOR`, checked.
-fn env_color(env: &dyn Env) -> Result<Option<ColorArg>> {
-    match env.var("AGENTCLI_COLOR").filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => match parse_color(&v) {
-            Some(c) => Ok(Some(c)),
-            None => bail!("AGENTCLI_COLOR is '{v}'\nhint: use auto, always or never"),
-        },
-    }
-}
-
 /// Colors for messages printed before (or instead of) the settings being
-/// built: `--color`, else `AGENTCLI_COLOR`, else auto.
+/// built: `--color`, else `AGENTCLI_COLOR`, else auto (the config file may
+/// be what is broken).
 pub fn early_color(cli: &Cli, env: &dyn Env) -> ColorWhen {
     color_when(
         cli.global
             .color
-            .or_else(|| env_color(env).ok().flatten())
+            .or_else(|| settings::env_color(env).ok().flatten())
             .unwrap_or(ColorArg::Auto),
     )
-}
-
-fn parse_zone(value: &str) -> Option<Zone> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "written" | "as-written" | "as_written" => Some(Zone::AsWritten),
-        "utc" => Some(Zone::Utc),
-        "local" => Some(Zone::Local),
-        _ => None,
-    }
-}
-
-fn color_name(c: ColorArg) -> &'static str {
-    match c {
-        ColorArg::Auto => "auto",
-        ColorArg::Always => "always",
-        ColorArg::Never => "never",
-    }
-}
-
-/// A TOML string.
-fn toml_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_default()
 }
 
 /// Builds the settings; errors here are usage errors. Each setting comes
 /// from the command line, else the environment, else the config file,
 /// else its default.
 pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
-    let (file, file_path) = file::load(env)?;
-    let file_color = match &file.color {
-        None => None,
-        Some(v) => Some(parse_color(v).ok_or_else(|| {
-            anyhow!("config file: color = '{v}'\nhint: use auto, always or never")
-        })?),
-    };
-    let env_color = env_color(env)?.map(|c| (c, "AGENTCLI_COLOR"));
-    let (color, color_source) = pick(cli.global.color, env_color, file_color, ColorArg::Auto);
-    let when = color_when(color);
-    if let Some(w) = file.width.filter(|w| *w < 20) {
-        bail!("config file: width = {w}\nhint: tables need at least 20 columns");
-    }
-    let (width, width_source) = pick(
-        cli.global.width.map(Some),
-        None,
-        file.width.map(Some),
-        None, // measured: the terminal's, else COLUMNS
-    );
-    let zone_file = match &file.time_zone {
-        None => None,
-        Some(v) => Some(parse_zone(v).ok_or_else(|| {
-            anyhow!("config file: time_zone = '{v}'\nhint: use written, utc or local")
-        })?),
-    };
-    let zone_flag = if cli.global.utc {
-        Some(Zone::Utc)
-    } else if cli.global.local {
-        Some(Zone::Local)
-    } else {
-        None
-    };
-    let (zone, zone_source) = match (zone_flag, zone_file) {
-        (Some(z), _) => (Some(z), Source::Flag),
-        (None, Some(z)) => (Some(z), Source::File),
-        (None, None) => (None, Source::Default),
-    };
-    let (time_format_text, time_format_source) = pick(
-        cli.global.time_format.clone(),
-        None,
-        file.time_format.clone(),
-        "clock".to_string(),
-    );
-    let time_format =
-        TimeFormat::parse(&time_format_text).map_err(|e| match time_format_source {
-            Source::File => anyhow!("config file: time_format: {e}"),
-            _ => anyhow!("--time-format: {e}"),
-        })?;
+    let settings = Settings::resolve(&cli.global, env)?;
+    let when = color_when(settings.color.value);
     let mut text = TextOptions {
         theme: Theme {
             color: use_color(when, env, env.stdout_is_terminal()),
         },
-        width: table_width(width.map(usize::from), env),
+        width: table_width(settings.width.value.map(usize::from), env),
         verbose: false,
         debug: false,
         formula_guard: true,
         time: TimeStyle {
-            zone,
-            format: time_format,
+            zone: settings.zone.value,
+            format: settings.time_format.value.1,
         },
     };
     let stderr_theme = Theme {
@@ -529,7 +413,7 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
                             TraceFormatArg::Json => AnalysisFormat::Json,
                             other => anyhow::bail!(
                                 "--analyze writes text or JSON, not {}\nhint: use --analyze --format json",
-                                format!("{other:?}").to_lowercase()
+                                other.to_possible_value().map_or(String::new(), |v| v.get_name().to_string())
                             ),
                         },
                         a.top,
@@ -554,112 +438,32 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
         }
     };
     crate::render::text::set_raw(cli.global.raw);
-    let mut globs = cli.global.redact.clone();
-    globs.extend(file.redact.iter().cloned());
-    let redact_defaults = cli.global.redact_defaults || file.redact_defaults == Some(true);
-    if redact_defaults {
+    let mut globs = settings.redact.value.clone();
+    if settings.redact_defaults.value {
         globs.extend(DEFAULT_PATTERNS.iter().map(|p| p.to_string()));
     }
     let redact = if globs.is_empty() {
         None
     } else {
-        Some(std::sync::Arc::new(
-            Redactor::new(&globs).map_err(|e| anyhow!(e))?,
-        ))
+        let redactor = Redactor::new(&globs).map_err(|e| match settings.redact.source {
+            settings::FILE => anyhow!("{}: invalid redact {e}", settings.file_name()),
+            _ => anyhow!("invalid --redact {e}"),
+        })?;
+        Some(std::sync::Arc::new(redactor))
     };
     let pager = (!cli.global.no_pager && env.stdout_is_terminal() && pages(&command))
-        .then(|| crate::output::pager::pager_command(env, file.pager.as_deref()))
+        .then(|| settings.pager.value.clone())
         .flatten();
-    let dir_env = env.var("AGENTCLI_DIR").filter(|d| !d.is_empty());
-    let dir_flag = cli.global.dir.clone();
-    let (dir, dir_source) = match dir_flag {
-        Some(d) if dir_env.as_deref().map(PathBuf::from).as_ref() == Some(&d) => {
-            (d, Source::Env("AGENTCLI_DIR"))
-        }
-        Some(d) => (d, Source::Flag),
-        None => match file.dir.clone() {
-            Some(d) => (d, Source::File),
-            None => (PathBuf::from("."), Source::Default),
-        },
-    };
     let command = match command {
         CommandConfig::PrintConfig(_) => {
-            let mut lines = vec![match &file_path {
-                Some(p) => format!("# config file: {}", p.display()),
-                None => match file::location(env) {
-                    Some((p, _)) => format!("# config file: {} (not found)", p.display()),
-                    None if env.var("AGENTCLI_CONFIG").is_some() => {
-                        "# config file: none (AGENTCLI_CONFIG is empty)".to_string()
-                    }
-                    None => {
-                        "# config file: none (neither XDG_CONFIG_HOME nor HOME is set)".to_string()
-                    }
-                },
-            }];
-            let mut line = |key: &str, value: String, source: Source| {
-                lines.push(format!("{key} = {value}  # {}", source.describe()));
-            };
-            line("dir", toml_string(&dir.to_string_lossy()), dir_source);
-            line("color", toml_string(color_name(color)), color_source);
-            let pager_source = if env.var("AGENTCLI_PAGER").is_some() {
-                Source::Env("AGENTCLI_PAGER")
-            } else if file.pager.is_some() {
-                Source::File
-            } else if env.var("PAGER").is_some() {
-                Source::Env("PAGER")
-            } else {
-                Source::Default
-            };
-            let pager_value = crate::output::pager::pager_command(env, file.pager.as_deref());
-            line(
-                "pager",
-                toml_string(pager_value.as_deref().unwrap_or("")),
-                pager_source,
-            );
-            line("width", text.width.to_string(), width_source);
-            line(
-                "time_format",
-                toml_string(&time_format_text),
-                time_format_source,
-            );
-            line(
-                "time_zone",
-                toml_string(match zone {
-                    None => "written",
-                    Some(Zone::AsWritten) => "written",
-                    Some(Zone::Utc) => "utc",
-                    Some(Zone::Local) => "local",
-                }),
-                zone_source,
-            );
-            let all_redact: Vec<String> = cli
-                .global
-                .redact
-                .iter()
-                .chain(&file.redact)
-                .map(|g| toml_string(g))
-                .collect();
-            line(
-                "redact",
-                format!("[{}]", all_redact.join(", ")),
-                match (cli.global.redact.is_empty(), file.redact.is_empty()) {
-                    (false, _) => Source::Flag,
-                    (true, false) => Source::File,
-                    (true, true) => Source::Default,
-                },
-            );
-            line(
-                "redact_defaults",
-                redact_defaults.to_string(),
-                if cli.global.redact_defaults {
-                    Source::Flag
-                } else if file.redact_defaults.is_some() {
-                    Source::File
-                } else {
-                    Source::Default
-                },
-            );
-            CommandConfig::PrintConfig(lines.join("\n") + "\n")
+            let mut settings = settings.clone();
+            if cli.global.no_pager {
+                settings.pager = Setting {
+                    value: None,
+                    source: settings::FLAG,
+                };
+            }
+            CommandConfig::PrintConfig(settings.to_toml(text.width))
         }
         other => other,
     };
@@ -667,7 +471,7 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
         progress: env.stderr_is_terminal() && !cli.global.quiet,
         pager,
         redact,
-        dir,
+        dir: settings.dir.value,
         text,
         stderr_theme,
         quiet: cli.global.quiet,

@@ -24,7 +24,9 @@ fn main() -> ExitCode {
             .exit();
     }
     let env = SystemEnv;
-    let stderr_theme = Theme {
+    // Errors while configuring use the flag and environment; once the
+    // settings are built (config file included), theirs.
+    let mut stderr_theme = Theme {
         color: use_color(
             agentcli::config::early_color(&cli, &env),
             &env,
@@ -32,9 +34,10 @@ fn main() -> ExitCode {
         ),
     };
     let result = agentcli::config::configure(cli, &env).and_then(|(config, command)| {
+        stderr_theme = config.stderr_theme;
         let mut output = match &config.pager {
             None => Output::stdout(),
-            Some(pager) => match Pager::start(pager) {
+            Some(pager) => match Pager::start(pager, &env) {
                 Ok((pager, input)) => {
                     Output::Pager(io::BufWriter::with_capacity(1 << 16, input), pager)
                 }

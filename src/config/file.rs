@@ -74,7 +74,8 @@ pub fn parse(text: &str) -> Result<FileConfig, String> {
         let message = e.message().trim_end().to_string();
         match e.span() {
             Some(span) => {
-                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                let before = &text.as_bytes()[..span.start.min(text.len())];
+                let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
                 format!("line {line}: {message}")
             }
             None => message,

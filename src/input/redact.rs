@@ -30,8 +30,7 @@ impl Redactor {
     pub fn new(globs: &[String]) -> Result<Redactor, String> {
         let mut patterns = Vec::new();
         for g in globs {
-            patterns
-                .push(glob::Pattern::new(g).map_err(|e| format!("invalid --redact '{g}': {e}"))?);
+            patterns.push(glob::Pattern::new(g).map_err(|e| format!("'{g}': {e}"))?);
         }
         Ok(Redactor { patterns })
     }

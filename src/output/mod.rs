@@ -24,6 +24,10 @@ pub enum ColorWhen {
 /// What agentcli reads from its surroundings.
 pub trait Env {
     fn var(&self, name: &str) -> Option<String>;
+    /// A variable as the OS has it (paths need not be UTF-8).
+    fn var_os(&self, name: &str) -> Option<std::ffi::OsString> {
+        self.var(name).map(Into::into)
+    }
     fn stdout_is_terminal(&self) -> bool;
     fn stderr_is_terminal(&self) -> bool;
     /// Columns of the terminal on stdout, if it is one.
@@ -36,6 +40,9 @@ pub struct SystemEnv;
 impl Env for SystemEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+    }
+    fn var_os(&self, name: &str) -> Option<std::ffi::OsString> {
+        std::env::var_os(name)
     }
     fn stdout_is_terminal(&self) -> bool {
         io::stdout().is_terminal()
@@ -190,31 +197,41 @@ impl Reporter {
     }
 }
 
+/// An environment for unit tests: these variables, both streams
+/// terminals of unknown width.
+#[cfg(test)]
+pub(crate) struct FakeEnv(std::collections::HashMap<&'static str, &'static str>);
+
+#[cfg(test)]
+impl FakeEnv {
+    pub(crate) fn new(vars: &[(&'static str, &'static str)]) -> Self {
+        FakeEnv(vars.iter().copied().collect())
+    }
+}
+
+#[cfg(test)]
+impl Env for FakeEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0.get(name).map(|v| v.to_string())
+    }
+    fn stdout_is_terminal(&self) -> bool {
+        true
+    }
+    fn stderr_is_terminal(&self) -> bool {
+        true
+    }
+    fn terminal_width(&self) -> Option<usize> {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    struct FakeEnv(HashMap<&'static str, &'static str>);
-
-    impl Env for FakeEnv {
-        fn var(&self, name: &str) -> Option<String> {
-            self.0.get(name).map(|v| v.to_string())
-        }
-        fn stdout_is_terminal(&self) -> bool {
-            true
-        }
-        fn stderr_is_terminal(&self) -> bool {
-            true
-        }
-        fn terminal_width(&self) -> Option<usize> {
-            None
-        }
-    }
 
     #[test]
     fn color_follows_flag_then_clicolor_force_then_no_color() {
-        let env = |pairs: &[(&'static str, &'static str)]| FakeEnv(pairs.iter().copied().collect());
+        let env = FakeEnv::new;
         assert!(use_color(ColorWhen::Auto, &env(&[]), true));
         assert!(!use_color(ColorWhen::Auto, &env(&[]), false));
         assert!(!use_color(
@@ -242,10 +259,10 @@ mod tests {
 
     #[test]
     fn width_prefers_flag_then_terminal_then_columns() {
-        let env = FakeEnv([("COLUMNS", "90")].into_iter().collect());
+        let env = FakeEnv::new(&[("COLUMNS", "90")]);
         assert_eq!(table_width(Some(60), &env), 60);
         assert_eq!(table_width(None, &env), 90);
-        assert_eq!(table_width(None, &FakeEnv(HashMap::new())), 120);
+        assert_eq!(table_width(None, &FakeEnv::new(&[])), 120);
     }
 
     #[test]

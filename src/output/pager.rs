@@ -1,27 +1,11 @@
-//! Long text on a terminal goes through a pager: `AGENTCLI_PAGER`, else
-//! `PAGER`, else `less -FRX` (quits at once when it fits, keeps colors,
-//! leaves the screen as it was).
+//! Long text on a terminal goes through a pager (which one is a setting:
+//! `AGENTCLI_PAGER`, the config file, `PAGER`, else `less -FRX`, which
+//! quits at once when it fits, keeps colors, leaves the screen as it was).
 
 use std::io::{self, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
 use super::Env;
-
-/// The pager to use, from the environment: `None` when paging is off
-/// (`AGENTCLI_PAGER=` empty, or `PAGER=cat`).
-pub fn pager_command(env: &dyn Env, configured: Option<&str>) -> Option<String> {
-    let chosen = env
-        .var("AGENTCLI_PAGER")
-        .or_else(|| configured.map(str::to_string))
-        .or_else(|| env.var("PAGER"))
-        .unwrap_or_else(|| "less -FRX".to_string());
-    let chosen = chosen.trim().to_string();
-    if chosen.is_empty() || chosen == "cat" {
-        None
-    } else {
-        Some(chosen)
-    }
-}
 
 /// A running pager.
 pub struct Pager {
@@ -30,14 +14,14 @@ pub struct Pager {
 
 impl Pager {
     /// Starts `command` (split at blanks, run without a shell); `Err` says
-    /// why it could not start.
-    pub fn start(command: &str) -> io::Result<(Pager, ChildStdin)> {
+    /// why it could not start. `env` tells whether `LESS` is set.
+    pub fn start(command: &str, env: &dyn Env) -> io::Result<(Pager, ChildStdin)> {
         let mut parts = command.split_whitespace();
         let program = parts.next().unwrap_or("less");
         let mut cmd = Command::new(program);
         cmd.args(parts).stdin(Stdio::piped());
         // less without options of its own still keeps colors.
-        if program.ends_with("less") && std::env::var_os("LESS").is_none() {
+        if program.ends_with("less") && env.var("LESS").is_none() {
             cmd.env("LESS", "FRX");
         }
         let mut child = cmd.spawn()?;
@@ -83,52 +67,5 @@ impl Output {
                 flushed
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    struct Vars(HashMap<&'static str, &'static str>);
-
-    impl Env for Vars {
-        fn var(&self, name: &str) -> Option<String> {
-            self.0.get(name).map(|v| v.to_string())
-        }
-        fn stdout_is_terminal(&self) -> bool {
-            true
-        }
-        fn stderr_is_terminal(&self) -> bool {
-            true
-        }
-        fn terminal_width(&self) -> Option<usize> {
-            None
-        }
-    }
-
-    #[test]
-    fn agentcli_pager_wins_then_config_then_pager_then_less() {
-        let env = |pairs: &[(&'static str, &'static str)]| Vars(pairs.iter().copied().collect());
-        assert_eq!(pager_command(&env(&[]), None).as_deref(), Some("less -FRX"));
-        assert_eq!(
-            pager_command(&env(&[("PAGER", "more")]), None).as_deref(),
-            Some("more")
-        );
-        assert_eq!(
-            pager_command(&env(&[("PAGER", "more")]), Some("most")).as_deref(),
-            Some("most")
-        );
-        assert_eq!(
-            pager_command(
-                &env(&[("AGENTCLI_PAGER", "bat"), ("PAGER", "more")]),
-                Some("most")
-            )
-            .as_deref(),
-            Some("bat")
-        );
-        assert_eq!(pager_command(&env(&[("AGENTCLI_PAGER", "")]), None), None);
-        assert_eq!(pager_command(&env(&[("PAGER", "cat")]), None), None);
     }
 }
