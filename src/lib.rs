@@ -21,19 +21,12 @@ use anyhow::Result;
 use crate::commands::Outcome;
 use crate::config::CommandConfig;
 
-/// Runs a parsed command line, writing its output to `out`.
-pub fn run(cli: cli::Cli, env: &dyn output::Env, out: &mut dyn Write) -> Result<Outcome> {
-    let (config, command) = config::configure(cli, env)?;
-    execute(&config, command, out)
-}
-
 /// Runs a configured command.
 pub fn execute(
     config: &config::Config,
     command: CommandConfig,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
-    let config = config.clone();
     match command {
         CommandConfig::List(list) => match list.follow {
             Some(follow) => {
@@ -44,22 +37,22 @@ pub fn execute(
                     follow: Some(follow),
                     state_diff: false,
                 };
-                commands::follow::run(&config, &trace, follow, out)
+                commands::follow::run(config, &trace, follow, out)
             }
-            None => commands::list::run(&config, &list, out),
+            None => commands::list::run(config, &list, out),
         },
         CommandConfig::PrintConfig(text) => {
             out.write_all(text.as_bytes())?;
             Ok(Outcome::default())
         }
-        CommandConfig::Complete(c) => commands::complete::run(&config, &c, out),
-        CommandConfig::Export(e) => commands::export::run(&config, &e, out),
-        CommandConfig::Stats(s) => commands::stats::run(&config, &s, out),
-        CommandConfig::Diff(d) => commands::diff::run(&config, &d, out),
-        CommandConfig::Validate(validate) => commands::validate::run(&config, &validate, out),
+        CommandConfig::Complete(c) => commands::complete::run(config, &c, out),
+        CommandConfig::Export(e) => commands::export::run(config, &e, out),
+        CommandConfig::Stats(s) => commands::stats::run(config, &s, out),
+        CommandConfig::Diff(d) => commands::diff::run(config, &d, out),
+        CommandConfig::Validate(validate) => commands::validate::run(config, &validate, out),
         CommandConfig::Trace(trace) => match trace.follow {
-            Some(follow) => commands::follow::run(&config, &trace, follow, out),
-            None => commands::trace::run(&config, &trace, out),
+            Some(follow) => commands::follow::run(config, &trace, follow, out),
+            None => commands::trace::run(config, &trace, out),
         },
     }
 }

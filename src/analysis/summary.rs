@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::model::Entry;
+use crate::model::{Entry, Timestamp};
 
 /// The first error of a session, with where it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +32,20 @@ pub struct SessionSummary {
 }
 
 impl SessionSummary {
+    /// Whether the session started in `time` (one without a start lies in
+    /// no bounded range).
+    pub fn started_in(&self, time: &super::TimeRange) -> bool {
+        time.contains(&self.start.map_or(Timestamp::Unset, Timestamp::At))
+    }
+
+    /// The selection `list` and `export` share: started in `time`, ran one
+    /// of `agents` (any, when empty), and had an error if `failed`.
+    pub fn selected(&self, time: &super::TimeRange, agents: &[String], failed: bool) -> bool {
+        self.started_in(time)
+            && (!failed || self.errors > 0)
+            && (agents.is_empty() || agents.iter().any(|a| self.agents.contains(a)))
+    }
+
     pub fn add(&mut self, e: &Entry) {
         self.entries += 1;
         if let Some(t) = e.timestamp.get() {

@@ -29,7 +29,10 @@ impl EntrySink for Agents {
 /// Agent names from the newest sessions under the directory.
 fn agents(config: &Config) -> Vec<String> {
     let mut files = input::find_traces(&config.dir, None).files;
-    files.sort_by_key(|p| std::cmp::Reverse(std::fs::metadata(p).and_then(|m| m.modified()).ok()));
+    // One stat per file, not one per comparison.
+    files.sort_by_cached_key(|p| {
+        std::cmp::Reverse(std::fs::metadata(p).and_then(|m| m.modified()).ok())
+    });
     let mut names: Vec<String> = Vec::new();
     for path in files.into_iter().take(AGENT_SOURCES) {
         let Ok(reader) = Source::File(path).open() else {
@@ -67,8 +70,7 @@ pub fn run(config: &Config, complete: &CompleteConfig, out: &mut dyn Write) -> R
                 Some(r) => ("!", r),
                 None => ("", prefix),
             };
-            if let Some(value) = rest.strip_prefix("hook=") {
-                let _ = value;
+            if rest.starts_with("hook=") {
                 Hook::KNOWN
                     .iter()
                     .map(|h| format!("{negate}hook={h}"))

@@ -11,7 +11,6 @@ use super::Outcome;
 use crate::analysis::Filter;
 use crate::config::{Config, ExportConfig, SpanExportConfig, SpanFormat};
 use crate::input::{self, Source};
-use crate::model::Timestamp;
 use crate::output::push::push;
 use crate::output::Reporter;
 use crate::render::{chrome, otlp};
@@ -128,12 +127,14 @@ pub fn run(config: &Config, export: &ExportConfig, out: &mut dyn Write) -> Resul
         }
         return export_loaded(config, &sessions, &export.spans, out);
     }
-    super::require_dir(&config.dir)?;
-    let listing = input::find_traces(&config.dir, export.glob.as_ref());
-    for p in &listing.problems {
-        reporter.warn(p);
-    }
-    for path in listing.files {
+    let mut listed = Outcome::default();
+    let files = super::list_traces(
+        &config.dir,
+        export.glob.as_ref(),
+        &mut reporter,
+        &mut listed,
+    )?;
+    for path in files {
         let loaded = match load(
             &Source::File(path),
             &filter,
@@ -147,14 +148,10 @@ pub fn run(config: &Config, export: &ExportConfig, out: &mut dyn Write) -> Resul
                 continue;
             }
         };
-        let s = &loaded.summary;
-        let in_time = match s.start {
-            Some(t) => export.time.contains(&Timestamp::At(t)),
-            None => export.time.is_unbounded(),
-        };
-        let agent_ok =
-            export.agents.is_empty() || export.agents.iter().any(|a| s.agents.contains(a));
-        if in_time && agent_ok && (!export.failed || s.errors > 0) {
+        if loaded
+            .summary
+            .selected(&export.time, &export.agents, export.failed)
+        {
             sessions.push(loaded);
         }
     }
@@ -164,5 +161,7 @@ pub fn run(config: &Config, export: &ExportConfig, out: &mut dyn Write) -> Resul
             crate::render::text::escape(&config.dir.display().to_string())
         ));
     }
-    export_loaded(config, &sessions, &export.spans, out)
+    let mut outcome = export_loaded(config, &sessions, &export.spans, out)?;
+    outcome.damaged |= listed.damaged;
+    Ok(outcome)
 }

@@ -95,18 +95,12 @@ fn summarize_all(paths: &[PathBuf]) -> Vec<Summarized> {
 }
 
 pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Outcome> {
-    let dir = &config.dir;
-    super::require_dir(dir)?;
     let mut reporter = Reporter::new(config.stderr_theme, usize::MAX, config.quiet);
-    let listing = input::find_traces(dir, list.glob.as_ref());
     let mut outcome = Outcome::default();
-    for problem in &listing.problems {
-        reporter.warn(problem);
-        outcome.damaged = true;
-    }
+    let files = super::list_traces(&config.dir, list.glob.as_ref(), &mut reporter, &mut outcome)?;
 
-    let mut sessions = Vec::with_capacity(listing.files.len());
-    for (path, result) in listing.files.iter().zip(summarize_all(&listing.files)) {
+    let mut sessions = Vec::with_capacity(files.len());
+    for (path, result) in files.iter().zip(summarize_all(&files)) {
         match result {
             Ok((info, first_problem)) => {
                 if let Some(p) = first_problem {
@@ -131,15 +125,7 @@ pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Ou
     }
     let found = sessions.len();
 
-    sessions.retain(|s| {
-        let start_ok = match s.summary.start {
-            Some(t) => list.time.contains(&crate::model::Timestamp::At(t)),
-            None => list.time.is_unbounded(),
-        };
-        start_ok
-            && (!list.failed || s.summary.errors > 0)
-            && (list.agents.is_empty() || list.agents.iter().any(|a| s.summary.agents.contains(a)))
-    });
+    sessions.retain(|s| s.summary.selected(&list.time, &list.agents, list.failed));
     sort_sessions(&mut sessions, list.sort);
     if list.reverse {
         sessions.reverse();
@@ -152,7 +138,7 @@ pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Ou
         if found == 0 {
             reporter.note(&format!(
                 "no sessions in '{}' (looked for {} recursively)",
-                escape(&dir.display().to_string()),
+                escape(&config.dir.display().to_string()),
                 if list.glob.is_some() {
                     "files matching --glob"
                 } else {
@@ -162,7 +148,7 @@ pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Ou
         } else {
             reporter.note(&format!(
                 "no sessions match (of {found} in '{}')",
-                escape(&dir.display().to_string())
+                escape(&config.dir.display().to_string())
             ));
         }
         if list.format == crate::render::ListFormat::Table {

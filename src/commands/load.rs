@@ -57,9 +57,7 @@ pub fn load(
 ) -> Result<Loaded> {
     let name = source.to_string();
     reporter.set_source(&name);
-    let reader = source
-        .open()
-        .with_context(|| format!("failed to open '{name}'"))?;
+    let reader = super::open_source(source)?;
     let mut sink = LoadSink {
         filter,
         summary: SessionSummary::default(),

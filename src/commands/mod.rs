@@ -44,3 +44,31 @@ pub(crate) fn require_dir(dir: &std::path::Path) -> anyhow::Result<()> {
         ),
     }
 }
+
+/// The trace files under `dir` (which must be a directory). What could not
+/// be listed (unreadable folders, dangling links) is warned about and
+/// makes the run's outcome damaged.
+pub(crate) fn list_traces(
+    dir: &std::path::Path,
+    glob: Option<&crate::input::TraceGlob>,
+    reporter: &mut crate::output::Reporter,
+    outcome: &mut Outcome,
+) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    require_dir(dir)?;
+    let listing = crate::input::find_traces(dir, glob);
+    for p in &listing.problems {
+        reporter.warn(p);
+        outcome.damaged = true;
+    }
+    Ok(listing.files)
+}
+
+/// Opens a trace for reading, naming it when it cannot be.
+pub(crate) fn open_source(
+    source: &crate::input::Source,
+) -> anyhow::Result<Box<dyn std::io::Read + Send>> {
+    use anyhow::Context;
+    source
+        .open()
+        .with_context(|| format!("failed to open '{source}'"))
+}

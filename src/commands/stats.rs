@@ -10,26 +10,24 @@ use super::Outcome;
 use crate::analysis::analyze::agent_stats;
 use crate::analysis::spans::AgentRun;
 use crate::config::{Config, StatsConfig};
-use crate::input::{self, Source};
-use crate::model::Timestamp;
+use crate::input::Source;
 use crate::output::Reporter;
 use crate::render::stats::{render_stats, StatsRow};
 
 pub fn run(config: &Config, stats: &StatsConfig, out: &mut dyn Write) -> Result<Outcome> {
-    let dir = &config.dir;
-    super::require_dir(dir)?;
     let mut reporter = Reporter::new(config.stderr_theme, 20, config.quiet);
-    let listing = input::find_traces(dir, stats.glob.as_ref());
     let mut outcome = Outcome::default();
-    for p in &listing.problems {
-        reporter.warn(p);
-        outcome.damaged = true;
-    }
+    let files = super::list_traces(
+        &config.dir,
+        stats.glob.as_ref(),
+        &mut reporter,
+        &mut outcome,
+    )?;
     let mut runs: Vec<AgentRun> = Vec::new();
     // (agent, sessions it ran in)
     let mut sessions_of: Vec<(String, u64)> = Vec::new();
     let mut matched = 0;
-    for path in &listing.files {
+    for path in &files {
         let loaded = match load(
             &Source::File(path.clone()),
             &stats.filter,
@@ -45,11 +43,7 @@ pub fn run(config: &Config, stats: &StatsConfig, out: &mut dyn Write) -> Result<
             }
         };
         outcome.damaged |= loaded.report.damage > 0;
-        let start_ok = match loaded.summary.start {
-            Some(t) => stats.time.contains(&Timestamp::At(t)),
-            None => stats.time.is_unbounded(),
-        };
-        if !start_ok {
+        if !loaded.summary.started_in(&stats.time) {
             continue;
         }
         let wanted =
@@ -73,12 +67,8 @@ pub fn run(config: &Config, stats: &StatsConfig, out: &mut dyn Write) -> Result<
     if matched == 0 {
         reporter.note(&format!(
             "no sessions {} in '{}'",
-            if listing.files.is_empty() {
-                "found"
-            } else {
-                "match"
-            },
-            crate::render::text::escape(&dir.display().to_string())
+            if files.is_empty() { "found" } else { "match" },
+            crate::render::text::escape(&config.dir.display().to_string())
         ));
     }
     let rows: Vec<StatsRow> = agent_stats(runs.iter(), None)

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::Outcome;
 use crate::analysis::flow::FlowBuilder;
@@ -110,9 +110,7 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
         return super::export::export_sources(config, &[source], &trace.filter, export, out);
     }
     let name = source.to_string();
-    let reader = source
-        .open()
-        .with_context(|| format!("failed to open '{name}'"))?;
+    let reader = super::open_source(&source)?;
     let size = match &source {
         Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
         Source::Stdin => None,

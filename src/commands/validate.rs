@@ -2,7 +2,7 @@
 //! session under a directory, for people or for CI.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -38,9 +38,7 @@ struct FileResult {
 
 fn validate(source: &Source, tolerance_ms: u64) -> Result<FileResult> {
     let name = source.to_string();
-    let reader = source
-        .open()
-        .with_context(|| format!("failed to open '{name}'"))?;
+    let reader = super::open_source(source)?;
     let mut validator = Validator::new(tolerance_ms);
     let options = ParseOptions::lean();
     let report = input::read_all(reader, options, &mut ValidateSink(&mut validator))
@@ -57,14 +55,21 @@ pub fn run(
     validate_config: &ValidateConfig,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
+    let mut reporter = Reporter::new(config.stderr_theme, usize::MAX, config.quiet);
+    // Files under the directory that could not be listed count as unreadable.
+    let mut listed = Outcome::default();
     let sources: Vec<Source> = match validate_config.target.as_deref() {
-        None => listed(config, &config.dir)?,
-        Some(t) if std::path::Path::new(t).is_dir() => listed(config, std::path::Path::new(t))?,
-        Some(t) => vec![input::resolve(t, &config.dir)?],
+        Some(t) if !Path::new(t).is_dir() => vec![input::resolve(t, &config.dir)?],
+        target => {
+            let dir = target.map_or(config.dir.as_path(), Path::new);
+            super::list_traces(dir, None, &mut reporter, &mut listed)?
+                .into_iter()
+                .map(Source::File)
+                .collect()
+        }
     };
     let mut results = Vec::with_capacity(sources.len());
-    let mut unreadable = false;
-    let mut reporter = Reporter::new(config.stderr_theme, usize::MAX, config.quiet);
+    let mut unreadable = listed.damaged;
     for source in &sources {
         match validate(source, validate_config.tolerance_ms) {
             Ok(r) => results.push(r),
@@ -123,18 +128,4 @@ pub fn run(
     Ok(Outcome {
         damaged: defects > 0 || unreadable,
     })
-}
-
-fn listed(config: &Config, dir: &std::path::Path) -> Result<Vec<Source>> {
-    super::require_dir(dir)?;
-    let listing = input::find_traces(dir, None);
-    let mut reporter = Reporter::new(config.stderr_theme, usize::MAX, config.quiet);
-    for p in &listing.problems {
-        reporter.warn(p);
-    }
-    Ok(listing
-        .files
-        .into_iter()
-        .map(|p: PathBuf| Source::File(p))
-        .collect())
 }

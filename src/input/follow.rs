@@ -71,6 +71,11 @@ pub struct FileTail {
     buf: Vec<u8>,
 }
 
+/// Bytes read at a time from a followed file. Small, because following a
+/// directory keeps one buffer per session: at 1 MiB, a thousand sessions
+/// read from the start would keep a gigabyte resident.
+const TAIL_CHUNK: usize = 64 * 1024;
+
 impl FileTail {
     pub fn new(path: &Path) -> Self {
         FileTail {
@@ -80,7 +85,7 @@ impl FileTail {
             offset: 0,
             tail: Vec::new(),
             missing: false,
-            buf: vec![0; super::read::CHUNK_SIZE],
+            buf: vec![0; TAIL_CHUNK],
         }
     }
 

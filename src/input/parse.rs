@@ -268,7 +268,7 @@ impl FieldReader<'_, '_> {
     }
 
     /// A string or null; `None` (after a report) when it is neither.
-    fn string(&mut self, key: &str, raw: &RawValue) -> Option<Option<String>> {
+    fn string(&mut self, key: &dyn fmt::Display, raw: &RawValue) -> Option<Option<String>> {
         match serde_json::from_str::<Option<String>>(raw.get()) {
             Ok(v) => Some(v),
             Err(_) => {
@@ -285,7 +285,7 @@ impl FieldReader<'_, '_> {
     /// Milliseconds as an integer. Go writes an integer; a float from
     /// another writer is still a duration; a number that fits no i64 is
     /// reported, never clamped into a made-up value.
-    fn duration(&mut self, key: &str, raw: &RawValue) -> Option<i64> {
+    fn duration(&mut self, key: &dyn fmt::Display, raw: &RawValue) -> Option<i64> {
         let text = raw.get();
         if text == "null" {
             return None;
@@ -312,7 +312,12 @@ impl FieldReader<'_, '_> {
         None
     }
 
-    fn timestamp(&mut self, key: &str, raw: &RawValue, text: Option<&str>) -> Timestamp {
+    fn timestamp(
+        &mut self,
+        key: &dyn fmt::Display,
+        raw: &RawValue,
+        text: Option<&str>,
+    ) -> Timestamp {
         let Some(text) = text else {
             return Timestamp::Unset;
         };
@@ -328,7 +333,7 @@ impl FieldReader<'_, '_> {
     }
 
     /// A state object (or null): returns its `meta.route`.
-    fn state(&mut self, key: &str, raw: &RawValue) -> Option<Option<String>> {
+    fn state(&mut self, key: &dyn fmt::Display, raw: &RawValue) -> Option<Option<String>> {
         #[derive(Deserialize)]
         struct State<'a> {
             #[serde(borrow, default)]
@@ -400,7 +405,8 @@ impl FieldReader<'_, '_> {
         };
         let mut result = AgentResult::default();
         for (key, value) in fields.0 {
-            let name = format!("agent_result.{key}");
+            // Named only if reported: no allocation per field.
+            let name = AgentResultField(&key);
             match key.as_ref() {
                 "duration_ms" => result.duration_ms = self.duration(&name, value),
                 "start_time" | "end_time" => {
@@ -479,7 +485,16 @@ fn surrogate_escapes(text: &str, mut visit: impl FnMut(usize, bool) -> bool) {
 }
 
 fn memchr_backslash(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\\')
+    memchr::memchr(b'\\', bytes)
+}
+
+/// `agent_result.KEY`, for messages about a field of the agent result.
+struct AgentResultField<'a>(&'a str);
+
+impl fmt::Display for AgentResultField<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "agent_result.{}", self.0)
+    }
 }
 
 /// Offset of the first lone surrogate escape, if any.

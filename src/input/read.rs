@@ -75,15 +75,7 @@ impl TraceReader {
     }
 
     pub fn report(&self) -> ReadReport {
-        ReadReport {
-            framing: Framing {
-                entries_after_close: self.report.framing.entries_after_close,
-                ..self.scanner.framing()
-            },
-            bytes: self.scanner.offset(),
-            end: self.scanner.position(),
-            ..self.report
-        }
+        final_report(self.report, &self.scanner)
     }
 
     pub fn push(&mut self, chunk: &[u8], sink: &mut dyn EntrySink) -> anyhow::Result<()> {
@@ -134,12 +126,7 @@ fn take_entry(
     redact: Option<&super::redact::Redactor>,
     sink: &mut dyn EntrySink,
 ) -> anyhow::Result<()> {
-    let mut count_problem = |d: Diagnostic| {
-        if d.kind.is_damage() {
-            report.damage += 1;
-        }
-        sink.problem(d);
-    };
+    let mut count_problem = |d: Diagnostic| take_problem(report, d, sink);
     let parsed = parse_entry(
         raw.bytes,
         raw.start,
@@ -158,6 +145,20 @@ fn take_entry(
     }
     entry.index = report.entries;
     sink.entry(entry)
+}
+
+/// What the parser counted, with what the scanner knows of framing and
+/// position.
+fn final_report(counted: ReadReport, scanner: &Scanner) -> ReadReport {
+    ReadReport {
+        framing: Framing {
+            entries_after_close: counted.framing.entries_after_close,
+            ..scanner.framing()
+        },
+        bytes: scanner.offset(),
+        end: scanner.position(),
+        ..counted
+    }
 }
 
 /// Counts a problem and hands it to `sink`.
@@ -272,16 +273,7 @@ pub fn read_all_with(
         if let Some(e) = failure {
             return Err(e);
         }
-        let scanner = scanned?;
-        Ok(ReadReport {
-            framing: Framing {
-                entries_after_close: report.framing.entries_after_close,
-                ..scanner.framing()
-            },
-            bytes: scanner.offset(),
-            end: scanner.position(),
-            ..report
-        })
+        Ok(final_report(report, &scanned?))
     })
 }
 

@@ -63,10 +63,6 @@ impl Hook {
             Hook::Unknown => "",
         }
     }
-
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Hook::Other(_) | Hook::Unknown)
-    }
 }
 
 impl fmt::Display for Hook {
