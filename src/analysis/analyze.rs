@@ -1,7 +1,7 @@
 //! `trace --analyze`: what made a session slow, wrong or expensive. Built
 //! from paired spans; serialized as the documented JSON schema.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::SecondsFormat;
 use serde::Serialize;
@@ -268,12 +268,19 @@ pub fn critical_path(spans: &Spans) -> CriticalPath {
     else {
         return CriticalPath::default();
     };
+    // Who sent each event (the first span of an id, as a search would find).
+    let mut sources: HashMap<Option<&str>, Option<&str>> = HashMap::new();
+    for e in &spans.events {
+        sources
+            .entry(e.event_id.as_deref())
+            .or_insert(e.source.as_deref());
+    }
     let source_of = |run: &AgentRun| -> Option<String> {
-        spans
-            .events
-            .iter()
-            .find(|e| e.event_id == run.event_id)
-            .and_then(|e| e.source.clone())
+        sources
+            .get(&run.event_id.as_deref())
+            .copied()
+            .flatten()
+            .map(str::to_string)
     };
     let mut steps: Vec<(&AgentRun, bool)> = vec![(last, false)];
     let mut seen: BTreeSet<u64> = BTreeSet::new();

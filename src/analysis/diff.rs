@@ -230,7 +230,11 @@ pub fn diff(a: &DiffInput<'_>, b: &DiffInput<'_>) -> SessionDiff {
         .map(|(x, y)| (y - x) / x * 100.0);
     let tokens_delta = match (sa.tokens, sb.tokens) {
         (None, None) => None,
-        (x, y) => Some(y.map_or(0, |t| t.total) as i64 - x.map_or(0, |t| t.total) as i64),
+        // In i128: two u64 counts from files differ by more than i64 holds.
+        (x, y) => {
+            let delta = i128::from(y.map_or(0, |t| t.total)) - i128::from(x.map_or(0, |t| t.total));
+            Some(delta.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+        }
     };
     SessionDiff {
         a: sa,

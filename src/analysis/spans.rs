@@ -22,10 +22,11 @@ pub struct Tokens {
 }
 
 impl Tokens {
+    /// Sums saturate: counts come from the file and may be anything.
     pub fn add(&mut self, other: Tokens) {
-        self.input += other.input;
-        self.output += other.output;
-        self.total += other.total;
+        self.input = self.input.saturating_add(other.input);
+        self.output = self.output.saturating_add(other.output);
+        self.total = self.total.saturating_add(other.total);
     }
 
     pub fn is_zero(&self) -> bool {
@@ -72,6 +73,20 @@ pub struct AgentRun {
     /// the state it left, compact JSON.
     pub input_state: Option<String>,
     pub output_state: Option<String>,
+}
+
+impl AgentRun {
+    /// Start and end in nanoseconds since the epoch, for timelines. An
+    /// unfinished run ends at `session_end`; a run with no start starts its
+    /// duration before its end.
+    pub fn interval(&self, session_end: Timestamp) -> Option<(i128, i128)> {
+        let end = self.end.instant_nanos().or(session_end.instant_nanos())?;
+        let start = match self.start.instant_nanos() {
+            Some(s) => s,
+            None => end - self.duration_ms.map_or(0, |d| (d * 1e6) as i128),
+        };
+        Some((start, end.max(start)))
+    }
 }
 
 /// One event.
@@ -358,7 +373,7 @@ pub fn usage_in(raw: &RawJson) -> Option<(Tokens, Option<String>)> {
             Tokens {
                 input: i,
                 output: o,
-                total: total.unwrap_or(i + o),
+                total: total.unwrap_or(i.saturating_add(o)),
             },
             model,
         ));

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use super::style::{Role, Theme};
 use super::table::{write_table, Cell, Column};
-use super::text::{escape, human_duration, short_id, truncate, width};
+use super::text::{escape, human_duration, plural, short_id, truncate, width};
 use super::timeline::write_session_header;
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::analyze::{analyze, Analysis, RunView};
@@ -99,10 +99,6 @@ fn bar(share: f64, cells: usize) -> String {
     let used = width(&s);
     s.push_str(&"·".repeat(cells.saturating_sub(used)));
     s
-}
-
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn run_line(r: &RunView) -> String {

@@ -3,11 +3,14 @@
 //! agent, a complete (`X`) event per run with microsecond `ts`/`dur`, an
 //! instant event per error, and flow arrows for hand-offs.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Value};
 
 use crate::analysis::flow::HopKind;
 use crate::analysis::spans::{RunStatus, Spans};
 use crate::analysis::SessionSummary;
+use crate::model::Timestamp;
 
 /// The events of one session, as process `pid`.
 pub fn session_events(
@@ -27,9 +30,7 @@ pub fn session_events(
         return events;
     };
     let micros = |n: i128| (n / 1000 - origin) as f64;
-    let end_of_session = summary.end.map(|t| {
-        i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos())
-    });
+    let end_of_session = summary.end.map_or(Timestamp::Unset, Timestamp::At);
     let mut agents: Vec<&str> = Vec::new();
     for run in &spans.runs {
         if !agents.contains(&run.agent.as_str()) {
@@ -51,15 +52,18 @@ pub fn session_events(
     let times: Vec<Option<(i128, i128)>> = spans
         .runs
         .iter()
-        .map(|r| {
-            let end = r.end.instant_nanos().or(end_of_session)?;
-            let start = r
-                .start
-                .instant_nanos()
-                .unwrap_or(end - r.duration_ms.map_or(0, |d| (d * 1e6) as i128));
-            Some((start, end.max(start)))
-        })
+        .map(|r| r.interval(end_of_session))
         .collect();
+    // Each agent's runs by start, to find where a hand-off lands.
+    let mut starts_of: HashMap<&str, Vec<(i128, usize)>> = HashMap::new();
+    for (j, run) in spans.runs.iter().enumerate() {
+        if let Some((s, _)) = times[j] {
+            starts_of.entry(&run.agent).or_default().push((s, j));
+        }
+    }
+    for starts in starts_of.values_mut() {
+        starts.sort_unstable();
+    }
     let mut flow_id = 0u64;
     for (i, run) in spans.runs.iter().enumerate() {
         let Some((start, end)) = times[i] else {
@@ -84,14 +88,15 @@ pub fn session_events(
         let Some(next) = run.next.as_deref() else {
             continue;
         };
-        let target = spans
-            .runs
-            .iter()
-            .enumerate()
-            .filter(|(j, r)| *j != i && r.agent == next)
-            .filter_map(|(j, _)| times[j].map(|(s, _)| (j, s)))
-            .filter(|(_, s)| *s >= end)
-            .min_by_key(|(_, s)| *s);
+        // The earliest run of `next` (other than this one) starting at or
+        // after this one's end.
+        let target = starts_of.get(next).and_then(|starts| {
+            let from = starts.partition_point(|(s, _)| *s < end);
+            starts[from..]
+                .iter()
+                .find(|(_, j)| *j != i)
+                .map(|&(s, j)| (j, s))
+        });
         if let Some((j, target_start)) = target {
             flow_id += 1;
             let id = format!("{pid}-{flow_id}");

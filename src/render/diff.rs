@@ -4,13 +4,9 @@ use std::io::{self, Write};
 
 use super::style::{Role, Theme};
 use super::table::{write_table, Cell, Column};
-use super::text::{escape, human_duration, strip_ansi, width};
+use super::text::{escape, human_duration, human_ms, strip_ansi, width};
 use super::TextOptions;
 use crate::analysis::diff::{HopStep, SessionDiff};
-
-fn ms(v: Option<f64>) -> String {
-    v.map_or("-".to_string(), |v| human_duration(v.round() as i64))
-}
 
 /// `+1.290s (+10.1%)`, signed.
 fn delta_ms(d: f64, pct: Option<f64>) -> String {
@@ -63,11 +59,11 @@ pub fn write_diff(d: &SessionDiff, options: &TextOptions, out: &mut dyn Write) -
     let wall = match d.wall_delta_ms {
         Some(delta) => format!(
             "wall {} → {}  {}",
-            ms(d.a.wall_ms),
-            ms(d.b.wall_ms),
+            human_ms(d.a.wall_ms),
+            human_ms(d.b.wall_ms),
             theme.paint(&delta_ms(delta, d.wall_delta_pct), role_of(delta))
         ),
-        None => format!("wall {} → {}", ms(d.a.wall_ms), ms(d.b.wall_ms)),
+        None => format!("wall {} → {}", human_ms(d.a.wall_ms), human_ms(d.b.wall_ms)),
     };
     writeln!(out, "  {wall}")?;
     let mut facts = vec![
@@ -233,10 +229,10 @@ pub fn write_diff(d: &SessionDiff, options: &TextOptions, out: &mut dyn Write) -
                     role_of(a.errors_b as f64 - a.errors_a as f64),
                 )
                 .right(),
-                Cell::number(ms(a.p50_ms_a)),
-                Cell::number(ms(a.p50_ms_b)),
-                Cell::number(ms(Some(a.total_ms_a))),
-                Cell::number(ms(Some(a.total_ms_b))),
+                Cell::number(human_ms(a.p50_ms_a)),
+                Cell::number(human_ms(a.p50_ms_b)),
+                Cell::number(human_ms(Some(a.total_ms_a))),
+                Cell::number(human_ms(Some(a.total_ms_b))),
                 Cell::styled(delta_ms(delta, None), role_of(delta)).right(),
             ]
         })

@@ -12,7 +12,7 @@ use super::flow::{hop_cells, COLUMNS as FLOW_COLUMNS};
 use super::style::Role;
 use super::table::{fit, write_header, write_row, Cell, Column};
 use super::text::{escape, width};
-use super::time::TimeStyle;
+use super::time::{TimeFormat, TimeStyle};
 use super::timeline::{entry_row, write_details, COLUMNS};
 use super::{EntryRenderer, HopRenderer, TextOptions, TraceContext};
 use crate::analysis::flow::FlowHop;
@@ -73,7 +73,16 @@ impl LiveLayout {
     /// A time in `style`, relative ones counted from the first time seen
     /// in the current session.
     fn time(&mut self, t: Option<DateTime<FixedOffset>>, style: TimeStyle) -> String {
-        let start = t.map(|t| *self.starts.entry(self.label.text.clone()).or_insert(t));
+        let start = match (style.format, t) {
+            (TimeFormat::Relative, Some(t)) => match self.starts.get(&self.label.text) {
+                Some(start) => Some(*start),
+                None => {
+                    self.starts.insert(self.label.text.clone(), t);
+                    Some(t)
+                }
+            },
+            _ => None,
+        };
         style.one(t, start)
     }
 
@@ -126,7 +135,7 @@ impl EntryRenderer for LiveTable {
     fn entry(&mut self, e: &Entry, out: &mut dyn Write) -> io::Result<()> {
         let (mut cells, details) = entry_row(e, &self.options);
         cells[1].text = self.layout.time(e.timestamp.get(), self.options.time);
-        self.layout.write(cells.to_vec(), &self.options, out)?;
+        self.layout.write(Vec::from(cells), &self.options, out)?;
         write_details(&details, &self.layout.indent(), self.options.theme, out)
     }
 
@@ -162,7 +171,7 @@ impl LiveFlow {
 impl HopRenderer for LiveFlow {
     fn hop(&mut self, h: FlowHop, out: &mut dyn Write) -> io::Result<()> {
         let time = self.layout.time(h.timestamp.get(), self.options.time);
-        let cells = hop_cells(&h, time).to_vec();
+        let cells = Vec::from(hop_cells(&h, time));
         self.layout.write(cells, &self.options, out)
     }
 

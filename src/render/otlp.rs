@@ -10,7 +10,7 @@
 
 use serde_json::{json, Value};
 
-use crate::analysis::spans::{AgentRun, EventSpan, RunStatus, Spans};
+use crate::analysis::spans::{EventSpan, RunStatus, Spans};
 use crate::analysis::SessionSummary;
 use crate::model::Timestamp;
 
@@ -66,18 +66,6 @@ fn int_attr(key: &str, value: i64) -> Value {
 
 fn bool_attr(key: &str, value: bool) -> Value {
     json!({"key": key, "value": {"boolValue": value}})
-}
-
-/// The span of one run: start and end in nanoseconds. Unfinished runs end
-/// at the session's last timestamp; a run with no start starts a duration
-/// before its end.
-fn run_times(run: &AgentRun, session_end: Timestamp) -> Option<(i128, i128)> {
-    let end = run.end.instant_nanos().or(session_end.instant_nanos())?;
-    let start = match run.start.instant_nanos() {
-        Some(s) => s,
-        None => end - run.duration_ms.map_or(0, |d| (d * 1e6) as i128),
-    };
-    Some((start, end.max(start)))
 }
 
 fn event_times(event: &EventSpan, session_end: Timestamp) -> Option<(i128, i128)> {
@@ -169,11 +157,13 @@ pub fn resource_spans(
             attrs,
         ));
     }
+    let with_span: std::collections::HashSet<Option<&str>> =
+        spans.events.iter().map(|e| e.event_id.as_deref()).collect();
     for run in &spans.runs {
-        let Some(times) = run_times(run, session_end) else {
+        let Some(times) = run.interval(session_end) else {
             continue;
         };
-        let parent = if spans.events.iter().any(|e| e.event_id == run.event_id) {
+        let parent = if with_span.contains(&run.event_id.as_deref()) {
             event_id_of(&run.event_id)
         } else {
             root_id.clone()

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::record::{CsvWriter, JsonWriter, Record, Value};
 use super::style::Role;
 use super::table::{write_table, Cell, Column};
-use super::text::{escape, human_duration};
+use super::text::{escape, human_ms};
 use super::{ListFormat, TextOptions};
 use crate::analysis::analyze::AgentStats;
 
@@ -58,10 +58,6 @@ impl Record for StatsRow {
             Value::Int(s.tokens.total as i64),
         ]
     }
-}
-
-fn ms(v: Option<f64>) -> String {
-    v.map_or("-".to_string(), |v| human_duration(v.round() as i64))
 }
 
 pub fn render_stats(
@@ -175,10 +171,10 @@ pub fn render_stats(
                             Cell::styled("0", Role::Dim).right()
                         },
                         Cell::number(format!("{:.0}%", s.error_rate * 100.0)),
-                        Cell::number(ms(s.p50_ms)),
-                        Cell::number(ms(s.p95_ms)),
-                        Cell::number(ms(s.p99_ms)),
-                        Cell::number(ms(s.max_ms)),
+                        Cell::number(human_ms(s.p50_ms)),
+                        Cell::number(human_ms(s.p95_ms)),
+                        Cell::number(human_ms(s.p99_ms)),
+                        Cell::number(human_ms(s.max_ms)),
                         Cell::number(if s.tokens.total == 0 {
                             "-".to_string()
                         } else {

@@ -136,6 +136,16 @@ pub fn strip_ansi(s: &str) -> String {
     out
 }
 
+/// Milliseconds that may be missing: `-`, else as [`human_duration`].
+pub fn human_ms(v: Option<f64>) -> String {
+    v.map_or("-".to_string(), |v| human_duration(v.round() as i64))
+}
+
+/// `1 entry`, `2 entries`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A duration for people: `523ms`, `12.345s`, `2m03.5s`, `1h02m03s`.
 pub fn human_duration(ms: i64) -> String {
     let sign = if ms < 0 { "-" } else { "" };

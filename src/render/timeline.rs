@@ -9,7 +9,7 @@ use chrono::{DateTime, FixedOffset};
 use super::state::{details, summarize};
 use super::style::{Role, Theme};
 use super::table::{fit, write_header, write_row, Cell, Column};
-use super::text::{escape, human_duration, short_id, strip_ansi, truncate, width};
+use super::text::{escape, human_duration, plural, short_id, strip_ansi, truncate, width};
 use super::time::Zone;
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
@@ -332,10 +332,6 @@ fn wrap_facts(facts: &[String], width: usize) -> Vec<String> {
 }
 
 /// `1 entry`, `3 entries`.
-pub fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1853,3 +1853,46 @@ fn json_export_keeps_a_number_too_big_for_a_double_as_written() {
         );
     }
 }
+
+/// Token counts at the top of u64 (and a difference between two sessions
+/// beyond i64) are summed and compared without overflowing.
+#[test]
+fn token_counts_at_the_limit_do_not_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = u64::MAX;
+    let entry = |hook: &str, event: &str, usage: Value| {
+        json!({"timestamp": "2025-05-02T10:00:00Z", "hook": hook, "agent_id": "a",
+               "event_id": event, "session_id": "s", "state": {"data": {"usage": usage}}})
+    };
+    let entries = vec![
+        entry("BeforeAgentRun", "e1", json!({})),
+        entry(
+            "AfterAgentRun",
+            "e1",
+            json!({"prompt_tokens": big, "completion_tokens": 5}),
+        ),
+        entry("BeforeAgentRun", "e2", json!({})),
+        entry(
+            "AfterAgentRun",
+            "e2",
+            json!({"prompt_tokens": big, "completion_tokens": 5, "total_tokens": big}),
+        ),
+    ];
+    let path = dir.path().join("huge.trace.json");
+    fs::write(&path, serde_json::to_vec(&entries).unwrap()).unwrap();
+    let small = util::fixture("sessions/session-1602878526.trace.json");
+    let d = dir.path().to_str().unwrap();
+    let p = path.to_str().unwrap();
+    let s = small.to_str().unwrap();
+    for args in [
+        vec!["stats", "--dir", d],
+        vec!["trace", p, "--analyze"],
+        vec!["trace", p, "--analyze", "--format", "json"],
+        vec!["diff", s, p],
+        vec!["diff", p, s],
+    ] {
+        let out = agentcli(&args);
+        assert_survived(&out, &show_args(&args));
+        assert_eq!(out.status.code(), Some(0), "{}", brief(&out));
+    }
+}
