@@ -256,16 +256,29 @@ pub fn find_loops(agents: &[&str]) -> Vec<Loop> {
 /// run that routed to its agent and ended before it started, the latest
 /// such; when another candidate ran in parallel with the chosen one, the
 /// step is marked ambiguous rather than guessed silently.
+/// The runs `map` lists under `key` (none if it has no such key).
+fn runs_of<'m, K, Q>(map: &'m HashMap<K, Vec<usize>>, key: &Q) -> &'m [usize]
+where
+    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+    Q: std::hash::Hash + Eq + ?Sized,
+{
+    map.get(key).map_or(&[], Vec::as_slice)
+}
+
+/// A finished run's place in time: its end, then its closing entry.
+type Key = (Option<i128>, Option<u64>);
+
 pub fn critical_path(spans: &Spans) -> CriticalPath {
-    let finished: Vec<&AgentRun> = spans
+    // Finished runs in order of (end, end entry); ties keep run order, so
+    // the last of equal keys is the one a linear `max_by_key` would pick.
+    let mut finished: Vec<(Key, &AgentRun)> = spans
         .runs
         .iter()
         .filter(|r| r.status != RunStatus::Unfinished && r.end.get().is_some())
+        .map(|r| ((r.end.instant_nanos(), r.end_index), r))
         .collect();
-    let Some(last) = finished
-        .iter()
-        .max_by_key(|r| (r.end.instant_nanos(), r.end_index))
-    else {
+    finished.sort_by_key(|(key, _)| *key);
+    let Some(&(_, last)) = finished.last() else {
         return CriticalPath::default();
     };
     // Who sent each event (the first span of an id, as a search would find).
@@ -275,16 +288,25 @@ pub fn critical_path(spans: &Spans) -> CriticalPath {
             .entry(e.event_id.as_deref())
             .or_insert(e.source.as_deref());
     }
-    let source_of = |run: &AgentRun| -> Option<String> {
-        sources
-            .get(&run.event_id.as_deref())
-            .copied()
-            .flatten()
-            .map(str::to_string)
-    };
+    // The finished runs by agent, by agent and route, and by route, each
+    // in key order: every step looks up its predecessor instead of
+    // searching all runs, which was quadratic on long sessions.
+    let mut by_agent: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_agent_route: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    let mut by_route: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (_, r)) in finished.iter().enumerate() {
+        by_agent.entry(r.agent.as_str()).or_default().push(i);
+        if let Some(next) = r.next.as_deref() {
+            by_agent_route
+                .entry((r.agent.as_str(), next))
+                .or_default()
+                .push(i);
+            by_route.entry(next).or_default().push(i);
+        }
+    }
     let mut steps: Vec<(&AgentRun, bool)> = vec![(last, false)];
     let mut seen: BTreeSet<u64> = BTreeSet::new();
-    let mut current = *last;
+    let mut current = last;
     while steps.len() <= finished.len() {
         seen.insert(current.end_index.unwrap_or(0));
         let Some(begin) = current
@@ -294,48 +316,47 @@ pub fn critical_path(spans: &Spans) -> CriticalPath {
         else {
             break;
         };
-        let source = source_of(current);
-        let ended_before = |r: &&AgentRun| {
-            r.end.instant_nanos().is_some_and(|e| e <= begin)
-                && !seen.contains(&r.end_index.unwrap_or(0))
+        // The candidates of one list: runs that ended by `begin` and are
+        // not on the path yet; the latest of them, and whether another
+        // candidate overlaps it.
+        let latest = |list: &[usize]| -> Option<(usize, bool)> {
+            let unseen = |&&i: &&usize| !seen.contains(&finished[i].1.end_index.unwrap_or(0));
+            let upto = list.partition_point(|&i| finished[i].0 .0.is_some_and(|e| e <= begin));
+            let mut below = list[..upto].iter().rev().filter(unseen);
+            let chosen = *below.next()?;
+            let chosen_start = {
+                let run = finished[chosen].1;
+                run.start.instant_nanos().or(run.end.instant_nanos())
+            };
+            // Candidates are in key order: only the next one down can
+            // still be running when the chosen one starts.
+            let ambiguous = chosen_start.is_some()
+                && below
+                    .next()
+                    .is_some_and(|&i| finished[i].0 .0 > chosen_start);
+            Some((chosen, ambiguous))
         };
-        let routed_here = |r: &&AgentRun| r.next.as_deref() == Some(current.agent.as_str());
         // The event names who sent it: that agent's latest run is the
         // predecessor even without a route (an error router's retry).
-        let from_source: Vec<&AgentRun> = match &source {
-            Some(src) => finished
-                .iter()
-                .copied()
-                .filter(|r| &r.agent == src)
-                .filter(ended_before)
-                .collect(),
-            None => Vec::new(),
+        let source = sources.get(&current.event_id.as_deref()).copied().flatten();
+        let here = current.agent.as_str();
+        let found = match source.map(|src| {
+            (
+                latest(runs_of(&by_agent_route, &(src, here))),
+                latest(runs_of(&by_agent, src)),
+            )
+        }) {
+            // The sender's runs that routed here, else any of its runs.
+            Some((Some(routed), _)) => Some(routed),
+            Some((None, Some(any))) => Some(any),
+            // Nobody named, or the sender never ran before: whoever
+            // routed here.
+            _ => latest(runs_of(&by_route, here)),
         };
-        let candidates: Vec<&AgentRun> = if from_source.iter().any(routed_here) {
-            from_source.into_iter().filter(routed_here).collect()
-        } else if !from_source.is_empty() {
-            from_source
-        } else {
-            finished
-                .iter()
-                .copied()
-                .filter(ended_before)
-                .filter(routed_here)
-                .collect()
-        };
-        let Some(chosen) = candidates
-            .iter()
-            .copied()
-            .max_by_key(|r| (r.end.instant_nanos(), r.end_index))
-        else {
+        let Some((chosen, ambiguous)) = found else {
             break;
         };
-        let chosen_start = chosen.start.instant_nanos().or(chosen.end.instant_nanos());
-        let ambiguous = candidates.iter().any(|r| {
-            !std::ptr::eq(*r, chosen)
-                && r.end.instant_nanos() > chosen_start
-                && chosen_start.is_some()
-        });
+        let chosen = finished[chosen].1;
         if let Some(last_step) = steps.last_mut() {
             last_step.1 = ambiguous;
         }
