@@ -5,7 +5,9 @@
 
 mod diagnostic;
 pub mod discover;
+mod fast;
 pub mod follow;
+pub mod parallel;
 pub mod parse;
 pub mod read;
 pub mod redact;

@@ -71,7 +71,28 @@ impl Keeper<'_> {
 }
 
 /// The keys of a JSON object with their raw values, in file order.
-struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+struct Fields<'a>(Vec<(Cow<'a, str>, &'a str)>);
+
+impl<'a> Fields<'a> {
+    /// The fields of `text`, an object: split by the fast path when it
+    /// can, else by serde_json (which also says what is wrong).
+    fn of(text: &'a str, validated: bool) -> Result<Fields<'a>, serde_json::Error> {
+        let fast = if validated {
+            super::fast::object_trusted(text)
+        } else {
+            super::fast::object(text)
+        };
+        match fast {
+            Some(pairs) => Ok(Fields(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (Cow::Borrowed(k), v))
+                    .collect(),
+            )),
+            None => serde_json::from_str(text),
+        }
+    }
+}
 
 impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -85,7 +106,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
                 let mut fields = Vec::with_capacity(12);
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     let value: &'de RawValue = map.next_value()?;
-                    fields.push((key, value));
+                    fields.push((key, value.get()));
                 }
                 Ok(Fields(fields))
             }
@@ -118,6 +139,18 @@ pub fn parse_entry(
             Cow::Owned(lossy(bytes, &mut utf8_shifts))
         }
     };
+    // The fast path takes most entries as they are; it gives up on any
+    // `\u` surrogate, so only the slow path needs the check below.
+    if let Cow::Borrowed(text) = text {
+        if let Some(pairs) = super::fast::object(text) {
+            let fields = pairs
+                .into_iter()
+                .map(|(k, v)| (Cow::Borrowed(k), v))
+                .collect();
+            let placer = Placer::new(start, text.as_bytes(), &utf8_shifts, shifts);
+            return entry_of(text, Fields(fields), &placer, start, &keeper, problems);
+        }
+    }
     // A \u escape of half a UTF-16 pair is valid JSON text but no
     // character; strict readers (serde_json, jq) reject it. Read it as
     // U+FFFD, as Go does for invalid UTF-8.
@@ -150,7 +183,39 @@ pub fn parse_entry(
             return None;
         }
     };
+    entry_of(text, fields, &placer, start, &keeper, problems)
+}
 
+/// The entry of an object the fast path has already split (the parallel
+/// reader's walker): what [`parse_entry`] makes of the same text.
+pub(super) fn entry_from_pairs(
+    text: &str,
+    pairs: Vec<super::fast::Pair<'_>>,
+    start: Position,
+    options: ParseOptions,
+    redact: Option<&Redactor>,
+    problems: &mut dyn FnMut(Diagnostic),
+) -> Option<Entry> {
+    let keeper = Keeper { options, redact };
+    let fields = pairs
+        .into_iter()
+        .map(|(k, v)| (Cow::Borrowed(k), v))
+        .collect();
+    let placer = Placer::new(start, text.as_bytes(), &[], &[]);
+    entry_of(text, Fields(fields), &placer, start, &keeper, problems)
+}
+
+/// The entry made of an object's fields (both paths end here, so they
+/// read the same fields the same way).
+fn entry_of(
+    text: &str,
+    fields: Fields<'_>,
+    placer: &Placer<'_>,
+    start: Position,
+    keeper: &Keeper<'_>,
+    problems: &mut dyn FnMut(Diagnostic),
+) -> Option<Entry> {
+    let options = keeper.options;
     let mut entry = Entry {
         position: start,
         raw: options.keep_raw.then(|| keeper.keep(text).0),
@@ -160,7 +225,7 @@ pub fn parse_entry(
     let mut recognised = false;
     let mut field = FieldReader {
         text,
-        placer: &placer,
+        placer,
         problems,
     };
     for (key, raw) in fields.0 {
@@ -179,7 +244,7 @@ pub fn parse_entry(
             recognised = true;
             match field.string(&key, raw) {
                 Some(v) => *slot = v,
-                None => keep_extra(&mut entry, &keeper, key, raw),
+                None => keep_extra(&mut entry, keeper, key, raw),
             }
             continue;
         }
@@ -191,23 +256,23 @@ pub fn parse_entry(
                         entry.timestamp = field.timestamp(&key, raw, v.as_deref());
                         entry.timestamp_raw = v;
                     }
-                    None => keep_extra(&mut entry, &keeper, key, raw),
+                    None => keep_extra(&mut entry, keeper, key, raw),
                 }
             }
             "state" => match field.state(&key, raw) {
                 Some(route) => {
                     entry.state_route = route;
                     if options.keep_state && !is_null(raw) {
-                        entry.state = Some(keeper.keep(raw.get()));
+                        entry.state = Some(keeper.keep(raw));
                     }
                 }
-                None => keep_extra(&mut entry, &keeper, key, raw),
+                None => keep_extra(&mut entry, keeper, key, raw),
             },
-            "agent_result" => match field.agent_result(raw, &keeper) {
+            "agent_result" => match field.agent_result(raw, keeper) {
                 Some(result) => entry.result = result,
-                None => keep_extra(&mut entry, &keeper, key, raw),
+                None => keep_extra(&mut entry, keeper, key, raw),
             },
-            _ => keep_extra(&mut entry, &keeper, key, raw),
+            _ => keep_extra(&mut entry, keeper, key, raw),
         }
     }
 
@@ -240,13 +305,13 @@ pub fn parse_entry(
 
 /// Keeps a key this version does not read (or a field it could not) among
 /// the entry's unknown keys, masked as the keeper says.
-fn keep_extra(entry: &mut Entry, keeper: &Keeper<'_>, key: Cow<'_, str>, raw: &RawValue) {
-    let kept = keeper.keep_field(&key, raw.get());
+fn keep_extra(entry: &mut Entry, keeper: &Keeper<'_>, key: Cow<'_, str>, raw: &str) {
+    let kept = keeper.keep_field(&key, raw);
     entry.extra.push((key.into_owned(), kept));
 }
 
-fn is_null(raw: &RawValue) -> bool {
-    raw.get() == "null"
+fn is_null(raw: &str) -> bool {
+    raw == "null"
 }
 
 /// Reads typed fields out of raw values and reports those that do not fit.
@@ -257,19 +322,22 @@ struct FieldReader<'t, 'p> {
 }
 
 impl FieldReader<'_, '_> {
-    fn at(&self, raw: &RawValue) -> Position {
-        let offset = (raw.get().as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize);
+    fn at(&self, raw: &str) -> Position {
+        let offset = (raw.as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize);
         self.placer.at(offset)
     }
 
-    fn bad(&mut self, raw: &RawValue, message: String) {
+    fn bad(&mut self, raw: &str, message: String) {
         let at = self.at(raw);
         (self.problems)(Diagnostic::new(ProblemKind::BadField, at, message));
     }
 
     /// A string or null; `None` (after a report) when it is neither.
-    fn string(&mut self, key: &dyn fmt::Display, raw: &RawValue) -> Option<Option<String>> {
-        match serde_json::from_str::<Option<String>>(raw.get()) {
+    fn string(&mut self, key: &dyn fmt::Display, raw: &str) -> Option<Option<String>> {
+        if let Some(plain) = super::fast::plain_string(raw) {
+            return Some(Some(plain.to_owned()));
+        }
+        match serde_json::from_str::<Option<String>>(raw) {
             Ok(v) => Some(v),
             Err(_) => {
                 let msg = format!(
@@ -285,8 +353,8 @@ impl FieldReader<'_, '_> {
     /// Milliseconds as an integer. Go writes an integer; a float from
     /// another writer is still a duration; a number that fits no i64 is
     /// reported, never clamped into a made-up value.
-    fn duration(&mut self, key: &dyn fmt::Display, raw: &RawValue) -> Option<i64> {
-        let text = raw.get();
+    fn duration(&mut self, key: &dyn fmt::Display, raw: &str) -> Option<i64> {
+        let text = raw;
         if text == "null" {
             return None;
         }
@@ -312,12 +380,7 @@ impl FieldReader<'_, '_> {
         None
     }
 
-    fn timestamp(
-        &mut self,
-        key: &dyn fmt::Display,
-        raw: &RawValue,
-        text: Option<&str>,
-    ) -> Timestamp {
+    fn timestamp(&mut self, key: &dyn fmt::Display, raw: &str, text: Option<&str>) -> Timestamp {
         let Some(text) = text else {
             return Timestamp::Unset;
         };
@@ -333,7 +396,13 @@ impl FieldReader<'_, '_> {
     }
 
     /// A state object (or null): returns its `meta.route`.
-    fn state(&mut self, key: &dyn fmt::Display, raw: &RawValue) -> Option<Option<String>> {
+    fn state(&mut self, key: &dyn fmt::Display, raw: &str) -> Option<Option<String>> {
+        if is_null(raw) {
+            return Some(None);
+        }
+        if let Some(route) = route_fast(raw) {
+            return Some(route);
+        }
         #[derive(Deserialize)]
         struct State<'a> {
             #[serde(borrow, default)]
@@ -344,10 +413,7 @@ impl FieldReader<'_, '_> {
             #[serde(borrow, default)]
             route: Option<&'a RawValue>,
         }
-        if is_null(raw) {
-            return Some(None);
-        }
-        let state: State<'_> = match serde_json::from_str(raw.get()) {
+        let state: State<'_> = match serde_json::from_str(raw) {
             Ok(s) => s,
             Err(_) => {
                 let msg = format!(
@@ -358,10 +424,10 @@ impl FieldReader<'_, '_> {
                 return None;
             }
         };
-        let Some(meta) = state.meta.filter(|m| !is_null(m)) else {
+        let Some(meta) = state.meta.map(RawValue::get).filter(|m| !is_null(m)) else {
             return Some(None);
         };
-        let meta: Meta<'_> = match serde_json::from_str(meta.get()) {
+        let meta: Meta<'_> = match serde_json::from_str(meta) {
             Ok(m) => m,
             Err(_) => {
                 let msg = format!(
@@ -372,9 +438,9 @@ impl FieldReader<'_, '_> {
                 return Some(None);
             }
         };
-        match meta.route {
+        match meta.route.map(RawValue::get) {
             None => Some(None),
-            Some(route) => match serde_json::from_str::<Option<String>>(route.get()) {
+            Some(route) => match serde_json::from_str::<Option<String>>(route) {
                 Ok(r) => Some(r),
                 Err(_) => {
                     let msg = format!(
@@ -388,11 +454,12 @@ impl FieldReader<'_, '_> {
         }
     }
 
-    fn agent_result(&mut self, raw: &RawValue, keeper: &Keeper<'_>) -> Option<Option<AgentResult>> {
+    fn agent_result(&mut self, raw: &str, keeper: &Keeper<'_>) -> Option<Option<AgentResult>> {
         if is_null(raw) {
             return Some(None);
         }
-        let fields: Fields<'_> = match serde_json::from_str(raw.get()) {
+        // Already validated with the whole entry.
+        let fields = match Fields::of(raw, true) {
             Ok(f) => f,
             Err(_) => {
                 let msg = format!(
@@ -428,7 +495,7 @@ impl FieldReader<'_, '_> {
                     if let Some(route) = self.state(&name, value) {
                         result.output_route = route;
                         if keeper.options.keep_state && !is_null(value) {
-                            result.output_state = Some(keeper.keep(value.get()));
+                            result.output_state = Some(keeper.keep(value));
                         }
                     }
                 }
@@ -436,9 +503,31 @@ impl FieldReader<'_, '_> {
             }
         }
         if keeper.options.keep_state {
-            result.raw = Some(keeper.keep(raw.get()));
+            result.raw = Some(keeper.keep(raw));
         }
         Some(Some(result))
+    }
+}
+
+/// The `meta.route` of a state object already known to be valid JSON, by
+/// the fast path; `None` when the serde path must decide (not an object,
+/// a key given twice or escaped, a route that is not a plain string).
+fn route_fast(state: &str) -> Option<Option<String>> {
+    fn only<'a>(pairs: &[super::fast::Pair<'a>], key: &str) -> Option<Option<&'a str>> {
+        let mut found = pairs.iter().filter(|(k, _)| *k == key).map(|(_, v)| *v);
+        let first = found.next();
+        // serde's derive rejects a field given twice.
+        found.next().is_none().then_some(first)
+    }
+    let pairs = super::fast::object_trusted(state)?;
+    let meta = match only(&pairs, "meta")? {
+        None | Some("null") => return Some(None),
+        Some(meta) => meta,
+    };
+    let pairs = super::fast::object_trusted(meta)?;
+    match only(&pairs, "route")? {
+        None | Some("null") => Some(None),
+        Some(route) => super::fast::plain_string(route).map(|r| Some(r.to_owned())),
     }
 }
 
@@ -529,8 +618,8 @@ fn replace_lone_surrogates(text: &str) -> String {
 }
 
 /// A short description of a JSON value's type, for messages.
-fn describe(raw: &RawValue) -> &'static str {
-    match raw.get().as_bytes().first() {
+fn describe(raw: &str) -> &'static str {
+    match raw.as_bytes().first() {
         Some(b'"') => "a string",
         Some(b'{') => "an object",
         Some(b'[') => "an array",

@@ -135,13 +135,24 @@ fn take_entry(
         redact,
         &mut count_problem,
     );
-    let Some(mut entry) = parsed else {
-        return Ok(());
-    };
+    match parsed {
+        Some(entry) => count_entry(report, entry, raw.start, raw.after_close, sink),
+        None => Ok(()),
+    }
+}
+
+/// Numbers an entry in file order and hands it to `sink`.
+pub(super) fn count_entry(
+    report: &mut ReadReport,
+    mut entry: Entry,
+    start: crate::model::Position,
+    after_close: bool,
+    sink: &mut dyn EntrySink,
+) -> anyhow::Result<()> {
     report.entries += 1;
-    if raw.after_close {
+    if after_close {
         report.framing.entries_after_close += 1;
-        report.first_after_close.get_or_insert(raw.start);
+        report.first_after_close.get_or_insert(start);
     }
     entry.index = report.entries;
     sink.entry(entry)
@@ -162,7 +173,7 @@ fn final_report(counted: ReadReport, scanner: &Scanner) -> ReadReport {
 }
 
 /// Counts a problem and hands it to `sink`.
-fn take_problem(report: &mut ReadReport, d: Diagnostic, sink: &mut dyn EntrySink) {
+pub(super) fn take_problem(report: &mut ReadReport, d: Diagnostic, sink: &mut dyn EntrySink) {
     if d.kind.is_damage() {
         report.damage += 1;
     }
@@ -191,147 +202,29 @@ pub fn read_all(
     Ok(reader.report())
 }
 
-/// Reads `input` to its end, masking payloads with `redact`, on two
-/// cores: a reader thread reads and scans (finds where entries start and
-/// end, which is sequential by nature); the calling thread parses the
-/// entries in file order and hands them to `sink`. Raw entries go across
-/// in batches of about a megabyte, at most a few in flight, so memory stays
-/// bounded. An error from `sink` stops the reader thread.
+/// Reads `input` to its end, masking payloads with `redact`, on every
+/// core (see [`super::parallel`]): the same entries and problems as
+/// [`read_all`], in the same order, handed to `sink` on the calling
+/// thread. Memory stays bounded: a few blocks of a megabyte in flight. An
+/// error from `sink` stops the other threads.
 pub fn read_all_with(
-    mut input: impl Read + Send,
+    input: impl Read + Send,
     options: ParseOptions,
     redact: Option<std::sync::Arc<super::redact::Redactor>>,
     sink: &mut dyn EntrySink,
 ) -> anyhow::Result<ReadReport> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<RawBatch>(BATCHES_IN_FLIGHT);
-    let (free_tx, free_rx) = std::sync::mpsc::channel::<RawBatch>();
-    std::thread::scope(|scope| {
-        let producer = scope.spawn(move || -> anyhow::Result<Scanner> {
-            let mut scanner = Scanner::new();
-            let mut batch = RawBatch::default();
-            let mut buf = vec![0u8; BATCH_BYTES];
-            let send = |batch: &mut RawBatch| -> anyhow::Result<()> {
-                // Reuse a batch the parser is done with, if any.
-                let next = free_rx.try_recv().unwrap_or_default();
-                let full = std::mem::replace(batch, next);
-                tx.send(full).map_err(|_| anyhow::Error::new(Stopped))
-            };
-            loop {
-                let n = match input.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        send(&mut batch)?;
-                        return Err(e.into());
-                    }
-                };
-                scanner.push(&buf[..n], &mut |event| batch.add(event));
-                if batch.bytes.len() >= BATCH_BYTES || batch.items.len() >= BATCH_ITEMS {
-                    send(&mut batch)?;
-                }
-            }
-            scanner.finish(&mut |event| batch.add(event));
-            send(&mut batch)?;
-            Ok(scanner)
-        });
-        let mut report = ReadReport::default();
-        let redact = redact.as_deref();
-        let mut failure = None;
-        'batches: for batch in rx.iter() {
-            for item in &batch.items {
-                match item {
-                    Found::Entry {
-                        bytes,
-                        shifts,
-                        start,
-                        after_close,
-                    } => {
-                        let raw = RawEntry {
-                            bytes: &batch.bytes[bytes.clone()],
-                            start: *start,
-                            shifts: &batch.shifts[shifts.clone()],
-                            after_close: *after_close,
-                        };
-                        if let Err(e) = take_entry(&mut report, &raw, options, redact, sink) {
-                            failure = Some(e);
-                            break 'batches;
-                        }
-                    }
-                    Found::Problem(d) => take_problem(&mut report, d.clone(), sink),
-                }
-            }
-            let mut batch = batch;
-            batch.clear();
-            let _ = free_tx.send(batch);
-        }
-        // The reader thread stops at its next send.
-        drop(rx);
-        let scanned = producer
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        Ok(final_report(report, &scanned?))
-    })
-}
-
-/// Entry bytes per batch sent between the threads.
-const BATCH_BYTES: usize = 1 << 18;
-/// Entries and problems per batch at most.
-const BATCH_ITEMS: usize = 1024;
-/// Batches waiting for the parser at most.
-const BATCHES_IN_FLIGHT: usize = 4;
-
-/// Scanned entries, their bytes end to end.
-#[derive(Default)]
-struct RawBatch {
-    bytes: Vec<u8>,
-    shifts: Vec<(usize, usize)>,
-    items: Vec<Found>,
-}
-
-/// What the scanner found, in file order.
-enum Found {
-    Entry {
-        bytes: std::ops::Range<usize>,
-        shifts: std::ops::Range<usize>,
-        start: crate::model::Position,
-        after_close: bool,
-    },
-    Problem(Diagnostic),
-}
-
-impl RawBatch {
-    fn add(&mut self, event: ScanEvent<'_>) {
-        match event {
-            ScanEvent::Entry(raw) => {
-                let bytes = self.bytes.len()..self.bytes.len() + raw.bytes.len();
-                self.bytes.extend_from_slice(raw.bytes);
-                let shifts = self.shifts.len()..self.shifts.len() + raw.shifts.len();
-                self.shifts.extend_from_slice(raw.shifts);
-                self.items.push(Found::Entry {
-                    bytes,
-                    shifts,
-                    start: raw.start,
-                    after_close: raw.after_close,
-                });
-            }
-            ScanEvent::Problem(d) => self.items.push(Found::Problem(d)),
-        }
-    }
-
-    fn clear(&mut self) {
-        self.bytes.clear();
-        self.shifts.clear();
-        self.items.clear();
-    }
+    super::parallel::read(
+        input,
+        options,
+        redact,
+        sink,
+        super::parallel::Sizes::default(),
+    )
 }
 
 /// The parsing side is gone (its sink failed): stop reading.
 #[derive(Debug)]
-struct Stopped;
+pub(super) struct Stopped;
 
 impl std::fmt::Display for Stopped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -433,6 +326,85 @@ mod tests {
         )
     }
 
+    /// The simple path (one thread, scanner then serde_json) next to the
+    /// parallel one cut at `block` bytes, which may switch to scanning on
+    /// one thread past `max_block`.
+    pub(crate) fn simple_and_parallel(
+        input: &[u8],
+        block: usize,
+        max_block: usize,
+        options: ParseOptions,
+    ) -> (String, String) {
+        let show = |r: ReadReport, c: Collect| {
+            let mut out = format!("{r:?}\n");
+            for e in c.entries {
+                out.push_str(&format!("{e:?}\n"));
+            }
+            for p in c.problems {
+                out.push_str(&format!("{p:?}\n"));
+            }
+            out
+        };
+        let mut one = Collect::default();
+        let r1 = read_all(input, options, &mut one).unwrap();
+        let mut many = Collect::default();
+        let sizes = crate::input::parallel::Sizes {
+            block,
+            max_block,
+            batch: 100,
+            workers: 3,
+        };
+        let r2 = crate::input::parallel::read(input, options, None, &mut many, sizes).unwrap();
+        (show(r1, one), show(r2, many))
+    }
+
+    /// Every fixture, cut into blocks of many sizes (some so small that
+    /// entries outgrow them and the reader falls back to scanning).
+    #[test]
+    fn parallel_reader_reads_every_fixture_as_the_simple_path_does() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut files = 0;
+        for entry in walkdir::WalkDir::new(root) {
+            let entry = entry.unwrap();
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let bytes = std::fs::read(entry.path()).unwrap();
+            for (block, max_block) in [
+                (1, 1 << 20),
+                (5, 40),
+                (64, 1 << 20),
+                (700, 2000),
+                (1 << 20, 1 << 20),
+            ] {
+                for options in [ParseOptions::default(), ParseOptions::lean()] {
+                    let (one, many) = simple_and_parallel(&bytes, block, max_block, options);
+                    assert!(
+                        one == many,
+                        "{} (block {block}, max {max_block}):\n{}",
+                        entry.path().display(),
+                        first_difference(&one, &many)
+                    );
+                }
+            }
+            files += 1;
+        }
+        assert!(files > 20, "{files} fixtures");
+    }
+
+    pub(crate) fn first_difference(a: &str, b: &str) -> String {
+        for (i, (x, y)) in a.lines().zip(b.lines()).enumerate() {
+            if x != y {
+                return format!("line {i}:\n simple:   {x}\n parallel: {y}");
+            }
+        }
+        format!(
+            "lengths differ: {} vs {} lines",
+            a.lines().count(),
+            b.lines().count()
+        )
+    }
+
     #[test]
     fn two_threads_read_every_fixture_as_one_does() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
@@ -465,7 +437,7 @@ mod tests {
             }
         }
         input.extend_from_slice(b"{\"hook\": \"AgentEr");
-        assert!(input.len() > 4 * BATCH_BYTES);
+        assert!(input.len() > 4 << 20);
         let (one, two) = both_ways(&input);
         assert!(one == two, "the two readers differ");
     }

@@ -65,7 +65,17 @@ impl Framing {
     }
 }
 
-const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+/// Where a scanner stands between entries, to [`Scanner::resume`] from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TopLevel {
+    /// At the start of a line (column 1), except at the very start.
+    pub position: Position,
+    pub framing: Framing,
+    pub seen_significant: bool,
+    pub seen_close: bool,
+}
+
+pub const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 /// Longest quoted preview of skipped bytes in a message.
 const PREVIEW: usize = 24;
 
@@ -136,6 +146,38 @@ impl Scanner {
             seen_significant: false,
             seen_close: false,
         }
+    }
+
+    /// A scanner that starts mid-input, at `at`, the start of a line,
+    /// outside any entry: where another scanner (or the block walker of
+    /// the parallel reader) left off, with what it knew of the framing.
+    pub fn resume(at: TopLevel) -> Self {
+        Scanner {
+            offset: at.position.offset,
+            line: at.position.line,
+            line_start: at.position.offset + 1 - at.position.column,
+            bom_matched: BOM.len(),
+            framing: at.framing,
+            seen_significant: at.seen_significant,
+            seen_close: at.seen_close,
+            ..Scanner::new()
+        }
+    }
+
+    /// Ends a block that the next one continues with a `{` in column 1:
+    /// what the scanner would do on reading that brace, short of starting
+    /// the entry (stray bytes end, an open entry is cut off).
+    pub fn end_before_entry(&mut self, sink: &mut dyn FnMut(ScanEvent<'_>)) {
+        self.flush_garbage(sink);
+        if self.state == State::InEntry {
+            self.cut_off(sink, "a new entry starting in column 1");
+        }
+    }
+
+    /// A `]` closed the array at some point (entries after it continue a
+    /// closed session).
+    pub fn seen_close(&self) -> bool {
+        self.seen_close
     }
 
     pub fn framing(&self) -> Framing {
@@ -250,7 +292,16 @@ impl Scanner {
                         }
                     }
                     if self.in_string {
-                        if self.escaped {
+                        if self.escaped && b == b'\n' {
+                            // A backslash does not make a line break part
+                            // of a string either: so a `{` in column 1 is
+                            // always where an entry starts.
+                            self.entry.extend_from_slice(&chunk[run_start..i]);
+                            self.cut_off(sink, "a line break inside a string");
+                            self.advance(b);
+                            i += 1;
+                            continue;
+                        } else if self.escaped {
                             self.escaped = false;
                         } else if b == b'\\' {
                             self.escaped = true;

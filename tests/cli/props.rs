@@ -8,6 +8,7 @@
 //! to the tests), proptest prints the minimal failing case instead.
 
 use agentcli::analysis::Condition;
+use agentcli::input::parallel::{self, Sizes};
 use agentcli::input::{read_all, Collect, Diagnostic, ParseOptions, ProblemKind, TraceReader};
 use agentcli::model::{Entry, Hook};
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
@@ -1025,6 +1026,84 @@ proptest! {
         for p in &whole.problems {
             prop_assert!(p.position.offset <= bytes.len() as u64, "{:?}", p);
         }
+    }
+}
+
+/// The parallel reader (the fast path), cut into blocks of `block` bytes
+/// that may grow to `max_block` before it falls back to scanning.
+fn read_parallel(
+    bytes: &[u8],
+    options: ParseOptions,
+    block: usize,
+    max_block: usize,
+) -> (String, Collect) {
+    let mut c = Collect::default();
+    let sizes = Sizes {
+        block,
+        max_block,
+        batch: 64,
+        workers: 3,
+    };
+    let report = parallel::read(bytes, options, None, &mut c, sizes).expect("in memory");
+    (format!("{report:?}"), c)
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    /// (e) The parallel reader finds what the simple one-thread path
+    /// finds, entry for entry, problem for problem, report for report, on
+    /// whole, torn and damaged files of every framing, at any block size.
+    #[test]
+    fn the_parallel_reader_reads_as_the_simple_path_does(
+        (entries, layout) in session(),
+        options in options(),
+        tear in any::<Index>(),
+        torn in any::<bool>(),
+        damage in prop::collection::vec(
+            (any::<Index>(), prop::sample::select(&b"{}[]\",\\\n\r \x00\xEF\xBB\xBFx\xff"[..])),
+            0..4,
+        ),
+        block in 1usize..400,
+        max_block in prop_oneof![Just(1usize << 20), 1usize..800],
+    ) {
+        let mut bytes = build(&entries, &layout).bytes;
+        if torn {
+            bytes.truncate(tear.index(bytes.len() + 1));
+        }
+        for (at, b) in damage {
+            let at = at.index(bytes.len() + 1);
+            bytes.insert(at, b);
+        }
+        let mut simple = Collect::default();
+        let report = read_all(&bytes[..], options, &mut simple).expect("in memory");
+        let (parallel_report, parallel) = read_parallel(&bytes, options, block, max_block);
+        prop_assert_eq!(outcome(&parallel), outcome(&simple));
+        prop_assert_eq!(parallel_report, format!("{report:?}"));
+    }
+
+    /// (e, arbitrary input) The same for bytes that are mostly framing
+    /// characters and line breaks before braces.
+    #[test]
+    fn the_parallel_reader_reads_arbitrary_bytes_as_the_simple_path_does(
+        bytes in prop::collection::vec(
+            prop_oneof![
+                3 => prop::sample::select(&b"{}[]\",:\\\n\r\t \xEF\xBB\xBF\x01ua0"[..]),
+                2 => Just(b'\n'),
+                2 => Just(b'{'),
+                1 => any::<u8>(),
+            ],
+            0..300,
+        ),
+        options in options(),
+        block in 1usize..64,
+        max_block in prop_oneof![Just(1usize << 20), 1usize..128],
+    ) {
+        let mut simple = Collect::default();
+        let report = read_all(&bytes[..], options, &mut simple).expect("in memory");
+        let (parallel_report, parallel) = read_parallel(&bytes, options, block, max_block);
+        prop_assert_eq!(outcome(&parallel), outcome(&simple));
+        prop_assert_eq!(parallel_report, format!("{report:?}"));
     }
 }
 

@@ -1,0 +1,469 @@
+//! The parser's fast path: splits JSON objects into their keys and raw
+//! values without building anything, skipping string contents with memchr.
+//!
+//! It is at least as strict as serde_json: whatever it accepts, serde_json
+//! accepts too and splits into the same pairs. It gives up (returns `None`)
+//! on anything out of the ordinary (an escaped key, a `\u` surrogate,
+//! nesting deeper than [`MAX_DEPTH`], any syntax error) and the caller then
+//! takes the serde_json path, which knows how to report it. So the fast
+//! path changes how quickly an entry is read, never what is read; a test
+//! compares both paths on every fixture.
+
+/// A key (as written, no escapes) and its value's JSON text.
+pub type Pair<'a> = (&'a str, &'a str);
+
+/// Deeper than this, the fast path leaves the value to serde_json.
+pub const MAX_DEPTH: u32 = 64;
+
+/// The key/value pairs of the JSON object that is all of `text` (white
+/// space around it allowed), validating every value. `None` when the text
+/// is not such an object, or is one the fast path leaves to serde_json.
+pub fn object(text: &str) -> Option<Vec<Pair<'_>>> {
+    let mut c = Cursor::new(text, false);
+    let pairs = c.object()?;
+    c.ws();
+    (c.i == c.b.len()).then_some(pairs)
+}
+
+/// An entry found by [`entry_at`].
+pub struct Found<'a> {
+    pub pairs: Vec<Pair<'a>>,
+    /// Just past its closing brace.
+    pub end: usize,
+    /// Line breaks inside it, and where the last one is.
+    pub newlines: u64,
+    pub last_newline: usize,
+}
+
+/// The object that starts at byte `i` of `text`, validated as [`object`]
+/// does, as the scanner would cut it: `None` also when a `{` stands in
+/// column 1 inside it (the scanner would cut the entry off there).
+pub fn entry_at(text: &str, i: usize) -> Option<Found<'_>> {
+    let mut c = Cursor::new(text, false);
+    c.i = i;
+    let pairs = c.object()?;
+    if c.column_one_brace {
+        return None;
+    }
+    Some(Found {
+        pairs,
+        end: c.i,
+        newlines: c.newlines,
+        last_newline: c.last_newline,
+    })
+}
+
+/// The pairs of an object already known to be valid JSON (a value the
+/// validating pass has been over): values are skipped without checking.
+pub fn object_trusted(text: &str) -> Option<Vec<Pair<'_>>> {
+    let mut c = Cursor::new(text, true);
+    c.object()
+}
+
+/// The contents of a JSON string literal with no escapes in it, or `None`
+/// (not a string, or one that needs decoding).
+pub fn plain_string(raw: &str) -> Option<&str> {
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains(['\\', '"'])).then_some(inner)
+}
+
+/// Past the closing quote of a string whose contents start at `i`, in
+/// text known to be valid.
+fn skip_string_trusted(b: &[u8], mut i: usize) -> usize {
+    loop {
+        match memchr::memchr2(b'"', b'\\', &b[i..]) {
+            Some(n) if b[i + n] == b'\\' => i += n + 2,
+            Some(n) => return i + n + 1,
+            None => return b.len(),
+        }
+    }
+}
+
+struct Cursor<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+    trusted: bool,
+    /// Line breaks passed (all between tokens: strings hold none).
+    newlines: u64,
+    last_newline: usize,
+    /// A `{` right after a line break was passed.
+    column_one_brace: bool,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(text: &'a str, trusted: bool) -> Self {
+        Cursor {
+            text,
+            b: text.as_bytes(),
+            i: 0,
+            trusted,
+            newlines: 0,
+            last_newline: 0,
+            column_one_brace: false,
+        }
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        while let Some(&c) = self.b.get(self.i) {
+            match c {
+                b' ' | b'\r' | b'\t' => {}
+                b'\n' => {
+                    self.newlines += 1;
+                    self.last_newline = self.i;
+                    if self.b.get(self.i + 1) == Some(&b'{') {
+                        self.column_one_brace = true;
+                    }
+                }
+                _ => return,
+            }
+            self.i += 1;
+        }
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        self.ws();
+        (self.peek()? == byte).then(|| self.i += 1)
+    }
+
+    /// An object's pairs; the cursor is left after its `}`.
+    fn object(&mut self) -> Option<Vec<Pair<'a>>> {
+        self.eat(b'{')?;
+        let mut pairs = Vec::with_capacity(12);
+        self.ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(pairs);
+        }
+        loop {
+            self.ws();
+            let key = self.key()?;
+            self.eat(b':')?;
+            self.ws();
+            let start = self.i;
+            self.value()?;
+            pairs.push((key, &self.text[start..self.i]));
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(pairs);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A key with no escapes in it, without its quotes.
+    fn key(&mut self) -> Option<&'a str> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let start = self.i + 1;
+        let end = start + memchr::memchr2(b'"', b'\\', &self.b[start..])?;
+        if self.b[end] != b'"' || has_control(&self.b[start..end]) {
+            return None;
+        }
+        self.i = end + 1;
+        Some(&self.text[start..end])
+    }
+
+    /// Past one value; checked unless the cursor is trusted.
+    fn value(&mut self) -> Option<()> {
+        if self.trusted {
+            self.skip_trusted();
+            return Some(());
+        }
+        // Open containers, innermost in the lowest bit: 1 for an object.
+        let mut stack: u64 = 0;
+        let mut depth = 0u32;
+        loop {
+            self.ws();
+            match self.peek()? {
+                b'{' | b'[' => {
+                    let object = self.peek() == Some(b'{');
+                    self.i += 1;
+                    self.ws();
+                    let close = if object { b'}' } else { b']' };
+                    if self.peek()? == close {
+                        self.i += 1;
+                    } else {
+                        depth += 1;
+                        if depth > MAX_DEPTH {
+                            return None;
+                        }
+                        stack = (stack << 1) | u64::from(object);
+                        if object {
+                            self.key()?;
+                            self.eat(b':')?;
+                        }
+                        continue;
+                    }
+                }
+                b'"' => self.string()?,
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                b'-' | b'0'..=b'9' => self.number()?,
+                _ => return None,
+            }
+            // After a value: close what ends here, or go on to the next.
+            loop {
+                if depth == 0 {
+                    return Some(());
+                }
+                self.ws();
+                let object = stack & 1 == 1;
+                match self.peek()? {
+                    b',' => {
+                        self.i += 1;
+                        if object {
+                            self.ws();
+                            self.key()?;
+                            self.eat(b':')?;
+                        }
+                        break;
+                    }
+                    b'}' if object => {}
+                    b']' if !object => {}
+                    _ => return None,
+                }
+                self.i += 1;
+                stack >>= 1;
+                depth -= 1;
+            }
+        }
+    }
+
+    /// Past one value of valid JSON: strings by memchr, containers by
+    /// counting brackets.
+    fn skip_trusted(&mut self) {
+        let b = self.b;
+        match b.get(self.i) {
+            Some(b'"') => self.i = skip_string_trusted(b, self.i + 1),
+            Some(b'{' | b'[') => {
+                let mut depth = 0u64;
+                let mut i = self.i;
+                while let Some(n) = memchr::memchr3(b'"', b'{', b'[', &b[i..]).map(|n| n + i) {
+                    // Closers before the next string or opener.
+                    for (k, &c) in b[i..n].iter().enumerate() {
+                        if c == b'}' || c == b']' {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                self.i = i + k + 1;
+                                return;
+                            }
+                        }
+                    }
+                    match b[n] {
+                        b'"' => i = skip_string_trusted(b, n + 1),
+                        _ => {
+                            depth += 1;
+                            i = n + 1;
+                        }
+                    }
+                }
+                // The last closers, after the last string or opener.
+                for (k, &c) in b[i..].iter().enumerate() {
+                    if c == b'}' || c == b']' {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            self.i = i + k + 1;
+                            return;
+                        }
+                    }
+                }
+                self.i = b.len();
+            }
+            _ => {
+                // A number or literal: up to the next delimiter.
+                let rest = &b[self.i..];
+                let n = rest
+                    .iter()
+                    .position(|&c| matches!(c, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t'))
+                    .unwrap_or(rest.len());
+                self.i += n;
+            }
+        }
+    }
+
+    /// A string, checked: no raw control characters, valid escapes, no
+    /// surrogate escapes (those are left to the slow path).
+    fn string(&mut self) -> Option<()> {
+        let b = self.b;
+        let mut i = self.i + 1;
+        loop {
+            let n = memchr::memchr2(b'"', b'\\', &b[i..])?;
+            if has_control(&b[i..i + n]) {
+                return None;
+            }
+            i += n;
+            if b[i] == b'"' {
+                self.i = i + 1;
+                return Some(());
+            }
+            match *b.get(i + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                b'u' => {
+                    let hex = b.get(i + 2..i + 6)?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
+                    }
+                    let unit = u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+                    if (0xD800..0xE000).contains(&unit) {
+                        return None;
+                    }
+                    i += 6;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        if self.b.get(self.i..self.i + word.len())? != word {
+            return None;
+        }
+        self.i += word.len();
+        Some(())
+    }
+
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+    fn number(&mut self) -> Option<()> {
+        let b = self.b;
+        let mut i = self.i;
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let digits = |i: usize| b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        match b.get(i)? {
+            b'0' => i += 1,
+            b'1'..=b'9' => i += digits(i),
+            _ => return None,
+        }
+        if b.get(i) == Some(&b'.') {
+            let n = digits(i + 1);
+            if n == 0 {
+                return None;
+            }
+            i += 1 + n;
+        }
+        if let Some(b'e' | b'E') = b.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = b.get(i) {
+                i += 1;
+            }
+            let n = digits(i);
+            if n == 0 {
+                return None;
+            }
+            i += n;
+        }
+        self.i = i;
+        Some(())
+    }
+}
+
+/// Whether `bytes` hold a raw control character (never valid in a JSON
+/// string). One vectorizable pass.
+#[inline]
+fn has_control(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |any, &c| any | (c < 0x20))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever the fast path accepts, serde_json accepts with the same
+    /// pairs.
+    fn agrees(text: &str) {
+        let fast = object(text);
+        let slow: Result<serde_json::Map<String, serde_json::Value>, _> =
+            serde_json::from_str(text);
+        if let Some(pairs) = fast {
+            assert!(slow.is_ok(), "fast accepted what serde rejects: {text}");
+            for (k, v) in pairs {
+                let value: serde_json::Value = serde_json::from_str(v).unwrap();
+                let _ = (k, value);
+            }
+        }
+    }
+
+    #[test]
+    fn splits_an_entry_into_raw_pairs() {
+        let pairs =
+            object("{\n \"a\": 1,\"b\" : {\"c\": [1, {\"d\": \"x\\\"y\"}]}, \"e\": null }\n")
+                .unwrap();
+        assert_eq!(
+            pairs,
+            vec![
+                ("a", "1"),
+                ("b", "{\"c\": [1, {\"d\": \"x\\\"y\"}]}"),
+                ("e", "null")
+            ]
+        );
+        assert_eq!(object("{}").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn gives_up_on_anything_serde_would_reject_or_that_needs_decoding() {
+        for bad in [
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "{\"a\":[1,]}",
+            "{\"a\":01}",
+            "{\"a\":1.}",
+            "{\"a\":1e}",
+            "{\"a\":-}",
+            "{\"a\":tru}",
+            "{\"a\":\"\\x\"}",
+            "{\"a\":\"\\u12\"}",
+            "{\"a\":\"\\ud800\"}",
+            "{\"a\":\"tab\there\"}",
+            "{\"a\" 1}",
+            "{\"a\":1} x",
+            "{\"a\\u0062\":1}",
+            "{\"a\":{\"b\" 1}}",
+            "{\"a\":[1 2]}",
+            "{\"a\":{1:2}}",
+            "[1]",
+        ] {
+            assert!(object(bad).is_none(), "{bad}");
+            agrees(bad);
+        }
+        // The innermost `[]` is empty: it opens no level.
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(66), "]".repeat(66));
+        assert!(object(&deep).is_none());
+        let ok = format!("{{\"a\":{}{}}}", "[".repeat(65), "]".repeat(65));
+        assert!(object(&ok).is_some());
+    }
+
+    #[test]
+    fn accepts_every_kind_of_value() {
+        let text = r#"{"s":"x \u00e9 \n \/","n":-0.5e+10,"z":0,"t":true,"f":false,"u":null,"o":{},"l":[],"m":[{"a":[]}]}"#;
+        assert_eq!(object(text).unwrap().len(), 9);
+        agrees(text);
+    }
+
+    #[test]
+    fn trusted_split_finds_the_same_pairs() {
+        let text =
+            r#"{"data":{"x":"}]\"{[","y":[1,{"z":2}]},"meta":{"route":"w"},"n":12,"t":true}"#;
+        assert_eq!(object_trusted(text), object(text));
+    }
+
+    #[test]
+    fn plain_strings_are_borrowed_and_escaped_ones_are_not() {
+        assert_eq!(plain_string("\"abc\""), Some("abc"));
+        assert_eq!(plain_string("\"a\\nb\""), None);
+        assert_eq!(plain_string("12"), None);
+    }
+}

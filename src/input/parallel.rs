@@ -1,0 +1,637 @@
+//! Reading one input on every core, handing entries out in file order.
+//!
+//! A `{` in column 1 always starts an entry: JSON strings hold no line
+//! break, writers indent what they nest, and the scanner cuts an open entry
+//! off there. So a reader thread reads blocks of about a megabyte and cuts
+//! each just before its last such brace; workers take the blocks in turn
+//! and read each on its own, from its first byte to its last: a walker
+//! checks and splits entry after entry in one pass (the fast path of
+//! [`super::fast`]), and hands anything out of the ordinary (stray bytes,
+//! damage, raw control characters…) to a [`Scanner`] resumed where it
+//! stands. The calling thread takes the blocks back in order, numbers the
+//! entries and carries what one block tells the next (framing, a `]` that
+//! closed the array).
+//!
+//! An input with no such braces (one-line arrays, indented dumps) cannot be
+//! cut this way: the reader thread then scans it itself, as
+//! [`super::read::read_all`] does, and the workers only parse.
+//!
+//! The result is the same as [`super::read::read_all`]'s, entry for entry
+//! and problem for problem; tests compare the two on every fixture, on
+//! generated sessions and at every block size.
+
+use std::io::{self, Read};
+use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
+
+use super::diagnostic::Diagnostic;
+use super::fast;
+use super::parse::{entry_from_pairs, parse_entry, ParseOptions};
+use super::read::{count_entry, take_problem, EntrySink, ReadReport, Stopped};
+use super::redact::Redactor;
+use super::scan::{Framing, RawEntry, ScanEvent, Scanner, TopLevel, BOM};
+use crate::model::{Entry, Position};
+
+/// How the work is cut.
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    /// Bytes read before looking for a place to cut.
+    pub block: usize,
+    /// A block grows to this while it holds no place to cut (one huge
+    /// entry); past it, the rest of the input is scanned on one thread.
+    pub max_block: usize,
+    /// Entry bytes per batch when the reader thread scans.
+    pub batch: usize,
+    pub workers: usize,
+}
+
+impl Default for Sizes {
+    fn default() -> Self {
+        Sizes {
+            block: 1 << 20,
+            max_block: 16 << 20,
+            batch: 1 << 18,
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8)),
+        }
+    }
+}
+
+/// Work for a worker, in file order.
+enum Unit {
+    /// Bytes that start at the start of the input or with a `{` in
+    /// column 1, to scan and parse.
+    Block {
+        /// Holds the block in its first `len` bytes.
+        bytes: Vec<u8>,
+        len: usize,
+        start: Position,
+        first: bool,
+        last: bool,
+    },
+    /// Entries the reader thread scanned itself, to parse; the last batch
+    /// carries how the input ended.
+    Scanned { batch: RawBatch, end: Option<End> },
+}
+
+/// What a stretch of input tells the next one, and where it ended.
+#[derive(Debug, Clone, Copy)]
+struct End {
+    framing: Framing,
+    seen_close: bool,
+    position: Position,
+}
+
+/// What a worker found, in file order. Problems are rare, so the size of
+/// the entry variant costs little; boxing it would cost an allocation per
+/// entry.
+#[allow(clippy::large_enum_variant)]
+enum Item {
+    Entry {
+        entry: Entry,
+        start: Position,
+        /// After a `]` within the stretch the worker read.
+        after_close: bool,
+    },
+    Problem(Diagnostic),
+}
+
+struct Done {
+    items: Vec<Item>,
+    end: Option<End>,
+    /// The block's buffer, for the reader thread to fill again.
+    spare: Option<Vec<u8>>,
+}
+
+/// Reads `input` to its end on all cores; see the module documentation.
+pub fn read(
+    input: impl Read + Send,
+    options: ParseOptions,
+    redact: Option<Arc<Redactor>>,
+    sink: &mut dyn EntrySink,
+    sizes: Sizes,
+) -> anyhow::Result<ReadReport> {
+    let workers = sizes.workers.max(1);
+    let (free_tx, free_rx) = channel::<Vec<u8>>();
+    let mut inputs = Vec::with_capacity(workers);
+    let mut outputs = Vec::with_capacity(workers);
+    std::thread::scope(|scope| {
+        let mut handles = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (unit_tx, unit_rx) = sync_channel::<Unit>(IN_FLIGHT);
+            let (done_tx, done_rx) = sync_channel::<Done>(IN_FLIGHT);
+            inputs.push(unit_tx);
+            outputs.push(done_rx);
+            let redact = redact.clone();
+            handles.push(scope.spawn(move || {
+                for unit in unit_rx {
+                    if done_tx
+                        .send(work(unit, options, redact.as_deref()))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            }));
+        }
+        let reader = scope.spawn(move || read_units(input, sizes, &inputs, &free_rx));
+
+        let mut report = ReadReport::default();
+        let mut framing: Option<Framing> = None;
+        let mut seen_close = false;
+        let mut end = Position::default();
+        let mut failure = None;
+        'units: for seq in 0.. {
+            let Ok(done) = outputs[seq % workers].recv() else {
+                break;
+            };
+            // A `]` in an earlier stretch: every entry here comes after it.
+            let closed_before = seen_close;
+            for item in done.items {
+                match item {
+                    Item::Problem(d) => take_problem(&mut report, d, sink),
+                    Item::Entry {
+                        entry,
+                        start,
+                        after_close,
+                    } => {
+                        let after_close = after_close || closed_before;
+                        if let Err(e) = count_entry(&mut report, entry, start, after_close, sink) {
+                            failure = Some(e);
+                            break 'units;
+                        }
+                    }
+                }
+            }
+            if let Some(spare) = done.spare {
+                let _ = free_tx.send(spare);
+            }
+            if let Some(e) = done.end {
+                match &mut framing {
+                    // The first stretch knows the array and the BOM.
+                    None => framing = Some(e.framing),
+                    Some(f) => {
+                        f.objects += e.framing.objects;
+                        f.closed = e.framing.closed;
+                        f.incomplete_tail = e.framing.incomplete_tail;
+                    }
+                }
+                seen_close |= e.seen_close;
+                end = e.position;
+            }
+        }
+        // Workers and the reader stop at their next send.
+        drop(outputs);
+        let read = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        for handle in handles {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        read?;
+        Ok(ReadReport {
+            framing: Framing {
+                entries_after_close: report.framing.entries_after_close,
+                ..framing.unwrap_or_default()
+            },
+            bytes: end.offset,
+            end,
+            ..report
+        })
+    })
+}
+
+/// The reader thread: reads blocks, cuts them, deals them out in turn.
+fn read_units(
+    mut input: impl Read,
+    sizes: Sizes,
+    workers: &[SyncSender<Unit>],
+    free: &Receiver<Vec<u8>>,
+) -> anyhow::Result<()> {
+    let mut seq = 0usize;
+    let mut send = |unit: Unit| -> anyhow::Result<()> {
+        workers[seq % workers.len()]
+            .send(unit)
+            .map_err(|_| anyhow::Error::new(Stopped))?;
+        seq += 1;
+        Ok(())
+    };
+    let mut start = Position {
+        line: 1,
+        column: 1,
+        offset: 0,
+    };
+    let mut first = true;
+    let mut block = Vec::new();
+    let mut len = 0;
+    let mut want = sizes.block;
+    loop {
+        if fill(&mut input, &mut block, &mut len, want)? {
+            return send(Unit::Block {
+                bytes: block,
+                len,
+                start,
+                first,
+                last: true,
+            });
+        }
+        match last_entry_start(&block[..len]) {
+            Some(cut) => {
+                // The next block starts with what follows the cut.
+                let mut next = free.try_recv().unwrap_or_default();
+                if next.len() < sizes.block {
+                    next.resize(sizes.block, 0);
+                }
+                let carried = len - cut;
+                if next.len() < carried {
+                    next.resize(carried, 0);
+                }
+                next[..carried].copy_from_slice(&block[cut..len]);
+                let lines = count_newlines(&block[..cut]);
+                let next_start = Position {
+                    line: start.line + lines,
+                    column: 1,
+                    offset: start.offset + cut as u64,
+                };
+                send(Unit::Block {
+                    bytes: std::mem::replace(&mut block, next),
+                    len: cut,
+                    start,
+                    first,
+                    last: false,
+                })?;
+                len = carried;
+                start = next_start;
+                first = false;
+                want = sizes.block.max(carried + 1);
+            }
+            None if len < sizes.max_block => want = len + sizes.block,
+            None => {
+                block.truncate(len);
+                return scan_rest(input, block, start, first, sizes, &mut send);
+            }
+        }
+    }
+}
+
+/// Reads until `block` holds `want` bytes (`len` of them are there);
+/// true at the end of the input. The buffer is only zeroed when it grows,
+/// not before every read.
+fn fill(
+    input: &mut impl Read,
+    block: &mut Vec<u8>,
+    len: &mut usize,
+    want: usize,
+) -> io::Result<bool> {
+    if block.len() < want {
+        block.resize(want, 0);
+    }
+    while *len < want {
+        match input.read(&mut block[*len..want]) {
+            Ok(0) => return Ok(true),
+            Ok(n) => *len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
+}
+
+/// Line breaks in `bytes` (memchr counts them vectorized).
+fn count_newlines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
+}
+
+/// Where the last entry that starts in column 1 begins (not at 0).
+fn last_entry_start(block: &[u8]) -> Option<usize> {
+    let mut end = block.len();
+    while let Some(nl) = memchr::memrchr(b'\n', &block[..end]) {
+        if block.get(nl + 1) == Some(&b'{') {
+            return Some(nl + 1);
+        }
+        end = nl;
+    }
+    None
+}
+
+/// The rest of an input that cannot be cut, scanned on this thread from
+/// `start` (which begins `block`); the workers parse.
+fn scan_rest(
+    mut input: impl Read,
+    block: Vec<u8>,
+    start: Position,
+    first: bool,
+    sizes: Sizes,
+    send: &mut dyn FnMut(Unit) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut scanner = if first {
+        Scanner::new()
+    } else {
+        Scanner::resume(TopLevel {
+            position: start,
+            framing: Framing::default(),
+            seen_significant: true,
+            seen_close: false,
+        })
+    };
+    let mut batch = RawBatch::default();
+    let mut push = |bytes: &[u8], batch: &mut RawBatch, scanner: &mut Scanner| {
+        for piece in bytes.chunks(sizes.batch) {
+            scanner.push(piece, &mut |event| batch.add(event));
+            if batch.bytes.len() >= sizes.batch || batch.items.len() >= BATCH_ITEMS {
+                send(Unit::Scanned {
+                    batch: std::mem::take(batch),
+                    end: None,
+                })?;
+            }
+        }
+        anyhow::Ok(())
+    };
+    push(&block, &mut batch, &mut scanner)?;
+    let mut buf = block;
+    buf.resize(sizes.batch, 0);
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        push(&buf[..n], &mut batch, &mut scanner)?;
+    }
+    scanner.finish(&mut |event| batch.add(event));
+    let end = End {
+        framing: scanner.framing(),
+        seen_close: scanner.seen_close(),
+        position: scanner.position(),
+    };
+    send(Unit::Scanned {
+        batch,
+        end: Some(end),
+    })
+}
+
+fn work(unit: Unit, options: ParseOptions, redact: Option<&Redactor>) -> Done {
+    match unit {
+        Unit::Block {
+            bytes,
+            len,
+            start,
+            first,
+            last,
+        } => {
+            let mut items = Vec::new();
+            let end = read_block(
+                &bytes[..len],
+                start,
+                first,
+                last,
+                options,
+                redact,
+                &mut items,
+            );
+            Done {
+                items,
+                end: Some(end),
+                spare: Some(bytes),
+            }
+        }
+        Unit::Scanned { batch, end } => {
+            let mut items = Vec::with_capacity(batch.items.len());
+            for found in &batch.items {
+                match found {
+                    Found::Entry {
+                        bytes,
+                        shifts,
+                        start,
+                        after_close,
+                    } => {
+                        let raw = RawEntry {
+                            bytes: &batch.bytes[bytes.clone()],
+                            start: *start,
+                            shifts: &batch.shifts[shifts.clone()],
+                            after_close: *after_close,
+                        };
+                        take_raw(&raw, options, redact, &mut items);
+                    }
+                    Found::Problem(d) => items.push(Item::Problem(d.clone())),
+                }
+            }
+            Done {
+                items,
+                end,
+                spare: None,
+            }
+        }
+    }
+}
+
+/// Parses a scanned entry into `items` (its problems first).
+fn take_raw(
+    raw: &RawEntry<'_>,
+    options: ParseOptions,
+    redact: Option<&Redactor>,
+    items: &mut Vec<Item>,
+) {
+    let entry = parse_entry(
+        raw.bytes,
+        raw.start,
+        raw.shifts,
+        options,
+        redact,
+        &mut |d| items.push(Item::Problem(d)),
+    );
+    if let Some(entry) = entry {
+        items.push(Item::Entry {
+            entry,
+            start: raw.start,
+            after_close: raw.after_close,
+        });
+    }
+}
+
+/// Reads one block: the walker takes entry after entry while they are
+/// plain; from the first thing that is not, a scanner takes over.
+fn read_block(
+    bytes: &[u8],
+    start: Position,
+    first: bool,
+    last: bool,
+    options: ParseOptions,
+    redact: Option<&Redactor>,
+    items: &mut Vec<Item>,
+) -> End {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        // The walker stops where the text stops being UTF-8.
+        Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    let b = text.as_bytes();
+    let base = start.offset;
+    let mut line = start.line;
+    let mut line_start = start.offset + 1 - start.column;
+    let mut framing = Framing::default();
+    let mut seen_significant = !first;
+    let mut seen_close = false;
+    let mut i = 0;
+    // A byte order mark, whole; part of one is left to the scanner.
+    let mut stop = None;
+    if first && base == 0 {
+        if bytes.starts_with(&BOM) {
+            framing.bom = true;
+            i = BOM.len();
+            line_start = i as u64;
+        } else if !bytes.is_empty() && BOM.starts_with(&bytes[..bytes.len().min(2)]) {
+            stop = Some(0);
+        }
+    }
+    let position = |i: usize, line: u64, line_start: u64| Position {
+        line,
+        column: base + i as u64 - line_start + 1,
+        offset: base + i as u64,
+    };
+    while stop.is_none() {
+        match b.get(i) {
+            None if i < bytes.len() => stop = Some(i),
+            None => break,
+            Some(b' ' | b'\t' | b'\r') => i += 1,
+            Some(b'\n') => {
+                i += 1;
+                line += 1;
+                line_start = base + i as u64;
+            }
+            Some(b'{') => {
+                let Some(found) = fast::entry_at(text, i) else {
+                    stop = Some(i);
+                    break;
+                };
+                let at = position(i, line, line_start);
+                framing.objects += 1;
+                framing.closed = false;
+                seen_significant = true;
+                let entry = entry_from_pairs(
+                    &text[i..found.end],
+                    found.pairs,
+                    at,
+                    options,
+                    redact,
+                    &mut |d| items.push(Item::Problem(d)),
+                );
+                if let Some(entry) = entry {
+                    items.push(Item::Entry {
+                        entry,
+                        start: at,
+                        after_close: seen_close,
+                    });
+                }
+                if found.newlines > 0 {
+                    line += found.newlines;
+                    line_start = base + found.last_newline as u64 + 1;
+                }
+                i = found.end;
+            }
+            Some(b'[') => {
+                if !seen_significant {
+                    framing.array = true;
+                }
+                framing.closed = false;
+                seen_significant = true;
+                i += 1;
+            }
+            Some(b']') => {
+                framing.closed = true;
+                seen_close = true;
+                seen_significant = true;
+                i += 1;
+            }
+            Some(b',') => {
+                framing.closed = false;
+                seen_significant = true;
+                i += 1;
+            }
+            Some(_) => stop = Some(i),
+        }
+    }
+    let Some(i) = stop else {
+        return End {
+            framing,
+            seen_close,
+            position: position(bytes.len(), line, line_start),
+        };
+    };
+    let mut scanner = if first && i == 0 {
+        Scanner::new()
+    } else {
+        Scanner::resume(TopLevel {
+            position: position(i, line, line_start),
+            framing,
+            seen_significant,
+            seen_close,
+        })
+    };
+    let mut sink = |event: ScanEvent<'_>| match event {
+        ScanEvent::Entry(raw) => take_raw(&raw, options, redact, items),
+        ScanEvent::Problem(d) => items.push(Item::Problem(d)),
+    };
+    scanner.push(&bytes[i..], &mut sink);
+    if last {
+        scanner.finish(&mut sink);
+    } else {
+        scanner.end_before_entry(&mut sink);
+    }
+    End {
+        framing: scanner.framing(),
+        seen_close: scanner.seen_close(),
+        position: scanner.position(),
+    }
+}
+
+/// Units waiting for each worker, and done ones waiting for the calling
+/// thread, at most.
+const IN_FLIGHT: usize = 2;
+
+/// Entries and problems per scanned batch at most.
+const BATCH_ITEMS: usize = 1024;
+
+/// Scanned entries, their bytes end to end.
+#[derive(Default)]
+struct RawBatch {
+    bytes: Vec<u8>,
+    shifts: Vec<(usize, usize)>,
+    items: Vec<Found>,
+}
+
+/// What the scanner found, in file order.
+enum Found {
+    Entry {
+        bytes: std::ops::Range<usize>,
+        shifts: std::ops::Range<usize>,
+        start: Position,
+        after_close: bool,
+    },
+    Problem(Diagnostic),
+}
+
+impl RawBatch {
+    fn add(&mut self, event: ScanEvent<'_>) {
+        match event {
+            ScanEvent::Entry(raw) => {
+                let bytes = self.bytes.len()..self.bytes.len() + raw.bytes.len();
+                self.bytes.extend_from_slice(raw.bytes);
+                let shifts = self.shifts.len()..self.shifts.len() + raw.shifts.len();
+                self.shifts.extend_from_slice(raw.shifts);
+                self.items.push(Found::Entry {
+                    bytes,
+                    shifts,
+                    start: raw.start,
+                    after_close: raw.after_close,
+                });
+            }
+            ScanEvent::Problem(d) => self.items.push(Found::Problem(d)),
+        }
+    }
+}
