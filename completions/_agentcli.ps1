@@ -69,6 +69,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Reverse the order')
             [CompletionResult]::new('--reverse', '--reverse', [CompletionResultType]::ParameterName, 'Reverse the order')
             [CompletionResult]::new('--no-formula-guard', '--no-formula-guard', [CompletionResultType]::ParameterName, 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote')
+            [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Read every file again. By default summaries are kept in $XDG_CACHE_HOME/agentcli (else ~/.cache/agentcli) and reused while a file keeps its size and modification time')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Instead of listing, follow every session under --dir as it is written: the same as `agentcli trace --follow` without a session')
             [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'With --follow: look every --poll-interval instead of using file notifications')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Do not print notes (warnings about damaged input are still printed)')

@@ -381,7 +381,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__list)
-            opts="-v -r -n -q -h -V --verbose --since --until --agent --failed --sort --reverse --limit --glob --format --no-formula-guard --follow --poll-interval --poll --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --utc --local --time-format --help --version"
+            opts="-v -r -n -q -h -V --verbose --since --until --agent --failed --sort --reverse --limit --glob --format --no-formula-guard --no-cache --follow --poll-interval --poll --dir --color --width --quiet --no-pager --raw --redact --redact-defaults --utc --local --time-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -65,6 +65,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand -r 'Reverse the order'
             cand --reverse 'Reverse the order'
             cand --no-formula-guard 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote'
+            cand --no-cache 'Read every file again. By default summaries are kept in $XDG_CACHE_HOME/agentcli (else ~/.cache/agentcli) and reused while a file keeps its size and modification time'
             cand --follow 'Instead of listing, follow every session under --dir as it is written: the same as `agentcli trace --follow` without a session'
             cand --poll 'With --follow: look every --poll-interval instead of using file notifications'
             cand -q 'Do not print notes (warnings about damaged input are still printed)'

@@ -75,6 +75,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s v -l verbose 
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l failed -d 'Keep sessions with at least one error'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s r -l reverse -d 'Reverse the order'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l no-formula-guard -d 'In CSV, do not prefix cells that start with = + - @, a tab or a carriage return with a quote'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l no-cache -d 'Read every file again. By default summaries are kept in $XDG_CACHE_HOME/agentcli (else ~/.cache/agentcli) and reused while a file keeps its size and modification time'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l follow -d 'Instead of listing, follow every session under --dir as it is written: the same as `agentcli trace --follow` without a session'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l poll -d 'With --follow: look every --poll-interval instead of using file notifications'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s q -l quiet -d 'Do not print notes (warnings about damaged input are still printed)'

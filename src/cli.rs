@@ -698,6 +698,12 @@ pub struct ListArgs {
     #[arg(long)]
     pub no_formula_guard: bool,
 
+    /// Read every file again. By default summaries are kept in
+    /// $XDG_CACHE_HOME/agentcli (else ~/.cache/agentcli) and reused while a
+    /// file keeps its size and modification time.
+    #[arg(long)]
+    pub no_cache: bool,
+
     /// Instead of listing, follow every session under --dir as it is
     /// written: the same as `agentcli trace --follow` without a session.
     #[arg(

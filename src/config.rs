@@ -117,6 +117,9 @@ pub struct ListConfig {
     pub format: ListFormat,
     /// `list --follow`: follow the directory instead of listing it.
     pub follow: Option<FollowConfig>,
+    /// Where summaries are cached between runs (none with --no-cache or
+    /// without XDG_CACHE_HOME and HOME).
+    pub cache: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -256,6 +259,20 @@ pub fn early_color(cli: &Cli, env: &dyn Env) -> ColorWhen {
 /// Builds the settings; errors here are usage errors. Each setting comes
 /// from the command line, else the environment, else the config file,
 /// else its default.
+/// `$XDG_CACHE_HOME/agentcli`, else `~/.cache/agentcli`.
+fn cache_dir(env: &dyn Env) -> Option<PathBuf> {
+    let base = env
+        .var("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            env.var("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| PathBuf::from(h).join(".cache"))
+        })?;
+    Some(base.join("agentcli"))
+}
+
 pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
     let settings = Settings::resolve(&cli.global, env)?;
     let when = color_when(settings.color.value);
@@ -311,6 +328,7 @@ pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
                     poll_interval: a.watch.poll_interval,
                     force_poll: a.watch.poll,
                 }),
+                cache: if a.no_cache { None } else { cache_dir(env) },
                 format: match a.format {
                     ListFormatArg::Table => ListFormat::Table,
                     ListFormatArg::Json => ListFormat::Json,

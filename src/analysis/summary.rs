@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset};
 use crate::model::{Entry, Timestamp};
 
 /// The first error of a session, with where it happened.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FirstError {
     pub index: u64,
     pub agent: Option<String>,
@@ -84,6 +84,56 @@ impl SessionSummary {
     /// Wall time from the first to the last entry.
     pub fn duration(&self) -> Option<chrono::Duration> {
         Some(self.end? - self.start?)
+    }
+}
+
+/// A finished summary as `list`'s cache keeps it: times in RFC 3339 with
+/// the offset they were written in, to the nanosecond.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SummaryRecord {
+    entries: u64,
+    start: Option<String>,
+    end: Option<String>,
+    agents: Vec<String>,
+    errors: u64,
+    first_error: Option<FirstError>,
+    session_ids: Vec<String>,
+}
+
+impl SessionSummary {
+    pub fn to_record(&self) -> SummaryRecord {
+        let time =
+            |t: &DateTime<FixedOffset>| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, false);
+        SummaryRecord {
+            entries: self.entries,
+            start: self.start.as_ref().map(time),
+            end: self.end.as_ref().map(time),
+            agents: self.agents.clone(),
+            errors: self.errors,
+            first_error: self.first_error.clone(),
+            session_ids: self.session_ids.clone(),
+        }
+    }
+
+    /// The summary a record was made of (it takes no more entries);
+    /// `None` when a time in it does not read back.
+    pub fn from_record(r: SummaryRecord) -> Option<SessionSummary> {
+        let time = |t: Option<String>| -> Option<Option<DateTime<FixedOffset>>> {
+            match t {
+                None => Some(None),
+                Some(t) => DateTime::parse_from_rfc3339(&t).ok().map(Some),
+            }
+        };
+        Some(SessionSummary {
+            entries: r.entries,
+            start: time(r.start)?,
+            end: time(r.end)?,
+            agents: r.agents,
+            errors: r.errors,
+            first_error: r.first_error,
+            session_ids: r.session_ids,
+            error_keys: HashSet::new(),
+        })
     }
 }
 

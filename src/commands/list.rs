@@ -8,10 +8,12 @@ use std::sync::Mutex;
 use anyhow::Result;
 
 use super::Outcome;
+use crate::analysis::summary::SummaryRecord;
 use crate::analysis::{sort_sessions, SessionInfo, SessionSummary};
 use crate::config::{Config, ListConfig};
+use crate::input::cache::{Cache, Stamp};
 use crate::input::{self, Diagnostic, EntrySink, ParseOptions, Source};
-use crate::model::Entry;
+use crate::model::{Completeness, Entry};
 use crate::output::Reporter;
 use crate::render::list::render_list;
 use crate::render::text::escape;
@@ -39,39 +41,109 @@ impl EntrySink for SummarySink {
 /// A list row and the file's first problem, or why it could not be read.
 type Summarized = Result<(SessionInfo, Option<Diagnostic>)>;
 
-/// Reads one file into a list row; `Err` when it cannot be read at all.
-fn summarize(path: &std::path::Path) -> Summarized {
+/// A file's row, and what to cache of it when it was read anew.
+type Outcomes = (Summarized, Option<(Stamp, Cached)>);
+
+/// What the cache keeps of a file: the row but its path, id and size.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct Cached {
+    completeness: Completeness,
+    entries_after_close: u64,
+    problems: u64,
+    summary: SummaryRecord,
+    first_problem: Option<Diagnostic>,
+}
+
+/// The name of `list`'s cache file in the cache directory.
+const CACHE_FILE: &str = "list-summaries.json";
+
+/// Reads one file into a list row (or takes it from `cache` if the file
+/// has not changed); `Err` when it cannot be read at all. A row read anew
+/// comes back with its stamp, for the cache.
+fn summarize(path: &std::path::Path, cache: Option<&Cache<Cached>>) -> Outcomes {
     let source = Source::File(path.to_path_buf());
-    let file = std::fs::File::open(path)?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let row = |size: u64, c: Cached| -> Option<(SessionInfo, Option<Diagnostic>)> {
+        Some((
+            SessionInfo {
+                id: source.session_id(),
+                path: path.display().to_string(),
+                size,
+                completeness: c.completeness,
+                entries_after_close: c.entries_after_close,
+                problems: c.problems,
+                summary: SessionSummary::from_record(c.summary)?,
+            },
+            c.first_problem,
+        ))
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return (Err(e.into()), None),
+    };
+    let meta = file.metadata().ok();
+    let size = meta.as_ref().map_or(0, |m| m.len());
+    let stamp = meta.as_ref().and_then(Stamp::of);
+    if let (Some(cache), Some(stamp)) = (cache, stamp) {
+        if let Some(found) = cache
+            .get(&cache_key(path), stamp)
+            .cloned()
+            .and_then(|c| row(size, c))
+        {
+            return (Ok(found), None);
+        }
+    }
     let mut sink = SummarySink::default();
     let options = ParseOptions::lean();
-    let report = input::read_all(file, options, &mut sink)?;
-    Ok((
-        SessionInfo {
-            id: source.session_id(),
-            path: path.display().to_string(),
-            size,
-            completeness: report.completeness(),
-            entries_after_close: report.framing.entries_after_close,
-            problems: report.damage,
-            summary: sink.summary,
-        },
-        sink.first_problem,
-    ))
+    // Files are read side by side, each on one thread; a block the size
+    // of the file (up to the usual) is all a small one needs.
+    let sizes = input::parallel::Sizes {
+        block: usize::try_from(size + 1).map_or(usize::MAX, |n| n.max(4096)),
+        ..input::parallel::Sizes::default()
+    }
+    .capped();
+    let report = match input::parallel::read_inline(file, options, &mut sink, sizes) {
+        Ok(r) => r,
+        Err(e) => return (Err(e), None),
+    };
+    let cached = Cached {
+        completeness: report.completeness(),
+        entries_after_close: report.framing.entries_after_close,
+        problems: report.damage,
+        summary: sink.summary.to_record(),
+        first_problem: sink.first_problem.clone(),
+    };
+    let info = SessionInfo {
+        id: source.session_id(),
+        path: path.display().to_string(),
+        size,
+        completeness: cached.completeness,
+        entries_after_close: cached.entries_after_close,
+        problems: cached.problems,
+        summary: sink.summary,
+    };
+    (Ok((info, sink.first_problem)), stamp.map(|s| (s, cached)))
+}
+
+/// A file's key in the cache: its absolute path (the same file listed
+/// from another directory is the same row).
+fn cache_key(path: &std::path::Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// Summarizes every file, on as many threads as there are cores; results
-/// come back in the order of `paths`.
-fn summarize_all(paths: &[PathBuf]) -> Vec<Summarized> {
+/// come back in the order of `paths`, with what to cache.
+fn summarize_all(paths: &[PathBuf], cache: Option<&Cache<Cached>>) -> Vec<Outcomes> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(paths.len().max(1));
     if threads <= 1 {
-        return paths.iter().map(|p| summarize(p)).collect();
+        return paths.iter().map(|p| summarize(p, cache)).collect();
     }
     let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<Summarized>> = Vec::new();
+    let mut results: Vec<Option<Outcomes>> = Vec::new();
     results.resize_with(paths.len(), || None);
     let done = Mutex::new(results);
     std::thread::scope(|scope| {
@@ -79,7 +151,7 @@ fn summarize_all(paths: &[PathBuf]) -> Vec<Summarized> {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = paths.get(i) else { break };
-                let result = summarize(path);
+                let result = summarize(path, cache);
                 if let Ok(mut done) = done.lock() {
                     done[i] = Some(result);
                 }
@@ -90,7 +162,9 @@ fn summarize_all(paths: &[PathBuf]) -> Vec<Summarized> {
         .unwrap_or_default()
         .into_iter()
         .zip(paths)
-        .map(|(r, p)| r.unwrap_or_else(|| Err(anyhow::anyhow!("'{}' was not read", p.display()))))
+        .map(|(r, p)| {
+            r.unwrap_or_else(|| (Err(anyhow::anyhow!("'{}' was not read", p.display())), None))
+        })
         .collect()
 }
 
@@ -99,8 +173,16 @@ pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Ou
     let mut outcome = Outcome::default();
     let files = super::list_traces(&config.dir, list.glob.as_ref(), &mut reporter, &mut outcome)?;
 
+    let mut cache = list
+        .cache
+        .as_deref()
+        .map(|dir| Cache::open(dir, CACHE_FILE));
+    let results = summarize_all(&files, cache.as_ref());
     let mut sessions = Vec::with_capacity(files.len());
-    for (path, result) in files.iter().zip(summarize_all(&files)) {
+    for (path, (result, fresh)) in files.iter().zip(results) {
+        if let (Some(cache), Some((stamp, cached))) = (cache.as_mut(), fresh) {
+            cache.put(cache_key(path), stamp, cached);
+        }
         match result {
             Ok((info, first_problem)) => {
                 if let Some(p) = first_problem {
@@ -122,6 +204,10 @@ pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Ou
                 reporter.warn(&format!("cannot read '{}': {e:#}", path.display()));
             }
         }
+    }
+    if let Some(cache) = cache {
+        // A cache that cannot be written only costs the next run time.
+        let _ = cache.save();
     }
     let found = sessions.len();
 

@@ -3,7 +3,7 @@
 use crate::model::Position;
 
 /// What kind of problem the reader met; later commands (validate) group by it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ProblemKind {
     /// The last entry stops before its end: the session is still being
     /// written, or its writer stopped mid-entry. The normal state of a live
@@ -35,7 +35,7 @@ impl ProblemKind {
 }
 
 /// One problem, at a position in the input.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     pub kind: ProblemKind,
     pub position: Position,

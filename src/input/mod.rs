@@ -3,6 +3,7 @@
 //! bytes → [`scan`] (framing) → [`parse`] (fields) → entries, with every
 //! problem reported as a [`Diagnostic`] and never a panic.
 
+pub mod cache;
 mod diagnostic;
 pub mod discover;
 mod fast;

@@ -21,7 +21,7 @@
 //! generated sessions and at every block size.
 
 use std::io::{self, Read};
-use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{channel, sync_channel};
 use std::sync::Arc;
 
 use super::diagnostic::Diagnostic;
@@ -48,10 +48,30 @@ pub struct Sizes {
 impl Default for Sizes {
     fn default() -> Self {
         Sizes {
-            block: 1 << 20,
+            block: BLOCK,
             max_block: 16 << 20,
             batch: 1 << 18,
-            workers: std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8)),
+            workers: cores(),
+        }
+    }
+}
+
+/// Bytes read before looking for a place to cut, by default.
+const BLOCK: usize = 1 << 20;
+
+/// The cores to read on, asked once: the standard library reads cgroup
+/// files each time (`list` would ask for every file).
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8)))
+}
+
+impl Sizes {
+    /// Blocks no larger than the default.
+    pub fn capped(self) -> Self {
+        Sizes {
+            block: self.block.min(BLOCK),
+            ..self
         }
     }
 }
@@ -133,50 +153,33 @@ pub fn read(
                 }
             }));
         }
-        let reader = scope.spawn(move || read_units(input, sizes, &inputs, &free_rx));
+        let reader = scope.spawn(move || {
+            let mut seq = 0usize;
+            let mut send = |unit: Unit| -> anyhow::Result<()> {
+                inputs[seq % inputs.len()]
+                    .send(unit)
+                    .map_err(|_| anyhow::Error::new(Stopped))?;
+                seq += 1;
+                Ok(())
+            };
+            read_units(input, sizes, &mut send, &mut || free_rx.try_recv().ok())
+        });
 
-        let mut report = ReadReport::default();
-        let mut framing: Option<Framing> = None;
-        let mut seen_close = false;
-        let mut end = Position::default();
+        let mut merge = Merge::default();
         let mut failure = None;
-        'units: for seq in 0.. {
+        for seq in 0.. {
             let Ok(done) = outputs[seq % workers].recv() else {
                 break;
             };
-            // A `]` in an earlier stretch: every entry here comes after it.
-            let closed_before = seen_close;
-            for item in done.items {
-                match item {
-                    Item::Problem(d) => take_problem(&mut report, d, sink),
-                    Item::Entry {
-                        entry,
-                        start,
-                        after_close,
-                    } => {
-                        let after_close = after_close || closed_before;
-                        if let Err(e) = count_entry(&mut report, entry, start, after_close, sink) {
-                            failure = Some(e);
-                            break 'units;
-                        }
-                    }
+            match merge.take(done, sink) {
+                Ok(Some(spare)) => {
+                    let _ = free_tx.send(spare);
                 }
-            }
-            if let Some(spare) = done.spare {
-                let _ = free_tx.send(spare);
-            }
-            if let Some(e) = done.end {
-                match &mut framing {
-                    // The first stretch knows the array and the BOM.
-                    None => framing = Some(e.framing),
-                    Some(f) => {
-                        f.objects += e.framing.objects;
-                        f.closed = e.framing.closed;
-                        f.incomplete_tail = e.framing.incomplete_tail;
-                    }
+                Ok(None) => {}
+                Err(e) => {
+                    failure = Some(e);
+                    break;
                 }
-                seen_close |= e.seen_close;
-                end = e.position;
             }
         }
         // Workers and the reader stop at their next send.
@@ -193,33 +196,98 @@ pub fn read(
             return Err(e);
         }
         read?;
-        Ok(ReadReport {
-            framing: Framing {
-                entries_after_close: report.framing.entries_after_close,
-                ..framing.unwrap_or_default()
-            },
-            bytes: end.offset,
-            end,
-            ..report
-        })
+        Ok(merge.report())
     })
 }
 
-/// The reader thread: reads blocks, cuts them, deals them out in turn.
+/// Reads `input` on the calling thread, block by block as the workers
+/// would (one pass per entry, no scanner unless something is odd): for
+/// many small files read side by side, where threads per file would cost
+/// more than they save.
+pub fn read_inline(
+    input: impl Read,
+    options: ParseOptions,
+    sink: &mut dyn EntrySink,
+    sizes: Sizes,
+) -> anyhow::Result<ReadReport> {
+    let mut merge = Merge::default();
+    let spare = std::cell::Cell::new(None);
+    let mut send = |unit: Unit| -> anyhow::Result<()> {
+        if let Some(buffer) = merge.take(work(unit, options, None), sink)? {
+            spare.set(Some(buffer));
+        }
+        Ok(())
+    };
+    read_units(input, sizes, &mut send, &mut || spare.take())?;
+    Ok(merge.report())
+}
+
+/// The calling thread's side: takes what the workers did, in file order,
+/// and hands it to the sink.
+#[derive(Default)]
+struct Merge {
+    report: ReadReport,
+    framing: Option<Framing>,
+    seen_close: bool,
+    end: Position,
+}
+
+impl Merge {
+    /// Numbers and hands out one unit's entries and problems; returns the
+    /// unit's buffer for reuse.
+    fn take(&mut self, done: Done, sink: &mut dyn EntrySink) -> anyhow::Result<Option<Vec<u8>>> {
+        // A `]` in an earlier stretch: every entry here comes after it.
+        let closed_before = self.seen_close;
+        for item in done.items {
+            match item {
+                Item::Problem(d) => take_problem(&mut self.report, d, sink),
+                Item::Entry {
+                    entry,
+                    start,
+                    after_close,
+                } => {
+                    let after_close = after_close || closed_before;
+                    count_entry(&mut self.report, entry, start, after_close, sink)?;
+                }
+            }
+        }
+        if let Some(e) = done.end {
+            match &mut self.framing {
+                // The first stretch knows the array and the BOM.
+                None => self.framing = Some(e.framing),
+                Some(f) => {
+                    f.objects += e.framing.objects;
+                    f.closed = e.framing.closed;
+                    f.incomplete_tail = e.framing.incomplete_tail;
+                }
+            }
+            self.seen_close |= e.seen_close;
+            self.end = e.position;
+        }
+        Ok(done.spare)
+    }
+
+    fn report(self) -> ReadReport {
+        ReadReport {
+            framing: Framing {
+                entries_after_close: self.report.framing.entries_after_close,
+                ..self.framing.unwrap_or_default()
+            },
+            bytes: self.end.offset,
+            end: self.end,
+            ..self.report
+        }
+    }
+}
+
+/// Reads blocks, cuts them and sends them out in file order (to the
+/// workers in turn, or to be read at once).
 fn read_units(
     mut input: impl Read,
     sizes: Sizes,
-    workers: &[SyncSender<Unit>],
-    free: &Receiver<Vec<u8>>,
+    send: &mut dyn FnMut(Unit) -> anyhow::Result<()>,
+    spare: &mut dyn FnMut() -> Option<Vec<u8>>,
 ) -> anyhow::Result<()> {
-    let mut seq = 0usize;
-    let mut send = |unit: Unit| -> anyhow::Result<()> {
-        workers[seq % workers.len()]
-            .send(unit)
-            .map_err(|_| anyhow::Error::new(Stopped))?;
-        seq += 1;
-        Ok(())
-    };
     let mut start = Position {
         line: 1,
         column: 1,
@@ -242,7 +310,7 @@ fn read_units(
         match last_entry_start(&block[..len]) {
             Some(cut) => {
                 // The next block starts with what follows the cut.
-                let mut next = free.try_recv().unwrap_or_default();
+                let mut next = spare().unwrap_or_default();
                 if next.len() < sizes.block {
                     next.resize(sizes.block, 0);
                 }
@@ -272,7 +340,7 @@ fn read_units(
             None if len < sizes.max_block => want = len + sizes.block,
             None => {
                 block.truncate(len);
-                return scan_rest(input, block, start, first, sizes, &mut send);
+                return scan_rest(input, block, start, first, sizes, send);
             }
         }
     }

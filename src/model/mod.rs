@@ -13,7 +13,7 @@ pub use time::Timestamp;
 
 /// Where something sits in a file: 1-based line and column (in bytes), and
 /// the 0-based byte offset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Position {
     pub line: u64,
     pub column: u64,
@@ -60,7 +60,7 @@ pub struct Entry {
 }
 
 /// How far a session's file has been written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Completeness {
     /// A closed array, or JSON lines / a single object ending cleanly.
     Complete,

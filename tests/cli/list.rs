@@ -131,3 +131,97 @@ fn csv_has_a_header_and_one_row_per_session() {
 fn rejects_a_time_it_cannot_read() {
     insta::assert_snapshot!(snapshot_run(&["list", "--since", "last tuesday"]));
 }
+
+/// Summaries are cached per path, size and modification time: a second
+/// run reads them back (same output), a file that grew is read again, and
+/// --no-cache neither reads nor writes the cache.
+#[test]
+fn summaries_are_cached_until_a_file_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let traces = dir.path().join("traces");
+    std::fs::create_dir(&traces).unwrap();
+    for name in ["go-live", "jsonl", "compact"] {
+        std::fs::copy(
+            root().join(format!("fixtures/framings/{name}.trace.json")),
+            traces.join(format!("{name}.trace.json")),
+        )
+        .unwrap();
+    }
+    let cache = dir.path().join("cache");
+    let list = |extra: &[&str]| {
+        let out = agentcli()
+            .env("XDG_CACHE_HOME", &cache)
+            .args(["list", "--format", "json", "--dir"])
+            .arg(&traces)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let cache_file = cache.join("agentcli/list-summaries.json");
+
+    let uncached = list(&["--no-cache"]);
+    assert!(!cache_file.exists(), "--no-cache wrote the cache");
+    let first = list(&[]);
+    assert_eq!(first, uncached);
+    assert!(cache_file.exists());
+    // The second run takes every row from the cache: prove it by
+    // planting a different entry count for one file in the cache.
+    let kept = std::fs::read_to_string(&cache_file).unwrap();
+    let planted = kept.replacen("\"entries\":", "\"entries\":9999,\"x\":", 1);
+    std::fs::write(&cache_file, &planted).unwrap();
+    let second = list(&[]);
+    assert!(second.contains("9999"), "the cache was not read: {second}");
+    // Appending to a file changes its size: it is read again.
+    let live = traces.join("go-live.trace.json");
+    let rows: Value = serde_json::from_str(&first).unwrap();
+    let before = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("go-live.trace.json"))
+        .unwrap()["entries"]
+        .as_u64()
+        .unwrap();
+    let mut text = std::fs::read_to_string(&live).unwrap();
+    text.push_str(",\n{\n  \"timestamp\": \"2030-01-01T00:00:00Z\",\n  \"hook\": \"AgentError\",\n  \"agent_id\": \"late\",\n  \"error\": \"boom\"\n}");
+    std::fs::write(&live, text).unwrap();
+    let third: Value = serde_json::from_str(&list(&[])).unwrap();
+    let after = third
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("go-live.trace.json"))
+        .unwrap()["entries"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(after, before + 1);
+}
+
+/// A cache that is not JSON is ignored (and replaced), never an error.
+#[test]
+fn a_damaged_cache_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("agentcli");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::write(cache.join("list-summaries.json"), b"\x00not json").unwrap();
+    let out = agentcli()
+        .env("XDG_CACHE_HOME", dir.path())
+        .args(["list", "--format", "json", "--dir", "fixtures/sessions"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        stdout(&run(&[
+            "list",
+            "--format",
+            "json",
+            "--dir",
+            "fixtures/sessions"
+        ]))
+    );
+    let rewritten = std::fs::read(cache.join("list-summaries.json")).unwrap();
+    assert!(rewritten.starts_with(b"{"));
+}

@@ -115,7 +115,8 @@ fn the_config_file_is_found_under_xdg_config_home() {
     let out = agentcli()
         .env("XDG_CONFIG_HOME", &xdg)
         .env("HOME", crate::util::fixture(""))
-        .args(["list", "--format", "jsonl"])
+        // HOME is the fixtures: keep list's cache out of them.
+        .args(["list", "--no-cache", "--format", "jsonl"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", transcript(&out));
