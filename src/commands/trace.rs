@@ -69,6 +69,13 @@ impl EntrySink for TraceSink<'_> {
     fn problem(&mut self, problem: Diagnostic) {
         self.reporter.problem(&problem);
     }
+
+    fn prepare(&self) -> Option<input::Prepare> {
+        match &self.view {
+            View::Entries(renderer) => renderer.prepare(),
+            View::Flow { .. } => None,
+        }
+    }
 }
 
 /// The renderers of a trace view, owned.

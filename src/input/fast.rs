@@ -67,6 +67,62 @@ pub fn plain_string(raw: &str) -> Option<&str> {
     (!inner.contains(['\\', '"'])).then_some(inner)
 }
 
+/// The number of items of a JSON array already known to be valid; `None`
+/// when `raw` is not an array.
+pub fn array_len_trusted(raw: &str) -> Option<usize> {
+    let mut c = Cursor::new(raw, true);
+    c.ws();
+    if c.peek()? != b'[' {
+        return None;
+    }
+    c.i += 1;
+    c.ws();
+    if c.peek()? == b']' {
+        return Some(0);
+    }
+    let mut items = 0;
+    loop {
+        c.ws();
+        c.skip_trusted();
+        items += 1;
+        c.ws();
+        match c.peek()? {
+            b',' => c.i += 1,
+            b']' => return Some(items),
+            _ => return None,
+        }
+    }
+}
+
+/// Whether valid JSON nests deeper than `limit` (the value itself is
+/// level 1).
+pub fn depth_exceeds(raw: &str, limit: u32) -> bool {
+    let b = raw.as_bytes();
+    // Fewer openers in all (strings included) than the limit: no need to
+    // walk. Two vectorized counts.
+    let openers = memchr::memchr_iter(b'{', b).count() + memchr::memchr_iter(b'[', b).count();
+    if openers <= limit as usize {
+        return false;
+    }
+    let mut depth = 0u32;
+    let mut i = 0;
+    while let Some(n) = memchr::memchr3(b'"', b'{', b'[', &b[i..]).map(|n| n + i) {
+        // Closers between here and what was found.
+        let closers = b[i..n].iter().filter(|&&c| c == b'}' || c == b']').count();
+        depth = depth.saturating_sub(closers as u32);
+        if b[n] == b'"' {
+            i = skip_string_trusted(b, n + 1);
+        } else {
+            depth += 1;
+            if depth > limit {
+                return true;
+            }
+            i = n + 1;
+        }
+    }
+    false
+}
+
 /// Past the closing quote of a string whose contents start at `i`, in
 /// text known to be valid.
 fn skip_string_trusted(b: &[u8], mut i: usize) -> usize {
@@ -458,6 +514,19 @@ mod tests {
         let text =
             r#"{"data":{"x":"}]\"{[","y":[1,{"z":2}]},"meta":{"route":"w"},"n":12,"t":true}"#;
         assert_eq!(object_trusted(text), object(text));
+    }
+
+    #[test]
+    fn arrays_are_counted_and_depth_is_measured_outside_strings() {
+        assert_eq!(array_len_trusted("[]"), Some(0));
+        assert_eq!(
+            array_len_trusted(r#"[1, "a,]", [2, 3], {"b": [4]}]"#),
+            Some(4)
+        );
+        assert_eq!(array_len_trusted("{}"), None);
+        assert!(!depth_exceeds(r#"{"a":"[[[[[[","b":[[1]]}"#, 3));
+        assert!(depth_exceeds(r#"{"a":[[[1]]]}"#, 3));
+        assert!(!depth_exceeds(r#"[[1],[2],[3],[4]]"#, 2));
     }
 
     #[test]

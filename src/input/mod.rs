@@ -6,7 +6,7 @@
 pub mod cache;
 mod diagnostic;
 pub mod discover;
-mod fast;
+pub mod fast;
 pub mod follow;
 pub mod parallel;
 pub mod parse;
@@ -17,4 +17,4 @@ pub mod scan;
 pub use diagnostic::{Diagnostic, ProblemKind};
 pub use discover::{find_traces, resolve, Listing, ResolveError, Source, TraceGlob};
 pub use parse::ParseOptions;
-pub use read::{read_all, read_all_with, Collect, EntrySink, ReadReport, TraceReader};
+pub use read::{read_all, read_all_with, Collect, EntrySink, Prepare, ReadReport, TraceReader};

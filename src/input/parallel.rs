@@ -27,7 +27,7 @@ use std::sync::Arc;
 use super::diagnostic::Diagnostic;
 use super::fast;
 use super::parse::{entry_from_pairs, parse_entry, ParseOptions};
-use super::read::{count_entry, take_problem, EntrySink, ReadReport, Stopped};
+use super::read::{count_entry, take_problem, EntrySink, Prepare, ReadReport, Stopped};
 use super::redact::Redactor;
 use super::scan::{Framing, RawEntry, ScanEvent, Scanner, TopLevel, BOM};
 use crate::model::{Entry, Position};
@@ -131,6 +131,7 @@ pub fn read(
     sizes: Sizes,
 ) -> anyhow::Result<ReadReport> {
     let workers = sizes.workers.max(1);
+    let prepare = sink.prepare();
     let (free_tx, free_rx) = channel::<Vec<u8>>();
     let mut inputs = Vec::with_capacity(workers);
     let mut outputs = Vec::with_capacity(workers);
@@ -142,12 +143,11 @@ pub fn read(
             inputs.push(unit_tx);
             outputs.push(done_rx);
             let redact = redact.clone();
+            let prepare = prepare.clone();
             handles.push(scope.spawn(move || {
                 for unit in unit_rx {
-                    if done_tx
-                        .send(work(unit, options, redact.as_deref()))
-                        .is_err()
-                    {
+                    let done = work(unit, options, redact.as_deref(), prepare.as_ref());
+                    if done_tx.send(done).is_err() {
                         break;
                     }
                 }
@@ -212,8 +212,10 @@ pub fn read_inline(
 ) -> anyhow::Result<ReadReport> {
     let mut merge = Merge::default();
     let spare = std::cell::Cell::new(None);
+    let prepare = sink.prepare();
     let mut send = |unit: Unit| -> anyhow::Result<()> {
-        if let Some(buffer) = merge.take(work(unit, options, None), sink)? {
+        let done = work(unit, options, None, prepare.as_ref());
+        if let Some(buffer) = merge.take(done, sink)? {
             spare.set(Some(buffer));
         }
         Ok(())
@@ -443,7 +445,24 @@ fn scan_rest(
     })
 }
 
-fn work(unit: Unit, options: ParseOptions, redact: Option<&Redactor>) -> Done {
+fn work(
+    unit: Unit,
+    options: ParseOptions,
+    redact: Option<&Redactor>,
+    prepare: Option<&Prepare>,
+) -> Done {
+    let mut done = read_unit(unit, options, redact);
+    if let Some(prepare) = prepare {
+        for item in &mut done.items {
+            if let Item::Entry { entry, .. } = item {
+                prepare(entry);
+            }
+        }
+    }
+    done
+}
+
+fn read_unit(unit: Unit, options: ParseOptions, redact: Option<&Redactor>) -> Done {
     match unit {
         Unit::Block {
             bytes,

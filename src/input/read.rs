@@ -48,11 +48,21 @@ pub struct TraceReader {
     report: ReadReport,
 }
 
+/// Work a view wants done on each entry before it sees it; the parallel
+/// reader does it on its worker threads, in parallel.
+pub type Prepare = std::sync::Arc<dyn Fn(&mut Entry) + Send + Sync>;
+
 /// Receives what the reader finds. An error from `entry` (say, a closed
 /// pipe) stops the reading and is returned.
 pub trait EntrySink {
     fn entry(&mut self, entry: Entry) -> anyhow::Result<()>;
     fn problem(&mut self, problem: Diagnostic);
+    /// Work to do on each entry ahead of [`EntrySink::entry`], where the
+    /// reader can do it in parallel (the simple path does not: a sink must
+    /// do the same work itself when it was not done).
+    fn prepare(&self) -> Option<Prepare> {
+        None
+    }
 }
 
 impl TraceReader {

@@ -57,6 +57,10 @@ pub struct Entry {
     pub extra: Vec<(String, RawJson)>,
     /// The entry's text as it stands in the file (kept only on request).
     pub raw: Option<String>,
+    /// What the table shows of the payloads, worked out ahead on the
+    /// reader's worker threads for a view that asks (see
+    /// `input::EntrySink::prepare`); `None` when it was not.
+    pub state_summary: Option<String>,
 }
 
 /// How far a session's file has been written.

@@ -110,6 +110,11 @@ pub trait EntryRenderer {
     fn needs_state(&self) -> bool {
         true
     }
+    /// Work on each entry the reader may do ahead, in parallel (see
+    /// [`crate::input::EntrySink::prepare`]).
+    fn prepare(&self) -> Option<crate::input::Prepare> {
+        None
+    }
     /// Following many sessions: the rows that come next belong to this one
     /// (live tables show it in a SESSION column; records carry session_id).
     fn set_session(&mut self, _label: &str, _color: u8) {}

@@ -2,11 +2,14 @@
 //! it, cut by characters instead of bytes) and, for `--verbose`, the full
 //! payload.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::input::fast;
 use crate::model::{Entry, RawJson};
 
 /// Strings longer than this are cut in summaries (their length is noted).
@@ -20,10 +23,119 @@ struct StateData {
     data: Option<Value>,
 }
 
+/// Nesting past which the fast summary leaves a state to serde_json
+/// (whose limit, 128, gives the "too deeply nested" summary).
+const DEEP: u32 = 100;
+
 /// The entry's `state.data` merged with its result's `output_state.data`,
 /// keys sorted, the first three as `key:value`, then `...`. `-` when the
 /// entry carries no state.
 pub fn summarize(entry: &Entry) -> String {
+    summarize_fast(entry).unwrap_or_else(|| summarize_slow(entry))
+}
+
+/// [`summarize_slow`]'s summary from the raw text: keys are found by the
+/// reader's fast splitter and only the values shown are looked at, instead
+/// of building every value of the state. `None` leaves the entry to the
+/// slow path (no state, a key given twice or escaped, deep nesting…).
+fn summarize_fast(entry: &Entry) -> Option<String> {
+    let sources = [
+        entry.state.as_ref(),
+        entry.result.as_ref().and_then(|r| r.output_state.as_ref()),
+    ];
+    if sources.iter().all(Option::is_none) {
+        return None;
+    }
+    let mut merged: BTreeMap<&str, &str> = BTreeMap::new();
+    for raw in sources.into_iter().flatten() {
+        let raw = raw.get();
+        if fast::depth_exceeds(raw, DEEP) {
+            return None;
+        }
+        let pairs = fast::object_trusted(raw)?;
+        let mut data = pairs.iter().filter(|(k, _)| *k == "data").map(|(_, v)| *v);
+        let (first, second) = (data.next(), data.next());
+        if second.is_some() {
+            return None;
+        }
+        match first {
+            None | Some("null") => {}
+            Some(object) if object.starts_with('{') => merged.extend(fast::object_trusted(object)?),
+            Some(other) => {
+                merged.insert("data", other);
+            }
+        }
+    }
+    let mut out = String::from("{");
+    for (i, (key, raw)) in merged.iter().enumerate() {
+        if i == KEYS_SHOWN {
+            out.push_str(", ...");
+            break;
+        }
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{key}:");
+        describe_raw(raw, &mut out)?;
+    }
+    out.push('}');
+    if let Some(extra) = extra_summary(entry) {
+        out.push(' ');
+        out.push_str(&extra);
+    }
+    Some(out)
+}
+
+/// [`describe`] from a value's JSON text.
+fn describe_raw(raw: &str, out: &mut String) -> Option<()> {
+    match raw.as_bytes().first()? {
+        b'"' => {
+            let text: Cow<'_, str> = match fast::plain_string(raw) {
+                Some(plain) => Cow::Borrowed(plain),
+                None => Cow::Owned(serde_json::from_str::<String>(raw).ok()?),
+            };
+            describe_string(&text, out);
+        }
+        b'{' => {
+            // A JSON object's keys as a map: one per distinct key.
+            let mut keys: Vec<&str> = fast::object_trusted(raw)?
+                .into_iter()
+                .map(|p| p.0)
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            describe_count(out, "{...}", keys.len(), "key");
+        }
+        b'[' => describe_count(out, "[...]", fast::array_len_trusted(raw)?, "item"),
+        // serde_json writes exponents its own way (1E5 as 1e+5).
+        b'-' | b'0'..=b'9' if raw.contains(['e', 'E']) => {
+            let value: Value = serde_json::from_str(raw).ok()?;
+            let _ = write!(out, "{value}");
+        }
+        // Other numbers as written (arbitrary precision), true, false,
+        // null.
+        _ => out.push_str(raw),
+    }
+    Some(())
+}
+
+fn describe_string(s: &str, out: &mut String) {
+    let n = s.chars().count();
+    if n > STRING_CHARS {
+        let cut: String = s.chars().take(STRING_CHARS).collect();
+        let _ = write!(out, "\"{cut}…\" ({n} chars)");
+    } else {
+        let _ = write!(out, "\"{s}\"");
+    }
+}
+
+fn describe_count(out: &mut String, shape: &str, n: usize, noun: &str) {
+    let _ = write!(out, "{shape} ({n} {noun}{})", if n == 1 { "" } else { "s" });
+}
+
+/// The summary built from serde_json values: the reference the fast path
+/// must match, and the path for anything unusual.
+fn summarize_slow(entry: &Entry) -> String {
     let sources = [
         entry.state.as_ref(),
         entry.result.as_ref().and_then(|r| r.output_state.as_ref()),
@@ -98,31 +210,9 @@ fn extra_summary(entry: &Entry) -> Option<String> {
 
 fn describe(value: &Value, out: &mut String) {
     match value {
-        Value::String(s) => {
-            let n = s.chars().count();
-            if n > STRING_CHARS {
-                let cut: String = s.chars().take(STRING_CHARS).collect();
-                let _ = write!(out, "\"{cut}…\" ({n} chars)");
-            } else {
-                let _ = write!(out, "\"{s}\"");
-            }
-        }
-        Value::Object(m) => {
-            let _ = write!(
-                out,
-                "{{...}} ({} key{})",
-                m.len(),
-                if m.len() == 1 { "" } else { "s" }
-            );
-        }
-        Value::Array(a) => {
-            let _ = write!(
-                out,
-                "[...] ({} item{})",
-                a.len(),
-                if a.len() == 1 { "" } else { "s" }
-            );
-        }
+        Value::String(s) => describe_string(s, out),
+        Value::Object(m) => describe_count(out, "{...}", m.len(), "key"),
+        Value::Array(a) => describe_count(out, "[...]", a.len(), "item"),
         other => {
             let _ = write!(out, "{other}");
         }
@@ -194,6 +284,50 @@ mod tests {
             summarize(&e),
             "{answer:[...] (2 items), message:\"数据分析数据分析数据分析数据分析数据分析数据分析…\" (28 chars), more:{...} (1 key), ...}"
         );
+    }
+
+    /// The fast summary is the slow one, on every entry of every fixture
+    /// and on values chosen to differ if anything were rebuilt.
+    #[test]
+    fn fast_summary_is_the_serde_summary() {
+        let mut checked = 0;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        for file in walkdir::WalkDir::new(root) {
+            let file = file.unwrap();
+            if !file.file_type().is_file() {
+                continue;
+            }
+            let mut c = crate::input::Collect::default();
+            let bytes = std::fs::read(file.path()).unwrap();
+            let _ =
+                crate::input::read_all(&bytes[..], crate::input::ParseOptions::default(), &mut c);
+            for e in &c.entries {
+                if let Some(fast) = summarize_fast(e) {
+                    assert_eq!(fast, summarize_slow(e), "{}", file.path().display());
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
+        for state in [
+            r#"{"data":{"n":1E5,"m":-0.50,"z":0,"t":true,"f":false,"u":null},"meta":{}}"#,
+            r#"{"data":{"a":-0,"b":1.0,"c":123456789012345678901234567890}}"#,
+            r#"{"data":{"a":1.5e-3,"b":2E+10,"c":-1e0}}"#,
+            r#"{"data":{"s":"a\u003cb\n","o":{"a":1,"a":2,"b":[]},"l":[[1,2],{"x":[3]},"]"]}}"#,
+            r#"{"data":{"b":2,"a":1,"b":3,"c":"\ud83d\ude80 long long long long long"}}"#,
+            r#"{"meta":{"route":"w"},"data":"not an object"}"#,
+            r#"{"data":null}"#,
+            r#"{"data":[1,2,3]}"#,
+            r#"{}"#,
+        ] {
+            let mut e = with_state(state);
+            e.extra = vec![("x".into(), RawJson("[1]".into()))];
+            let fast = summarize_fast(&e).unwrap();
+            assert_eq!(fast, summarize_slow(&e), "{state}");
+        }
+        // Left to the slow path: a key given twice, arrays as states.
+        assert!(summarize_fast(&with_state(r#"{"data":{},"data":{}}"#)).is_none());
+        assert!(summarize_fast(&with_state(r#"[{"a":1}]"#)).is_none());
     }
 
     #[test]

@@ -118,7 +118,7 @@ pub(super) fn entry_row(
         Cell::styled(escape(&hook).into_owned(), Theme::hook_role(&e.hook)),
         Cell::styled(escape(e.agent().unwrap_or("-")).into_owned(), Role::Agent),
         Cell::plain(escape(&short_id(e.event_id.as_deref().unwrap_or("-"))).into_owned()),
-        Cell::plain(escape(&summarize(e)).into_owned()),
+        Cell::plain(e.state_summary.clone().unwrap_or_else(|| state_cell(e))),
         error,
     ];
     let mut extra = Vec::new();
@@ -131,6 +131,11 @@ pub(super) fn entry_row(
         }
     }
     (cells, extra)
+}
+
+/// The STATE cell: the payloads summarized, escaped.
+fn state_cell(e: &Entry) -> String {
+    escape(&summarize(e)).into_owned()
 }
 
 /// Writes the `--verbose`/`--debug` lines under a row, indented past the
@@ -160,6 +165,22 @@ pub(super) fn write_details(
 }
 
 impl EntryRenderer for TimelineTable {
+    /// The STATE cell is worked out on the reader's threads; without
+    /// `--verbose` the payloads are then dropped there, not carried.
+    fn prepare(&self) -> Option<crate::input::Prepare> {
+        let verbose = self.options.verbose;
+        Some(std::sync::Arc::new(move |e: &mut Entry| {
+            e.state_summary = Some(state_cell(e));
+            if !verbose {
+                e.state = None;
+                if let Some(result) = &mut e.result {
+                    result.output_state = None;
+                    result.raw = None;
+                }
+            }
+        }))
+    }
+
     fn entry(&mut self, e: &Entry, _out: &mut dyn Write) -> io::Result<()> {
         let (cells, details) = entry_row(e, &self.options);
         self.rows.push(Row {
