@@ -6,6 +6,7 @@
 #   benches/compare.sh                 10 MB, 100 MB and 1 GB sessions
 #   benches/compare.sh 10 200          chosen sizes, in MB
 #   RUNS=3 JQ=0 benches/compare.sh 200 fewer runs, without jq
+#   LIST10K=1 benches/compare.sh 10    also list 10,000 sessions
 #
 # Needs: python3, hyperfine, /usr/bin/time (Debian: apt-get install -y
 # hyperfine time), jq for the comparison. Inputs are generated with
@@ -88,10 +89,20 @@ for mb in "${sizes[@]}"; do
     fi
 done
 
-# list over many small sessions.
-many="$dir/many1000"
-if [ ! -d "$many" ]; then
-    python3 "$gentrace" --out "$many" --sessions 1000 --seed 2 >/dev/null
+# list over many small sessions: reading every file (--no-cache), and the
+# run after (summaries from the cache, which the warm-up run fills).
+export XDG_CACHE_HOME="$dir/cache"
+list_rows() { # count
+    local many="$dir/many$1" size
+    if [ ! -d "$many" ]; then
+        python3 "$gentrace" --out "$many" --sessions "$1" --seed 2 >/dev/null
+    fi
+    size=$(du -sm "$many" | cut -f1)
+    row "agentcli list ($1 sessions)" "$size" "$bin list --dir $many --no-cache --color never > /dev/null"
+    row "agentcli list ($1, cached)" "$size" "$bin list --dir $many --color never > /dev/null"
+}
+list_rows 1000
+# 10,000 sessions (about 640 MB to generate once): LIST10K=1.
+if [ "${LIST10K:-0}" = 1 ]; then
+    list_rows 10000
 fi
-size=$(du -sm "$many" | cut -f1)
-row "agentcli list (1000 sessions)" "$size" "$bin list --dir $many --color never > /dev/null"

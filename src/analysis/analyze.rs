@@ -256,6 +256,18 @@ pub fn find_loops(agents: &[&str]) -> Vec<Loop> {
 /// run that routed to its agent and ended before it started, the latest
 /// such; when another candidate ran in parallel with the chosen one, the
 /// step is marked ambiguous rather than guessed silently.
+/// Who sent each event: the source of the first span of its id, as a
+/// search in file order would find.
+fn senders(spans: &Spans) -> HashMap<Option<&str>, Option<&str>> {
+    let mut senders = HashMap::new();
+    for e in &spans.events {
+        senders
+            .entry(e.event_id.as_deref())
+            .or_insert(e.source.as_deref());
+    }
+    senders
+}
+
 /// The runs `map` lists under `key` (none if it has no such key).
 fn runs_of<'m, K, Q>(map: &'m HashMap<K, Vec<usize>>, key: &Q) -> &'m [usize]
 where
@@ -281,13 +293,7 @@ pub fn critical_path(spans: &Spans) -> CriticalPath {
     let Some(&(_, last)) = finished.last() else {
         return CriticalPath::default();
     };
-    // Who sent each event (the first span of an id, as a search would find).
-    let mut sources: HashMap<Option<&str>, Option<&str>> = HashMap::new();
-    for e in &spans.events {
-        sources
-            .entry(e.event_id.as_deref())
-            .or_insert(e.source.as_deref());
-    }
+    let sources = senders(spans);
     // The finished runs by agent, by agent and route, and by route, each
     // in key order: every step looks up its predecessor instead of
     // searching all runs, which was quadratic on long sessions.
@@ -443,6 +449,9 @@ pub fn analyze(
     // A retry is routed to itself after an error; an error router that
     // dispatches the agent again without recording a route shows as an
     // event sent by the agent to itself after its failed run.
+    // Looked up rather than searched for each failed run: a linear search
+    // per run was quadratic (4 s of a 1 GB session's analysis).
+    let senders = senders(spans);
     let dispatched_retries = ordered
         .windows(2)
         .filter(|w| {
@@ -450,11 +459,7 @@ pub fn analyze(
             failed.status == RunStatus::Error
                 && failed.kind != Some(HopKind::Retry)
                 && again.agent == failed.agent
-                && spans
-                    .events
-                    .iter()
-                    .find(|e| e.event_id == again.event_id)
-                    .and_then(|e| e.source.as_deref())
+                && senders.get(&again.event_id.as_deref()).copied().flatten()
                     == Some(again.agent.as_str())
         })
         .count() as u64;

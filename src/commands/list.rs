@@ -54,13 +54,22 @@ struct Cached {
     first_problem: Option<Diagnostic>,
 }
 
-/// The name of `list`'s cache file in the cache directory.
-const CACHE_FILE: &str = "list-summaries.json";
+/// The name of `list`'s cache file for the trace directory `dir`, in the
+/// cache directory: one file per directory listed, so a run loads only
+/// the rows it can use (FNV-1a of the absolute path: stable from build to
+/// build, unlike the standard library's hasher).
+fn cache_file(dir: &std::path::Path) -> String {
+    let key = cache_key(dir);
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("list-{hash:016x}.json")
+}
 
 /// Reads one file into a list row (or takes it from `cache` if the file
 /// has not changed); `Err` when it cannot be read at all. A row read anew
 /// comes back with its stamp, for the cache.
-fn summarize(path: &std::path::Path, cache: Option<&Cache<Cached>>) -> Outcomes {
+fn summarize(path: &std::path::Path, key: &str, cache: Option<&Cache<Cached>>) -> Outcomes {
     let source = Source::File(path.to_path_buf());
     let row = |size: u64, c: Cached| -> Option<(SessionInfo, Option<Diagnostic>)> {
         Some((
@@ -76,6 +85,15 @@ fn summarize(path: &std::path::Path, cache: Option<&Cache<Cached>>) -> Outcomes 
             c.first_problem,
         ))
     };
+    // A cached row needs only the file's stamp: one stat, no open.
+    if let Some(cache) = cache {
+        let meta = std::fs::metadata(path).ok();
+        if let Some((size, stamp)) = meta.and_then(|m| Some((m.len(), Stamp::of(&m)?))) {
+            if let Some(found) = cache.get(key, stamp).cloned().and_then(|c| row(size, c)) {
+                return (Ok(found), None);
+            }
+        }
+    }
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => return (Err(e.into()), None),
@@ -83,15 +101,6 @@ fn summarize(path: &std::path::Path, cache: Option<&Cache<Cached>>) -> Outcomes 
     let meta = file.metadata().ok();
     let size = meta.as_ref().map_or(0, |m| m.len());
     let stamp = meta.as_ref().and_then(Stamp::of);
-    if let (Some(cache), Some(stamp)) = (cache, stamp) {
-        if let Some(found) = cache
-            .get(&cache_key(path), stamp)
-            .cloned()
-            .and_then(|c| row(size, c))
-        {
-            return (Ok(found), None);
-        }
-    }
     let mut sink = SummarySink::default();
     let options = ParseOptions::lean();
     // Files are read side by side, each on one thread; a block the size
@@ -124,8 +133,8 @@ fn summarize(path: &std::path::Path, cache: Option<&Cache<Cached>>) -> Outcomes 
     (Ok((info, sink.first_problem)), stamp.map(|s| (s, cached)))
 }
 
-/// A file's key in the cache: its absolute path (the same file listed
-/// from another directory is the same row).
+/// A directory's key in the cache: its absolute path (the same directory
+/// listed from elsewhere is the same cache).
 fn cache_key(path: &std::path::Path) -> String {
     std::path::absolute(path)
         .unwrap_or_else(|_| path.to_path_buf())
@@ -133,14 +142,34 @@ fn cache_key(path: &std::path::Path) -> String {
         .to_string()
 }
 
+/// The cache keys of `files`, the working directory asked once.
+fn cache_keys(files: &[PathBuf]) -> Vec<String> {
+    let cwd = std::env::current_dir().ok();
+    files
+        .iter()
+        .map(|p| match &cwd {
+            Some(cwd) if p.is_relative() => cwd.join(p).display().to_string(),
+            _ => p.display().to_string(),
+        })
+        .collect()
+}
+
 /// Summarizes every file, on as many threads as there are cores; results
 /// come back in the order of `paths`, with what to cache.
-fn summarize_all(paths: &[PathBuf], cache: Option<&Cache<Cached>>) -> Vec<Outcomes> {
+fn summarize_all(
+    paths: &[PathBuf],
+    keys: &[String],
+    cache: Option<&Cache<Cached>>,
+) -> Vec<Outcomes> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(paths.len().max(1));
     if threads <= 1 {
-        return paths.iter().map(|p| summarize(p, cache)).collect();
+        return paths
+            .iter()
+            .zip(keys)
+            .map(|(p, k)| summarize(p, k, cache))
+            .collect();
     }
     let next = AtomicUsize::new(0);
     let mut results: Vec<Option<Outcomes>> = Vec::new();
@@ -151,7 +180,7 @@ fn summarize_all(paths: &[PathBuf], cache: Option<&Cache<Cached>>) -> Vec<Outcom
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = paths.get(i) else { break };
-                let result = summarize(path, cache);
+                let result = summarize(path, &keys[i], cache);
                 if let Ok(mut done) = done.lock() {
                     done[i] = Some(result);
                 }
@@ -176,12 +205,13 @@ pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Ou
     let mut cache = list
         .cache
         .as_deref()
-        .map(|dir| Cache::open(dir, CACHE_FILE));
-    let results = summarize_all(&files, cache.as_ref());
+        .map(|dir| Cache::open(dir, &cache_file(&config.dir)));
+    let keys = cache_keys(&files);
+    let results = summarize_all(&files, &keys, cache.as_ref());
     let mut sessions = Vec::with_capacity(files.len());
-    for (path, (result, fresh)) in files.iter().zip(results) {
+    for ((path, key), (result, fresh)) in files.iter().zip(&keys).zip(results) {
         if let (Some(cache), Some((stamp, cached))) = (cache.as_mut(), fresh) {
-            cache.put(cache_key(path), stamp, cached);
+            cache.put(key.clone(), stamp, cached);
         }
         match result {
             Ok((info, first_problem)) => {
@@ -205,7 +235,10 @@ pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Ou
             }
         }
     }
-    if let Some(cache) = cache {
+    if let Some(mut cache) = cache {
+        // The cache is this directory's: rows of files no longer listed go.
+        let listed: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
+        cache.retain(|path| listed.contains(path));
         // A cache that cannot be written only costs the next run time.
         let _ = cache.save();
     }

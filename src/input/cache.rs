@@ -94,6 +94,16 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
         self.changed = true;
     }
 
+    /// Drops the rows of paths `keep` says no to (files gone since).
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        let before = self.order.len();
+        self.order.retain(|path| keep(path));
+        if self.order.len() != before {
+            self.rows.retain(|path, _| keep(path));
+            self.changed = true;
+        }
+    }
+
     /// Writes the cache if anything changed: to a temporary file renamed
     /// over the old one, so a reader never sees half of it.
     pub fn save(mut self) -> std::io::Result<()> {
