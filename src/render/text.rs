@@ -86,30 +86,6 @@ pub fn pad(s: &str, cols: usize) -> String {
     out
 }
 
-/// The strftime format for a column of times: the clock with milliseconds,
-/// plus the date when they span more than one day and the offset when they
-/// mix offsets (or the order would look wrong).
-pub fn clock_format<I>(times: I) -> &'static str
-where
-    I: IntoIterator<Item = chrono::DateTime<chrono::FixedOffset>>,
-{
-    let mut times = times.into_iter();
-    let Some(first) = times.next() else {
-        return "%H:%M:%S%.3f";
-    };
-    let (mut multi_day, mut mixed) = (false, false);
-    for t in times {
-        multi_day |= t.date_naive() != first.date_naive();
-        mixed |= t.offset() != first.offset();
-    }
-    match (multi_day, mixed) {
-        (false, false) => "%H:%M:%S%.3f",
-        (true, false) => "%m-%d %H:%M:%S%.3f",
-        (false, true) => "%H:%M:%S%.3f%:z",
-        (true, true) => "%m-%d %H:%M:%S%.3f%:z",
-    }
-}
-
 /// An event id for a narrow column: `req-…` ids are short already; a UUID
 /// is known by its first 8 digits.
 pub fn short_id(id: &str) -> String {

@@ -86,21 +86,12 @@ impl TimeStyle {
         times: &[Option<DateTime<FixedOffset>>],
         start: Option<DateTime<FixedOffset>>,
     ) -> Vec<String> {
-        let times: Vec<Option<DateTime<FixedOffset>>> = times
-            .iter()
-            .map(|t| t.map(|t| self.convert(t, Zone::AsWritten)))
-            .collect();
-        let clock = match self.format {
-            TimeFormat::Clock => super::text::clock_format(times.iter().flatten().copied()),
-            _ => "",
-        };
-        times
-            .iter()
-            .map(|t| match t {
-                None => "-".to_string(),
-                Some(t) => self.shape(*t, start, clock),
-            })
-            .collect()
+        let mut shape = ColumnShape::default();
+        for t in times.iter().flatten() {
+            shape.see(self, *t);
+        }
+        let column = shape.column(self, start);
+        times.iter().map(|t| column.show(*t)).collect()
     }
 
     /// One time seen alone (a live view cannot look at the whole column).
@@ -129,6 +120,78 @@ impl TimeStyle {
             },
             TimeFormat::Full => t.to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
             TimeFormat::Custom(p) => t.format(p).to_string(),
+        }
+    }
+}
+
+/// What a column's times have in common, gathered one time at a time (a
+/// table too long to hold sees each time once): whether they fall on one
+/// day and in one offset, which decides the clock's shape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ColumnShape {
+    first: Option<DateTime<FixedOffset>>,
+    multi_day: bool,
+    mixed: bool,
+}
+
+impl ColumnShape {
+    pub fn see(&mut self, style: TimeStyle, t: DateTime<FixedOffset>) {
+        let t = style.convert(t, Zone::AsWritten);
+        match self.first {
+            None => self.first = Some(t),
+            Some(first) => {
+                self.multi_day |= t.date_naive() != first.date_naive();
+                self.mixed |= t.offset() != first.offset();
+            }
+        }
+    }
+
+    /// A time the column holds, if any.
+    pub fn any(&self) -> Option<DateTime<FixedOffset>> {
+        self.first
+    }
+
+    /// The column these times make, `start` being what relative times
+    /// count from: the clock with milliseconds, plus the date when they
+    /// span more than one day and the offset when they mix offsets (or
+    /// the order would look wrong).
+    pub fn column(self, style: TimeStyle, start: Option<DateTime<FixedOffset>>) -> TimeColumn {
+        let clock = match (self.first.is_some(), self.multi_day, self.mixed) {
+            (false, ..) | (true, false, false) => "%H:%M:%S%.3f",
+            (true, true, false) => "%m-%d %H:%M:%S%.3f",
+            (true, false, true) => "%H:%M:%S%.3f%:z",
+            (true, true, true) => "%m-%d %H:%M:%S%.3f%:z",
+        };
+        TimeColumn {
+            style,
+            start,
+            clock,
+        }
+    }
+}
+
+/// How each time of a column is shown.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeColumn {
+    style: TimeStyle,
+    start: Option<DateTime<FixedOffset>>,
+    clock: &'static str,
+}
+
+impl TimeColumn {
+    /// Whether every time takes the same width (the clock shapes: fixed
+    /// fields, no year), so one shows the width of all.
+    pub fn uniform(&self) -> bool {
+        self.style.format == TimeFormat::Clock
+    }
+
+    pub fn show(&self, t: Option<DateTime<FixedOffset>>) -> String {
+        match t {
+            None => "-".to_string(),
+            Some(t) => {
+                let t = self.style.convert(t, Zone::AsWritten);
+                self.style.shape(t, self.start, self.clock)
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ use super::state::{details, summarize};
 use super::style::{Role, Theme};
 use super::table::{fit, write_header, write_row, Cell, Column};
 use super::text::{escape, human_duration, plural, short_id, strip_ansi, truncate, width};
-use super::time::Zone;
+use super::time::{ColumnShape, Zone};
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
 use crate::model::{Completeness, Entry, Position};
@@ -70,28 +70,292 @@ pub(super) const COLUMNS: [Column; 7] = [
 /// A table row, kept compact: the cells as text, not the entry.
 struct Row {
     key: TimeKey,
+    /// The entry's number in the file (its key is made again from it).
+    index: u64,
     time: Option<DateTime<FixedOffset>>,
     cells: [Cell; 7],
     details: Vec<(&'static str, String)>,
     position: Position,
 }
 
-/// The timeline table. Rows are held (compactly) because the table is in
-/// time order and files are not always.
+/// Bytes of row text held in memory before rows go to a temporary file.
+const ROWS_IN_MEMORY: usize = 8 << 20;
+
+/// The timeline table. The table is in time order and needs every row to
+/// size its columns, so rows are held until the end: compactly, and past
+/// [`ROWS_IN_MEMORY`] in a temporary file, so memory stays flat however
+/// long the session. Files are nearly always in time order already; only
+/// when one is not are all rows brought back to be sorted.
 pub struct TimelineTable {
     options: TextOptions,
-    rows: Vec<Row>,
+    rows: RowStore,
     keys: TimeKeys,
+    /// The widest cell of each column (the time column is sized at the
+    /// end, when the shape of its times is known).
+    content: [usize; 7],
+    times: ColumnShape,
 }
 
 impl TimelineTable {
     pub fn new(options: TextOptions) -> Self {
+        TimelineTable::with_budget(options, ROWS_IN_MEMORY)
+    }
+
+    /// A table that holds `budget` bytes of rows in memory (tests make it
+    /// small to send rows to the file).
+    pub fn with_budget(options: TextOptions, budget: usize) -> Self {
         TimelineTable {
             options,
-            rows: Vec::new(),
+            rows: RowStore::new(budget),
             keys: TimeKeys::default(),
+            content: [0; 7],
+            times: ColumnShape::default(),
         }
     }
+}
+
+/// Rows in the order they came: the first ones in a temporary file (made
+/// when memory is full, removed by the system when closed), the rest in
+/// memory.
+struct RowStore {
+    memory: Vec<Row>,
+    held: usize,
+    budget: usize,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+    /// Keys never went down: the order they came is time order.
+    sorted: bool,
+    last: Option<TimeKey>,
+}
+
+impl RowStore {
+    fn new(budget: usize) -> Self {
+        RowStore {
+            memory: Vec::new(),
+            held: 0,
+            budget,
+            file: None,
+            sorted: true,
+            last: None,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.memory.is_empty() && self.file.is_none()
+    }
+
+    fn push(&mut self, row: Row) -> io::Result<()> {
+        self.sorted &= self.last.is_none_or(|last| last <= row.key);
+        self.last = Some(row.key);
+        self.held += row_bytes(&row);
+        self.memory.push(row);
+        if self.held > self.budget {
+            let file = match &mut self.file {
+                Some(file) => file,
+                None => self.file.insert(std::io::BufWriter::with_capacity(
+                    1 << 16,
+                    tempfile::tempfile()?,
+                )),
+            };
+            for row in self.memory.drain(..) {
+                encode(&row, file)?;
+            }
+            self.held = 0;
+        }
+        Ok(())
+    }
+
+    /// Every row in the order it came, the file's read from its start.
+    fn for_each(&mut self, mut f: impl FnMut(&mut Row) -> io::Result<()>) -> io::Result<()> {
+        use std::io::Seek;
+        if let Some(file) = &mut self.file {
+            file.flush()?;
+            let file = file.get_mut();
+            file.seek(io::SeekFrom::Start(0))?;
+            let mut reader = io::BufReader::with_capacity(1 << 16, &*file);
+            let mut keys = TimeKeys::default();
+            while let Some(mut row) = decode(&mut reader, &mut keys)? {
+                f(&mut row)?;
+            }
+            file.seek(io::SeekFrom::End(0))?;
+        }
+        for row in &mut self.memory {
+            f(row)?;
+        }
+        Ok(())
+    }
+
+    /// All rows in memory, in time order: for a file that is not in time
+    /// order, the one case that holds them all.
+    fn sort(&mut self) -> io::Result<()> {
+        let mut all = Vec::new();
+        if let Some(file) = &mut self.file {
+            use std::io::Seek;
+            file.flush()?;
+            let file = file.get_mut();
+            file.seek(io::SeekFrom::Start(0))?;
+            let mut reader = io::BufReader::with_capacity(1 << 16, &*file);
+            let mut keys = TimeKeys::default();
+            while let Some(row) = decode(&mut reader, &mut keys)? {
+                all.push(row);
+            }
+        }
+        self.file = None;
+        all.append(&mut self.memory);
+        all.sort_by_key(|r| r.key);
+        self.memory = all;
+        self.sorted = true;
+        Ok(())
+    }
+}
+
+/// About what a row costs in memory.
+fn row_bytes(row: &Row) -> usize {
+    let cells: usize = row.cells.iter().map(|c| c.text.len() + 32).sum();
+    let details: usize = row.details.iter().map(|(_, t)| t.len() + 40).sum();
+    96 + cells + details
+}
+
+/// Labels of the lines under a row, by number in the file.
+const LABELS: [&str; 5] = ["state", "result", "output", "extra", "raw"];
+
+fn role_code(role: Option<Role>) -> [u8; 2] {
+    match role {
+        None => [0, 0],
+        Some(Role::Header) => [1, 0],
+        Some(Role::Dim) => [2, 0],
+        Some(Role::Error) => [3, 0],
+        Some(Role::Warning) => [4, 0],
+        Some(Role::Good) => [5, 0],
+        Some(Role::Agent) => [6, 0],
+        Some(Role::Emphasis) => [7, 0],
+        Some(Role::Session(n)) => [8, n],
+    }
+}
+
+fn role_of(code: [u8; 2]) -> Option<Role> {
+    match code[0] {
+        1 => Some(Role::Header),
+        2 => Some(Role::Dim),
+        3 => Some(Role::Error),
+        4 => Some(Role::Warning),
+        5 => Some(Role::Good),
+        6 => Some(Role::Agent),
+        7 => Some(Role::Emphasis),
+        8 => Some(Role::Session(code[1])),
+        _ => None,
+    }
+}
+
+fn bad_row(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("internal error: table row file: {what}"),
+    )
+}
+
+fn put_str(out: &mut dyn Write, text: &str) -> io::Result<()> {
+    out.write_all(&(text.len() as u64).to_le_bytes())?;
+    out.write_all(text.as_bytes())
+}
+
+/// Writes a row to the table's file (its key is made again on reading).
+fn encode(row: &Row, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(&row.index.to_le_bytes())?;
+    match row.time {
+        None => out.write_all(&[0])?,
+        Some(t) => {
+            out.write_all(&[1])?;
+            out.write_all(&t.timestamp().to_le_bytes())?;
+            out.write_all(&t.timestamp_subsec_nanos().to_le_bytes())?;
+            out.write_all(&t.offset().local_minus_utc().to_le_bytes())?;
+        }
+    }
+    for cell in &row.cells {
+        put_str(out, &cell.text)?;
+        let [a, b] = role_code(cell.role);
+        out.write_all(&[a, b, u8::from(cell.right)])?;
+    }
+    out.write_all(&(row.details.len() as u64).to_le_bytes())?;
+    for (label, text) in &row.details {
+        let code = LABELS
+            .iter()
+            .position(|l| l == label)
+            .ok_or_else(|| bad_row("unknown label"))?;
+        out.write_all(&[code as u8])?;
+        put_str(out, text)?;
+    }
+    for n in [row.position.line, row.position.column, row.position.offset] {
+        out.write_all(&n.to_le_bytes())?;
+    }
+    Ok(())
+}
+
+fn get<const N: usize>(input: &mut dyn io::Read) -> io::Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    input.read_exact(&mut bytes)?;
+    Ok(bytes)
+}
+
+fn get_u64(input: &mut dyn io::Read) -> io::Result<u64> {
+    get::<8>(input).map(u64::from_le_bytes)
+}
+
+fn get_str(input: &mut dyn io::Read) -> io::Result<String> {
+    let len = usize::try_from(get_u64(input)?).map_err(|_| bad_row("length"))?;
+    let mut bytes = vec![0u8; len];
+    input.read_exact(&mut bytes)?;
+    String::from_utf8(bytes).map_err(|_| bad_row("text"))
+}
+
+/// The next row of the table's file; `None` at its end. `keys` makes the
+/// rows' keys again, in the order they came, as they were first made.
+fn decode(input: &mut dyn io::Read, keys: &mut TimeKeys) -> io::Result<Option<Row>> {
+    let index = match get::<8>(input) {
+        Ok(bytes) => u64::from_le_bytes(bytes),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let time = match get::<1>(input)?[0] {
+        0 => None,
+        _ => {
+            let secs = i64::from_le_bytes(get::<8>(input)?);
+            let nanos = u32::from_le_bytes(get::<4>(input)?);
+            let offset = i32::from_le_bytes(get::<4>(input)?);
+            let offset = FixedOffset::east_opt(offset).ok_or_else(|| bad_row("offset"))?;
+            let utc = DateTime::from_timestamp(secs, nanos).ok_or_else(|| bad_row("time"))?;
+            Some(utc.with_timezone(&offset))
+        }
+    };
+    let mut cells: [Cell; 7] = Default::default();
+    for cell in &mut cells {
+        cell.text = get_str(input)?;
+        let [a, b, right] = get::<3>(input)?;
+        cell.role = role_of([a, b]);
+        cell.right = right == 1;
+    }
+    let count = get_u64(input)?;
+    let mut details = Vec::new();
+    for _ in 0..count {
+        let code = get::<1>(input)?[0] as usize;
+        let label = LABELS.get(code).ok_or_else(|| bad_row("label"))?;
+        details.push((*label, get_str(input)?));
+    }
+    let position = Position {
+        line: get_u64(input)?,
+        column: get_u64(input)?,
+        offset: get_u64(input)?,
+    };
+    let nanos = time.map(|t| {
+        i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos())
+    });
+    Ok(Some(Row {
+        key: keys.key(nanos, index),
+        index,
+        time,
+        cells,
+        details,
+        position,
+    }))
 }
 
 /// The cells of an entry's row (the time cell is left empty: how a time
@@ -183,14 +447,21 @@ impl EntryRenderer for TimelineTable {
 
     fn entry(&mut self, e: &Entry, _out: &mut dyn Write) -> io::Result<()> {
         let (cells, details) = entry_row(e, &self.options);
+        for (c, cell) in self.content.iter_mut().zip(&cells) {
+            *c = (*c).max(width(&cell.text));
+        }
+        let time = e.timestamp.get();
+        if let Some(t) = time {
+            self.times.see(self.options.time, t);
+        }
         self.rows.push(Row {
             key: self.keys.key(e.timestamp.instant_nanos(), e.index),
-            time: e.timestamp.get(),
+            index: e.index,
+            time,
             cells,
             details,
             position: e.position,
-        });
-        Ok(())
+        })
     }
 
     fn finish(&mut self, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
@@ -199,31 +470,35 @@ impl EntryRenderer for TimelineTable {
         if self.rows.is_empty() {
             return Ok(());
         }
-        self.rows.sort_by_key(|r| r.key);
-        let times: Vec<_> = self.rows.iter().map(|r| r.time).collect();
-        let shown = self.options.time.column(&times, ctx.summary.start);
-        for (row, time) in self.rows.iter_mut().zip(shown) {
-            row.cells[1].text = time;
+        if !self.rows.sorted {
+            self.rows.sort()?;
         }
-        let mut content = [0usize; 7];
-        for row in &self.rows {
-            for (c, cell) in content.iter_mut().zip(&row.cells) {
-                *c = (*c).max(width(&cell.text));
-            }
+        let column = self.times.column(self.options.time, ctx.summary.start);
+        // The time column's width: one time tells when all have the same
+        // width (the clock), else every time in its shape, once.
+        let mut content = self.content;
+        content[1] = 0;
+        match self.times.any() {
+            Some(t) if column.uniform() => content[1] = width(&column.show(Some(t))),
+            _ => self.rows.for_each(|row| {
+                content[1] = content[1].max(width(&column.show(row.time)));
+                Ok(())
+            })?,
         }
         let widths = fit(&COLUMNS, &content, self.options.width);
         out.write_all(b"\n")?;
         write_header(out, &COLUMNS, &widths, theme)?;
         let indent = " ".repeat(widths[0] + 2);
-        for row in &self.rows {
+        let debug = self.options.debug;
+        self.rows.for_each(|row| {
+            row.cells[1].text = column.show(row.time);
             write_row(out, &widths, &row.cells, theme)?;
-            if self.options.debug {
+            if debug {
                 let at = format!("{indent}at {}:{}", ctx.source, row.position);
                 writeln!(out, "{}", theme.paint(&escape(&at), Role::Dim))?;
             }
-            write_details(&row.details, &indent, theme, out)?;
-        }
-        Ok(())
+            write_details(&row.details, &indent, theme, out)
+        })
     }
 }
 
@@ -366,6 +641,73 @@ mod tests {
         assert_eq!(wrap_facts(&facts, 100), vec!["aaaa · bbbb · cccc"]);
         assert_eq!(wrap_facts(&facts, 15), vec!["aaaa · bbbb", "cccc"]);
         assert_eq!(strip_ansi("\u{1b}[31mred\u{1b}[0m"), "red");
+    }
+
+    /// The whole table of `bytes` with `budget` bytes of rows in memory.
+    fn table(bytes: &[u8], budget: usize, verbose: bool, debug: bool, colors: bool) -> String {
+        let options = TextOptions {
+            theme: crate::render::style::Theme { color: colors },
+            width: 140,
+            verbose,
+            debug,
+            formula_guard: true,
+            time: Default::default(),
+        };
+        let mut entries = crate::input::Collect::default();
+        let parse = crate::input::ParseOptions {
+            keep_state: true,
+            keep_raw: debug,
+        };
+        crate::input::read_all(bytes, parse, &mut entries).unwrap();
+        let mut summary = crate::analysis::SessionSummary::default();
+        let mut view = TimelineTable::with_budget(options, budget);
+        let mut out = Vec::new();
+        for e in &entries.entries {
+            summary.add(e);
+            view.entry(e, &mut out).unwrap();
+        }
+        let context = TraceContext {
+            session: "s",
+            source: "f",
+            summary: &summary,
+            completeness: Completeness::Complete,
+            entries_after_close: 0,
+            shown: entries.entries.len() as u64,
+            candidates: entries.entries.len() as u64,
+            noun: "entries",
+            filter: "",
+        };
+        view.finish(&context, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Rows sent to the temporary file come back as they went: every
+    /// fixture (in time order or not) gives the same table whatever the
+    /// budget, with payloads, raw text and colors.
+    #[test]
+    fn rows_held_in_a_file_make_the_same_table() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut files = 0;
+        for file in walkdir::WalkDir::new(root) {
+            let file = file.unwrap();
+            if !file.file_type().is_file() {
+                continue;
+            }
+            let bytes = std::fs::read(file.path()).unwrap();
+            for (verbose, debug, colors) in [(false, false, false), (true, true, true)] {
+                let whole = table(&bytes, usize::MAX, verbose, debug, colors);
+                for budget in [0, 1, 3000] {
+                    let spilled = table(&bytes, budget, verbose, debug, colors);
+                    assert!(
+                        whole == spilled,
+                        "{} (budget {budget})",
+                        file.path().display()
+                    );
+                }
+            }
+            files += 1;
+        }
+        assert!(files > 20);
     }
 
     #[test]
