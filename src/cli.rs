@@ -52,12 +52,7 @@ Examples:
       a trace read from stdin";
 
 /// `agentcli --version`: the version and the commit it was built from.
-pub const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (",
-    env!("AGENTCLI_GIT_COMMIT"),
-    ")"
-);
+pub const VERSION: &str = crate::VERSION;
 
 /// Read, filter and export AgenticGoKit multi-agent session traces.
 ///

@@ -256,23 +256,14 @@ pub fn early_color(cli: &Cli, env: &dyn Env) -> ColorWhen {
     )
 }
 
+/// `$XDG_CACHE_HOME/agentcli`, else `~/.cache/agentcli`.
+fn cache_dir(env: &dyn Env) -> Option<PathBuf> {
+    Some(file::xdg_dir(env, "XDG_CACHE_HOME", ".cache")?.join("agentcli"))
+}
+
 /// Builds the settings; errors here are usage errors. Each setting comes
 /// from the command line, else the environment, else the config file,
 /// else its default.
-/// `$XDG_CACHE_HOME/agentcli`, else `~/.cache/agentcli`.
-fn cache_dir(env: &dyn Env) -> Option<PathBuf> {
-    let base = env
-        .var("XDG_CACHE_HOME")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            env.var("HOME")
-                .filter(|h| !h.is_empty())
-                .map(|h| PathBuf::from(h).join(".cache"))
-        })?;
-    Some(base.join("agentcli"))
-}
-
 pub fn configure(cli: Cli, env: &dyn Env) -> Result<(Config, CommandConfig)> {
     let settings = Settings::resolve(&cli.global, env)?;
     let when = color_when(settings.color.value);

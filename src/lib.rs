@@ -16,6 +16,15 @@ pub mod render;
 
 use std::io::Write;
 
+/// The version and the commit this build was made from (`--version`, and
+/// what tags the cache).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("AGENTCLI_GIT_COMMIT"),
+    ")"
+);
+
 use anyhow::Result;
 
 use crate::commands::Outcome;

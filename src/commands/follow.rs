@@ -4,7 +4,7 @@
 //! renderers differ, writing each entry the moment it is complete.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Sender};
 
@@ -317,10 +317,9 @@ fn follow_stdin(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Re
         let mut stdin = std::io::stdin().lock();
         let mut buf = vec![0u8; 1 << 16];
         loop {
-            let message = match stdin.read(&mut buf) {
+            let message = match crate::input::read_some(&mut stdin, &mut buf) {
                 Ok(0) => StdinMessage::End,
                 Ok(n) => StdinMessage::Data(buf[..n].to_vec()),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => StdinMessage::Failed(e),
             };
             let last = !matches!(message, StdinMessage::Data(_));

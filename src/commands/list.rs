@@ -58,8 +58,7 @@ struct Cached {
 /// cache directory: one file per directory listed, so a run loads only
 /// the rows it can use (FNV-1a of the absolute path: stable from build to
 /// build, unlike the standard library's hasher).
-fn cache_file(dir: &std::path::Path) -> String {
-    let key = cache_key(dir);
+fn cache_file(key: &str) -> String {
     let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
@@ -70,27 +69,24 @@ fn cache_file(dir: &std::path::Path) -> String {
 /// has not changed); `Err` when it cannot be read at all. A row read anew
 /// comes back with its stamp, for the cache.
 fn summarize(path: &std::path::Path, key: &str, cache: Option<&Cache<Cached>>) -> Outcomes {
-    let source = Source::File(path.to_path_buf());
-    let row = |size: u64, c: Cached| -> Option<(SessionInfo, Option<Diagnostic>)> {
-        Some((
-            SessionInfo {
-                id: source.session_id(),
-                path: path.display().to_string(),
-                size,
-                completeness: c.completeness,
-                entries_after_close: c.entries_after_close,
-                problems: c.problems,
-                summary: SessionSummary::from_record(c.summary)?,
-            },
-            c.first_problem,
-        ))
+    // The row of what was read (or cached) of the file.
+    let row = |size: u64, c: &Cached, summary: SessionSummary| SessionInfo {
+        id: Source::File(path.to_path_buf()).session_id(),
+        path: path.display().to_string(),
+        size,
+        completeness: c.completeness,
+        entries_after_close: c.entries_after_close,
+        problems: c.problems,
+        summary,
     };
     // A cached row needs only the file's stamp: one stat, no open.
     if let Some(cache) = cache {
         let meta = std::fs::metadata(path).ok();
         if let Some((size, stamp)) = meta.and_then(|m| Some((m.len(), Stamp::of(&m)?))) {
-            if let Some(found) = cache.get(key, stamp).cloned().and_then(|c| row(size, c)) {
-                return (Ok(found), None);
+            if let Some(c) = cache.get(key, stamp) {
+                if let Some(summary) = SessionSummary::from_record(c.summary.clone()) {
+                    return (Ok((row(size, c, summary), c.first_problem.clone())), None);
+                }
             }
         }
     }
@@ -103,13 +99,8 @@ fn summarize(path: &std::path::Path, key: &str, cache: Option<&Cache<Cached>>) -
     let stamp = meta.as_ref().and_then(Stamp::of);
     let mut sink = SummarySink::default();
     let options = ParseOptions::lean();
-    // Files are read side by side, each on one thread; a block the size
-    // of the file (up to the usual) is all a small one needs.
-    let sizes = input::parallel::Sizes {
-        block: usize::try_from(size + 1).map_or(usize::MAX, |n| n.max(4096)),
-        ..input::parallel::Sizes::default()
-    }
-    .capped();
+    // Files are read side by side, each on one thread.
+    let sizes = input::parallel::Sizes::for_file(size);
     let report = match input::parallel::read_inline(file, options, &mut sink, sizes) {
         Ok(r) => r,
         Err(e) => return (Err(e), None),
@@ -121,37 +112,17 @@ fn summarize(path: &std::path::Path, key: &str, cache: Option<&Cache<Cached>>) -
         summary: sink.summary.to_record(),
         first_problem: sink.first_problem.clone(),
     };
-    let info = SessionInfo {
-        id: source.session_id(),
-        path: path.display().to_string(),
-        size,
-        completeness: cached.completeness,
-        entries_after_close: cached.entries_after_close,
-        problems: cached.problems,
-        summary: sink.summary,
-    };
+    let info = row(size, &cached, sink.summary);
     (Ok((info, sink.first_problem)), stamp.map(|s| (s, cached)))
 }
 
-/// A directory's key in the cache: its absolute path (the same directory
-/// listed from elsewhere is the same cache).
-fn cache_key(path: &std::path::Path) -> String {
-    std::path::absolute(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .display()
-        .to_string()
-}
-
-/// The cache keys of `files`, the working directory asked once.
-fn cache_keys(files: &[PathBuf]) -> Vec<String> {
-    let cwd = std::env::current_dir().ok();
-    files
-        .iter()
-        .map(|p| match &cwd {
-            Some(cwd) if p.is_relative() => cwd.join(p).display().to_string(),
-            _ => p.display().to_string(),
-        })
-        .collect()
+/// A path's key in the cache: the path made absolute (the same file or
+/// directory listed from elsewhere is the same row or cache).
+fn cache_key(cwd: Option<&std::path::Path>, path: &std::path::Path) -> String {
+    match cwd {
+        Some(cwd) if path.is_relative() => cwd.join(path).display().to_string(),
+        _ => path.display().to_string(),
+    }
 }
 
 /// Summarizes every file, on as many threads as there are cores; results
@@ -161,9 +132,7 @@ fn summarize_all(
     keys: &[String],
     cache: Option<&Cache<Cached>>,
 ) -> Vec<Outcomes> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(paths.len().max(1));
+    let threads = input::parallel::cores().min(paths.len().max(1));
     if threads <= 1 {
         return paths
             .iter()
@@ -202,11 +171,13 @@ pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Ou
     let mut outcome = Outcome::default();
     let files = super::list_traces(&config.dir, list.glob.as_ref(), &mut reporter, &mut outcome)?;
 
+    // Keys and the cache's name, with the working directory asked once.
+    let cwd = std::env::current_dir().ok();
+    let keys: Vec<String> = files.iter().map(|p| cache_key(cwd.as_deref(), p)).collect();
     let mut cache = list
         .cache
         .as_deref()
-        .map(|dir| Cache::open(dir, &cache_file(&config.dir)));
-    let keys = cache_keys(&files);
+        .map(|dir| Cache::open(dir, &cache_file(&cache_key(cwd.as_deref(), &config.dir))));
     let results = summarize_all(&files, &keys, cache.as_ref());
     let mut sessions = Vec::with_capacity(files.len());
     for ((path, key), (result, fresh)) in files.iter().zip(&keys).zip(results) {

@@ -30,16 +30,20 @@ pub fn location(env: &dyn Env) -> Option<(PathBuf, bool)> {
     if let Some(explicit) = env.var("AGENTCLI_CONFIG") {
         return (!explicit.is_empty()).then(|| (PathBuf::from(explicit), true));
     }
-    let base = env
-        .var("XDG_CONFIG_HOME")
+    let base = xdg_dir(env, "XDG_CONFIG_HOME", ".config")?;
+    Some((base.join("agentcli").join("config.toml"), false))
+}
+
+/// An XDG base directory: `$VAR` when set, else `~/FALLBACK`.
+pub(super) fn xdg_dir(env: &dyn Env, var: &str, fallback: &str) -> Option<PathBuf> {
+    env.var(var)
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
         .or_else(|| {
             env.var("HOME")
                 .filter(|h| !h.is_empty())
-                .map(|h| Path::new(&h).join(".config"))
-        })?;
-    Some((base.join("agentcli").join("config.toml"), false))
+                .map(|h| Path::new(&h).join(fallback))
+        })
 }
 
 /// The config file's settings, with whether one was read. A file named by

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 const MAX_ROWS: usize = 200_000;
 
 /// Which build wrote a cache: rows from another are not trusted.
-const VERSION: &str = crate::cli::VERSION;
+const VERSION: &str = crate::VERSION;
 
 /// A file's size and modification time (seconds and nanoseconds since
 /// the epoch): when either changes, the row is stale.

@@ -131,7 +131,9 @@ pub fn depth_exceeds(raw: &str, limit: u32) -> bool {
 fn skip_string_trusted(b: &[u8], mut i: usize) -> usize {
     loop {
         match memchr::memchr2(b'"', b'\\', &b[i..]) {
-            Some(n) if b[i + n] == b'\\' => i += n + 2,
+            // A backslash as the last byte (only in text that was not
+            // valid after all) must not step past the end.
+            Some(n) if b[i + n] == b'\\' => i = (i + n + 2).min(b.len()),
             Some(n) => return i + n + 1,
             None => return b.len(),
         }
@@ -530,6 +532,28 @@ mod tests {
         assert!(!depth_exceeds(r#"{"a":"[[[[[[","b":[[1]]}"#, 3));
         assert!(depth_exceeds(r#"{"a":[[[1]]]}"#, 3));
         assert!(!depth_exceeds(r#"[[1],[2],[3],[4]]"#, 2));
+    }
+
+    /// The trusted walkers are only given checked text, but text that is
+    /// not (every prefix of an entry, a lone backslash) must not panic.
+    #[test]
+    fn trusted_walkers_never_panic_on_unchecked_text() {
+        let text = r#"{"a":"x\"y","b":[1,{"c":"\\"}],"d":tru"#;
+        for end in 0..=text.len() {
+            let cut = &text[..end];
+            let _ = object_trusted(cut);
+            let _ = array_len_trusted(cut);
+            let _ = depth_exceeds(cut, 1);
+            let _ = object(cut);
+            let _ = entry_at(cut, 0);
+        }
+        for odd in ["\"", "\"\\", "[\"\\", "{\"\\", "]]]", "}"] {
+            let _ = (
+                object_trusted(odd),
+                array_len_trusted(odd),
+                depth_exceeds(odd, 0),
+            );
+        }
     }
 
     #[test]

@@ -217,10 +217,9 @@ impl FileTail {
         };
         let mut any = false;
         loop {
-            let n = match f.read(&mut self.buf) {
+            let n = match super::read::read_some(f, &mut self.buf) {
                 Ok(0) => break,
                 Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     return Err(anyhow::Error::new(e)
                         .context(format!("cannot read '{}'", self.path.display())))

@@ -15,6 +15,26 @@ pub mod redact;
 pub mod scan;
 
 pub use diagnostic::{Diagnostic, ProblemKind};
+
+/// Every file under `fixtures/` with its bytes, for tests that read them
+/// two ways and compare.
+#[cfg(test)]
+pub(crate) fn fixture_files() -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let files: Vec<_> = walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(|entry| entry.expect("fixtures are readable"))
+        .filter(|entry| entry.file_type().is_file())
+        .map(|entry| {
+            let bytes = std::fs::read(entry.path()).expect("a fixture reads");
+            (entry.into_path(), bytes)
+        })
+        .collect();
+    assert!(files.len() > 20, "{} fixtures", files.len());
+    files
+}
 pub use discover::{find_traces, resolve, Listing, ResolveError, Source, TraceGlob};
 pub use parse::ParseOptions;
-pub use read::{read_all, read_all_with, Collect, EntrySink, Prepare, ReadReport, TraceReader};
+pub use read::{
+    read_all, read_all_with, read_some, Collect, EntrySink, Prepare, ReadReport, TraceReader,
+};

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use super::diagnostic::Diagnostic;
 use super::fast;
 use super::parse::{entry_from_pairs, parse_entry, ParseOptions};
-use super::read::{count_entry, take_problem, EntrySink, Prepare, ReadReport, Stopped};
+use super::read::{count_entry, read_some, take_problem, EntrySink, Prepare, ReadReport, Stopped};
 use super::redact::Redactor;
 use super::scan::{Framing, RawEntry, ScanEvent, Scanner, TopLevel, BOM};
 use crate::model::{Entry, Position};
@@ -61,17 +61,20 @@ const BLOCK: usize = 1 << 20;
 
 /// The cores to read on, asked once: the standard library reads cgroup
 /// files each time (`list` would ask for every file).
-fn cores() -> usize {
+pub fn cores() -> usize {
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8)))
 }
 
 impl Sizes {
-    /// Blocks no larger than the default.
-    pub fn capped(self) -> Self {
+    /// For a file of `size` bytes read on one thread among others (`list`):
+    /// one block the size of the file when it is small, so no buffer
+    /// larger than the file is zeroed.
+    pub fn for_file(size: u64) -> Self {
+        let whole = usize::try_from(size.saturating_add(1)).unwrap_or(BLOCK);
         Sizes {
-            block: self.block.min(BLOCK),
-            ..self
+            block: whole.clamp(4096, BLOCK),
+            ..Sizes::default()
         }
     }
 }
@@ -361,11 +364,9 @@ fn fill(
         block.resize(want, 0);
     }
     while *len < want {
-        match input.read(&mut block[*len..want]) {
-            Ok(0) => return Ok(true),
-            Ok(n) => *len += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+        match read_some(input, &mut block[*len..want])? {
+            0 => return Ok(true),
+            n => *len += n,
         }
     }
     Ok(false)
@@ -425,12 +426,10 @@ fn scan_rest(
     let mut buf = block;
     buf.resize(sizes.batch, 0);
     loop {
-        let n = match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.into()),
-        };
+        let n = read_some(&mut input, &mut buf)?;
+        if n == 0 {
+            break;
+        }
         push(&buf[..n], &mut batch, &mut scanner)?;
     }
     scanner.finish(&mut |event| batch.add(event));
@@ -532,11 +531,16 @@ fn take_raw(
         redact,
         &mut |d| items.push(Item::Problem(d)),
     );
+    push_entry(items, entry, raw.start, raw.after_close);
+}
+
+/// An entry read (if any of it could be), after its problems.
+fn push_entry(items: &mut Vec<Item>, entry: Option<Entry>, start: Position, after_close: bool) {
     if let Some(entry) = entry {
         items.push(Item::Entry {
             entry,
-            start: raw.start,
-            after_close: raw.after_close,
+            start,
+            after_close,
         });
     }
 }
@@ -604,17 +608,12 @@ fn read_block(
                     &text[i..found.end],
                     found.pairs,
                     at,
+                    &[],
                     options,
                     redact,
                     &mut |d| items.push(Item::Problem(d)),
                 );
-                if let Some(entry) = entry {
-                    items.push(Item::Entry {
-                        entry,
-                        start: at,
-                        after_close: seen_close,
-                    });
-                }
+                push_entry(items, entry, at, seen_close);
                 if found.newlines > 0 {
                     line += found.newlines;
                     line_start = base + found.last_newline as u64 + 1;

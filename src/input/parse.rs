@@ -74,21 +74,22 @@ impl Keeper<'_> {
 struct Fields<'a>(Vec<(Cow<'a, str>, &'a str)>);
 
 impl<'a> Fields<'a> {
-    /// The fields of `text`, an object: split by the fast path when it
-    /// can, else by serde_json (which also says what is wrong).
-    fn of(text: &'a str, validated: bool) -> Result<Fields<'a>, serde_json::Error> {
-        let fast = if validated {
-            super::fast::object_trusted(text)
-        } else {
-            super::fast::object(text)
-        };
-        match fast {
-            Some(pairs) => Ok(Fields(
-                pairs
-                    .into_iter()
-                    .map(|(k, v)| (Cow::Borrowed(k), v))
-                    .collect(),
-            )),
+    /// The pairs the fast path split an object into.
+    fn from_pairs(pairs: Vec<super::fast::Pair<'a>>) -> Fields<'a> {
+        Fields(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (Cow::Borrowed(k), v))
+                .collect(),
+        )
+    }
+
+    /// The fields of `text`, an object already checked as a whole: split
+    /// by the fast path when it can, else by serde_json (which also says
+    /// what is wrong).
+    fn of_checked(text: &'a str) -> Result<Fields<'a>, serde_json::Error> {
+        match super::fast::object_trusted(text) {
+            Some(pairs) => Ok(Fields::from_pairs(pairs)),
             None => serde_json::from_str(text),
         }
     }
@@ -143,12 +144,7 @@ pub fn parse_entry(
     // `\u` surrogate, so only the slow path needs the check below.
     if let Cow::Borrowed(text) = text {
         if let Some(pairs) = super::fast::object(text) {
-            let fields = pairs
-                .into_iter()
-                .map(|(k, v)| (Cow::Borrowed(k), v))
-                .collect();
-            let placer = Placer::new(start, text.as_bytes(), &utf8_shifts, shifts);
-            return entry_of(text, Fields(fields), &placer, start, &keeper, problems);
+            return entry_from_pairs(text, pairs, start, shifts, options, redact, problems);
         }
     }
     // A \u escape of half a UTF-16 pair is valid JSON text but no
@@ -186,23 +182,27 @@ pub fn parse_entry(
     entry_of(text, fields, &placer, start, &keeper, problems)
 }
 
-/// The entry of an object the fast path has already split (the parallel
-/// reader's walker): what [`parse_entry`] makes of the same text.
+/// The entry of an object the fast path has split (here, or in the
+/// parallel reader's walker); `shifts` as [`parse_entry`] takes them.
 pub(super) fn entry_from_pairs(
     text: &str,
     pairs: Vec<super::fast::Pair<'_>>,
     start: Position,
+    shifts: &[(usize, usize)],
     options: ParseOptions,
     redact: Option<&Redactor>,
     problems: &mut dyn FnMut(Diagnostic),
 ) -> Option<Entry> {
     let keeper = Keeper { options, redact };
-    let fields = pairs
-        .into_iter()
-        .map(|(k, v)| (Cow::Borrowed(k), v))
-        .collect();
-    let placer = Placer::new(start, text.as_bytes(), &[], &[]);
-    entry_of(text, Fields(fields), &placer, start, &keeper, problems)
+    let placer = Placer::new(start, text.as_bytes(), &[], shifts);
+    entry_of(
+        text,
+        Fields::from_pairs(pairs),
+        &placer,
+        start,
+        &keeper,
+        problems,
+    )
 }
 
 /// The entry made of an object's fields (both paths end here, so they
@@ -459,7 +459,7 @@ impl FieldReader<'_, '_> {
             return Some(None);
         }
         // Already validated with the whole entry.
-        let fields = match Fields::of(raw, true) {
+        let fields = match Fields::of_checked(raw) {
             Ok(f) => f,
             Err(_) => {
                 let msg = format!(

@@ -39,10 +39,7 @@ pub fn summarize(entry: &Entry) -> String {
 /// of building every value of the state. `None` leaves the entry to the
 /// slow path (no state, a key given twice or escaped, deep nesting…).
 fn summarize_fast(entry: &Entry) -> Option<String> {
-    let sources = [
-        entry.state.as_ref(),
-        entry.result.as_ref().and_then(|r| r.output_state.as_ref()),
-    ];
+    let sources = sources(entry);
     if sources.iter().all(Option::is_none) {
         return None;
     }
@@ -66,8 +63,27 @@ fn summarize_fast(entry: &Entry) -> Option<String> {
             }
         }
     }
+    shown_keys(entry, merged, describe_raw)
+}
+
+/// The payloads a summary is made of: the entry's state, then its result's
+/// output state.
+fn sources(entry: &Entry) -> [Option<&RawJson>; 2] {
+    [
+        entry.state.as_ref(),
+        entry.result.as_ref().and_then(|r| r.output_state.as_ref()),
+    ]
+}
+
+/// `{key:value, …}` for the first keys of `merged` (in key order), then
+/// the entry's unknown keys; `None` when a value cannot be described.
+fn shown_keys<'a, V>(
+    entry: &Entry,
+    merged: impl IntoIterator<Item = (&'a str, V)>,
+    mut describe: impl FnMut(V, &mut String) -> Option<()>,
+) -> Option<String> {
     let mut out = String::from("{");
-    for (i, (key, raw)) in merged.iter().enumerate() {
+    for (i, (key, value)) in merged.into_iter().enumerate() {
         if i == KEYS_SHOWN {
             out.push_str(", ...");
             break;
@@ -76,7 +92,7 @@ fn summarize_fast(entry: &Entry) -> Option<String> {
             out.push_str(", ");
         }
         let _ = write!(out, "{key}:");
-        describe_raw(raw, &mut out)?;
+        describe(value, &mut out)?;
     }
     out.push('}');
     if let Some(extra) = extra_summary(entry) {
@@ -136,10 +152,7 @@ fn describe_count(out: &mut String, shape: &str, n: usize, noun: &str) {
 /// The summary built from serde_json values: the reference the fast path
 /// must match, and the path for anything unusual.
 fn summarize_slow(entry: &Entry) -> String {
-    let sources = [
-        entry.state.as_ref(),
-        entry.result.as_ref().and_then(|r| r.output_state.as_ref()),
-    ];
+    let sources = sources(entry);
     if sources.iter().all(Option::is_none) {
         return match extra_summary(entry) {
             Some(extra) => extra,
@@ -165,24 +178,15 @@ fn summarize_slow(entry: &Entry) -> String {
             Err(_) => return "(state could not be summarized; --verbose shows it)".to_string(),
         }
     }
-    let mut out = String::from("{");
-    for (i, (key, value)) in merged.iter().enumerate() {
-        if i == KEYS_SHOWN {
-            out.push_str(", ...");
-            break;
-        }
-        if i > 0 {
-            out.push_str(", ");
-        }
-        let _ = write!(out, "{key}:");
-        describe(value, &mut out);
-    }
-    out.push('}');
-    if let Some(extra) = extra_summary(entry) {
-        out.push(' ');
-        out.push_str(&extra);
-    }
-    out
+    let shown = shown_keys(
+        entry,
+        merged.iter().map(|(k, v)| (k.as_str(), v)),
+        |v, out| {
+            describe(v, out);
+            Some(())
+        },
+    );
+    shown.unwrap_or_default()
 }
 
 /// Keys this version does not know, so they are seen: `+key:value …`.
@@ -291,19 +295,13 @@ mod tests {
     #[test]
     fn fast_summary_is_the_serde_summary() {
         let mut checked = 0;
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        for file in walkdir::WalkDir::new(root) {
-            let file = file.unwrap();
-            if !file.file_type().is_file() {
-                continue;
-            }
+        for (path, bytes) in crate::input::fixture_files() {
             let mut c = crate::input::Collect::default();
-            let bytes = std::fs::read(file.path()).unwrap();
             let _ =
                 crate::input::read_all(&bytes[..], crate::input::ParseOptions::default(), &mut c);
             for e in &c.entries {
                 if let Some(fast) = summarize_fast(e) {
-                    assert_eq!(fast, summarize_slow(e), "{}", file.path().display());
+                    assert_eq!(fast, summarize_slow(e), "{}", path.display());
                     checked += 1;
                 }
             }
