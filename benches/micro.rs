@@ -265,7 +265,7 @@ struct Count {
 }
 
 impl EntrySink for Count {
-    fn entry(&mut self, _entry: Entry) -> anyhow::Result<()> {
+    fn entry(&mut self, _entry: &mut Entry) -> anyhow::Result<()> {
         self.entries += 1;
         Ok(())
     }

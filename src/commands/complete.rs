@@ -19,8 +19,8 @@ const AGENT_SOURCES: usize = 30;
 struct Agents(SessionSummary);
 
 impl EntrySink for Agents {
-    fn entry(&mut self, entry: Entry) -> Result<()> {
-        self.0.add(&entry);
+    fn entry(&mut self, entry: &mut Entry) -> Result<()> {
+        self.0.add(entry);
         Ok(())
     }
     fn problem(&mut self, _problem: Diagnostic) {}

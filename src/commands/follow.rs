@@ -365,7 +365,7 @@ fn follow_stdin(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Re
         } = &mut session;
         struct Problems<'a>(&'a mut Reporter);
         impl input::EntrySink for Problems<'_> {
-            fn entry(&mut self, _entry: crate::model::Entry) -> Result<()> {
+            fn entry(&mut self, _entry: &mut crate::model::Entry) -> Result<()> {
                 Ok(())
             }
             fn problem(&mut self, problem: input::Diagnostic) {

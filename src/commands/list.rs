@@ -26,8 +26,8 @@ struct SummarySink {
 }
 
 impl EntrySink for SummarySink {
-    fn entry(&mut self, entry: Entry) -> Result<()> {
-        self.summary.add(&entry);
+    fn entry(&mut self, entry: &mut Entry) -> Result<()> {
+        self.summary.add(entry);
         Ok(())
     }
 

@@ -30,11 +30,11 @@ struct LoadSink<'a> {
 }
 
 impl EntrySink for LoadSink<'_> {
-    fn entry(&mut self, entry: Entry) -> Result<()> {
-        self.summary.add(&entry);
-        if self.filter.matches(&entry) {
-            self.spans.push(&entry);
-            if let Some(hop) = self.flow.push(&entry) {
+    fn entry(&mut self, entry: &mut Entry) -> Result<()> {
+        self.summary.add(entry);
+        if self.filter.matches(entry) {
+            self.spans.push(entry);
+            if let Some(hop) = self.flow.push(entry) {
                 self.hops.push(hop);
             }
         }

@@ -40,23 +40,23 @@ pub(super) struct TraceSink<'a> {
 }
 
 impl EntrySink for TraceSink<'_> {
-    fn entry(&mut self, entry: Entry) -> Result<()> {
-        self.summary.add(&entry);
+    fn entry(&mut self, entry: &mut Entry) -> Result<()> {
+        self.summary.add(entry);
         if let Some(c) = self.counted {
             c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         match &mut self.view {
             View::Entries(renderer) => {
                 *self.candidates += 1;
-                if self.filter.matches(&entry) {
+                if self.filter.matches(entry) {
                     *self.shown += 1;
-                    renderer.entry(&entry, self.out)?;
+                    renderer.entry(entry, self.out)?;
                 }
             }
             View::Flow { builder, renderer } => {
-                if let Some(hop) = builder.push(&entry) {
+                if let Some(hop) = builder.push(entry) {
                     *self.candidates += 1;
-                    if self.filter.matches_hop(&entry, hop.next.as_deref()) {
+                    if self.filter.matches_hop(entry, hop.next.as_deref()) {
                         *self.shown += 1;
                         renderer.hop(hop, self.out)?;
                     }

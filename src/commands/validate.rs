@@ -19,8 +19,8 @@ use crate::render::Role;
 struct ValidateSink<'a>(&'a mut Validator);
 
 impl EntrySink for ValidateSink<'_> {
-    fn entry(&mut self, entry: Entry) -> Result<()> {
-        self.0.push(&entry);
+    fn entry(&mut self, entry: &mut Entry) -> Result<()> {
+        self.0.push(entry);
         Ok(())
     }
     fn problem(&mut self, problem: Diagnostic) {

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use super::diagnostic::Diagnostic;
 use super::fast;
 use super::parse::{entry_from_pairs, parse_entry, ParseOptions};
-use super::read::{count_entry, read_some, take_problem, EntrySink, Prepare, ReadReport, Stopped};
+use super::read::{count_entry, read_some, take_problem, EntrySink, Preparer, ReadReport, Stopped};
 use super::redact::Redactor;
 use super::scan::{Framing, RawEntry, ScanEvent, Scanner, TopLevel, BOM};
 use crate::model::{Entry, Position};
@@ -138,18 +138,33 @@ pub fn read(
     let (free_tx, free_rx) = channel::<Vec<u8>>();
     let mut inputs = Vec::with_capacity(workers);
     let mut outputs = Vec::with_capacity(workers);
+    let mut spent = Vec::with_capacity(workers);
     std::thread::scope(|scope| {
         let mut handles = Vec::with_capacity(workers);
         for _ in 0..workers {
             let (unit_tx, unit_rx) = sync_channel::<Unit>(IN_FLIGHT);
             let (done_tx, done_rx) = sync_channel::<Done>(IN_FLIGHT);
+            // Items the calling thread is through with come back to be
+            // freed here, where they were allocated: freeing them on the
+            // calling thread would contend for this thread's heap.
+            let (spent_tx, spent_rx) = channel::<Vec<Item>>();
             inputs.push(unit_tx);
             outputs.push(done_rx);
+            spent.push(spent_tx);
             let redact = redact.clone();
             let prepare = prepare.clone();
             handles.push(scope.spawn(move || {
+                let mut prepare = prepare.map(|p| p());
+                let mut reuse = Vec::new();
                 for unit in unit_rx {
-                    let done = work(unit, options, redact.as_deref(), prepare.as_ref());
+                    for mut items in spent_rx.try_iter() {
+                        items.clear();
+                        if items.capacity() > reuse.capacity() {
+                            reuse = items;
+                        }
+                    }
+                    let items = std::mem::take(&mut reuse);
+                    let done = work(unit, items, options, redact.as_deref(), prepare.as_mut());
                     if done_tx.send(done).is_err() {
                         break;
                     }
@@ -171,18 +186,18 @@ pub fn read(
         let mut merge = Merge::default();
         let mut failure = None;
         for seq in 0.. {
-            let Ok(done) = outputs[seq % workers].recv() else {
+            let Ok(mut done) = outputs[seq % workers].recv() else {
                 break;
             };
-            match merge.take(done, sink) {
-                Ok(Some(spare)) => {
-                    let _ = free_tx.send(spare);
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
+            let taken = merge.take(&mut done, sink);
+            if let Some(buffer) = done.spare {
+                let _ = free_tx.send(buffer);
+            }
+            // A worker that has stopped drops them here instead.
+            let _ = spent[seq % workers].send(done.items);
+            if let Err(e) = taken {
+                failure = Some(e);
+                break;
             }
         }
         // Workers and the reader stop at their next send.
@@ -215,13 +230,21 @@ pub fn read_inline(
 ) -> anyhow::Result<ReadReport> {
     let mut merge = Merge::default();
     let spare = std::cell::Cell::new(None);
-    let prepare = sink.prepare();
+    let mut prepare = sink.prepare().map(|p| p());
+    let mut items = Vec::new();
     let mut send = |unit: Unit| -> anyhow::Result<()> {
-        let done = work(unit, options, None, prepare.as_ref());
-        if let Some(buffer) = merge.take(done, sink)? {
-            spare.set(Some(buffer));
-        }
-        Ok(())
+        let mut done = work(
+            unit,
+            std::mem::take(&mut items),
+            options,
+            None,
+            prepare.as_mut(),
+        );
+        let taken = merge.take(&mut done, sink);
+        spare.set(done.spare);
+        items = done.items;
+        items.clear();
+        taken
     };
     read_units(input, sizes, &mut send, &mut || spare.take())?;
     Ok(merge.report())
@@ -239,20 +262,23 @@ struct Merge {
 
 impl Merge {
     /// Numbers and hands out one unit's entries and problems; returns the
-    /// unit's buffer for reuse.
-    fn take(&mut self, done: Done, sink: &mut dyn EntrySink) -> anyhow::Result<Option<Vec<u8>>> {
+    /// unit's buffer for reuse. The items stay in `done`, lent to the
+    /// sink, so that the worker that made them can free them.
+    fn take(&mut self, done: &mut Done, sink: &mut dyn EntrySink) -> anyhow::Result<()> {
         // A `]` in an earlier stretch: every entry here comes after it.
         let closed_before = self.seen_close;
-        for item in done.items {
+        for item in &mut done.items {
             match item {
-                Item::Problem(d) => take_problem(&mut self.report, d, sink),
+                Item::Problem(d) => {
+                    take_problem(&mut self.report, d.clone(), sink);
+                }
                 Item::Entry {
                     entry,
                     start,
                     after_close,
                 } => {
-                    let after_close = after_close || closed_before;
-                    count_entry(&mut self.report, entry, start, after_close, sink)?;
+                    let after_close = *after_close || closed_before;
+                    count_entry(&mut self.report, entry, *start, after_close, sink)?;
                 }
             }
         }
@@ -269,7 +295,7 @@ impl Merge {
             self.seen_close |= e.seen_close;
             self.end = e.position;
         }
-        Ok(done.spare)
+        Ok(())
     }
 
     fn report(self) -> ReadReport {
@@ -444,13 +470,15 @@ fn scan_rest(
     })
 }
 
+/// Reads a unit into `items` (empty, kept for its room).
 fn work(
     unit: Unit,
+    items: Vec<Item>,
     options: ParseOptions,
     redact: Option<&Redactor>,
-    prepare: Option<&Prepare>,
+    prepare: Option<&mut Preparer>,
 ) -> Done {
-    let mut done = read_unit(unit, options, redact);
+    let mut done = read_unit(unit, items, options, redact);
     if let Some(prepare) = prepare {
         for item in &mut done.items {
             if let Item::Entry { entry, .. } = item {
@@ -461,7 +489,12 @@ fn work(
     done
 }
 
-fn read_unit(unit: Unit, options: ParseOptions, redact: Option<&Redactor>) -> Done {
+fn read_unit(
+    unit: Unit,
+    mut items: Vec<Item>,
+    options: ParseOptions,
+    redact: Option<&Redactor>,
+) -> Done {
     match unit {
         Unit::Block {
             bytes,
@@ -470,7 +503,6 @@ fn read_unit(unit: Unit, options: ParseOptions, redact: Option<&Redactor>) -> Do
             first,
             last,
         } => {
-            let mut items = Vec::new();
             let end = read_block(
                 &bytes[..len],
                 start,
@@ -487,7 +519,7 @@ fn read_unit(unit: Unit, options: ParseOptions, redact: Option<&Redactor>) -> Do
             }
         }
         Unit::Scanned { batch, end } => {
-            let mut items = Vec::with_capacity(batch.items.len());
+            items.reserve(batch.items.len());
             for found in &batch.items {
                 match found {
                     Found::Entry {

@@ -49,13 +49,20 @@ pub struct TraceReader {
 }
 
 /// Work a view wants done on each entry before it sees it; the parallel
-/// reader does it on its worker threads, in parallel.
-pub type Prepare = std::sync::Arc<dyn Fn(&mut Entry) + Send + Sync>;
+/// reader does it on its worker threads, in parallel. Each worker asks for
+/// a [`Preparer`] of its own, so one may keep buffers from entry to entry.
+pub type Prepare = std::sync::Arc<dyn Fn() -> Preparer + Send + Sync>;
+
+/// One worker's side of a [`Prepare`], made on the worker's thread.
+pub type Preparer = Box<dyn FnMut(&mut Entry)>;
 
 /// Receives what the reader finds. An error from `entry` (say, a closed
 /// pipe) stops the reading and is returned.
 pub trait EntrySink {
-    fn entry(&mut self, entry: Entry) -> anyhow::Result<()>;
+    ///
+    /// The entry is lent: the parallel reader frees it on the thread that
+    /// made it. A sink that keeps it takes it (`std::mem::take`).
+    fn entry(&mut self, entry: &mut Entry) -> anyhow::Result<()>;
     fn problem(&mut self, problem: Diagnostic);
     /// Work to do on each entry ahead of [`EntrySink::entry`], where the
     /// reader can do it in parallel (the simple path does not: a sink must
@@ -146,7 +153,7 @@ fn take_entry(
         &mut count_problem,
     );
     match parsed {
-        Some(entry) => count_entry(report, entry, raw.start, raw.after_close, sink),
+        Some(mut entry) => count_entry(report, &mut entry, raw.start, raw.after_close, sink),
         None => Ok(()),
     }
 }
@@ -154,7 +161,7 @@ fn take_entry(
 /// Numbers an entry in file order and hands it to `sink`.
 pub(super) fn count_entry(
     report: &mut ReadReport,
-    mut entry: Entry,
+    entry: &mut Entry,
     start: crate::model::Position,
     after_close: bool,
     sink: &mut dyn EntrySink,
@@ -260,8 +267,8 @@ pub struct Collect {
 }
 
 impl EntrySink for Collect {
-    fn entry(&mut self, entry: Entry) -> anyhow::Result<()> {
-        self.entries.push(entry);
+    fn entry(&mut self, entry: &mut Entry) -> anyhow::Result<()> {
+        self.entries.push(std::mem::take(entry));
         Ok(())
     }
     fn problem(&mut self, problem: Diagnostic) {

@@ -8,7 +8,7 @@ mod raw;
 mod time;
 
 pub use hook::Hook;
-pub use raw::RawJson;
+pub use raw::{compact_runs, write_compact, RawJson};
 pub use time::Timestamp;
 
 /// Where something sits in a file: 1-based line and column (in bytes), and
@@ -57,10 +57,12 @@ pub struct Entry {
     pub extra: Vec<(String, RawJson)>,
     /// The entry's text as it stands in the file (kept only on request).
     pub raw: Option<String>,
-    /// What the table shows of the payloads, worked out ahead on the
-    /// reader's worker threads for a view that asks (see
-    /// `input::EntrySink::prepare`); `None` when it was not.
-    pub state_summary: Option<String>,
+    /// Text a view worked out ahead on the reader's worker threads (see
+    /// `input::EntrySink::prepare`): the table's STATE cell, or an export's
+    /// row after its index. Only the view that asked reads it; `None` when
+    /// nothing was prepared (the simple path), and the view does the work
+    /// itself.
+    pub prepared: Option<Vec<u8>>,
 }
 
 /// How far a session's file has been written.

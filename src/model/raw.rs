@@ -28,6 +28,13 @@ impl RawJson {
 /// Copies `json` without the white space between tokens. Works on any
 /// depth without recursion.
 pub fn write_compact(json: &str, out: &mut String) {
+    compact_runs(json, &mut |run| out.push_str(run));
+}
+
+/// Hands out `json` without the white space between tokens, as the runs of
+/// text between that white space, in order (the pieces of
+/// [`write_compact`], for a writer that has more to do with them).
+pub fn compact_runs(json: &str, run: &mut dyn FnMut(&str)) {
     let bytes = json.as_bytes();
     let mut run_start = 0;
     let mut i = 0;
@@ -59,14 +66,18 @@ pub fn write_compact(json: &str, out: &mut String) {
                 continue;
             }
             b' ' | b'\n' | b'\r' | b'\t' => {
-                out.push_str(&json[run_start..i]);
+                if run_start < i {
+                    run(&json[run_start..i]);
+                }
                 run_start = i + 1;
             }
             _ => {}
         }
         i += 1;
     }
-    out.push_str(&json[run_start..]);
+    if run_start < bytes.len() {
+        run(&json[run_start..]);
+    }
 }
 
 /// Deeper than this, pretty output stays on one line: indenting thousands

@@ -50,7 +50,7 @@ impl Record for EntryRecord<'_> {
                 }
                 obj.push_str(&serde_json::to_string(k).unwrap_or_else(|_| "\"\"".into()));
                 obj.push(':');
-                obj.push_str(&v.compact());
+                obj.push_str(v.get());
             }
             obj.push('}');
             Value::Json(Cow::Owned(obj))
@@ -70,11 +70,11 @@ impl Record for EntryRecord<'_> {
             Value::opt_str(e.error()),
             e.state
                 .as_ref()
-                .map_or(Value::Null, |s| Value::Json(Cow::Owned(s.compact()))),
+                .map_or(Value::Null, |s| Value::Json(Cow::Borrowed(s.get()))),
             e.result
                 .as_ref()
                 .and_then(|r| r.raw.as_ref())
-                .map_or(Value::Null, |r| Value::Json(Cow::Owned(r.compact()))),
+                .map_or(Value::Null, |r| Value::Json(Cow::Borrowed(r.get()))),
             extra,
         ]
     }

@@ -4,8 +4,11 @@
 use std::io::{self, Write};
 
 use super::entry_record::{EntryRecord, ENTRY_COLUMNS};
-use super::record::{CsvWriter, JsonWriter};
+use super::record::{record_tail_json, CsvWriter, JsonWriter};
 use super::{EntryRenderer, TraceContext};
+use std::sync::Arc;
+
+use crate::input::Prepare;
 use crate::model::Entry;
 
 enum Writer {
@@ -14,20 +17,27 @@ enum Writer {
 }
 
 /// Streams entries as JSON, JSON lines or CSV.
+///
+/// On the parallel reader, each entry's row but its index (known only in
+/// file order) is written on the worker threads, and the payloads dropped
+/// there; the calling thread adds the index and copies the bytes out.
 pub struct EntryExport {
     writer: Writer,
+    formula_guard: bool,
 }
 
 impl EntryExport {
     pub fn json(array: bool) -> Self {
         EntryExport {
             writer: Writer::Json(JsonWriter::new(array)),
+            formula_guard: false,
         }
     }
 
     pub fn csv(formula_guard: bool) -> Self {
         EntryExport {
             writer: Writer::Csv(Box::new(CsvWriter::new(formula_guard))),
+            formula_guard,
         }
     }
 }
@@ -40,10 +50,37 @@ impl EntryRenderer for EntryExport {
         }
     }
 
+    fn prepare(&self) -> Option<Prepare> {
+        let csv = matches!(self.writer, Writer::Csv(_));
+        let formula_guard = self.formula_guard;
+        Some(Arc::new(move || {
+            let mut csv = csv.then(|| CsvWriter::new(formula_guard));
+            let mut row = Vec::new();
+            Box::new(move |e: &mut Entry| {
+                row.clear();
+                let record = EntryRecord(e);
+                match &mut csv {
+                    Some(w) => w.record_tail(&record, &mut row),
+                    None => record_tail_json(&record, &mut row),
+                }
+                e.prepared = Some(row.clone());
+                e.state = None;
+                e.extra = Vec::new();
+                if let Some(result) = &mut e.result {
+                    result.output_state = None;
+                    result.raw = None;
+                }
+            })
+        }))
+    }
+
     fn entry(&mut self, entry: &Entry, out: &mut dyn Write) -> io::Result<()> {
-        match &mut self.writer {
-            Writer::Json(w) => w.record(&EntryRecord(entry), out),
-            Writer::Csv(w) => w.record(&EntryRecord(entry), out),
+        let index = i64::try_from(entry.index).unwrap_or(i64::MAX);
+        match (&mut self.writer, &entry.prepared) {
+            (Writer::Json(w), Some(tail)) => w.record_with_tail(ENTRY_COLUMNS[0], index, tail, out),
+            (Writer::Csv(w), Some(tail)) => w.record_with_tail(ENTRY_COLUMNS, index, tail, out),
+            (Writer::Json(w), None) => w.record(&EntryRecord(entry), out),
+            (Writer::Csv(w), None) => w.record(&EntryRecord(entry), out),
         }
     }
 

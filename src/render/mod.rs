@@ -222,3 +222,102 @@ pub fn live_hop_renderer(
         FlowFormat::Json | FlowFormat::Mermaid(_) | FlowFormat::Dot => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{Diagnostic, EntrySink, ParseOptions, Prepare};
+
+    /// Feeds a renderer as `trace` does.
+    struct Feed<'a> {
+        view: &'a mut dyn EntryRenderer,
+        out: Vec<u8>,
+        summary: crate::analysis::SessionSummary,
+    }
+
+    impl EntrySink for Feed<'_> {
+        fn entry(&mut self, entry: &mut Entry) -> anyhow::Result<()> {
+            self.summary.add(entry);
+            Ok(self.view.entry(entry, &mut self.out)?)
+        }
+        fn problem(&mut self, _problem: Diagnostic) {}
+        fn prepare(&self) -> Option<Prepare> {
+            self.view.prepare()
+        }
+    }
+
+    /// `format`'s output for `bytes`, read on the parallel reader (work
+    /// prepared on its threads) or on the simple path (none).
+    fn render(bytes: &[u8], format: EntryFormat, verbose: bool, parallel: bool) -> Vec<u8> {
+        let options = TextOptions {
+            theme: Theme { color: false },
+            width: 140,
+            verbose,
+            debug: false,
+            formula_guard: true,
+            time: Default::default(),
+        };
+        let mut view = entry_renderer(format, options);
+        let parse = ParseOptions {
+            keep_state: view.needs_state(),
+            keep_raw: false,
+        };
+        let mut out = Vec::new();
+        view.begin(&mut out).unwrap();
+        let mut feed = Feed {
+            view: view.as_mut(),
+            out,
+            summary: Default::default(),
+        };
+        if parallel {
+            let sizes = crate::input::parallel::Sizes {
+                block: 700,
+                workers: 2,
+                ..Default::default()
+            };
+            crate::input::parallel::read(bytes, parse, None, &mut feed, sizes).unwrap();
+        } else {
+            crate::input::read_all(bytes, parse, &mut feed).unwrap();
+        }
+        let (mut out, summary) = (feed.out, feed.summary);
+        let context = TraceContext {
+            session: "s",
+            source: "f",
+            summary: &summary,
+            completeness: Completeness::Complete,
+            entries_after_close: 0,
+            shown: summary.entries,
+            candidates: summary.entries,
+            noun: "entries",
+            filter: "",
+        };
+        view.finish(&context, &mut out).unwrap();
+        out
+    }
+
+    /// Work a view does ahead on the reader's threads (an export's rows,
+    /// the table's STATE cells) changes nothing in what it writes.
+    #[test]
+    fn prepared_entries_render_as_unprepared_ones() {
+        for (path, bytes) in crate::input::fixture_files() {
+            for format in [
+                EntryFormat::Csv,
+                EntryFormat::Json,
+                EntryFormat::Jsonl,
+                EntryFormat::Table,
+            ] {
+                for verbose in [false, true] {
+                    let simple = render(&bytes, format, verbose, false);
+                    let parallel = render(&bytes, format, verbose, true);
+                    assert!(
+                        simple == parallel,
+                        "{} as {format:?}:\n{}\n---\n{}",
+                        path.display(),
+                        String::from_utf8_lossy(&simple),
+                        String::from_utf8_lossy(&parallel)
+                    );
+                }
+            }
+        }
+    }
+}

@@ -4,9 +4,9 @@
 //! [`Record`] and gets all three formats.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::io::{self, Write};
-use std::rc::Rc;
+
+use crate::model::{compact_runs, write_compact};
 
 /// One value of a record.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,7 +16,8 @@ pub enum Value<'a> {
     Int(i64),
     /// A number with a fraction; not finite is written as null.
     Float(f64),
-    /// JSON text kept as written, compacted to one line.
+    /// JSON text kept as written (valid JSON); the writers compact it to
+    /// one line as they write it.
     Json(Cow<'a, str>),
     /// A list of strings (a JSON array; `;`-joined in CSV).
     List(Vec<Cow<'a, str>>),
@@ -74,6 +75,35 @@ impl JsonWriter {
         out.write_all(&self.line)
     }
 
+    /// Writes a record whose first value is `first` and whose other values
+    /// `tail` holds, as [`record_tail_json`] wrote them (ahead of time, on
+    /// another thread): the same bytes as [`JsonWriter::record`].
+    pub fn record_with_tail(
+        &mut self,
+        name: &str,
+        first: i64,
+        tail: &[u8],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        self.line.clear();
+        if self.array {
+            self.line
+                .extend_from_slice(if self.count == 0 { b"\n" } else { b",\n" });
+        }
+        self.line.push(b'{');
+        serde_json::to_writer(&mut self.line, name)?;
+        self.line.push(b':');
+        self.line
+            .extend_from_slice(itoa::Buffer::new().format(first).as_bytes());
+        self.line.push(b',');
+        self.line.extend_from_slice(tail);
+        if !self.array {
+            self.line.push(b'\n');
+        }
+        self.count += 1;
+        out.write_all(&self.line)
+    }
+
     pub fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
         if self.array {
             out.write_all(if self.count == 0 { b"]\n" } else { b"\n]\n" })?;
@@ -90,14 +120,27 @@ pub fn record_json(record: &dyn Record) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
+/// A record as one JSON object without its opening brace and first value
+/// (`"b":2,"c":3}`), for [`JsonWriter::record_with_tail`].
+pub fn record_tail_json(record: &dyn Record, buf: &mut Vec<u8>) {
+    // Writing to a Vec cannot fail.
+    let _ = write_fields(buf, record, 1);
+}
+
 fn write_object(buf: &mut Vec<u8>, record: &dyn Record) -> io::Result<()> {
+    buf.push(b'{');
+    write_fields(buf, record, 0)
+}
+
+/// The fields of `record` from the `skip`th on, and the closing brace.
+fn write_fields(buf: &mut Vec<u8>, record: &dyn Record, skip: usize) -> io::Result<()> {
     debug_assert_eq!(
         record.columns().len(),
         record.values().len(),
         "a record's columns and values differ"
     );
-    buf.push(b'{');
-    for (i, (name, value)) in record.columns().iter().zip(record.values()).enumerate() {
+    let values = record.values().into_iter().skip(skip);
+    for (i, (name, value)) in record.columns()[skip..].iter().zip(values).enumerate() {
         if i > 0 {
             buf.push(b',');
         }
@@ -106,10 +149,12 @@ fn write_object(buf: &mut Vec<u8>, record: &dyn Record) -> io::Result<()> {
         match value {
             Value::Null => buf.extend_from_slice(b"null"),
             Value::Str(s) => serde_json::to_writer(&mut *buf, s.as_ref())?,
-            Value::Int(n) => buf.extend_from_slice(n.to_string().as_bytes()),
+            Value::Int(n) => buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
             Value::Float(f) if f.is_finite() => buf.extend_from_slice(format!("{f}").as_bytes()),
             Value::Float(_) => buf.extend_from_slice(b"null"),
-            Value::Json(raw) => buf.extend_from_slice(raw.as_bytes()),
+            Value::Json(raw) => {
+                compact_runs(&raw, &mut |run| buf.extend_from_slice(run.as_bytes()))
+            }
             Value::List(items) => serde_json::to_writer(&mut *buf, &items)?,
         }
     }
@@ -117,24 +162,14 @@ fn write_object(buf: &mut Vec<u8>, record: &dyn Record) -> io::Result<()> {
     Ok(())
 }
 
-/// The csv crate wants to own its writer; this one hands the bytes back.
-#[derive(Clone, Default)]
-struct Shared(Rc<RefCell<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Writes records as RFC 4180 CSV with a header row.
+/// Writes records as RFC 4180 CSV with a header row: CRLF after each row,
+/// and a cell in double quotes (its quotes doubled) when it holds a comma,
+/// a quote or a line break, as the csv crate writes them (a test compares
+/// the two). JSON cells are compacted and quoted in one go.
 pub struct CsvWriter {
-    csv: csv::Writer<Shared>,
-    pending: Shared,
+    row: Vec<u8>,
+    /// Compacted JSON waiting to be quoted.
+    scratch: String,
     /// Neutralize cells a spreadsheet would run as a formula.
     formula_guard: bool,
     header_done: bool,
@@ -142,12 +177,9 @@ pub struct CsvWriter {
 
 impl CsvWriter {
     pub fn new(formula_guard: bool) -> Self {
-        let pending = Shared::default();
         CsvWriter {
-            csv: csv::WriterBuilder::new()
-                .terminator(csv::Terminator::CRLF)
-                .from_writer(pending.clone()),
-            pending,
+            row: Vec::with_capacity(4096),
+            scratch: String::new(),
             formula_guard,
             header_done: false,
         }
@@ -159,51 +191,123 @@ impl CsvWriter {
             return Ok(());
         }
         self.header_done = true;
-        self.csv.write_record(columns).map_err(io::Error::other)?;
-        self.drain(out)
+        self.row.clear();
+        for (i, name) in columns.iter().enumerate() {
+            if i > 0 {
+                self.row.push(b',');
+            }
+            write_cell(&mut self.row, name);
+        }
+        if let [only] = columns {
+            if only.is_empty() {
+                // One empty cell alone would be an empty line.
+                self.row.extend_from_slice(b"\"\"");
+            }
+        }
+        self.row.extend_from_slice(b"\r\n");
+        out.write_all(&self.row)
     }
 
     pub fn record(&mut self, record: &dyn Record, out: &mut dyn Write) -> io::Result<()> {
+        self.header(record.columns(), out)?;
+        self.row.clear();
+        self.cells(record, 0);
+        out.write_all(&self.row)
+    }
+
+    /// A record's row without its first value (`b,c\r\n`), for
+    /// [`CsvWriter::record_with_tail`]; a writer of its own makes them (on
+    /// another thread), so no header is written here.
+    pub fn record_tail(&mut self, record: &dyn Record, buf: &mut Vec<u8>) {
+        self.row.clear();
+        self.cells(record, 1);
+        buf.extend_from_slice(&self.row);
+    }
+
+    /// Writes a record whose first value is `first` and whose other values
+    /// `tail` holds, as [`CsvWriter::record_tail`] wrote them: the same
+    /// bytes as [`CsvWriter::record`]. A number is never quoted.
+    pub fn record_with_tail(
+        &mut self,
+        columns: &[&str],
+        first: i64,
+        tail: &[u8],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        self.header(columns, out)?;
+        self.row.clear();
+        self.row
+            .extend_from_slice(itoa::Buffer::new().format(first).as_bytes());
+        self.row.push(b',');
+        self.row.extend_from_slice(tail);
+        out.write_all(&self.row)
+    }
+
+    /// Writes the values of `record` from the `skip`th on as one row
+    /// into `self.row`.
+    fn cells(&mut self, record: &dyn Record, skip: usize) {
         debug_assert_eq!(
             record.columns().len(),
             record.values().len(),
             "a record's columns and values differ"
         );
-        self.header(record.columns(), out)?;
-        let cells: Vec<Cow<'_, str>> = record
-            .values()
-            .into_iter()
-            .map(|v| match v {
-                Value::Null => Cow::Borrowed(""),
-                Value::Str(s) if self.formula_guard => guard_formula(s),
-                Value::Str(s) => s,
-                Value::Int(n) => Cow::Owned(n.to_string()),
-                Value::Float(f) if f.is_finite() => Cow::Owned(format!("{f}")),
-                Value::Float(_) => Cow::Borrowed(""),
-                Value::Json(raw) => raw,
+        let values = record.values();
+        let shown = values.len().saturating_sub(skip);
+        for (i, value) in values.into_iter().skip(skip).enumerate() {
+            if i > 0 {
+                self.row.push(b',');
+            }
+            let row = &mut self.row;
+            match value {
+                Value::Null => {}
+                Value::Str(s) if self.formula_guard => write_cell(row, &guard_formula(s)),
+                Value::Str(s) => write_cell(row, &s),
+                Value::Int(n) => row.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
+                Value::Float(f) if f.is_finite() => write_cell(row, &format!("{f}")),
+                Value::Float(_) => {}
+                Value::Json(raw) => {
+                    self.scratch.clear();
+                    write_compact(&raw, &mut self.scratch);
+                    write_cell(row, &self.scratch);
+                }
                 Value::List(items) => {
                     let joined = Cow::Owned(items.join(";"));
                     if self.formula_guard {
-                        Cow::Owned(guard_formula(joined).into_owned())
+                        write_cell(row, &guard_formula(joined));
                     } else {
-                        joined
+                        write_cell(row, &joined);
                     }
                 }
-            })
-            .collect();
-        self.csv
-            .write_record(cells.iter().map(|c| c.as_bytes()))
-            .map_err(io::Error::other)?;
-        self.drain(out)
+            }
+        }
+        if shown == 1 && self.row.is_empty() {
+            // One empty cell alone would be an empty line.
+            self.row.extend_from_slice(b"\"\"");
+        }
+        self.row.extend_from_slice(b"\r\n");
     }
+}
 
-    fn drain(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        self.csv.flush()?;
-        let mut buf = self.pending.0.borrow_mut();
-        out.write_all(&buf)?;
-        buf.clear();
-        Ok(())
+/// One CSV cell: as it is, or in quotes with its quotes doubled when it
+/// holds a comma, a quote or a line break.
+fn write_cell(row: &mut Vec<u8>, cell: &str) {
+    let bytes = cell.as_bytes();
+    let quote = memchr::memchr3(b',', b'"', b'\n', bytes).is_some()
+        || memchr::memchr(b'\r', bytes).is_some();
+    if !quote {
+        row.extend_from_slice(bytes);
+        return;
     }
+    row.reserve(bytes.len() + 2);
+    row.push(b'"');
+    let mut rest = bytes;
+    while let Some(at) = memchr::memchr(b'"', rest) {
+        row.extend_from_slice(&rest[..=at]);
+        row.push(b'"');
+        rest = &rest[at + 1..];
+    }
+    row.extend_from_slice(rest);
+    row.push(b'"');
 }
 
 /// A cell that would start a formula in a spreadsheet (`=`, `+`, `-`, `@`,
@@ -255,6 +359,66 @@ mod tests {
             "name,note,n\r\n\"'=HYPERLINK(\"\"x\"\")\",'@a,-3\r\n\"plain, \"\"quoted\"\"\",,1\r\n"
         );
         assert!(csv(&rows, false).contains("\"=HYPERLINK"));
+    }
+
+    /// Cells of every kind the csv crate quotes, and some it does not.
+    fn cell() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::string::string_regex("[a,\"\r\n =+-@\t\u{e9}\u{1b}]{0,8}").expect("a regex")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn csv_is_written_as_the_csv_crate_writes_it(
+            rows in proptest::collection::vec(proptest::collection::vec(cell(), 1..5), 1..5)
+        ) {
+            let mut ours = Vec::new();
+            for row in &rows {
+                let mut w = CsvWriter::new(false);
+                // A header row is written like any other.
+                let columns: Vec<&str> = row.iter().map(String::as_str).collect();
+                w.header(&columns, &mut ours).unwrap();
+            }
+            let mut theirs = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .flexible(true)
+                .from_writer(Vec::new());
+            for row in &rows {
+                theirs.write_record(row).unwrap();
+            }
+            let theirs = theirs.into_inner().unwrap();
+            proptest::prop_assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(theirs).unwrap());
+        }
+    }
+
+    #[test]
+    fn csv_json_cells_are_compacted_then_quoted() {
+        struct Json;
+        impl Record for Json {
+            fn columns(&self) -> &'static [&'static str] {
+                &["n", "json"]
+            }
+            fn values(&self) -> Vec<Value<'_>> {
+                vec![
+                    Value::Int(1),
+                    Value::Json("{ \"a\": [1, 2],\n \"b\": \"x, \\\"y\\\"\" }".into()),
+                ]
+            }
+        }
+        let mut out = Vec::new();
+        CsvWriter::new(false).record(&Json, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "n,json\r\n1,\"{\"\"a\"\":[1,2],\"\"b\"\":\"\"x, \\\"\"y\\\"\"\"\"}\"\r\n"
+        );
+        let mut tail = Vec::new();
+        CsvWriter::new(false).record_tail(&Json, &mut tail);
+        let mut joined = Vec::new();
+        let mut w = CsvWriter::new(false);
+        w.record_with_tail(Json.columns(), 1, &tail, &mut joined)
+            .unwrap();
+        let mut whole = Vec::new();
+        CsvWriter::new(false).record(&Json, &mut whole).unwrap();
+        assert_eq!(joined, whole);
     }
 
     #[test]

@@ -381,7 +381,10 @@ pub(super) fn entry_row(
         Cell::styled(escape(&hook).into_owned(), Theme::hook_role(&e.hook)),
         Cell::styled(escape(e.agent().unwrap_or("-")).into_owned(), Role::Agent),
         Cell::plain(escape(&short_id(e.event_id.as_deref().unwrap_or("-"))).into_owned()),
-        Cell::plain(e.state_summary.clone().unwrap_or_else(|| state_cell(e))),
+        Cell::plain(match &e.prepared {
+            Some(cell) => String::from_utf8_lossy(cell).into_owned(),
+            None => state_cell(e),
+        }),
         error,
     ];
     let mut extra = Vec::new();
@@ -432,15 +435,17 @@ impl EntryRenderer for TimelineTable {
     /// `--verbose` the payloads are then dropped there, not carried.
     fn prepare(&self) -> Option<crate::input::Prepare> {
         let verbose = self.options.verbose;
-        Some(std::sync::Arc::new(move |e: &mut Entry| {
-            e.state_summary = Some(state_cell(e));
-            if !verbose {
-                e.state = None;
-                if let Some(result) = &mut e.result {
-                    result.output_state = None;
-                    result.raw = None;
+        Some(std::sync::Arc::new(move || {
+            Box::new(move |e: &mut Entry| {
+                e.prepared = Some(state_cell(e).into_bytes());
+                if !verbose {
+                    e.state = None;
+                    if let Some(result) = &mut e.result {
+                        result.output_state = None;
+                        result.raw = None;
+                    }
                 }
-            }
+            })
         }))
     }
 
