@@ -55,15 +55,21 @@ impl EntryRenderer for EntryExport {
         let formula_guard = self.formula_guard;
         Some(Arc::new(move || {
             let mut csv = csv.then(|| CsvWriter::new(formula_guard));
-            let mut row = Vec::new();
             Box::new(move |e: &mut Entry| {
-                row.clear();
+                // Room for the payloads and the rest, so the row is not
+                // copied as it grows.
+                let payloads = e.state.as_ref().map_or(0, |s| s.get().len())
+                    + e.result
+                        .as_ref()
+                        .and_then(|r| r.raw.as_ref())
+                        .map_or(0, |r| r.get().len());
+                let mut row = Vec::with_capacity(payloads + 512);
                 let record = EntryRecord(e);
                 match &mut csv {
                     Some(w) => w.record_tail(&record, &mut row),
                     None => record_tail_json(&record, &mut row),
                 }
-                e.prepared = Some(row.clone());
+                e.prepared = Some(row);
                 e.state = None;
                 e.extra = Vec::new();
                 if let Some(result) = &mut e.result {

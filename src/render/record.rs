@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use crate::model::{compact_runs, write_compact};
+use crate::model::compact_runs;
 
 /// One value of a record.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,12 +96,14 @@ impl JsonWriter {
         self.line
             .extend_from_slice(itoa::Buffer::new().format(first).as_bytes());
         self.line.push(b',');
-        self.line.extend_from_slice(tail);
-        if !self.array {
-            self.line.push(b'\n');
-        }
         self.count += 1;
-        out.write_all(&self.line)
+        // The tail as it stands, not copied once more into the line.
+        out.write_all(&self.line)?;
+        out.write_all(tail)?;
+        if !self.array {
+            out.write_all(b"\n")?;
+        }
+        Ok(())
     }
 
     pub fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
@@ -168,8 +170,6 @@ fn write_fields(buf: &mut Vec<u8>, record: &dyn Record, skip: usize) -> io::Resu
 /// the two). JSON cells are compacted and quoted in one go.
 pub struct CsvWriter {
     row: Vec<u8>,
-    /// Compacted JSON waiting to be quoted.
-    scratch: String,
     /// Neutralize cells a spreadsheet would run as a formula.
     formula_guard: bool,
     header_done: bool,
@@ -179,7 +179,6 @@ impl CsvWriter {
     pub fn new(formula_guard: bool) -> Self {
         CsvWriter {
             row: Vec::with_capacity(4096),
-            scratch: String::new(),
             formula_guard,
             header_done: false,
         }
@@ -210,18 +209,19 @@ impl CsvWriter {
 
     pub fn record(&mut self, record: &dyn Record, out: &mut dyn Write) -> io::Result<()> {
         self.header(record.columns(), out)?;
-        self.row.clear();
-        self.cells(record, 0);
-        out.write_all(&self.row)
+        let mut row = std::mem::take(&mut self.row);
+        row.clear();
+        self.cells(record, 0, &mut row);
+        let written = out.write_all(&row);
+        self.row = row;
+        written
     }
 
     /// A record's row without its first value (`b,c\r\n`), for
     /// [`CsvWriter::record_with_tail`]; a writer of its own makes them (on
     /// another thread), so no header is written here.
     pub fn record_tail(&mut self, record: &dyn Record, buf: &mut Vec<u8>) {
-        self.row.clear();
-        self.cells(record, 1);
-        buf.extend_from_slice(&self.row);
+        self.cells(record, 1, buf);
     }
 
     /// Writes a record whose first value is `first` and whose other values
@@ -235,17 +235,19 @@ impl CsvWriter {
         out: &mut dyn Write,
     ) -> io::Result<()> {
         self.header(columns, out)?;
-        self.row.clear();
-        self.row
-            .extend_from_slice(itoa::Buffer::new().format(first).as_bytes());
-        self.row.push(b',');
-        self.row.extend_from_slice(tail);
-        out.write_all(&self.row)
+        let mut number = itoa::Buffer::new();
+        let number = number.format(first);
+        // The index and its comma, then the tail as it stands (not copied
+        // once more into a row).
+        let mut head = [0u8; 24];
+        head[..number.len()].copy_from_slice(number.as_bytes());
+        head[number.len()] = b',';
+        out.write_all(&head[..=number.len()])?;
+        out.write_all(tail)
     }
 
-    /// Writes the values of `record` from the `skip`th on as one row
-    /// into `self.row`.
-    fn cells(&mut self, record: &dyn Record, skip: usize) {
+    /// Writes the values of `record` from the `skip`th on as one row.
+    fn cells(&mut self, record: &dyn Record, skip: usize, row: &mut Vec<u8>) {
         debug_assert_eq!(
             record.columns().len(),
             record.values().len(),
@@ -253,11 +255,11 @@ impl CsvWriter {
         );
         let values = record.values();
         let shown = values.len().saturating_sub(skip);
+        let start = row.len();
         for (i, value) in values.into_iter().skip(skip).enumerate() {
             if i > 0 {
-                self.row.push(b',');
+                row.push(b',');
             }
-            let row = &mut self.row;
             match value {
                 Value::Null => {}
                 Value::Str(s) if self.formula_guard => write_cell(row, &guard_formula(s)),
@@ -265,11 +267,7 @@ impl CsvWriter {
                 Value::Int(n) => row.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
                 Value::Float(f) if f.is_finite() => write_cell(row, &format!("{f}")),
                 Value::Float(_) => {}
-                Value::Json(raw) => {
-                    self.scratch.clear();
-                    write_compact(&raw, &mut self.scratch);
-                    write_cell(row, &self.scratch);
-                }
+                Value::Json(raw) => write_json_cell(row, &raw),
                 Value::List(items) => {
                     let joined = Cow::Owned(items.join(";"));
                     if self.formula_guard {
@@ -280,26 +278,22 @@ impl CsvWriter {
                 }
             }
         }
-        if shown == 1 && self.row.is_empty() {
+        if shown == 1 && row.len() == start {
             // One empty cell alone would be an empty line.
-            self.row.extend_from_slice(b"\"\"");
+            row.extend_from_slice(b"\"\"");
         }
-        self.row.extend_from_slice(b"\r\n");
+        row.extend_from_slice(b"\r\n");
     }
 }
 
-/// One CSV cell: as it is, or in quotes with its quotes doubled when it
-/// holds a comma, a quote or a line break.
-fn write_cell(row: &mut Vec<u8>, cell: &str) {
-    let bytes = cell.as_bytes();
-    let quote = memchr::memchr3(b',', b'"', b'\n', bytes).is_some()
-        || memchr::memchr(b'\r', bytes).is_some();
-    if !quote {
-        row.extend_from_slice(bytes);
-        return;
-    }
-    row.reserve(bytes.len() + 2);
-    row.push(b'"');
+/// Whether a cell must be quoted: it holds a comma, a quote or a line
+/// break.
+fn needs_quotes(bytes: &[u8]) -> bool {
+    memchr::memchr3(b',', b'"', b'\n', bytes).is_some() || memchr::memchr(b'\r', bytes).is_some()
+}
+
+/// Appends `bytes` with every quote doubled.
+fn push_doubled(row: &mut Vec<u8>, bytes: &[u8]) {
     let mut rest = bytes;
     while let Some(at) = memchr::memchr(b'"', rest) {
         row.extend_from_slice(&rest[..=at]);
@@ -307,6 +301,37 @@ fn write_cell(row: &mut Vec<u8>, cell: &str) {
         rest = &rest[at + 1..];
     }
     row.extend_from_slice(rest);
+}
+
+/// A JSON value as one CSV cell: compacted and quoted in one pass, the
+/// opening quote taken back if nothing needed it (a number, say).
+fn write_json_cell(row: &mut Vec<u8>, json: &str) {
+    let open = row.len();
+    row.push(b'"');
+    let mut quoted = false;
+    compact_runs(json, &mut |run| {
+        let bytes = run.as_bytes();
+        quoted = quoted || needs_quotes(bytes);
+        push_doubled(row, bytes);
+    });
+    if quoted {
+        row.push(b'"');
+    } else {
+        row.remove(open);
+    }
+}
+
+/// One CSV cell: as it is, or in quotes with its quotes doubled when it
+/// holds a comma, a quote or a line break.
+fn write_cell(row: &mut Vec<u8>, cell: &str) {
+    let bytes = cell.as_bytes();
+    if !needs_quotes(bytes) {
+        row.extend_from_slice(bytes);
+        return;
+    }
+    row.reserve(bytes.len() + 2);
+    row.push(b'"');
+    push_doubled(row, bytes);
     row.push(b'"');
 }
 

@@ -25,7 +25,10 @@ pub fn set_raw(raw: bool) {
 /// `\u{202e}`), so data can neither move the cursor, retitle the window,
 /// clear the screen nor reorder what is shown.
 pub fn escape(s: &str) -> Cow<'_, str> {
-    if RAW.load(std::sync::atomic::Ordering::Relaxed) || !s.chars().any(is_unsafe) {
+    if printable_ascii(s)
+        || RAW.load(std::sync::atomic::Ordering::Relaxed)
+        || !s.chars().any(is_unsafe)
+    {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -47,7 +50,16 @@ pub fn escape(s: &str) -> Cow<'_, str> {
 
 /// Columns `s` takes on a terminal (after escaping).
 pub fn width(s: &str) -> usize {
+    if printable_ascii(s) {
+        return s.len();
+    }
     s.chars().map(|c| c.width().unwrap_or(0)).sum()
+}
+
+/// Whether `s` is all printable ASCII (one column a byte, nothing to
+/// escape): most of what a trace holds, checked a word at a time.
+fn printable_ascii(s: &str) -> bool {
+    s.bytes().all(|b| (b' '..=b'~').contains(&b))
 }
 
 /// `s` cut to at most `max` columns, ending in `…` when cut. Never splits a

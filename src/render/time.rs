@@ -166,16 +166,21 @@ impl ColumnShape {
             style,
             start,
             clock,
+            // Parsed once for the column, not once a row.
+            items: StrftimeItems::new(clock)
+                .parse_to_owned()
+                .unwrap_or_default(),
         }
     }
 }
 
 /// How each time of a column is shown.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct TimeColumn {
     style: TimeStyle,
     start: Option<DateTime<FixedOffset>>,
     clock: &'static str,
+    items: Vec<Item<'static>>,
 }
 
 impl TimeColumn {
@@ -190,7 +195,12 @@ impl TimeColumn {
             None => "-".to_string(),
             Some(t) => {
                 let t = self.style.convert(t, Zone::AsWritten);
-                self.style.shape(t, self.start, self.clock)
+                match self.style.format {
+                    TimeFormat::Clock if !self.items.is_empty() => {
+                        t.format_with_items(self.items.iter()).to_string()
+                    }
+                    _ => self.style.shape(t, self.start, self.clock),
+                }
             }
         }
     }
