@@ -26,11 +26,14 @@ use std::sync::Arc;
 
 use super::diagnostic::Diagnostic;
 use super::fast;
-use super::parse::{entry_from_pairs, parse_entry, ParseOptions};
-use super::read::{count_entry, read_some, take_problem, EntrySink, Preparer, ReadReport, Stopped};
+use super::parse::{entry_from_pairs, parse_entry_lent, Keeper, ParseOptions};
+use super::read::{
+    count_entry, read_some, take_problem, EntrySink, Payloads, Prepare, Preparer, ReadReport,
+    Stopped,
+};
 use super::redact::Redactor;
 use super::scan::{Framing, RawEntry, ScanEvent, Scanner, TopLevel, BOM};
-use crate::model::{Entry, Position};
+use crate::model::{Entry, Position, RawJson};
 
 /// How the work is cut.
 #[derive(Debug, Clone, Copy)]
@@ -154,7 +157,7 @@ pub fn read(
             let redact = redact.clone();
             let prepare = prepare.clone();
             handles.push(scope.spawn(move || {
-                let mut prepare = prepare.map(|p| p());
+                let mut preparer = prepare.as_ref().map(|p| (p.make)());
                 let mut reuse = Vec::new();
                 for unit in unit_rx {
                     for mut items in spent_rx.try_iter() {
@@ -164,7 +167,13 @@ pub fn read(
                         }
                     }
                     let items = std::mem::take(&mut reuse);
-                    let done = work(unit, items, options, redact.as_deref(), prepare.as_mut());
+                    let mut reading = Reading::new(
+                        options,
+                        redact.as_deref(),
+                        prepare.as_ref(),
+                        preparer.as_mut(),
+                    );
+                    let done = read_unit(unit, items, &mut reading);
                     if done_tx.send(done).is_err() {
                         break;
                     }
@@ -230,16 +239,12 @@ pub fn read_inline(
 ) -> anyhow::Result<ReadReport> {
     let mut merge = Merge::default();
     let spare = std::cell::Cell::new(None);
-    let mut prepare = sink.prepare().map(|p| p());
+    let prepare = sink.prepare();
+    let mut preparer = prepare.as_ref().map(|p| (p.make)());
     let mut items = Vec::new();
     let mut send = |unit: Unit| -> anyhow::Result<()> {
-        let mut done = work(
-            unit,
-            std::mem::take(&mut items),
-            options,
-            None,
-            prepare.as_mut(),
-        );
+        let mut reading = Reading::new(options, None, prepare.as_ref(), preparer.as_mut());
+        let mut done = read_unit(unit, std::mem::take(&mut items), &mut reading);
         let taken = merge.take(&mut done, sink);
         spare.set(done.spare);
         items = done.items;
@@ -470,31 +475,69 @@ fn scan_rest(
     })
 }
 
-/// Reads a unit into `items` (empty, kept for its room).
-fn work(
-    unit: Unit,
-    items: Vec<Item>,
+/// How a worker reads: what to parse, and what the view prepares.
+struct Reading<'a> {
     options: ParseOptions,
-    redact: Option<&Redactor>,
-    prepare: Option<&mut Preparer>,
-) -> Done {
-    let mut done = read_unit(unit, items, options, redact);
-    if let Some(prepare) = prepare {
-        for item in &mut done.items {
-            if let Item::Entry { entry, .. } = item {
-                prepare(entry);
+    redact: Option<&'a Redactor>,
+    preparer: Option<&'a mut Preparer>,
+    /// Payloads are lent to the preparer, not kept (see [`Prepare`]).
+    lend: bool,
+    keeps_payloads: bool,
+}
+
+impl<'a> Reading<'a> {
+    fn new(
+        options: ParseOptions,
+        redact: Option<&'a Redactor>,
+        prepare: Option<&Prepare>,
+        preparer: Option<&'a mut Preparer>,
+    ) -> Self {
+        let keeps_payloads = prepare.is_none_or(|p| p.keeps_payloads);
+        // Masked payloads are new text: they are kept, never lent.
+        let lend = preparer.is_some() && !keeps_payloads && redact.is_none();
+        Reading {
+            options: ParseOptions {
+                keep_state: options.keep_state && !lend,
+                ..options
+            },
+            redact,
+            preparer,
+            lend,
+            keeps_payloads,
+        }
+    }
+
+    /// Hands an entry to the view's preparer with its payloads (lent, or
+    /// taken from the entry), then drops them unless the view keeps them.
+    fn prepare(&mut self, entry: &mut Entry, lent: Payloads<'_>) {
+        let Some(preparer) = self.preparer.as_mut() else {
+            return;
+        };
+        let state = entry.state.take();
+        let (output_state, result) = match &mut entry.result {
+            Some(r) => (r.output_state.take(), r.raw.take()),
+            None => (None, None),
+        };
+        let payloads = Payloads {
+            state: lent.state.or(state.as_ref().map(RawJson::get)),
+            output_state: lent
+                .output_state
+                .or(output_state.as_ref().map(RawJson::get)),
+            result: lent.result.or(result.as_ref().map(RawJson::get)),
+        };
+        preparer(entry, payloads);
+        if self.keeps_payloads {
+            entry.state = state;
+            if let Some(r) = &mut entry.result {
+                r.output_state = output_state;
+                r.raw = result;
             }
         }
     }
-    done
 }
 
-fn read_unit(
-    unit: Unit,
-    mut items: Vec<Item>,
-    options: ParseOptions,
-    redact: Option<&Redactor>,
-) -> Done {
+/// Reads a unit into `items` (empty, kept for its room).
+fn read_unit(unit: Unit, mut items: Vec<Item>, reading: &mut Reading<'_>) -> Done {
     match unit {
         Unit::Block {
             bytes,
@@ -503,15 +546,7 @@ fn read_unit(
             first,
             last,
         } => {
-            let end = read_block(
-                &bytes[..len],
-                start,
-                first,
-                last,
-                options,
-                redact,
-                &mut items,
-            );
+            let end = read_block(&bytes[..len], start, first, last, reading, &mut items);
             Done {
                 items,
                 end: Some(end),
@@ -534,7 +569,7 @@ fn read_unit(
                             shifts: &batch.shifts[shifts.clone()],
                             after_close: *after_close,
                         };
-                        take_raw(&raw, options, redact, &mut items);
+                        take_raw(&raw, reading, &mut items);
                     }
                     Found::Problem(d) => items.push(Item::Problem(d.clone())),
                 }
@@ -549,26 +584,33 @@ fn read_unit(
 }
 
 /// Parses a scanned entry into `items` (its problems first).
-fn take_raw(
-    raw: &RawEntry<'_>,
-    options: ParseOptions,
-    redact: Option<&Redactor>,
-    items: &mut Vec<Item>,
-) {
-    let entry = parse_entry(
+fn take_raw(raw: &RawEntry<'_>, reading: &mut Reading<'_>, items: &mut Vec<Item>) {
+    let mut lent = Payloads::default();
+    let entry = parse_entry_lent(
         raw.bytes,
         raw.start,
         raw.shifts,
-        options,
-        redact,
+        reading.options,
+        reading.redact,
+        reading.lend,
+        &mut lent,
         &mut |d| items.push(Item::Problem(d)),
     );
-    push_entry(items, entry, raw.start, raw.after_close);
+    push_entry(items, entry, lent, raw.start, raw.after_close, reading);
 }
 
-/// An entry read (if any of it could be), after its problems.
-fn push_entry(items: &mut Vec<Item>, entry: Option<Entry>, start: Position, after_close: bool) {
-    if let Some(entry) = entry {
+/// An entry read (if any of it could be), after its problems, prepared
+/// for the view.
+fn push_entry(
+    items: &mut Vec<Item>,
+    entry: Option<Entry>,
+    lent: Payloads<'_>,
+    start: Position,
+    after_close: bool,
+    reading: &mut Reading<'_>,
+) {
+    if let Some(mut entry) = entry {
+        reading.prepare(&mut entry, lent);
         items.push(Item::Entry {
             entry,
             start,
@@ -584,8 +626,7 @@ fn read_block(
     start: Position,
     first: bool,
     last: bool,
-    options: ParseOptions,
-    redact: Option<&Redactor>,
+    reading: &mut Reading<'_>,
     items: &mut Vec<Item>,
 ) -> End {
     let text = match std::str::from_utf8(bytes) {
@@ -594,6 +635,7 @@ fn read_block(
         Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
     };
     let b = text.as_bytes();
+    let keeper = Keeper::new(reading.options, reading.redact, reading.lend);
     let base = start.offset;
     let mut line = start.line;
     let mut line_start = start.offset + 1 - start.column;
@@ -636,16 +678,17 @@ fn read_block(
                 framing.objects += 1;
                 framing.closed = false;
                 seen_significant = true;
+                let mut lent = Payloads::default();
                 let entry = entry_from_pairs(
                     &text[i..found.end],
                     found.pairs,
                     at,
                     &[],
-                    options,
-                    redact,
+                    &keeper,
+                    &mut lent,
                     &mut |d| items.push(Item::Problem(d)),
                 );
-                push_entry(items, entry, at, seen_close);
+                push_entry(items, entry, lent, at, seen_close, reading);
                 if found.newlines > 0 {
                     line += found.newlines;
                     line_start = base + found.last_newline as u64 + 1;
@@ -692,7 +735,7 @@ fn read_block(
         })
     };
     let mut sink = |event: ScanEvent<'_>| match event {
-        ScanEvent::Entry(raw) => take_raw(&raw, options, redact, items),
+        ScanEvent::Entry(raw) => take_raw(&raw, reading, items),
         ScanEvent::Problem(d) => items.push(Item::Problem(d)),
     };
     scanner.push(&bytes[i..], &mut sink);

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::diagnostic::{Diagnostic, ProblemKind};
+use super::read::Payloads;
 use super::redact::Redactor;
 use crate::model::{AgentResult, Entry, Hook, Position, RawJson, Timestamp};
 
@@ -47,12 +48,22 @@ impl ParseOptions {
 }
 
 /// What parsing keeps of payloads: their JSON text, masked by `redact`.
-struct Keeper<'a> {
+pub(super) struct Keeper<'a> {
     options: ParseOptions,
     redact: Option<&'a Redactor>,
+    /// Payloads not kept are lent (see [`Payloads`]).
+    lend: bool,
 }
 
-impl Keeper<'_> {
+impl<'a> Keeper<'a> {
+    pub(super) fn new(options: ParseOptions, redact: Option<&'a Redactor>, lend: bool) -> Self {
+        Keeper {
+            options,
+            redact,
+            lend,
+        }
+    }
+
     /// The value of an unknown top-level `key`: masked whole when the key
     /// itself matches.
     fn keep_field(&self, key: &str, json: &str) -> RawJson {
@@ -126,7 +137,27 @@ pub fn parse_entry(
     redact: Option<&Redactor>,
     problems: &mut dyn FnMut(Diagnostic),
 ) -> Option<Entry> {
-    let keeper = Keeper { options, redact };
+    let mut lent = Payloads::default();
+    parse_entry_lent(
+        bytes, start, shifts, options, redact, false, &mut lent, problems,
+    )
+}
+
+/// [`parse_entry`], lending the payloads (when `lend`, not otherwise kept,
+/// and the text can lend them) in `lent`: the parallel reader's workers
+/// hand them to the view's preparer while the text is still there,
+/// instead of copying them into the entry.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn parse_entry_lent<'t>(
+    bytes: &'t [u8],
+    start: Position,
+    shifts: &[(usize, usize)],
+    options: ParseOptions,
+    redact: Option<&Redactor>,
+    lend: bool,
+    lent: &mut Payloads<'t>,
+    problems: &mut dyn FnMut(Diagnostic),
+) -> Option<Entry> {
     let mut utf8_shifts = Vec::new();
     let text: Cow<'_, str> = match std::str::from_utf8(bytes) {
         Ok(s) => Cow::Borrowed(s),
@@ -144,9 +175,23 @@ pub fn parse_entry(
     // `\u` surrogate, so only the slow path needs the check below.
     if let Cow::Borrowed(text) = text {
         if let Some(pairs) = super::fast::object(text) {
-            return entry_from_pairs(text, pairs, start, shifts, options, redact, problems);
+            let keeper = Keeper {
+                options,
+                redact,
+                lend,
+            };
+            return entry_from_pairs(text, pairs, start, shifts, &keeper, lent, problems);
         }
     }
+    // Text that had to be mended cannot lend its payloads: they are kept.
+    let keeper = Keeper {
+        options: ParseOptions {
+            keep_state: options.keep_state || lend,
+            ..options
+        },
+        redact,
+        lend: false,
+    };
     // A \u escape of half a UTF-16 pair is valid JSON text but no
     // character; strict readers (serde_json, jq) reject it. Read it as
     // U+FFFD, as Go does for invalid UTF-8.
@@ -179,40 +224,49 @@ pub fn parse_entry(
             return None;
         }
     };
-    entry_of(text, fields, &placer, start, &keeper, problems)
+    entry_of(
+        text,
+        fields,
+        &placer,
+        start,
+        &keeper,
+        &mut Payloads::default(),
+        problems,
+    )
 }
 
 /// The entry of an object the fast path has split (here, or in the
 /// parallel reader's walker); `shifts` as [`parse_entry`] takes them.
-pub(super) fn entry_from_pairs(
-    text: &str,
-    pairs: Vec<super::fast::Pair<'_>>,
+pub(super) fn entry_from_pairs<'t>(
+    text: &'t str,
+    pairs: Vec<super::fast::Pair<'t>>,
     start: Position,
     shifts: &[(usize, usize)],
-    options: ParseOptions,
-    redact: Option<&Redactor>,
+    keeper: &Keeper<'_>,
+    lent: &mut Payloads<'t>,
     problems: &mut dyn FnMut(Diagnostic),
 ) -> Option<Entry> {
-    let keeper = Keeper { options, redact };
     let placer = Placer::new(start, text.as_bytes(), &[], shifts);
     entry_of(
         text,
         Fields::from_pairs(pairs),
         &placer,
         start,
-        &keeper,
+        keeper,
+        lent,
         problems,
     )
 }
 
 /// The entry made of an object's fields (both paths end here, so they
 /// read the same fields the same way).
-fn entry_of(
-    text: &str,
-    fields: Fields<'_>,
+fn entry_of<'t>(
+    text: &'t str,
+    fields: Fields<'t>,
     placer: &Placer<'_>,
     start: Position,
     keeper: &Keeper<'_>,
+    lent: &mut Payloads<'t>,
     problems: &mut dyn FnMut(Diagnostic),
 ) -> Option<Entry> {
     let options = keeper.options;
@@ -264,11 +318,13 @@ fn entry_of(
                     entry.state_route = route;
                     if options.keep_state && !is_null(raw) {
                         entry.state = Some(keeper.keep(raw));
+                    } else if keeper.lend && !is_null(raw) {
+                        lent.state = Some(raw);
                     }
                 }
                 None => keep_extra(&mut entry, keeper, key, raw),
             },
-            "agent_result" => match field.agent_result(raw, keeper) {
+            "agent_result" => match field.agent_result(raw, keeper, lent) {
                 Some(result) => entry.result = result,
                 None => keep_extra(&mut entry, keeper, key, raw),
             },
@@ -454,7 +510,12 @@ impl FieldReader<'_, '_> {
         }
     }
 
-    fn agent_result(&mut self, raw: &str, keeper: &Keeper<'_>) -> Option<Option<AgentResult>> {
+    fn agent_result<'t>(
+        &mut self,
+        raw: &'t str,
+        keeper: &Keeper<'_>,
+        lent: &mut Payloads<'t>,
+    ) -> Option<Option<AgentResult>> {
         if is_null(raw) {
             return Some(None);
         }
@@ -496,6 +557,8 @@ impl FieldReader<'_, '_> {
                         result.output_route = route;
                         if keeper.options.keep_state && !is_null(value) {
                             result.output_state = Some(keeper.keep(value));
+                        } else if keeper.lend && !is_null(value) {
+                            lent.output_state = Some(value);
                         }
                     }
                 }
@@ -504,6 +567,8 @@ impl FieldReader<'_, '_> {
         }
         if keeper.options.keep_state {
             result.raw = Some(keeper.keep(raw));
+        } else if keeper.lend {
+            lent.result = Some(raw);
         }
         Some(Some(result))
     }

@@ -49,12 +49,49 @@ pub struct TraceReader {
 }
 
 /// Work a view wants done on each entry before it sees it; the parallel
-/// reader does it on its worker threads, in parallel. Each worker asks for
-/// a [`Preparer`] of its own, so one may keep buffers from entry to entry.
-pub type Prepare = std::sync::Arc<dyn Fn() -> Preparer + Send + Sync>;
+/// reader does it on its worker threads, in parallel.
+#[derive(Clone)]
+pub struct Prepare {
+    /// Makes one worker's [`Preparer`], on the worker's thread (so one may
+    /// keep buffers from entry to entry).
+    pub make: std::sync::Arc<dyn Fn() -> Preparer + Send + Sync>,
+    /// Whether the view reads the payloads from the entry after preparing
+    /// it (the table's `--verbose`). If not, the reader lends the preparer
+    /// the payloads' text where it read them, rather than copying them
+    /// into each entry.
+    pub keeps_payloads: bool,
+}
 
-/// One worker's side of a [`Prepare`], made on the worker's thread.
-pub type Preparer = Box<dyn FnMut(&mut Entry)>;
+/// One worker's side of a [`Prepare`]: it gets each entry and its
+/// payloads' text.
+pub type Preparer = Box<dyn FnMut(&mut Entry, Payloads<'_>)>;
+
+/// An entry's payloads as JSON text: lent by the reader while it holds
+/// the text ([`Prepare`]), or borrowed from the entry
+/// ([`Payloads::of`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Payloads<'a> {
+    /// `state`.
+    pub state: Option<&'a str>,
+    /// `agent_result.output_state`.
+    pub output_state: Option<&'a str>,
+    /// `agent_result`, whole.
+    pub result: Option<&'a str>,
+}
+
+impl<'a> Payloads<'a> {
+    /// The payloads an entry kept.
+    pub fn of(entry: &'a Entry) -> Self {
+        let result = entry.result.as_ref();
+        Payloads {
+            state: entry.state.as_ref().map(|s| s.get()),
+            output_state: result
+                .and_then(|r| r.output_state.as_ref())
+                .map(|s| s.get()),
+            result: result.and_then(|r| r.raw.as_ref()).map(|s| s.get()),
+        }
+    }
+}
 
 /// Receives what the reader finds. An error from `entry` (say, a closed
 /// pipe) stops the reading and is returned.

@@ -115,8 +115,8 @@ impl EntryRenderer for EntryDetail {
             )));
         };
         if self.json {
-            let entry =
-                RawValue::from_string(record_json(&EntryRecord(&e))).map_err(io::Error::other)?;
+            let entry = RawValue::from_string(record_json(&EntryRecord::new(&e)))
+                .map_err(io::Error::other)?;
             let detail = Detail {
                 index: e.index,
                 line: e.position.line,

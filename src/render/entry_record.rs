@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use super::record::{Record, Value};
+use crate::input::Payloads;
 use crate::model::{Entry, Hook};
 
 /// The columns of an exported entry, in order.
@@ -26,8 +27,22 @@ pub const ENTRY_COLUMNS: &[&str] = &[
     "extra",
 ];
 
-/// An entry seen as an export row.
-pub struct EntryRecord<'a>(pub &'a Entry);
+/// An entry seen as an export row, with its payloads (its own, or lent by
+/// the reader).
+pub struct EntryRecord<'a> {
+    entry: &'a Entry,
+    payloads: Payloads<'a>,
+}
+
+impl<'a> EntryRecord<'a> {
+    pub fn new(entry: &'a Entry) -> Self {
+        EntryRecord::lent(entry, Payloads::of(entry))
+    }
+
+    pub fn lent(entry: &'a Entry, payloads: Payloads<'a>) -> Self {
+        EntryRecord { entry, payloads }
+    }
+}
 
 impl Record for EntryRecord<'_> {
     fn columns(&self) -> &'static [&'static str] {
@@ -35,7 +50,7 @@ impl Record for EntryRecord<'_> {
     }
 
     fn values(&self) -> Vec<Value<'_>> {
-        let e = self.0;
+        let e = self.entry;
         let hook = match &e.hook {
             Hook::Unknown => Value::Null,
             h => Value::Str(Cow::Borrowed(h.as_str())),
@@ -68,13 +83,12 @@ impl Record for EntryRecord<'_> {
             Value::opt_str(e.route()),
             e.duration_ms().map_or(Value::Null, Value::Int),
             Value::opt_str(e.error()),
-            e.state
-                .as_ref()
-                .map_or(Value::Null, |s| Value::Json(Cow::Borrowed(s.get()))),
-            e.result
-                .as_ref()
-                .and_then(|r| r.raw.as_ref())
-                .map_or(Value::Null, |r| Value::Json(Cow::Borrowed(r.get()))),
+            self.payloads
+                .state
+                .map_or(Value::Null, |s| Value::Json(Cow::Borrowed(s))),
+            self.payloads
+                .result
+                .map_or(Value::Null, |r| Value::Json(Cow::Borrowed(r))),
             extra,
         ]
     }

@@ -8,7 +8,7 @@ use super::record::{record_tail_json, CsvWriter, JsonWriter};
 use super::{EntryRenderer, TraceContext};
 use std::sync::Arc;
 
-use crate::input::Prepare;
+use crate::input::{Payloads, Prepare};
 use crate::model::Entry;
 
 enum Writer {
@@ -53,31 +53,27 @@ impl EntryRenderer for EntryExport {
     fn prepare(&self) -> Option<Prepare> {
         let csv = matches!(self.writer, Writer::Csv(_));
         let formula_guard = self.formula_guard;
-        Some(Arc::new(move || {
-            let mut csv = csv.then(|| CsvWriter::new(formula_guard));
-            Box::new(move |e: &mut Entry| {
-                // Room for the payloads and the rest, so the row is not
-                // copied as it grows.
-                let payloads = e.state.as_ref().map_or(0, |s| s.get().len())
-                    + e.result
-                        .as_ref()
-                        .and_then(|r| r.raw.as_ref())
-                        .map_or(0, |r| r.get().len());
-                let mut row = Vec::with_capacity(payloads + 512);
-                let record = EntryRecord(e);
-                match &mut csv {
-                    Some(w) => w.record_tail(&record, &mut row),
-                    None => record_tail_json(&record, &mut row),
-                }
-                e.prepared = Some(row);
-                e.state = None;
-                e.extra = Vec::new();
-                if let Some(result) = &mut e.result {
-                    result.output_state = None;
-                    result.raw = None;
-                }
-            })
-        }))
+        Some(Prepare {
+            make: Arc::new(move || {
+                let mut csv = csv.then(|| CsvWriter::new(formula_guard));
+                Box::new(move |e: &mut Entry, payloads: Payloads<'_>| {
+                    // Room for the payloads and the rest, so the row is
+                    // not copied as it grows.
+                    let room = payloads.state.map_or(0, str::len)
+                        + payloads.result.map_or(0, str::len)
+                        + 512;
+                    let mut row = Vec::with_capacity(room);
+                    let record = EntryRecord::lent(e, payloads);
+                    match &mut csv {
+                        Some(w) => w.record_tail(&record, &mut row),
+                        None => record_tail_json(&record, &mut row),
+                    }
+                    e.prepared = Some(row);
+                    e.extra = Vec::new();
+                })
+            }),
+            keeps_payloads: false,
+        })
     }
 
     fn entry(&mut self, entry: &Entry, out: &mut dyn Write) -> io::Result<()> {
@@ -85,8 +81,8 @@ impl EntryRenderer for EntryExport {
         match (&mut self.writer, &entry.prepared) {
             (Writer::Json(w), Some(tail)) => w.record_with_tail(ENTRY_COLUMNS[0], index, tail, out),
             (Writer::Csv(w), Some(tail)) => w.record_with_tail(ENTRY_COLUMNS, index, tail, out),
-            (Writer::Json(w), None) => w.record(&EntryRecord(entry), out),
-            (Writer::Csv(w), None) => w.record(&EntryRecord(entry), out),
+            (Writer::Json(w), None) => w.record(&EntryRecord::new(entry), out),
+            (Writer::Csv(w), None) => w.record(&EntryRecord::new(entry), out),
         }
     }
 

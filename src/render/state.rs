@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::input::fast;
+use crate::input::{fast, Payloads};
 use crate::model::{Entry, RawJson};
 
 /// Strings longer than this are cut in summaries (their length is noted).
@@ -30,22 +30,23 @@ const DEEP: u32 = 100;
 /// The entry's `state.data` merged with its result's `output_state.data`,
 /// keys sorted, the first three as `key:value`, then `...`. `-` when the
 /// entry carries no state.
-pub fn summarize(entry: &Entry) -> String {
-    summarize_fast(entry).unwrap_or_else(|| summarize_slow(entry))
+/// The payloads are the entry's own ([`Payloads::of`]) or lent by the
+/// reader.
+pub fn summarize(entry: &Entry, payloads: Payloads<'_>) -> String {
+    summarize_fast(entry, payloads).unwrap_or_else(|| summarize_slow(entry, payloads))
 }
 
 /// [`summarize_slow`]'s summary from the raw text: keys are found by the
 /// reader's fast splitter and only the values shown are looked at, instead
 /// of building every value of the state. `None` leaves the entry to the
 /// slow path (no state, a key given twice or escaped, deep nesting…).
-fn summarize_fast(entry: &Entry) -> Option<String> {
-    let sources = sources(entry);
+fn summarize_fast(entry: &Entry, payloads: Payloads<'_>) -> Option<String> {
+    let sources = sources(payloads);
     if sources.iter().all(Option::is_none) {
         return None;
     }
     let mut merged: BTreeMap<&str, &str> = BTreeMap::new();
     for raw in sources.into_iter().flatten() {
-        let raw = raw.get();
         if fast::depth_exceeds(raw, DEEP) {
             return None;
         }
@@ -68,11 +69,8 @@ fn summarize_fast(entry: &Entry) -> Option<String> {
 
 /// The payloads a summary is made of: the entry's state, then its result's
 /// output state.
-fn sources(entry: &Entry) -> [Option<&RawJson>; 2] {
-    [
-        entry.state.as_ref(),
-        entry.result.as_ref().and_then(|r| r.output_state.as_ref()),
-    ]
+fn sources(payloads: Payloads<'_>) -> [Option<&str>; 2] {
+    [payloads.state, payloads.output_state]
 }
 
 /// `{key:value, …}` for the first keys of `merged` (in key order), then
@@ -151,8 +149,8 @@ fn describe_count(out: &mut String, shape: &str, n: usize, noun: &str) {
 
 /// The summary built from serde_json values: the reference the fast path
 /// must match, and the path for anything unusual.
-fn summarize_slow(entry: &Entry) -> String {
-    let sources = sources(entry);
+fn summarize_slow(entry: &Entry, payloads: Payloads<'_>) -> String {
+    let sources = sources(payloads);
     if sources.iter().all(Option::is_none) {
         return match extra_summary(entry) {
             Some(extra) => extra,
@@ -161,7 +159,7 @@ fn summarize_slow(entry: &Entry) -> String {
     }
     let mut merged = Map::new();
     for raw in sources.into_iter().flatten() {
-        match serde_json::from_str::<StateData>(raw.get()) {
+        match serde_json::from_str::<StateData>(raw) {
             Ok(StateData {
                 data: Some(Value::Object(map)),
             }) => merged.extend(map),
@@ -285,7 +283,7 @@ mod tests {
             ..AgentResult::default()
         });
         assert_eq!(
-            summarize(&e),
+            summarize(&e, Payloads::of(&e)),
             "{answer:[...] (2 items), message:\"数据分析数据分析数据分析数据分析数据分析数据分析…\" (28 chars), more:{...} (1 key), ...}"
         );
     }
@@ -300,8 +298,13 @@ mod tests {
             let _ =
                 crate::input::read_all(&bytes[..], crate::input::ParseOptions::default(), &mut c);
             for e in &c.entries {
-                if let Some(fast) = summarize_fast(e) {
-                    assert_eq!(fast, summarize_slow(e), "{}", path.display());
+                if let Some(fast) = summarize_fast(e, Payloads::of(e)) {
+                    assert_eq!(
+                        fast,
+                        summarize_slow(e, Payloads::of(e)),
+                        "{}",
+                        path.display()
+                    );
                     checked += 1;
                 }
             }
@@ -320,17 +323,19 @@ mod tests {
         ] {
             let mut e = with_state(state);
             e.extra = vec![("x".into(), RawJson("[1]".into()))];
-            let fast = summarize_fast(&e).unwrap();
-            assert_eq!(fast, summarize_slow(&e), "{state}");
+            let fast = summarize_fast(&e, Payloads::of(&e)).unwrap();
+            assert_eq!(fast, summarize_slow(&e, Payloads::of(&e)), "{state}");
         }
         // Left to the slow path: a key given twice, arrays as states.
-        assert!(summarize_fast(&with_state(r#"{"data":{},"data":{}}"#)).is_none());
-        assert!(summarize_fast(&with_state(r#"[{"a":1}]"#)).is_none());
+        let twice = with_state(r#"{"data":{},"data":{}}"#);
+        assert!(summarize_fast(&twice, Payloads::of(&twice)).is_none());
+        let array = with_state(r#"[{"a":1}]"#);
+        assert!(summarize_fast(&array, Payloads::of(&array)).is_none());
     }
 
     #[test]
     fn summary_of_entry_without_state_is_a_dash() {
-        assert_eq!(summarize(&Entry::default()), "-");
+        assert_eq!(summarize(&Entry::default(), Payloads::default()), "-");
     }
 
     #[test]
@@ -340,6 +345,7 @@ mod tests {
             "[".repeat(500),
             "]".repeat(500)
         );
-        assert!(summarize(&with_state(&deep)).contains("too deeply nested"));
+        let e = with_state(&deep);
+        assert!(summarize(&e, Payloads::of(&e)).contains("too deeply nested"));
     }
 }

@@ -13,6 +13,7 @@ use super::text::{escape, human_duration, plural, short_id, strip_ansi, truncate
 use super::time::{ColumnShape, Zone};
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
+use crate::input::{Payloads, Prepare};
 use crate::model::{Completeness, Entry, Position, Timestamp};
 
 pub(super) const COLUMNS: [Column; 7] = [
@@ -383,7 +384,7 @@ pub(super) fn entry_row(
         Cell::plain(escape(&short_id(e.event_id.as_deref().unwrap_or("-"))).into_owned()),
         Cell::plain(match &e.prepared {
             Some(cell) => String::from_utf8_lossy(cell).into_owned(),
-            None => state_cell(e),
+            None => state_cell(e, Payloads::of(e)),
         }),
         error,
     ];
@@ -400,8 +401,8 @@ pub(super) fn entry_row(
 }
 
 /// The STATE cell: the payloads summarized, escaped.
-fn state_cell(e: &Entry) -> String {
-    escape(&summarize(e)).into_owned()
+fn state_cell(e: &Entry, payloads: Payloads<'_>) -> String {
+    escape(&summarize(e, payloads)).into_owned()
 }
 
 /// Writes the `--verbose`/`--debug` lines under a row, indented past the
@@ -432,21 +433,18 @@ pub(super) fn write_details(
 
 impl EntryRenderer for TimelineTable {
     /// The STATE cell is worked out on the reader's threads; without
-    /// `--verbose` the payloads are then dropped there, not carried.
-    fn prepare(&self) -> Option<crate::input::Prepare> {
+    /// `--verbose` the payloads are only lent to it there, never copied
+    /// into the entries.
+    fn prepare(&self) -> Option<Prepare> {
         let verbose = self.options.verbose;
-        Some(std::sync::Arc::new(move || {
-            Box::new(move |e: &mut Entry| {
-                e.prepared = Some(state_cell(e).into_bytes());
-                if !verbose {
-                    e.state = None;
-                    if let Some(result) = &mut e.result {
-                        result.output_state = None;
-                        result.raw = None;
-                    }
-                }
-            })
-        }))
+        Some(Prepare {
+            make: std::sync::Arc::new(|| {
+                Box::new(|e: &mut Entry, payloads: Payloads<'_>| {
+                    e.prepared = Some(state_cell(e, payloads).into_bytes());
+                })
+            }),
+            keeps_payloads: verbose,
+        })
     }
 
     fn entry(&mut self, e: &Entry, _out: &mut dyn Write) -> io::Result<()> {
