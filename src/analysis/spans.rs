@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::flow::HopKind;
+use crate::input::Payloads;
 use crate::model::{Entry, Hook, RawJson, Timestamp};
 
 /// Token usage, as state payloads report it.
@@ -138,6 +139,12 @@ impl SpanBuilder {
     }
 
     pub fn push(&mut self, e: &Entry) {
+        self.push_with_usage(e, None);
+    }
+
+    /// [`SpanBuilder::push`], with the usage of a run already worked out
+    /// (`None`: from the entry's payloads).
+    pub fn push_with_usage(&mut self, e: &Entry, usage: Option<(Tokens, Option<String>)>) {
         let event = e.event_id.clone().filter(|s| !s.is_empty());
         match &e.hook {
             Hook::BeforeEventHandling => {
@@ -189,7 +196,7 @@ impl SpanBuilder {
                 let failed = e.hook == Hook::AgentError || e.error().is_some();
                 let next = e.route().map(str::to_string);
                 let start = open.as_ref().map_or(Timestamp::Unset, |o| o.start);
-                let (tokens, model) = usage_of(e);
+                let (tokens, model) = usage.unwrap_or_else(|| usage_of(Payloads::of(e)));
                 let wait_ms = self
                     .events
                     .get(&event)
@@ -301,12 +308,11 @@ fn run_duration(e: &Entry, start: Timestamp) -> Option<f64> {
 
 /// Token usage and model of a run: from its result's output state, else
 /// from the entry's state.
-fn usage_of(e: &Entry) -> (Tokens, Option<String>) {
-    let sources = [
-        e.result.as_ref().and_then(|r| r.output_state.as_ref()),
-        e.state.as_ref(),
-    ];
-    for raw in sources.into_iter().flatten() {
+pub fn usage_of(payloads: Payloads<'_>) -> (Tokens, Option<String>) {
+    for raw in [payloads.output_state, payloads.state]
+        .into_iter()
+        .flatten()
+    {
         if let Some(found) = usage_in(raw) {
             return found;
         }
@@ -314,12 +320,45 @@ fn usage_of(e: &Entry) -> (Tokens, Option<String>) {
     (Tokens::default(), None)
 }
 
+/// A run's usage as bytes, for a view that works it out on the reader's
+/// threads and carries it in `Entry::prepared`.
+pub fn usage_to_bytes((tokens, model): &(Tokens, Option<String>)) -> Vec<u8> {
+    let mut out = Vec::with_capacity(25 + model.as_ref().map_or(0, String::len));
+    for n in [tokens.input, tokens.output, tokens.total] {
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+    if let Some(model) = model {
+        out.push(1);
+        out.extend_from_slice(model.as_bytes());
+    }
+    out
+}
+
+/// What [`usage_to_bytes`] wrote.
+pub fn usage_from_bytes(bytes: &[u8]) -> Option<(Tokens, Option<String>)> {
+    let number = |i: usize| -> Option<u64> {
+        Some(u64::from_le_bytes(
+            bytes.get(i * 8..i * 8 + 8)?.try_into().ok()?,
+        ))
+    };
+    let tokens = Tokens {
+        input: number(0)?,
+        output: number(1)?,
+        total: number(2)?,
+    };
+    let model = match bytes.get(24) {
+        None => None,
+        Some(_) => Some(String::from_utf8(bytes[25..].to_vec()).ok()?),
+    };
+    Some((tokens, model))
+}
+
 /// Recognizes `usage.prompt_tokens/completion_tokens/total_tokens`,
 /// `prompt_tokens`, `completion_tokens`, `input_tokens/output_tokens` and
 /// `gen_ai.usage.input_tokens/output_tokens` (flat or nested), in a state's
 /// `data` or at its top, with the model named next to them.
-pub fn usage_in(raw: &RawJson) -> Option<(Tokens, Option<String>)> {
-    let value: Value = serde_json::from_str(raw.get()).ok()?;
+pub fn usage_in(raw: &str) -> Option<(Tokens, Option<String>)> {
+    let value: Value = serde_json::from_str(raw).ok()?;
     let data = value
         .get("data")
         .filter(|d| d.is_object())
@@ -504,7 +543,7 @@ mod tests {
             ),
         ];
         for (state, (i, o, t), model) in cases {
-            let (tokens, m) = usage_in(&RawJson(state.into())).unwrap_or_else(|| panic!("{state}"));
+            let (tokens, m) = usage_in(state).unwrap_or_else(|| panic!("{state}"));
             assert_eq!(
                 (tokens.input, tokens.output, tokens.total),
                 (i, o, t),
@@ -512,6 +551,6 @@ mod tests {
             );
             assert_eq!(m.as_deref(), model, "{state}");
         }
-        assert!(usage_in(&RawJson(r#"{"data":{"step":1}}"#.into())).is_none());
+        assert!(usage_in(r#"{"data":{"step":1}}"#).is_none());
     }
 }

@@ -9,8 +9,9 @@ use super::text::{escape, human_duration, plural, short_id, truncate, width};
 use super::timeline::write_session_header;
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::analyze::{analyze, Analysis, RunView};
-use crate::analysis::spans::{RunStatus, SpanBuilder};
-use crate::model::{Completeness, Entry};
+use crate::analysis::spans::{usage_from_bytes, usage_of, usage_to_bytes, RunStatus, SpanBuilder};
+use crate::input::{Payloads, Prepare};
+use crate::model::{Completeness, Entry, Hook};
 
 /// Whether to write text or JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +40,24 @@ impl AnalysisView {
 }
 
 impl EntryRenderer for AnalysisView {
+    /// Token usage is read out of the outcome entries' payloads on the
+    /// reader's threads (lent there, never copied).
+    fn prepare(&self) -> Option<Prepare> {
+        Some(Prepare {
+            make: std::sync::Arc::new(|| {
+                Box::new(|e: &mut Entry, payloads: Payloads<'_>| {
+                    if matches!(e.hook, Hook::AfterAgentRun | Hook::AgentError) {
+                        e.prepared = Some(usage_to_bytes(&usage_of(payloads)));
+                    }
+                })
+            }),
+            keeps_payloads: false,
+        })
+    }
+
     fn entry(&mut self, entry: &Entry, _out: &mut dyn Write) -> io::Result<()> {
-        self.spans.push(entry);
+        let usage = entry.prepared.as_deref().and_then(usage_from_bytes);
+        self.spans.push_with_usage(entry, usage);
         Ok(())
     }
 

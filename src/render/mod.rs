@@ -248,7 +248,7 @@ mod tests {
 
     /// `format`'s output for `bytes`, read on the parallel reader (work
     /// prepared on its threads) or on the simple path (none).
-    fn render(bytes: &[u8], format: EntryFormat, verbose: bool, parallel: bool) -> Vec<u8> {
+    fn render(bytes: &[u8], format: Option<EntryFormat>, verbose: bool, parallel: bool) -> Vec<u8> {
         let options = TextOptions {
             theme: Theme { color: false },
             width: 140,
@@ -257,7 +257,16 @@ mod tests {
             formula_guard: true,
             time: Default::default(),
         };
-        let mut view = entry_renderer(format, options);
+        let json = if verbose {
+            analysis::AnalysisFormat::Json
+        } else {
+            analysis::AnalysisFormat::Text
+        };
+        // No format: the analysis (as JSON when verbose).
+        let mut view = match format {
+            Some(format) => entry_renderer(format, options),
+            None => Box::new(analysis::AnalysisView::new(options, json, 5)),
+        };
         let parse = ParseOptions {
             keep_state: view.needs_state(),
             keep_raw: false,
@@ -296,15 +305,17 @@ mod tests {
     }
 
     /// Work a view does ahead on the reader's threads (an export's rows,
-    /// the table's STATE cells) changes nothing in what it writes.
+    /// the table's STATE cells, the analysis's token counts) changes
+    /// nothing in what it writes.
     #[test]
     fn prepared_entries_render_as_unprepared_ones() {
         for (path, bytes) in crate::input::fixture_files() {
             for format in [
-                EntryFormat::Csv,
-                EntryFormat::Json,
-                EntryFormat::Jsonl,
-                EntryFormat::Table,
+                Some(EntryFormat::Csv),
+                Some(EntryFormat::Json),
+                Some(EntryFormat::Jsonl),
+                Some(EntryFormat::Table),
+                None,
             ] {
                 for verbose in [false, true] {
                     let simple = render(&bytes, format, verbose, false);
