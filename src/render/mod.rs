@@ -98,6 +98,24 @@ pub struct TraceContext<'a> {
     pub filter: &'a str,
 }
 
+#[cfg(test)]
+impl<'a> TraceContext<'a> {
+    /// For tests: session `s` from `f`, complete, every entry shown.
+    pub(crate) fn whole(summary: &'a SessionSummary) -> Self {
+        TraceContext {
+            session: "s",
+            source: "f",
+            summary,
+            completeness: Completeness::Complete,
+            entries_after_close: 0,
+            shown: summary.entries,
+            candidates: summary.entries,
+            noun: "entries",
+            filter: "",
+        }
+    }
+}
+
 /// A view of a session's entries. Entries arrive in file order; a view that
 /// streams writes them as they come, one that sorts holds what it needs.
 pub trait EntryRenderer {
@@ -289,18 +307,8 @@ mod tests {
             crate::input::read_all(bytes, parse, &mut feed).unwrap();
         }
         let (mut out, summary) = (feed.out, feed.summary);
-        let context = TraceContext {
-            session: "s",
-            source: "f",
-            summary: &summary,
-            completeness: Completeness::Complete,
-            entries_after_close: 0,
-            shown: summary.entries,
-            candidates: summary.entries,
-            noun: "entries",
-            filter: "",
-        };
-        view.finish(&context, &mut out).unwrap();
+        view.finish(&TraceContext::whole(&summary), &mut out)
+            .unwrap();
         out
     }
 

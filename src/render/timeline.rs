@@ -668,17 +668,7 @@ mod tests {
             summary.add(e);
             view.entry(e, &mut out).unwrap();
         }
-        let context = TraceContext {
-            session: "s",
-            source: "f",
-            summary: &summary,
-            completeness: Completeness::Complete,
-            entries_after_close: 0,
-            shown: entries.entries.len() as u64,
-            candidates: entries.entries.len() as u64,
-            noun: "entries",
-            filter: "",
-        };
+        let context = TraceContext::whole(&summary);
         view.finish(&context, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
