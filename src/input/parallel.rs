@@ -10,7 +10,12 @@
 //! damage, raw control characters…) to a [`Scanner`] resumed where it
 //! stands. The calling thread takes the blocks back in order, numbers the
 //! entries and carries what one block tells the next (framing, a `]` that
-//! closed the array).
+//! closed the array); it lends each entry to the sink and sends the spent
+//! ones back to the worker that made them, to be freed there.
+//!
+//! A view's preparer ([`Prepare`]) runs on the workers, right after each
+//! entry is parsed, while the block's text is at hand: payloads the view
+//! will not read again are lent to it from that text rather than copied.
 //!
 //! An input with no such braces (one-line arrays, indented dumps) cannot be
 //! cut this way: the reader thread then scans it itself, as
