@@ -84,7 +84,7 @@ const ROWS_IN_MEMORY: usize = 8 << 20;
 
 /// The timeline table. The table is in time order and needs every row to
 /// size its columns, so rows are held until the end: compactly, and past
-/// [`ROWS_IN_MEMORY`] in a temporary file, so memory stays flat however
+/// `ROWS_IN_MEMORY` (8 MB) in a temporary file, so memory stays flat however
 /// long the session. Files are nearly always in time order already; only
 /// when one is not are all rows brought back to be sorted.
 pub struct TimelineTable {
