@@ -84,14 +84,7 @@ pub fn load(
         ..
     } = sink;
     reporter.finish_source();
-    let session = match source {
-        Source::Stdin => summary
-            .session_ids
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "-".to_string()),
-        Source::File(_) => source.session_id(),
-    };
+    let session = super::session_of(source, &summary);
     Ok(Loaded {
         name,
         session,

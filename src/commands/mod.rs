@@ -72,3 +72,19 @@ pub(crate) fn open_source(
         .open()
         .with_context(|| format!("failed to open '{source}'"))
 }
+
+/// The session a read source holds: a file's id from its name; for stdin,
+/// the first session id its entries carry (`-` when none does).
+pub(crate) fn session_of(
+    source: &crate::input::Source,
+    summary: &crate::analysis::SessionSummary,
+) -> String {
+    match source {
+        crate::input::Source::Stdin => summary
+            .session_ids
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "-".to_string()),
+        crate::input::Source::File(_) => source.session_id(),
+    }
+}

@@ -186,14 +186,7 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
             }
         })?;
 
-    let session = match &source {
-        Source::Stdin => summary
-            .session_ids
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "-".to_string()),
-        Source::File(_) => source.session_id(),
-    };
+    let session = super::session_of(&source, &summary);
     let filter_text = trace.filter.describe();
     let context = TraceContext {
         session: &session,

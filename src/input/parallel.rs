@@ -482,11 +482,10 @@ fn scan_rest(
 
 /// How a worker reads: what to parse, and what the view prepares.
 struct Reading<'a> {
-    options: ParseOptions,
-    redact: Option<&'a Redactor>,
+    /// Lends payloads to the preparer rather than keeping them, when the
+    /// view does not keep them (see [`Prepare`]).
+    keeper: Keeper<'a>,
     preparer: Option<&'a mut Preparer>,
-    /// Payloads are lent to the preparer, not kept (see [`Prepare`]).
-    lend: bool,
     keeps_payloads: bool,
 }
 
@@ -500,14 +499,13 @@ impl<'a> Reading<'a> {
         let keeps_payloads = prepare.is_none_or(|p| p.keeps_payloads);
         // Masked payloads are new text: they are kept, never lent.
         let lend = preparer.is_some() && !keeps_payloads && redact.is_none();
+        let options = ParseOptions {
+            keep_state: options.keep_state && !lend,
+            ..options
+        };
         Reading {
-            options: ParseOptions {
-                keep_state: options.keep_state && !lend,
-                ..options
-            },
-            redact,
+            keeper: Keeper::new(options, redact, lend),
             preparer,
-            lend,
             keeps_payloads,
         }
     }
@@ -595,9 +593,7 @@ fn take_raw(raw: &RawEntry<'_>, reading: &mut Reading<'_>, items: &mut Vec<Item>
         raw.bytes,
         raw.start,
         raw.shifts,
-        reading.options,
-        reading.redact,
-        reading.lend,
+        &reading.keeper,
         &mut lent,
         &mut |d| items.push(Item::Problem(d)),
     );
@@ -640,7 +636,7 @@ fn read_block(
         Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
     };
     let b = text.as_bytes();
-    let keeper = Keeper::new(reading.options, reading.redact, reading.lend);
+    let keeper = reading.keeper;
     let base = start.offset;
     let mut line = start.line;
     let mut line_start = start.offset + 1 - start.column;

@@ -47,7 +47,10 @@ impl ParseOptions {
     }
 }
 
-/// What parsing keeps of payloads: their JSON text, masked by `redact`.
+/// What parsing keeps of payloads: their JSON text, masked by `redact`;
+/// or, when it lends them, nothing (their text is handed out in
+/// [`Payloads`] instead).
+#[derive(Clone, Copy)]
 pub(super) struct Keeper<'a> {
     options: ParseOptions,
     redact: Option<&'a Redactor>,
@@ -137,24 +140,26 @@ pub fn parse_entry(
     redact: Option<&Redactor>,
     problems: &mut dyn FnMut(Diagnostic),
 ) -> Option<Entry> {
-    let mut lent = Payloads::default();
+    let keeper = Keeper::new(options, redact, false);
     parse_entry_lent(
-        bytes, start, shifts, options, redact, false, &mut lent, problems,
+        bytes,
+        start,
+        shifts,
+        &keeper,
+        &mut Payloads::default(),
+        problems,
     )
 }
 
-/// [`parse_entry`], lending the payloads (when `lend`, not otherwise kept,
-/// and the text can lend them) in `lent`: the parallel reader's workers
-/// hand them to the view's preparer while the text is still there,
-/// instead of copying them into the entry.
-#[allow(clippy::too_many_arguments)]
+/// [`parse_entry`], lending the payloads in `lent` when the keeper says
+/// so (see [`Keeper`]): the parallel reader's workers hand them to the
+/// view's preparer while the text is still there, instead of copying them
+/// into the entry.
 pub(super) fn parse_entry_lent<'t>(
     bytes: &'t [u8],
     start: Position,
     shifts: &[(usize, usize)],
-    options: ParseOptions,
-    redact: Option<&Redactor>,
-    lend: bool,
+    keeper: &Keeper<'_>,
     lent: &mut Payloads<'t>,
     problems: &mut dyn FnMut(Diagnostic),
 ) -> Option<Entry> {
@@ -175,22 +180,18 @@ pub(super) fn parse_entry_lent<'t>(
     // `\u` surrogate, so only the slow path needs the check below.
     if let Cow::Borrowed(text) = text {
         if let Some(pairs) = super::fast::object(text) {
-            let keeper = Keeper {
-                options,
-                redact,
-                lend,
-            };
-            return entry_from_pairs(text, pairs, start, shifts, &keeper, lent, problems);
+            return entry_from_pairs(text, pairs, start, shifts, keeper, lent, problems);
         }
     }
-    // Text that had to be mended cannot lend its payloads: they are kept.
+    // Off the fast path (rare) the text may be mended below, so what would
+    // be lent is kept instead.
     let keeper = Keeper {
         options: ParseOptions {
-            keep_state: options.keep_state || lend,
-            ..options
+            keep_state: keeper.options.keep_state || keeper.lend,
+            ..keeper.options
         },
-        redact,
         lend: false,
+        ..*keeper
     };
     // A \u escape of half a UTF-16 pair is valid JSON text but no
     // character; strict readers (serde_json, jq) reject it. Read it as

@@ -159,62 +159,14 @@ pub fn write_diff(d: &SessionDiff, options: &TextOptions, out: &mut dyn Write) -
 
     writeln!(out, "\n{}", theme.paint("Per agent:", Role::Header))?;
     let columns = [
-        Column {
-            header: "AGENT",
-            min: 5,
-            max: 24,
-            elastic: false,
-            optional: false,
-        },
-        Column {
-            header: "RUNS",
-            min: 6,
-            max: 11,
-            elastic: false,
-            optional: false,
-        },
-        Column {
-            header: "ERRORS",
-            min: 6,
-            max: 11,
-            elastic: false,
-            optional: false,
-        },
-        Column {
-            header: "P50 A",
-            min: 6,
-            max: 9,
-            elastic: false,
-            optional: true,
-        },
-        Column {
-            header: "P50 B",
-            min: 6,
-            max: 9,
-            elastic: false,
-            optional: true,
-        },
-        Column {
-            header: "TOTAL A",
-            min: 7,
-            max: 9,
-            elastic: false,
-            optional: false,
-        },
-        Column {
-            header: "TOTAL B",
-            min: 7,
-            max: 9,
-            elastic: false,
-            optional: false,
-        },
-        Column {
-            header: "Δ TOTAL",
-            min: 7,
-            max: 12,
-            elastic: false,
-            optional: false,
-        },
+        Column::new("AGENT", 5, 24),
+        Column::new("RUNS", 6, 11),
+        Column::new("ERRORS", 6, 11),
+        Column::new("P50 A", 6, 9).optional(),
+        Column::new("P50 B", 6, 9).optional(),
+        Column::new("TOTAL A", 7, 9),
+        Column::new("TOTAL B", 7, 9),
+        Column::new("Δ TOTAL", 7, 12),
     ];
     let rows: Vec<Vec<Cell>> = d
         .agents

@@ -23,21 +23,18 @@ enum Writer {
 /// there; the calling thread adds the index and copies the bytes out.
 pub struct EntryExport {
     writer: Writer,
-    formula_guard: bool,
 }
 
 impl EntryExport {
     pub fn json(array: bool) -> Self {
         EntryExport {
             writer: Writer::Json(JsonWriter::new(array)),
-            formula_guard: false,
         }
     }
 
     pub fn csv(formula_guard: bool) -> Self {
         EntryExport {
             writer: Writer::Csv(Box::new(CsvWriter::new(formula_guard))),
-            formula_guard,
         }
     }
 }
@@ -51,11 +48,14 @@ impl EntryRenderer for EntryExport {
     }
 
     fn prepare(&self) -> Option<Prepare> {
-        let csv = matches!(self.writer, Writer::Csv(_));
-        let formula_guard = self.formula_guard;
+        // Each worker writes CSV rows with a writer like this one.
+        let csv = match &self.writer {
+            Writer::Csv(w) => Some(w.like()),
+            Writer::Json(_) => None,
+        };
         Some(Prepare {
             make: Arc::new(move || {
-                let mut csv = csv.then(|| CsvWriter::new(formula_guard));
+                let mut csv = csv.as_ref().map(CsvWriter::like);
                 Box::new(move |e: &mut Entry, payloads: Payloads<'_>| {
                     // Room for the payloads and the rest, so the row is
                     // not copied as it grows.

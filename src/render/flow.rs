@@ -12,55 +12,13 @@ use super::{HopView, TextOptions, TraceContext};
 use crate::analysis::flow::{condensed_route, event_label, group_by_event, FlowHop, HopKind};
 
 pub(super) const COLUMNS: [Column; 7] = [
-    Column {
-        header: "TIME",
-        min: 8,
-        max: 29,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "AGENT",
-        min: 5,
-        max: 24,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "NEXT",
-        min: 5,
-        max: 24,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "HOOK",
-        min: 8,
-        max: 20,
-        elastic: false,
-        optional: true,
-    },
-    Column {
-        header: "EVENT ID",
-        min: 8,
-        max: 13,
-        elastic: false,
-        optional: true,
-    },
-    Column {
-        header: "KIND",
-        min: 5,
-        max: 7,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "ERROR",
-        min: 10,
-        max: 60,
-        elastic: true,
-        optional: false,
-    },
+    Column::new("TIME", 8, 29),
+    Column::new("AGENT", 5, 24),
+    Column::new("NEXT", 5, 24),
+    Column::new("HOOK", 8, 20).optional(),
+    Column::new("EVENT ID", 8, 13).optional(),
+    Column::new("KIND", 5, 7),
+    Column::new("ERROR", 10, 60).elastic(),
 ];
 
 /// The role a hop kind is shown in.

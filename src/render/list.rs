@@ -15,55 +15,13 @@ use crate::analysis::SessionInfo;
 use crate::model::Completeness;
 
 const COLUMNS: [Column; 7] = [
-    Column {
-        header: "SESSION",
-        min: 8,
-        max: 48,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "START",
-        min: 10,
-        max: 26,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "DURATION",
-        min: 5,
-        max: 10,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "ENTRIES",
-        min: 3,
-        max: 9,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "AGENTS",
-        min: 3,
-        max: 6,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "ERRORS",
-        min: 3,
-        max: 6,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "STATUS",
-        min: 8,
-        max: 24,
-        elastic: true,
-        optional: false,
-    },
+    Column::new("SESSION", 8, 48),
+    Column::new("START", 10, 26),
+    Column::new("DURATION", 5, 10),
+    Column::new("ENTRIES", 3, 9),
+    Column::new("AGENTS", 3, 6),
+    Column::new("ERRORS", 3, 6),
+    Column::new("STATUS", 8, 24).elastic(),
 ];
 
 /// How START is shown, and how when space is short.

@@ -18,13 +18,7 @@ use super::{EntryRenderer, HopRenderer, TextOptions, TraceContext};
 use crate::analysis::flow::FlowHop;
 use crate::model::Entry;
 
-const SESSION: Column = Column {
-    header: "SESSION",
-    min: 7,
-    max: 18,
-    elastic: false,
-    optional: false,
-};
+const SESSION: Column = Column::new("SESSION", 7, 18);
 
 /// Columns a time takes in `style` (the column cannot be measured before
 /// the rows exist).

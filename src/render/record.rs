@@ -184,6 +184,12 @@ impl CsvWriter {
         }
     }
 
+    /// A writer with the same settings that has written nothing (for the
+    /// rows another thread writes ahead).
+    pub fn like(&self) -> CsvWriter {
+        CsvWriter::new(self.formula_guard)
+    }
+
     /// Writes the header; a CSV with no records is still a header row.
     pub fn header(&mut self, columns: &[&str], out: &mut dyn Write) -> io::Result<()> {
         if self.header_done {
@@ -235,14 +241,8 @@ impl CsvWriter {
         out: &mut dyn Write,
     ) -> io::Result<()> {
         self.header(columns, out)?;
-        let mut number = itoa::Buffer::new();
-        let number = number.format(first);
-        // The index and its comma, then the tail as it stands (not copied
-        // once more into a row).
-        let mut head = [0u8; 24];
-        head[..number.len()].copy_from_slice(number.as_bytes());
-        head[number.len()] = b',';
-        out.write_all(&head[..=number.len()])?;
+        out.write_all(itoa::Buffer::new().format(first).as_bytes())?;
+        out.write_all(b",")?;
         out.write_all(tail)
     }
 

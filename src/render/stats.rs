@@ -86,76 +86,16 @@ pub fn render_stats(
         ListFormat::Table => {
             let theme = options.theme;
             let columns = [
-                Column {
-                    header: "AGENT",
-                    min: 5,
-                    max: 24,
-                    elastic: false,
-                    optional: false,
-                },
-                Column {
-                    header: "SESSIONS",
-                    min: 4,
-                    max: 8,
-                    elastic: false,
-                    optional: true,
-                },
-                Column {
-                    header: "RUNS",
-                    min: 4,
-                    max: 9,
-                    elastic: false,
-                    optional: false,
-                },
-                Column {
-                    header: "ERRORS",
-                    min: 4,
-                    max: 8,
-                    elastic: false,
-                    optional: false,
-                },
-                Column {
-                    header: "ERR%",
-                    min: 4,
-                    max: 6,
-                    elastic: false,
-                    optional: true,
-                },
-                Column {
-                    header: "P50",
-                    min: 5,
-                    max: 9,
-                    elastic: false,
-                    optional: false,
-                },
-                Column {
-                    header: "P95",
-                    min: 5,
-                    max: 9,
-                    elastic: false,
-                    optional: true,
-                },
-                Column {
-                    header: "P99",
-                    min: 5,
-                    max: 9,
-                    elastic: false,
-                    optional: true,
-                },
-                Column {
-                    header: "MAX",
-                    min: 5,
-                    max: 9,
-                    elastic: false,
-                    optional: false,
-                },
-                Column {
-                    header: "TOKENS",
-                    min: 6,
-                    max: 12,
-                    elastic: false,
-                    optional: true,
-                },
+                Column::new("AGENT", 5, 24),
+                Column::new("SESSIONS", 4, 8).optional(),
+                Column::new("RUNS", 4, 9),
+                Column::new("ERRORS", 4, 8),
+                Column::new("ERR%", 4, 6).optional(),
+                Column::new("P50", 5, 9),
+                Column::new("P95", 5, 9).optional(),
+                Column::new("P99", 5, 9).optional(),
+                Column::new("MAX", 5, 9),
+                Column::new("TOKENS", 6, 12).optional(),
             ];
             let cells: Vec<Vec<Cell>> = rows
                 .iter()

@@ -26,6 +26,35 @@ pub struct Column {
     pub optional: bool,
 }
 
+impl Column {
+    /// A column `min` to `max` wide that keeps its width.
+    pub const fn new(header: &'static str, min: usize, max: usize) -> Column {
+        Column {
+            header,
+            min,
+            max,
+            elastic: false,
+            optional: false,
+        }
+    }
+
+    /// One that gives up its width first.
+    pub const fn elastic(self) -> Column {
+        Column {
+            elastic: true,
+            ..self
+        }
+    }
+
+    /// One that is hidden when the others cannot fit.
+    pub const fn optional(self) -> Column {
+        Column {
+            optional: true,
+            ..self
+        }
+    }
+}
+
 /// Widths for `columns` whose widest content is `content`, within `total`
 /// columns. Elastic columns shrink first, down to their minimum; then
 /// optional columns are hidden (width 0); then the others shrink. Past that
@@ -219,42 +248,17 @@ mod tests {
     use super::*;
 
     const COLS: [Column; 3] = [
-        Column {
-            header: "A",
-            min: 3,
-            max: 10,
-            elastic: false,
-            optional: false,
-        },
-        Column {
-            header: "STATE",
-            min: 5,
-            max: 100,
-            elastic: true,
-            optional: false,
-        },
-        Column {
-            header: "ERR",
-            min: 3,
-            max: 20,
-            elastic: false,
-            optional: false,
-        },
+        Column::new("A", 3, 10),
+        Column::new("STATE", 5, 100).elastic(),
+        Column::new("ERR", 3, 20),
     ];
 
     #[test]
     fn hides_optional_columns_before_squeezing_the_rest() {
-        let col = |header, min, max, elastic, optional| Column {
-            header,
-            min,
-            max,
-            elastic,
-            optional,
-        };
         let cols = [
-            col("A", 3, 10, false, false),
-            col("ID", 4, 10, false, true),
-            col("STATE", 10, 100, true, false),
+            Column::new("A", 3, 10),
+            Column::new("ID", 4, 10).optional(),
+            Column::new("STATE", 10, 100).elastic(),
         ];
         assert_eq!(fit(&cols, &[8, 10, 60], 100), vec![8, 10, 60]);
         assert_eq!(fit(&cols, &[8, 10, 60], 34), vec![8, 10, 12]);

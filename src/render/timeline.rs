@@ -17,55 +17,13 @@ use crate::input::{Payloads, Prepare};
 use crate::model::{Completeness, Entry, Position, Timestamp};
 
 pub(super) const COLUMNS: [Column; 7] = [
-    Column {
-        header: "#",
-        min: 1,
-        max: 10,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "TIME",
-        min: 8,
-        max: 29,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "HOOK",
-        min: 8,
-        max: 20,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "AGENT",
-        min: 5,
-        max: 24,
-        elastic: false,
-        optional: false,
-    },
-    Column {
-        header: "EVENT",
-        min: 6,
-        max: 13,
-        elastic: false,
-        optional: true,
-    },
-    Column {
-        header: "STATE",
-        min: 12,
-        max: 160,
-        elastic: true,
-        optional: false,
-    },
-    Column {
-        header: "ERROR",
-        min: 12,
-        max: 60,
-        elastic: true,
-        optional: false,
-    },
+    Column::new("#", 1, 10),
+    Column::new("TIME", 8, 29),
+    Column::new("HOOK", 8, 20),
+    Column::new("AGENT", 5, 24),
+    Column::new("EVENT", 6, 13).optional(),
+    Column::new("STATE", 12, 160).elastic(),
+    Column::new("ERROR", 12, 60).elastic(),
 ];
 
 /// A table row, kept compact: the cells as text, not the entry.
