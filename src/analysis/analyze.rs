@@ -1,7 +1,9 @@
 //! `trace --analyze`: what made a session slow, wrong or expensive. Built
 //! from paired spans; serialized as the documented JSON schema.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use super::FastMap;
 
 use chrono::SecondsFormat;
 use serde::Serialize;
@@ -258,8 +260,8 @@ pub fn find_loops(agents: &[&str]) -> Vec<Loop> {
 /// step is marked ambiguous rather than guessed silently.
 /// Who sent each event: the source of the first span of its id, as a
 /// search in file order would find.
-fn senders(spans: &Spans) -> HashMap<Option<&str>, Option<&str>> {
-    let mut senders = HashMap::new();
+fn senders(spans: &Spans) -> FastMap<Option<&str>, Option<&str>> {
+    let mut senders = FastMap::default();
     for e in &spans.events {
         senders
             .entry(e.event_id.as_deref())
@@ -269,7 +271,7 @@ fn senders(spans: &Spans) -> HashMap<Option<&str>, Option<&str>> {
 }
 
 /// The runs `map` lists under `key` (none if it has no such key).
-fn runs_of<'m, K, Q>(map: &'m HashMap<K, Vec<usize>>, key: &Q) -> &'m [usize]
+fn runs_of<'m, K, Q>(map: &'m FastMap<K, Vec<usize>>, key: &Q) -> &'m [usize]
 where
     K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
     Q: std::hash::Hash + Eq + ?Sized,
@@ -297,9 +299,9 @@ pub fn critical_path(spans: &Spans) -> CriticalPath {
     // The finished runs by agent, by agent and route, and by route, each
     // in key order: every step looks up its predecessor instead of
     // searching all runs, which was quadratic on long sessions.
-    let mut by_agent: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut by_agent_route: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
-    let mut by_route: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_agent: FastMap<&str, Vec<usize>> = FastMap::default();
+    let mut by_agent_route: FastMap<(&str, &str), Vec<usize>> = FastMap::default();
+    let mut by_route: FastMap<&str, Vec<usize>> = FastMap::default();
     for (i, (_, r)) in finished.iter().enumerate() {
         by_agent.entry(r.agent.as_str()).or_default().push(i);
         if let Some(next) = r.next.as_deref() {

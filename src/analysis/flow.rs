@@ -5,7 +5,7 @@
 //! upstream tool fell back to `target_agent_id`, which made every
 //! AfterEventHandling look like a self-requeue).
 
-use std::collections::{HashMap, HashSet};
+use super::{FastMap, FastSet};
 use std::fmt;
 
 use crate::model::{Entry, Hook, Timestamp};
@@ -84,11 +84,9 @@ pub struct FlowHop {
 #[derive(Debug, Default)]
 pub struct FlowBuilder {
     /// (event, agent) pairs whose outcome already gave a hop.
-    done: HashSet<(Option<String>, String)>,
+    done: FastSet<(Option<String>, String)>,
     /// With state diffs: each open event's input state keys.
-    inputs: Option<
-        std::collections::HashMap<Option<String>, serde_json::Map<String, serde_json::Value>>,
-    >,
+    inputs: Option<FastMap<Option<String>, serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl FlowBuilder {
@@ -179,7 +177,7 @@ pub fn event_label(id: &str) -> String {
 /// its full id so that no two events look like one.
 pub fn group_by_event(hops: &[FlowHop]) -> Vec<(String, Vec<&FlowHop>)> {
     // Hash lookups: a long session has tens of thousands of events.
-    let mut index: HashMap<Option<&str>, usize> = HashMap::new();
+    let mut index: FastMap<Option<&str>, usize> = FastMap::default();
     let mut order: Vec<Option<&str>> = Vec::new();
     let mut groups: Vec<Vec<&FlowHop>> = Vec::new();
     for hop in hops {
@@ -195,7 +193,7 @@ pub fn group_by_event(hops: &[FlowHop]) -> Vec<(String, Vec<&FlowHop>)> {
         .iter()
         .map(|id| event_label(id.unwrap_or("(no event id)")))
         .collect();
-    let mut label_uses: HashMap<&str, usize> = HashMap::new();
+    let mut label_uses: FastMap<&str, usize> = FastMap::default();
     for l in &labels {
         *label_uses.entry(l.as_str()).or_default() += 1;
     }

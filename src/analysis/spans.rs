@@ -5,7 +5,7 @@
 //! The route orchestrator logs BeforeAgentRun twice for one run: the second
 //! is folded into the first. Go's zero time is never used as a time.
 
-use std::collections::HashMap;
+use super::FastMap;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -112,8 +112,8 @@ struct OpenRun {
 /// Pairs entries, in file order, into runs and events.
 #[derive(Debug, Default)]
 pub struct SpanBuilder {
-    open: HashMap<(Option<String>, String), OpenRun>,
-    events: HashMap<Option<String>, EventSpan>,
+    open: FastMap<(Option<String>, String), OpenRun>,
+    events: FastMap<Option<String>, EventSpan>,
     /// Order in which events were first seen.
     event_order: Vec<Option<String>>,
     runs: Vec<AgentRun>,

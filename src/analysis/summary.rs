@@ -1,6 +1,6 @@
 //! A one-pass summary of a session: what `list` shows and `trace` heads with.
 
-use std::collections::HashSet;
+use super::FastSet;
 
 use chrono::{DateTime, FixedOffset};
 
@@ -28,7 +28,7 @@ pub struct SessionSummary {
     pub first_error: Option<FirstError>,
     /// Session ids written in the entries, in order of first appearance.
     pub session_ids: Vec<String>,
-    error_keys: HashSet<(Option<String>, Option<String>)>,
+    error_keys: FastSet<(Option<String>, Option<String>)>,
 }
 
 impl SessionSummary {
@@ -132,7 +132,7 @@ impl SessionSummary {
             errors: r.errors,
             first_error: r.first_error,
             session_ids: r.session_ids,
-            error_keys: HashSet::new(),
+            error_keys: FastSet::default(),
         })
     }
 }

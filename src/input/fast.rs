@@ -60,6 +60,29 @@ pub fn object_trusted(text: &str) -> Option<Vec<Pair<'_>>> {
     c.object()
 }
 
+/// The value of `key` in an object already known to be valid JSON,
+/// without collecting its pairs: `Some(None)` when the key is absent,
+/// `None` when the object is not one the fast path splits, or names the
+/// key twice (serde's derive rejects that, so the caller's slow path
+/// must decide).
+pub fn field_trusted<'a>(text: &'a str, key: &str) -> Option<Option<&'a str>> {
+    let mut c = Cursor::new(text, true);
+    let mut found = None;
+    c.object_each(|k, v| {
+        if k != key {
+            return Some(());
+        }
+        match found {
+            Some(_) => None,
+            None => {
+                found = Some(v);
+                Some(())
+            }
+        }
+    })?;
+    Some(found)
+}
+
 /// The contents of a JSON string literal with no escapes in it, or `None`
 /// (not a string, or one that needs decoding).
 pub fn plain_string(raw: &str) -> Option<&str> {
@@ -195,12 +218,23 @@ impl<'a> Cursor<'a> {
 
     /// An object's pairs; the cursor is left after its `}`.
     fn object(&mut self) -> Option<Vec<Pair<'a>>> {
-        self.eat(b'{')?;
         let mut pairs = Vec::with_capacity(12);
+        self.object_each(|key, value| {
+            pairs.push((key, value));
+            Some(())
+        })?;
+        Some(pairs)
+    }
+
+    /// Hands each of an object's pairs to `visit`, which may give up
+    /// (`None`); the cursor is left after its `}`.
+    #[inline]
+    fn object_each(&mut self, mut visit: impl FnMut(&'a str, &'a str) -> Option<()>) -> Option<()> {
+        self.eat(b'{')?;
         self.ws();
         if self.peek()? == b'}' {
             self.i += 1;
-            return Some(pairs);
+            return Some(());
         }
         loop {
             self.ws();
@@ -209,13 +243,13 @@ impl<'a> Cursor<'a> {
             self.ws();
             let start = self.i;
             self.value()?;
-            pairs.push((key, &self.text[start..self.i]));
+            visit(key, &self.text[start..self.i])?;
             self.ws();
             match self.peek()? {
                 b',' => self.i += 1,
                 b'}' => {
                     self.i += 1;
-                    return Some(pairs);
+                    return Some(());
                 }
                 _ => return None,
             }

@@ -84,27 +84,49 @@ impl<'a> Keeper<'a> {
     }
 }
 
-/// The keys of a JSON object with their raw values, in file order.
-struct Fields<'a>(Vec<(Cow<'a, str>, &'a str)>);
+/// The keys of a JSON object with their raw values, in file order: as
+/// the fast path split them (keys as written), or as serde_json read
+/// them (keys decoded).
+enum Fields<'a> {
+    Plain(Vec<super::fast::Pair<'a>>),
+    Decoded(Vec<(Cow<'a, str>, &'a str)>),
+}
 
 impl<'a> Fields<'a> {
-    /// The pairs the fast path split an object into.
-    fn from_pairs(pairs: Vec<super::fast::Pair<'a>>) -> Fields<'a> {
-        Fields(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (Cow::Borrowed(k), v))
-                .collect(),
-        )
-    }
-
     /// The fields of `text`, an object already checked as a whole: split
     /// by the fast path when it can, else by serde_json (which also says
     /// what is wrong).
     fn of_checked(text: &'a str) -> Result<Fields<'a>, serde_json::Error> {
         match super::fast::object_trusted(text) {
-            Some(pairs) => Ok(Fields::from_pairs(pairs)),
+            Some(pairs) => Ok(Fields::Plain(pairs)),
             None => serde_json::from_str(text),
+        }
+    }
+}
+
+impl<'a> IntoIterator for Fields<'a> {
+    type Item = (Cow<'a, str>, &'a str);
+    type IntoIter = FieldsIter<'a>;
+    fn into_iter(self) -> FieldsIter<'a> {
+        match self {
+            Fields::Plain(pairs) => FieldsIter::Plain(pairs.into_iter()),
+            Fields::Decoded(pairs) => FieldsIter::Decoded(pairs.into_iter()),
+        }
+    }
+}
+
+/// The pairs of [`Fields`], keys borrowed where they can be.
+enum FieldsIter<'a> {
+    Plain(std::vec::IntoIter<super::fast::Pair<'a>>),
+    Decoded(std::vec::IntoIter<(Cow<'a, str>, &'a str)>),
+}
+
+impl<'a> Iterator for FieldsIter<'a> {
+    type Item = (Cow<'a, str>, &'a str);
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            FieldsIter::Plain(pairs) => pairs.next().map(|(k, v)| (Cow::Borrowed(k), v)),
+            FieldsIter::Decoded(pairs) => pairs.next(),
         }
     }
 }
@@ -123,7 +145,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
                     let value: &'de RawValue = map.next_value()?;
                     fields.push((key, value.get()));
                 }
-                Ok(Fields(fields))
+                Ok(Fields::Decoded(fields))
             }
         }
         d.deserialize_map(V(std::marker::PhantomData))
@@ -250,7 +272,7 @@ pub(super) fn entry_from_pairs<'t>(
     let placer = Placer::new(start, text.as_bytes(), &[], shifts);
     entry_of(
         text,
-        Fields::from_pairs(pairs),
+        Fields::Plain(pairs),
         &placer,
         start,
         keeper,
@@ -276,14 +298,14 @@ fn entry_of<'t>(
         raw: options.keep_raw.then(|| keeper.keep(text).0),
         ..Entry::default()
     };
-    let mut hook_name: Option<String> = None;
+    let mut hook_name: Option<Cow<'t, str>> = None;
     let mut recognised = false;
     let mut field = FieldReader {
         text,
         placer,
         problems,
     };
-    for (key, raw) in fields.0 {
+    for (key, raw) in fields {
         let slot: Option<&mut Option<String>> = match key.as_ref() {
             "type" => Some(&mut entry.kind),
             "event_id" => Some(&mut entry.event_id),
@@ -292,7 +314,6 @@ fn entry_of<'t>(
             "error" => Some(&mut entry.error),
             "target_agent_id" => Some(&mut entry.target_agent_id),
             "source_agent_id" => Some(&mut entry.source_agent_id),
-            "hook" => Some(&mut hook_name),
             _ => None,
         };
         if let Some(slot) = slot {
@@ -304,6 +325,13 @@ fn entry_of<'t>(
             continue;
         }
         match key.as_ref() {
+            "hook" => {
+                recognised = true;
+                match field.text(&key, raw) {
+                    Some(v) => hook_name = v,
+                    None => keep_extra(&mut entry, keeper, key, raw),
+                }
+            }
             "timestamp" => {
                 recognised = true;
                 match field.string(&key, raw) {
@@ -391,11 +419,16 @@ impl FieldReader<'_, '_> {
 
     /// A string or null; `None` (after a report) when it is neither.
     fn string(&mut self, key: &dyn fmt::Display, raw: &str) -> Option<Option<String>> {
+        self.text(key, raw).map(|t| t.map(Cow::into_owned))
+    }
+
+    /// [`Self::string`], borrowed from `raw` when it holds no escapes.
+    fn text<'r>(&mut self, key: &dyn fmt::Display, raw: &'r str) -> Option<Option<Cow<'r, str>>> {
         if let Some(plain) = super::fast::plain_string(raw) {
-            return Some(Some(plain.to_owned()));
+            return Some(Some(Cow::Borrowed(plain)));
         }
         match serde_json::from_str::<Option<String>>(raw) {
-            Ok(v) => Some(v),
+            Ok(v) => Some(v.map(Cow::Owned)),
             Err(_) => {
                 let msg = format!(
                     "field \"{key}\" should be a string but is {}; kept as an unknown key",
@@ -533,7 +566,7 @@ impl FieldReader<'_, '_> {
             }
         };
         let mut result = AgentResult::default();
-        for (key, value) in fields.0 {
+        for (key, value) in fields {
             // Named only if reported: no allocation per field.
             let name = AgentResultField(&key);
             match key.as_ref() {
@@ -579,21 +612,14 @@ impl FieldReader<'_, '_> {
 /// the fast path; `None` when the serde path must decide (not an object,
 /// a key given twice or escaped, a route that is not a plain string).
 fn route_fast(state: &str) -> Option<Option<String>> {
-    fn only<'a>(pairs: &[super::fast::Pair<'a>], key: &str) -> Option<Option<&'a str>> {
-        let mut found = pairs.iter().filter(|(k, _)| *k == key).map(|(_, v)| *v);
-        let first = found.next();
-        // serde's derive rejects a field given twice.
-        found.next().is_none().then_some(first)
-    }
-    let pairs = super::fast::object_trusted(state)?;
-    let meta = match only(&pairs, "meta")? {
+    use super::fast::{field_trusted, plain_string};
+    let meta = match field_trusted(state, "meta")? {
         None | Some("null") => return Some(None),
         Some(meta) => meta,
     };
-    let pairs = super::fast::object_trusted(meta)?;
-    match only(&pairs, "route")? {
+    match field_trusted(meta, "route")? {
         None | Some("null") => Some(None),
-        Some(route) => super::fast::plain_string(route).map(|r| Some(r.to_owned())),
+        Some(route) => plain_string(route).map(|r| Some(r.to_owned())),
     }
 }
 
