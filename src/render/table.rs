@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 
 use super::style::{Role, Theme};
-use super::text::{pad, truncate, width};
+use super::text::{truncate, width};
 
 /// Columns are separated by this.
 pub const GAP: &str = "  ";
@@ -146,13 +146,53 @@ impl Cell {
     }
 }
 
+/// What a row is made of: a [`Cell`], or a [`CellRef`] that borrows its
+/// text (rows read back from a store).
+pub trait CellText {
+    fn text(&self) -> &str;
+    fn role(&self) -> Option<Role>;
+    fn right(&self) -> bool;
+}
+
+impl CellText for Cell {
+    fn text(&self) -> &str {
+        &self.text
+    }
+    fn role(&self) -> Option<Role> {
+        self.role
+    }
+    fn right(&self) -> bool {
+        self.right
+    }
+}
+
+/// A cell whose text is borrowed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CellRef<'a> {
+    pub text: &'a str,
+    pub role: Option<Role>,
+    pub right: bool,
+}
+
+impl CellText for CellRef<'_> {
+    fn text(&self) -> &str {
+        self.text
+    }
+    fn role(&self) -> Option<Role> {
+        self.role
+    }
+    fn right(&self) -> bool {
+        self.right
+    }
+}
+
 /// Writes one row: each cell cut to its width and padded (the last one is
 /// not padded, so lines carry no trailing blanks). Hidden columns (width 0)
 /// are skipped.
 pub fn write_row(
     out: &mut dyn Write,
     widths: &[usize],
-    cells: &[Cell],
+    cells: &[impl CellText],
     theme: Theme,
 ) -> io::Result<()> {
     let mut line = String::with_capacity(widths.iter().sum::<usize>() + 16);
@@ -166,32 +206,38 @@ pub fn write_row(
             line.push_str(GAP);
         }
         first = false;
-        let cut = truncate(&cell.text, w);
-        let shown = if cell.right {
-            let mut padded = " ".repeat(w.saturating_sub(width(&cut)));
-            padded.push_str(&cut);
-            padded
+        let cut = truncate(cell.text(), w);
+        let room = w.saturating_sub(width(&cut));
+        let (before, after) = if cell.right() {
+            (room, 0)
         } else if i == last_shown {
-            cut.into_owned()
+            (0, 0)
         } else {
-            pad(&cut, w)
+            (0, room)
         };
-        match cell.role {
+        spaces(&mut line, before);
+        match cell.role() {
             Some(role) => {
                 // Paint the text, not the padding, so underlines and
                 // backgrounds do not run across the gap.
-                let start = shown.len() - shown.trim_start_matches(' ').len();
-                let end = start + shown[start..].trim_end_matches(' ').len();
-                line.push_str(&shown[..start]);
-                line.push_str(&theme.paint(&shown[start..end], role));
-                line.push_str(&shown[end..]);
+                let text = cut.trim_start_matches(' ');
+                let inner = text.trim_end_matches(' ');
+                line.push_str(&cut[..cut.len() - text.len()]);
+                line.push_str(&theme.paint(inner, role));
+                line.push_str(&text[inner.len()..]);
             }
-            None => line.push_str(&shown),
+            None => line.push_str(&cut),
         }
+        spaces(&mut line, after);
     }
     let trimmed = line.trim_end_matches(' ');
     out.write_all(trimmed.as_bytes())?;
     out.write_all(b"\n")
+}
+
+/// Appends `n` spaces.
+fn spaces(line: &mut String, n: usize) {
+    line.extend(std::iter::repeat_n(' ', n));
 }
 
 /// A whole table: columns fitted to the rows' content within `width`, the

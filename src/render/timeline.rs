@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset};
 
 use super::state::{details, summarize};
 use super::style::{Role, Theme};
-use super::table::{fit, write_header, write_row, Cell, Column};
+use super::table::{fit, write_header, write_row, Cell, CellRef, Column};
 use super::text::{escape, human_duration, plural, short_id, strip_ansi, truncate, width};
 use super::time::{ColumnShape, Zone};
 use super::{EntryRenderer, TextOptions, TraceContext};
@@ -26,17 +26,6 @@ pub(super) const COLUMNS: [Column; 7] = [
     Column::new("ERROR", 12, 60).elastic(),
 ];
 
-/// A table row, kept compact: the cells as text, not the entry.
-struct Row {
-    key: TimeKey,
-    /// The entry's number in the file (its key is made again from it).
-    index: u64,
-    time: Option<DateTime<FixedOffset>>,
-    cells: [Cell; 7],
-    details: Vec<(&'static str, String)>,
-    position: Position,
-}
-
 /// Bytes of row text held in memory before rows go to a temporary file.
 const ROWS_IN_MEMORY: usize = 8 << 20;
 
@@ -53,6 +42,8 @@ pub struct TimelineTable {
     /// end, when the shape of its times is known).
     content: [usize; 7],
     times: ColumnShape,
+    /// The row being encoded (kept for its room).
+    row: Vec<u8>,
 }
 
 impl TimelineTable {
@@ -69,32 +60,34 @@ impl TimelineTable {
             keys: TimeKeys::default(),
             content: [0; 7],
             times: ColumnShape::default(),
+            row: Vec::new(),
         }
     }
 }
 
-/// Rows in the order they came: the first ones in a temporary file (made
-/// when memory is full, removed by the system when closed), the rest in
-/// memory.
+/// Rows in the order they came, encoded (see [`RowBytes`]): the first ones
+/// in a temporary file (made when memory is full, removed by the system
+/// when closed), the rest in memory.
 struct RowStore {
-    memory: Vec<Row>,
-    held: usize,
+    memory: Vec<u8>,
     budget: usize,
     file: Option<std::io::BufWriter<std::fs::File>>,
     /// Keys never went down: the order they came is time order.
     sorted: bool,
     last: Option<TimeKey>,
+    /// Once sorted: where each row starts in `memory`, in time order.
+    order: Option<Vec<usize>>,
 }
 
 impl RowStore {
     fn new(budget: usize) -> Self {
         RowStore {
             memory: Vec::new(),
-            held: 0,
             budget,
             file: None,
             sorted: true,
             last: None,
+            order: None,
         }
     }
 
@@ -102,12 +95,12 @@ impl RowStore {
         self.memory.is_empty() && self.file.is_none()
     }
 
-    fn push(&mut self, row: Row) -> io::Result<()> {
-        self.sorted &= self.last.is_none_or(|last| last <= row.key);
-        self.last = Some(row.key);
-        self.held += row_bytes(&row);
-        self.memory.push(row);
-        if self.held > self.budget {
+    /// Adds a row (its bytes, length first) made with `key`.
+    fn push(&mut self, key: TimeKey, row: &[u8]) -> io::Result<()> {
+        self.sorted &= self.last.is_none_or(|last| last <= key);
+        self.last = Some(key);
+        self.memory.extend_from_slice(row);
+        if self.memory.len() > self.budget {
             let file = match &mut self.file {
                 Some(file) => file,
                 None => self.file.insert(std::io::BufWriter::with_capacity(
@@ -115,19 +108,26 @@ impl RowStore {
                     tempfile::tempfile()?,
                 )),
             };
-            for row in self.memory.drain(..) {
-                encode(&row, file)?;
-            }
-            self.held = 0;
+            file.write_all(&self.memory)?;
+            self.memory.clear();
         }
         Ok(())
     }
 
-    /// Every row in the order it came.
-    fn for_each(&mut self, mut f: impl FnMut(&mut Row) -> io::Result<()>) -> io::Result<()> {
-        self.each_in_file(|mut row| f(&mut row))?;
-        for row in &mut self.memory {
-            f(row)?;
+    /// Every row, in the order they came (or in time order once sorted).
+    fn for_each(&mut self, mut f: impl FnMut(RowRef<'_>) -> io::Result<()>) -> io::Result<()> {
+        if let Some(order) = &self.order {
+            for &start in order {
+                f(RowRef::decode(row_at(&self.memory, start)?)?)?;
+            }
+            return Ok(());
+        }
+        self.each_in_file(&mut f)?;
+        let mut start = 0;
+        while start < self.memory.len() {
+            let row = row_at(&self.memory, start)?;
+            start += 4 + row.len();
+            f(RowRef::decode(row)?)?;
         }
         Ok(())
     }
@@ -135,23 +135,36 @@ impl RowStore {
     /// All rows in memory, in time order: for a file that is not in time
     /// order, the one case that holds them all.
     fn sort(&mut self) -> io::Result<()> {
-        let mut all = Vec::new();
-        self.each_in_file(|row| {
-            all.push(row);
-            Ok(())
-        })?;
-        self.file = None;
-        all.append(&mut self.memory);
-        all.sort_by_key(|r| r.key);
-        self.memory = all;
+        use std::io::{Read, Seek};
+        if let Some(mut file) = self.file.take() {
+            file.flush()?;
+            let mut file = file.into_inner().map_err(|e| e.into_error())?;
+            file.seek(io::SeekFrom::Start(0))?;
+            let mut all = Vec::new();
+            file.read_to_end(&mut all)?;
+            all.append(&mut self.memory);
+            self.memory = all;
+        }
+        // The keys made again, in the order they came, as they were made.
+        let mut keys = TimeKeys::default();
+        let mut order = Vec::new();
+        let mut start = 0;
+        while start < self.memory.len() {
+            let row = RowRef::decode(row_at(&self.memory, start)?)?;
+            let nanos = row.time.and_then(|t| Timestamp::At(t).instant_nanos());
+            order.push((keys.key(nanos, row.index), start));
+            start += 4 + row.len;
+        }
+        order.sort_by_key(|(key, _)| *key);
+        self.order = Some(order.into_iter().map(|(_, start)| start).collect());
         self.sorted = true;
         Ok(())
     }
 
-    /// The rows in the file, read from its start (their keys made again
-    /// as they were first made); the file is left ready for more.
-    fn each_in_file(&mut self, mut f: impl FnMut(Row) -> io::Result<()>) -> io::Result<()> {
-        use std::io::Seek;
+    /// The rows in the file, read from its start; the file is left ready
+    /// for more.
+    fn each_in_file(&mut self, f: &mut dyn FnMut(RowRef<'_>) -> io::Result<()>) -> io::Result<()> {
+        use std::io::{Read, Seek};
         let Some(file) = &mut self.file else {
             return Ok(());
         };
@@ -159,23 +172,35 @@ impl RowStore {
         let file = file.get_mut();
         file.seek(io::SeekFrom::Start(0))?;
         let mut reader = io::BufReader::with_capacity(1 << 16, &*file);
-        let mut keys = TimeKeys::default();
-        while let Some(row) = decode(&mut reader, &mut keys)? {
-            f(row)?;
+        let mut row = Vec::new();
+        loop {
+            let mut len = [0u8; 4];
+            match reader.read_exact(&mut len) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
+                Err(e) => return Err(e),
+            }
+            row.resize(u32::from_le_bytes(len) as usize, 0);
+            reader.read_exact(&mut row)?;
+            f(RowRef::decode(&row)?)?;
         }
         file.seek(io::SeekFrom::End(0))?;
         Ok(())
     }
 }
 
-/// About what a row costs in memory.
-fn row_bytes(row: &Row) -> usize {
-    let cells: usize = row.cells.iter().map(|c| c.text.len() + 32).sum();
-    let details: usize = row.details.iter().map(|(_, t)| t.len() + 40).sum();
-    96 + cells + details
+/// The row that starts at `start` of `bytes` (its length first).
+fn row_at(bytes: &[u8], start: usize) -> io::Result<&[u8]> {
+    let len = bytes
+        .get(start..start + 4)
+        .ok_or_else(|| bad_row("length"))?;
+    let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+    bytes
+        .get(start + 4..start + 4 + len)
+        .ok_or_else(|| bad_row("truncated row"))
 }
 
-/// Labels of the lines under a row, by number in the file.
+/// Labels of the lines under a row, by number.
 const LABELS: [&str; 5] = ["state", "result", "output", "extra", "raw"];
 
 fn role_code(role: Option<Role>) -> [u8; 2] {
@@ -209,111 +234,176 @@ fn role_of(code: [u8; 2]) -> Option<Role> {
 fn bad_row(what: &str) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
-        format!("internal error: table row file: {what}"),
+        format!("internal error: table row: {what}"),
     )
 }
 
-fn put_str(out: &mut dyn Write, text: &str) -> io::Result<()> {
-    out.write_all(&(text.len() as u64).to_le_bytes())?;
-    out.write_all(text.as_bytes())
+/// The cells of a row the entry alone decides (HOOK to ERROR), encoded
+/// as the row store keeps them: each as its role (2 bytes), its width and
+/// its length (4 bytes each, little-endian), then its text. The reader's
+/// threads make them (see [`TimelineTable::prepare`]).
+const ENTRY_CELLS: usize = 5;
+
+fn encode_cells(cells: &[Cell; ENTRY_CELLS], out: &mut Vec<u8>) {
+    for cell in cells {
+        out.extend_from_slice(&role_code(cell.role));
+        out.extend_from_slice(&(width(&cell.text) as u32).to_le_bytes());
+        out.extend_from_slice(&(cell.text.len() as u32).to_le_bytes());
+        out.extend_from_slice(cell.text.as_bytes());
+    }
 }
 
-/// Writes a row to the table's file (its key is made again on reading).
-fn encode(row: &Row, out: &mut dyn Write) -> io::Result<()> {
-    out.write_all(&row.index.to_le_bytes())?;
-    match row.time {
-        None => out.write_all(&[0])?,
+/// Reads encoded bytes in order.
+struct RowBytes<'a>(&'a [u8]);
+
+impl<'a> RowBytes<'a> {
+    fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
+        if self.0.len() < n {
+            return Err(bad_row("truncated"));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> io::Result<[u8; N]> {
+        let mut bytes = [0u8; N];
+        bytes.copy_from_slice(self.take(N)?);
+        Ok(bytes)
+    }
+
+    fn u32(&mut self) -> io::Result<u32> {
+        self.array().map(u32::from_le_bytes)
+    }
+
+    fn u64(&mut self) -> io::Result<u64> {
+        self.array().map(u64::from_le_bytes)
+    }
+
+    fn text(&mut self) -> io::Result<&'a str> {
+        let len = self.u32()? as usize;
+        std::str::from_utf8(self.take(len)?).map_err(|_| bad_row("text"))
+    }
+
+    /// One encoded cell and its width.
+    fn cell(&mut self) -> io::Result<(CellRef<'a>, usize)> {
+        let role = role_of(self.array()?);
+        let width = self.u32()? as usize;
+        let text = self.text()?;
+        Ok((
+            CellRef {
+                text,
+                role,
+                right: false,
+            },
+            width,
+        ))
+    }
+}
+
+/// The widths of encoded entry cells.
+fn cell_widths(cells: &[u8]) -> io::Result<[usize; ENTRY_CELLS]> {
+    let mut bytes = RowBytes(cells);
+    let mut widths = [0; ENTRY_CELLS];
+    for w in &mut widths {
+        bytes.take(2)?;
+        *w = bytes.u32()? as usize;
+        let len = bytes.u32()? as usize;
+        bytes.take(len)?;
+    }
+    Ok(widths)
+}
+
+/// Encodes a row, its length first: the entry's number, time and place,
+/// its encoded cells, then the lines under it.
+fn encode_row(
+    e: &Entry,
+    cells: &[u8],
+    details: &[(&'static str, String)],
+    out: &mut Vec<u8>,
+) -> io::Result<()> {
+    let start = out.len();
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&e.index.to_le_bytes());
+    match e.timestamp.get() {
+        None => out.push(0),
         Some(t) => {
-            out.write_all(&[1])?;
-            out.write_all(&t.timestamp().to_le_bytes())?;
-            out.write_all(&t.timestamp_subsec_nanos().to_le_bytes())?;
-            out.write_all(&t.offset().local_minus_utc().to_le_bytes())?;
+            out.push(1);
+            out.extend_from_slice(&t.timestamp().to_le_bytes());
+            out.extend_from_slice(&t.timestamp_subsec_nanos().to_le_bytes());
+            out.extend_from_slice(&t.offset().local_minus_utc().to_le_bytes());
         }
     }
-    for cell in &row.cells {
-        put_str(out, &cell.text)?;
-        let [a, b] = role_code(cell.role);
-        out.write_all(&[a, b, u8::from(cell.right)])?;
+    for n in [e.position.line, e.position.column, e.position.offset] {
+        out.extend_from_slice(&n.to_le_bytes());
     }
-    out.write_all(&(row.details.len() as u64).to_le_bytes())?;
-    for (label, text) in &row.details {
+    out.extend_from_slice(cells);
+    out.extend_from_slice(&(details.len() as u32).to_le_bytes());
+    for (label, text) in details {
         let code = LABELS
             .iter()
             .position(|l| l == label)
             .ok_or_else(|| bad_row("unknown label"))?;
-        out.write_all(&[code as u8])?;
-        put_str(out, text)?;
+        out.push(code as u8);
+        out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        out.extend_from_slice(text.as_bytes());
     }
-    for n in [row.position.line, row.position.column, row.position.offset] {
-        out.write_all(&n.to_le_bytes())?;
-    }
+    let len = u32::try_from(out.len() - start - 4).map_err(|_| bad_row("too long"))?;
+    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
     Ok(())
 }
 
-fn get<const N: usize>(input: &mut dyn io::Read) -> io::Result<[u8; N]> {
-    let mut bytes = [0u8; N];
-    input.read_exact(&mut bytes)?;
-    Ok(bytes)
+/// A row read back from the store, its text borrowed.
+struct RowRef<'a> {
+    /// Its encoded length.
+    len: usize,
+    index: u64,
+    time: Option<DateTime<FixedOffset>>,
+    position: Position,
+    cells: [CellRef<'a>; ENTRY_CELLS],
+    details: Vec<(&'static str, &'a str)>,
 }
 
-fn get_u64(input: &mut dyn io::Read) -> io::Result<u64> {
-    get::<8>(input).map(u64::from_le_bytes)
-}
-
-fn get_str(input: &mut dyn io::Read) -> io::Result<String> {
-    let len = usize::try_from(get_u64(input)?).map_err(|_| bad_row("length"))?;
-    let mut bytes = vec![0u8; len];
-    input.read_exact(&mut bytes)?;
-    String::from_utf8(bytes).map_err(|_| bad_row("text"))
-}
-
-/// The next row of the table's file; `None` at its end. `keys` makes the
-/// rows' keys again, in the order they came, as they were first made.
-fn decode(input: &mut dyn io::Read, keys: &mut TimeKeys) -> io::Result<Option<Row>> {
-    let index = match get::<8>(input) {
-        Ok(bytes) => u64::from_le_bytes(bytes),
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let time = match get::<1>(input)?[0] {
-        0 => None,
-        _ => {
-            let secs = i64::from_le_bytes(get::<8>(input)?);
-            let nanos = u32::from_le_bytes(get::<4>(input)?);
-            let offset = i32::from_le_bytes(get::<4>(input)?);
-            let offset = FixedOffset::east_opt(offset).ok_or_else(|| bad_row("offset"))?;
-            let utc = DateTime::from_timestamp(secs, nanos).ok_or_else(|| bad_row("time"))?;
-            Some(utc.with_timezone(&offset))
+impl<'a> RowRef<'a> {
+    fn decode(row: &'a [u8]) -> io::Result<RowRef<'a>> {
+        let mut bytes = RowBytes(row);
+        let index = bytes.u64()?;
+        let time = match bytes.array::<1>()?[0] {
+            0 => None,
+            _ => {
+                let secs = i64::from_le_bytes(bytes.array()?);
+                let nanos = bytes.u32()?;
+                let offset = i32::from_le_bytes(bytes.array()?);
+                let offset = FixedOffset::east_opt(offset).ok_or_else(|| bad_row("offset"))?;
+                let utc = DateTime::from_timestamp(secs, nanos).ok_or_else(|| bad_row("time"))?;
+                Some(utc.with_timezone(&offset))
+            }
+        };
+        let position = Position {
+            line: bytes.u64()?,
+            column: bytes.u64()?,
+            offset: bytes.u64()?,
+        };
+        let mut cells = [CellRef::default(); ENTRY_CELLS];
+        for cell in &mut cells {
+            *cell = bytes.cell()?.0;
         }
-    };
-    let mut cells: [Cell; 7] = Default::default();
-    for cell in &mut cells {
-        cell.text = get_str(input)?;
-        let [a, b, right] = get::<3>(input)?;
-        cell.role = role_of([a, b]);
-        cell.right = right == 1;
+        let count = bytes.u32()?;
+        let mut details = Vec::new();
+        for _ in 0..count {
+            let code = bytes.array::<1>()?[0] as usize;
+            let label = LABELS.get(code).ok_or_else(|| bad_row("label"))?;
+            details.push((*label, bytes.text()?));
+        }
+        Ok(RowRef {
+            len: row.len(),
+            index,
+            time,
+            position,
+            cells,
+            details,
+        })
     }
-    let count = get_u64(input)?;
-    let mut details = Vec::new();
-    for _ in 0..count {
-        let code = get::<1>(input)?[0] as usize;
-        let label = LABELS.get(code).ok_or_else(|| bad_row("label"))?;
-        details.push((*label, get_str(input)?));
-    }
-    let position = Position {
-        line: get_u64(input)?,
-        column: get_u64(input)?,
-        offset: get_u64(input)?,
-    };
-    let nanos = time.and_then(|t| Timestamp::At(t).instant_nanos());
-    Ok(Some(Row {
-        key: keys.key(nanos, index),
-        index,
-        time,
-        cells,
-        details,
-        position,
-    }))
 }
 
 /// The cells of an entry's row (the time cell is left empty: how a time
@@ -323,6 +413,22 @@ pub(super) fn entry_row(
     e: &Entry,
     options: &TextOptions,
 ) -> ([Cell; 7], Vec<(&'static str, String)>) {
+    let [hook, agent, event, state, error] = entry_cells(e, Payloads::of(e));
+    let cells = [
+        Cell::styled(e.index.to_string(), Role::Dim),
+        Cell::plain(String::new()),
+        hook,
+        agent,
+        event,
+        state,
+        error,
+    ];
+    (cells, row_details(e, options))
+}
+
+/// The cells of a row the entry alone decides: HOOK, AGENT, EVENT, STATE
+/// and ERROR, escaped for the terminal.
+fn entry_cells(e: &Entry, payloads: Payloads<'_>) -> [Cell; ENTRY_CELLS] {
     let hook = if e.hook_derived {
         format!("{}*", e.hook)
     } else if e.hook.as_str().is_empty() {
@@ -334,18 +440,18 @@ pub(super) fn entry_row(
         Some(msg) => Cell::styled(escape(msg).into_owned(), Role::Error),
         None => Cell::styled("-", Role::Dim),
     };
-    let cells = [
-        Cell::styled(e.index.to_string(), Role::Dim),
-        Cell::plain(String::new()),
+    [
         Cell::styled(escape(&hook).into_owned(), Theme::hook_role(&e.hook)),
         Cell::styled(escape(e.agent().unwrap_or("-")).into_owned(), Role::Agent),
         Cell::plain(escape(&short_id(e.event_id.as_deref().unwrap_or("-"))).into_owned()),
-        Cell::plain(match &e.prepared {
-            Some(cell) => String::from_utf8_lossy(cell).into_owned(),
-            None => state_cell(e, Payloads::of(e)),
-        }),
+        Cell::plain(escape(&summarize(e, payloads)).into_owned()),
         error,
-    ];
+    ]
+}
+
+/// The lines under an entry's row: its payloads with `--verbose`, its
+/// text as written with `--debug`.
+fn row_details(e: &Entry, options: &TextOptions) -> Vec<(&'static str, String)> {
     let mut extra = Vec::new();
     if options.verbose {
         extra = details(e);
@@ -355,24 +461,19 @@ pub(super) fn entry_row(
             extra.push(("raw", raw.clone()));
         }
     }
-    (cells, extra)
-}
-
-/// The STATE cell: the payloads summarized, escaped.
-fn state_cell(e: &Entry, payloads: Payloads<'_>) -> String {
-    escape(&summarize(e, payloads)).into_owned()
+    extra
 }
 
 /// Writes the `--verbose`/`--debug` lines under a row, indented past the
 /// `#` column.
 pub(super) fn write_details(
-    details: &[(&'static str, String)],
+    details: &[(&'static str, impl AsRef<str>)],
     indent: &str,
     theme: Theme,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     for (label, text) in details {
-        for (i, line) in text.lines().enumerate() {
+        for (i, line) in text.as_ref().lines().enumerate() {
             let head = if i == 0 {
                 format!("{label}: ")
             } else {
@@ -390,15 +491,17 @@ pub(super) fn write_details(
 }
 
 impl EntryRenderer for TimelineTable {
-    /// The STATE cell is worked out on the reader's threads; without
-    /// `--verbose` the payloads are only lent to it there, never copied
+    /// A row's cells are made on the reader's threads; without
+    /// `--verbose` the payloads are only lent to them there, never copied
     /// into the entries.
     fn prepare(&self) -> Option<Prepare> {
         let verbose = self.options.verbose;
         Some(Prepare {
             make: std::sync::Arc::new(|| {
                 Box::new(|e: &mut Entry, payloads: Payloads<'_>| {
-                    e.prepared = Some(state_cell(e, payloads).into_bytes());
+                    let mut cells = Vec::new();
+                    encode_cells(&entry_cells(e, payloads), &mut cells);
+                    e.prepared = Some(cells);
                 })
             }),
             keeps_payloads: verbose,
@@ -406,22 +509,29 @@ impl EntryRenderer for TimelineTable {
     }
 
     fn entry(&mut self, e: &Entry, _out: &mut dyn Write) -> io::Result<()> {
-        let (cells, details) = entry_row(e, &self.options);
-        for (c, cell) in self.content.iter_mut().zip(&cells) {
-            *c = (*c).max(width(&cell.text));
+        let made;
+        let cells = match &e.prepared {
+            Some(cells) => cells.as_slice(),
+            None => {
+                let mut cells = Vec::new();
+                encode_cells(&entry_cells(e, Payloads::of(e)), &mut cells);
+                made = cells;
+                made.as_slice()
+            }
+        };
+        self.content[0] = self.content[0].max(digits(e.index));
+        for (c, w) in self.content[2..].iter_mut().zip(cell_widths(cells)?) {
+            *c = (*c).max(w);
         }
         let time = e.timestamp.get();
         if let Some(t) = time {
             self.times.see(self.options.time, t);
         }
-        self.rows.push(Row {
-            key: self.keys.key(e.timestamp.instant_nanos(), e.index),
-            index: e.index,
-            time,
-            cells,
-            details,
-            position: e.position,
-        })
+        let details = row_details(e, &self.options);
+        self.row.clear();
+        encode_row(e, cells, &details, &mut self.row)?;
+        let key = self.keys.key(e.timestamp.instant_nanos(), e.index);
+        self.rows.push(key, &self.row)
     }
 
     fn finish(&mut self, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
@@ -450,9 +560,28 @@ impl EntryRenderer for TimelineTable {
         write_header(out, &COLUMNS, &widths, theme)?;
         let indent = " ".repeat(widths[0] + 2);
         let debug = self.options.debug;
+        let mut number = itoa::Buffer::new();
         self.rows.for_each(|row| {
-            row.cells[1].text = column.show(row.time);
-            write_row(out, &widths, &row.cells, theme)?;
+            let time = column.show(row.time);
+            let [hook, agent, event, state, error] = row.cells;
+            let cells = [
+                CellRef {
+                    text: number.format(row.index),
+                    role: Some(Role::Dim),
+                    right: false,
+                },
+                CellRef {
+                    text: &time,
+                    role: None,
+                    right: false,
+                },
+                hook,
+                agent,
+                event,
+                state,
+                error,
+            ];
+            write_row(out, &widths, &cells, theme)?;
             if debug {
                 let at = format!("{indent}at {}:{}", ctx.source, row.position);
                 writeln!(out, "{}", theme.paint(&escape(&at), Role::Dim))?;
@@ -460,6 +589,11 @@ impl EntryRenderer for TimelineTable {
             write_details(&row.details, &indent, theme, out)
         })
     }
+}
+
+/// Digits in `n`: the width of its `#` cell.
+fn digits(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |d| d as usize + 1)
 }
 
 /// The lines above the table: which session, when, how long, how much.
