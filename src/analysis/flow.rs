@@ -5,6 +5,8 @@
 //! upstream tool fell back to `target_agent_id`, which made every
 //! AfterEventHandling look like a self-requeue).
 
+use std::borrow::Cow;
+
 use super::{FastMap, FastSet};
 use std::fmt;
 
@@ -151,31 +153,31 @@ impl FlowBuilder {
 
 /// The label upstream gave an event: `req-<digits>-<suffix>` → `req-<digits>`,
 /// a UUID → its first 8 hex digits, anything else as it is.
-pub fn event_label(id: &str) -> String {
+pub fn event_label(id: &str) -> Cow<'_, str> {
     if let Some(rest) = id.strip_prefix("req-") {
-        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         if digits > 0 {
-            return format!("req-{}", &rest[..digits]);
+            return Cow::Borrowed(&id[..4 + digits]);
         }
     }
     let is_uuid = id.len() == 36
-        && id.chars().enumerate().all(|(i, c)| {
+        && id.bytes().enumerate().all(|(i, c)| {
             if matches!(i, 8 | 13 | 18 | 23) {
-                c == '-'
+                c == b'-'
             } else {
                 c.is_ascii_hexdigit()
             }
         });
     if is_uuid {
-        return id[..8].to_string();
+        return Cow::Borrowed(&id[..8]);
     }
-    id.to_string()
+    Cow::Borrowed(id)
 }
 
 /// Hops grouped by event, in order of each event's first hop. Groups are by
 /// the full event id; when two ids share a short label, each label carries
 /// its full id so that no two events look like one.
-pub fn group_by_event(hops: &[FlowHop]) -> Vec<(String, Vec<&FlowHop>)> {
+pub fn group_by_event(hops: &[FlowHop]) -> Vec<(Cow<'_, str>, Vec<&FlowHop>)> {
     // Hash lookups: a long session has tens of thousands of events.
     let mut index: FastMap<Option<&str>, usize> = FastMap::default();
     let mut order: Vec<Option<&str>> = Vec::new();
@@ -189,23 +191,23 @@ pub fn group_by_event(hops: &[FlowHop]) -> Vec<(String, Vec<&FlowHop>)> {
         });
         groups[i].push(hop);
     }
-    let labels: Vec<String> = order
+    let labels: Vec<Cow<'_, str>> = order
         .iter()
         .map(|id| event_label(id.unwrap_or("(no event id)")))
         .collect();
     let mut label_uses: FastMap<&str, usize> = FastMap::default();
     for l in &labels {
-        *label_uses.entry(l.as_str()).or_default() += 1;
+        *label_uses.entry(l.as_ref()).or_default() += 1;
     }
     order
         .iter()
         .zip(labels.iter())
         .zip(groups)
         .map(|((id, label), group)| {
-            let shared = label_uses[label.as_str()] > 1;
+            let shared = label_uses[label.as_ref()] > 1;
             let full = id.unwrap_or("(no event id)");
             let shown = if shared && full != label {
-                format!("{label} ({full})")
+                Cow::Owned(format!("{label} ({full})"))
             } else {
                 label.clone()
             };
@@ -415,7 +417,7 @@ mod tests {
         ]);
         let groups: Vec<(String, usize)> = group_by_event(&hs)
             .into_iter()
-            .map(|(l, g)| (l, g.len()))
+            .map(|(l, g)| (l.into_owned(), g.len()))
             .collect();
         assert_eq!(
             groups,

@@ -7,6 +7,7 @@ use super::lanes::write_lanes;
 use super::style::Role;
 use super::table::{fit, write_header, write_row, Cell, Column};
 use super::text::{escape, width};
+use super::time::ColumnShape;
 use super::timeline::write_session_header;
 use super::{HopView, TextOptions, TraceContext};
 use crate::analysis::flow::{condensed_route, event_label, group_by_event, FlowHop, HopKind};
@@ -114,26 +115,28 @@ impl HopView for FlowText {
         if hops.is_empty() {
             return Ok(());
         }
-        let stamps: Vec<_> = hops.iter().map(|h| h.timestamp.get()).collect();
-        let times = self.options.time.column(&stamps, ctx.summary.start);
+        // Nothing is held per hop beyond the hops themselves: each
+        // section goes over them again (a long session has tens of
+        // thousands).
+        let mut shape = ColumnShape::default();
+        for t in hops.iter().filter_map(|h| h.timestamp.get()) {
+            shape.see(self.options.time, t);
+        }
+        let times = shape.column(self.options.time, ctx.summary.start);
+        let time_of = |h: &FlowHop| times.show(h.timestamp.get());
 
         // 1. The flow table.
         writeln!(out, "\n{}", theme.paint("Agent flow:", Role::Header))?;
-        let rows: Vec<[Cell; 7]> = hops
-            .iter()
-            .zip(&times)
-            .map(|(h, time)| hop_cells(h, time.clone()))
-            .collect();
         let mut content = [0usize; 7];
-        for row in &rows {
-            for (c, cell) in content.iter_mut().zip(row) {
+        for h in hops {
+            for (c, cell) in content.iter_mut().zip(hop_cells(h, time_of(h))) {
                 *c = (*c).max(width(&cell.text));
             }
         }
         let widths = fit(&COLUMNS, &content, width_total);
         write_header(out, &COLUMNS, &widths, theme)?;
-        for (row, h) in rows.iter().zip(hops) {
-            write_row(out, &widths, row, theme)?;
+        for h in hops {
+            write_row(out, &widths, &hop_cells(h, time_of(h)), theme)?;
             if let Some(changes) = &h.state_changes {
                 let line = format!("  state: {}", escape(changes));
                 writeln!(
@@ -176,14 +179,10 @@ impl HopView for FlowText {
 
         // 5. Lanes.
         writeln!(out, "\n{}", theme.paint("Lane diagram:", Role::Header))?;
-        let notes: Vec<String> = hops
-            .iter()
-            .zip(&times)
-            .map(|(h, time)| match &h.error {
-                Some(e) => format!("{time}  {}: {}", h.kind, escape(e)),
-                None => format!("{time}  {}", h.kind),
-            })
-            .collect();
-        write_lanes(hops, &notes, width_total, theme, out)
+        let note = |h: &FlowHop| match &h.error {
+            Some(e) => format!("{}  {}: {}", time_of(h), h.kind, escape(e)),
+            None => format!("{}  {}", time_of(h), h.kind),
+        };
+        write_lanes(hops, &note, width_total, theme, out)
     }
 }

@@ -29,11 +29,11 @@ fn letters(i: usize) -> String {
 }
 
 /// Writes the lane diagram of `hops` (in time order) within `width`
-/// columns; `notes` are the per-hop annotations shown to the right when
-/// there is room.
+/// columns; `note` makes the annotation shown to the right of a hop when
+/// there is room (made again when needed rather than held for every hop).
 pub fn write_lanes(
     hops: &[FlowHop],
-    notes: &[String],
+    note: &dyn Fn(&FlowHop) -> String,
     width: usize,
     theme: Theme,
     out: &mut dyn Write,
@@ -43,7 +43,7 @@ pub fn write_lanes(
         return Ok(());
     }
     let width = width.max(20);
-    let note_width = notes.iter().map(|n| width_of(n)).max().unwrap_or(0);
+    let note_width = hops.iter().map(|h| width_of(&note(h))).max().unwrap_or(0);
     let names_width = agents.iter().map(|a| width_of(a)).max().unwrap_or(1);
     // Lanes, then notes if they fit.
     let mut lane = (names_width + 2).clamp(MIN_NAMED_LANE, MAX_LANE);
@@ -132,7 +132,7 @@ pub fn write_lanes(
         "{}",
         theme.paint(blank.iter().collect::<String>().trim_end(), Role::Dim)
     )?;
-    for (n, hop) in hops.iter().enumerate() {
+    for hop in hops {
         let mut row = blank.clone();
         let from = lane_of(&hop.agent);
         let a = center(from);
@@ -161,11 +161,9 @@ pub fn write_lanes(
         let line: String = row.iter().collect();
         let mut line = line.trim_end().to_string();
         if show_notes {
-            if let Some(note) = notes.get(n) {
-                line = pad(&line, total + 2);
-                let room = width.saturating_sub(total + 2);
-                line.push_str(&truncate(note, room));
-            }
+            line = pad(&line, total + 2);
+            let room = width.saturating_sub(total + 2);
+            line.push_str(&truncate(&note(hop), room));
         }
         match role {
             Some(role) if theme.color => {
@@ -205,9 +203,15 @@ mod tests {
     }
 
     fn render(hops: &[FlowHop], width: usize) -> String {
-        let notes: Vec<String> = hops.iter().map(|h| h.kind.to_string()).collect();
         let mut out = Vec::new();
-        write_lanes(hops, &notes, width, Theme::default(), &mut out).unwrap();
+        write_lanes(
+            hops,
+            &|h| h.kind.to_string(),
+            width,
+            Theme::default(),
+            &mut out,
+        )
+        .unwrap();
         String::from_utf8(out).unwrap()
     }
 
