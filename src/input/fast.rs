@@ -471,7 +471,7 @@ impl<'a> Cursor<'a> {
 /// Whether `bytes` hold a raw control character (never valid in a JSON
 /// string). One vectorizable pass.
 #[inline]
-fn has_control(bytes: &[u8]) -> bool {
+pub(super) fn has_control(bytes: &[u8]) -> bool {
     bytes.iter().fold(false, |any, &c| any | (c < 0x20))
 }
 

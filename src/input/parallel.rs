@@ -112,6 +112,17 @@ struct End {
     position: Position,
 }
 
+impl End {
+    /// Where a scanner that has read to the end of its stretch stands.
+    fn of(scanner: &Scanner) -> End {
+        End {
+            framing: scanner.framing(),
+            seen_close: scanner.seen_close(),
+            position: scanner.position(),
+        }
+    }
+}
+
 /// What a worker found, in file order. Problems are rare, so the size of
 /// the entry variant costs little; boxing it would cost an allocation per
 /// entry.
@@ -469,11 +480,7 @@ fn scan_rest(
         push(&buf[..n], &mut batch, &mut scanner)?;
     }
     scanner.finish(&mut |event| batch.add(event));
-    let end = End {
-        framing: scanner.framing(),
-        seen_close: scanner.seen_close(),
-        position: scanner.position(),
-    };
+    let end = End::of(&scanner);
     send(Unit::Scanned {
         batch,
         end: Some(end),
@@ -499,10 +506,6 @@ impl<'a> Reading<'a> {
         let keeps_payloads = prepare.is_none_or(|p| p.keeps_payloads);
         // Masked payloads are new text: they are kept, never lent.
         let lend = preparer.is_some() && !keeps_payloads && redact.is_none();
-        let options = ParseOptions {
-            keep_state: options.keep_state && !lend,
-            ..options
-        };
         Reading {
             keeper: Keeper::new(options, redact, lend),
             preparer,
@@ -745,11 +748,7 @@ fn read_block(
     } else {
         scanner.end_before_entry(&mut sink);
     }
-    End {
-        framing: scanner.framing(),
-        seen_close: scanner.seen_close(),
-        position: scanner.position(),
-    }
+    End::of(&scanner)
 }
 
 /// Units waiting for each worker, and done ones waiting for the calling

@@ -54,16 +54,54 @@ impl ParseOptions {
 pub(super) struct Keeper<'a> {
     options: ParseOptions,
     redact: Option<&'a Redactor>,
-    /// Payloads not kept are lent (see [`Payloads`]).
-    lend: bool,
+    payloads: Held,
+}
+
+/// What becomes of an entry's payloads (`state`, `output_state`, the raw
+/// `agent_result`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// Copied into the entry, masked.
+    Keep,
+    /// Handed out in [`Payloads`], as written.
+    Lend,
+    Drop,
 }
 
 impl<'a> Keeper<'a> {
+    /// Payloads are lent when `lend`, else kept as `options` say.
     pub(super) fn new(options: ParseOptions, redact: Option<&'a Redactor>, lend: bool) -> Self {
+        let payloads = match (lend, options.keep_state) {
+            (true, _) => Held::Lend,
+            (false, true) => Held::Keep,
+            (false, false) => Held::Drop,
+        };
         Keeper {
             options,
             redact,
-            lend,
+            payloads,
+        }
+    }
+
+    /// The same keeper, keeping what it would lend (for text that is
+    /// mended before it is read, so cannot be lent).
+    fn unlent(&self) -> Self {
+        Keeper {
+            payloads: match self.payloads {
+                Held::Lend => Held::Keep,
+                other => other,
+            },
+            ..*self
+        }
+    }
+
+    /// Puts a payload's text where it goes: masked into `kept`, or into
+    /// `lent`, or nowhere.
+    fn hold<'t>(&self, raw: &'t str, kept: &mut Option<RawJson>, lent: &mut Option<&'t str>) {
+        match self.payloads {
+            Held::Keep => *kept = Some(self.keep(raw)),
+            Held::Lend => *lent = Some(raw),
+            Held::Drop => {}
         }
     }
 
@@ -207,14 +245,7 @@ pub(super) fn parse_entry_lent<'t>(
     }
     // Off the fast path (rare) the text may be mended below, so what would
     // be lent is kept instead.
-    let keeper = Keeper {
-        options: ParseOptions {
-            keep_state: keeper.options.keep_state || keeper.lend,
-            ..keeper.options
-        },
-        lend: false,
-        ..*keeper
-    };
+    let keeper = keeper.unlent();
     // A \u escape of half a UTF-16 pair is valid JSON text but no
     // character; strict readers (serde_json, jq) reject it. Read it as
     // U+FFFD, as Go does for invalid UTF-8.
@@ -345,10 +376,8 @@ fn entry_of<'t>(
             "state" => match field.state(&key, raw) {
                 Some(route) => {
                     entry.state_route = route;
-                    if options.keep_state && !is_null(raw) {
-                        entry.state = Some(keeper.keep(raw));
-                    } else if keeper.lend && !is_null(raw) {
-                        lent.state = Some(raw);
+                    if !is_null(raw) {
+                        keeper.hold(raw, &mut entry.state, &mut lent.state);
                     }
                 }
                 None => keep_extra(&mut entry, keeper, key, raw),
@@ -589,21 +618,15 @@ impl FieldReader<'_, '_> {
                 "output_state" => {
                     if let Some(route) = self.state(&name, value) {
                         result.output_route = route;
-                        if keeper.options.keep_state && !is_null(value) {
-                            result.output_state = Some(keeper.keep(value));
-                        } else if keeper.lend && !is_null(value) {
-                            lent.output_state = Some(value);
+                        if !is_null(value) {
+                            keeper.hold(value, &mut result.output_state, &mut lent.output_state);
                         }
                     }
                 }
                 _ => {}
             }
         }
-        if keeper.options.keep_state {
-            result.raw = Some(keeper.keep(raw));
-        } else if keeper.lend {
-            lent.result = Some(raw);
-        }
+        keeper.hold(raw, &mut result.raw, &mut lent.result);
         Some(Some(result))
     }
 }

@@ -292,10 +292,12 @@ impl Scanner {
                         }
                     }
                     if self.in_string {
-                        if self.escaped && b == b'\n' {
-                            // A backslash does not make a line break part
-                            // of a string either: so a `{` in column 1 is
-                            // always where an entry starts.
+                        if b == b'\n' {
+                            // JSON strings cannot hold a line break, and a
+                            // backslash does not make one part of a string
+                            // either: the entry was cut off inside a
+                            // string, so a `{` in column 1 is always where
+                            // an entry starts.
                             self.entry.extend_from_slice(&chunk[run_start..i]);
                             self.cut_off(sink, "a line break inside a string");
                             self.advance(b);
@@ -307,14 +309,6 @@ impl Scanner {
                             self.escaped = true;
                         } else if b == b'"' {
                             self.in_string = false;
-                        } else if b == b'\n' {
-                            // JSON strings cannot hold a line break: the
-                            // entry was cut off inside a string.
-                            self.entry.extend_from_slice(&chunk[run_start..i]);
-                            self.cut_off(sink, "a line break inside a string");
-                            self.advance(b);
-                            i += 1;
-                            continue;
                         } else if b < 0x20 {
                             // Go never writes these raw; hostile or foreign
                             // files do. Read them as their JSON escape.
@@ -490,7 +484,7 @@ fn plain_string_bytes(rest: &[u8]) -> usize {
     let run = &rest[..end];
     // Control characters are rare: check the run in one vectorizable pass,
     // then find the first one only when there is one.
-    if run.iter().fold(false, |any, &c| any | (c < 0x20)) {
+    if super::fast::has_control(run) {
         run.iter().position(|&c| c < 0x20).unwrap_or(end)
     } else {
         end

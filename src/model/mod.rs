@@ -57,9 +57,10 @@ pub struct Entry {
     pub extra: Vec<(String, RawJson)>,
     /// The entry's text as it stands in the file (kept only on request).
     pub raw: Option<String>,
-    /// Text a view worked out ahead on the reader's worker threads (see
-    /// `input::EntrySink::prepare`): the table's STATE cell, or an export's
-    /// row after its index. Only the view that asked reads it; `None` when
+    /// Bytes a view worked out ahead on the reader's worker threads (see
+    /// `input::EntrySink::prepare`): the table's row cells, an export's
+    /// row after its index, or the analysis's token usage. Only the view
+    /// that asked reads it; `None` when
     /// nothing was prepared (the simple path), and the view does the work
     /// itself.
     pub prepared: Option<Vec<u8>>,

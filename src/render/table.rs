@@ -104,7 +104,7 @@ pub fn fit(columns: &[Column], content: &[usize], total: usize) -> Vec<usize> {
 }
 
 /// One cell: text already escaped for the terminal, and how to color it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Cell {
     pub text: String,
     pub role: Option<Role>,

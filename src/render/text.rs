@@ -48,6 +48,16 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`escape`] for a string already owned: itself when nothing needs
+/// escaping (no copy).
+pub fn escaped(s: String) -> String {
+    let changed = match escape(&s) {
+        Cow::Borrowed(_) => None,
+        Cow::Owned(e) => Some(e),
+    };
+    changed.unwrap_or(s)
+}
+
 /// Columns `s` takes on a terminal (after escaping).
 pub fn width(s: &str) -> usize {
     if printable_ascii(s) {

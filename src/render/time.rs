@@ -79,21 +79,6 @@ impl TimeStyle {
         }
     }
 
-    /// A column of one session's times, all in the same shape; `start` is
-    /// what relative times count from.
-    pub fn column(
-        self,
-        times: &[Option<DateTime<FixedOffset>>],
-        start: Option<DateTime<FixedOffset>>,
-    ) -> Vec<String> {
-        let mut shape = ColumnShape::default();
-        for t in times.iter().flatten() {
-            shape.see(self, *t);
-        }
-        let column = shape.column(self, start);
-        times.iter().map(|t| column.show(*t)).collect()
-    }
-
     /// One time seen alone (a live view cannot look at the whole column).
     pub fn one(
         self,
@@ -162,13 +147,19 @@ impl ColumnShape {
             (true, false, true) => "%H:%M:%S%.3f%:z",
             (true, true, true) => "%m-%d %H:%M:%S%.3f%:z",
         };
+        // The pattern a row is formatted with, parsed once for the
+        // column, not once a row.
+        let pattern = match style.format {
+            TimeFormat::Clock => Some(clock),
+            TimeFormat::Custom(p) => Some(p),
+            TimeFormat::Relative | TimeFormat::Full => None,
+        };
         TimeColumn {
             style,
             start,
             clock,
-            // Parsed once for the column, not once a row.
-            items: StrftimeItems::new(clock)
-                .parse_to_owned()
+            items: pattern
+                .and_then(|p| StrftimeItems::new(p).parse_to_owned().ok())
                 .unwrap_or_default(),
         }
     }
@@ -180,6 +171,8 @@ pub struct TimeColumn {
     style: TimeStyle,
     start: Option<DateTime<FixedOffset>>,
     clock: &'static str,
+    /// The clock's or the custom pattern's items (empty for the other
+    /// formats, or a pattern chrono cannot parse).
     items: Vec<Item<'static>>,
 }
 
@@ -196,7 +189,7 @@ impl TimeColumn {
             Some(t) => {
                 let t = self.style.convert(t, Zone::AsWritten);
                 match self.style.format {
-                    TimeFormat::Clock if !self.items.is_empty() => {
+                    TimeFormat::Clock | TimeFormat::Custom(_) if !self.items.is_empty() => {
                         t.format_with_items(self.items.iter()).to_string()
                     }
                     _ => self.style.shape(t, self.start, self.clock),
@@ -249,6 +242,20 @@ mod tests {
         assert!(TimeFormat::parse("iso").is_err());
     }
 
+    /// A column of these times, each shown.
+    fn column(
+        style: TimeStyle,
+        times: &[Option<DateTime<FixedOffset>>],
+        start: Option<DateTime<FixedOffset>>,
+    ) -> Vec<String> {
+        let mut shape = ColumnShape::default();
+        for t in times.iter().flatten() {
+            shape.see(style, *t);
+        }
+        let column = shape.column(style, start);
+        times.iter().map(|t| column.show(*t)).collect()
+    }
+
     #[test]
     fn utc_converts_and_as_written_keeps_the_offset() {
         let times = [Some(t("2025-06-12T10:15:02.123+02:00")), None];
@@ -257,17 +264,17 @@ mod tests {
             format: TimeFormat::Full,
         };
         assert_eq!(
-            utc.column(&times, None),
+            column(utc, &times, None),
             ["2025-06-12T08:15:02.123+00:00", "-"]
         );
         let written = TimeStyle::default();
-        assert_eq!(written.column(&times, None), ["10:15:02.123", "-"]);
+        assert_eq!(column(written, &times, None), ["10:15:02.123", "-"]);
         let rel = TimeStyle {
             zone: None,
             format: TimeFormat::Relative,
         };
         assert_eq!(
-            rel.column(&times, Some(t("2025-06-12T08:15:01.000Z"))),
+            column(rel, &times, Some(t("2025-06-12T08:15:01.000Z"))),
             ["+1.123s", "-"]
         );
     }

@@ -9,7 +9,7 @@ use chrono::{DateTime, FixedOffset};
 use super::state::{details, summarize};
 use super::style::{Role, Theme};
 use super::table::{fit, write_header, write_row, Cell, CellRef, Column};
-use super::text::{escape, human_duration, plural, short_id, strip_ansi, truncate, width};
+use super::text::{escape, escaped, human_duration, plural, short_id, strip_ansi, truncate, width};
 use super::time::{ColumnShape, Zone};
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
@@ -441,10 +441,10 @@ fn entry_cells(e: &Entry, payloads: Payloads<'_>) -> [Cell; ENTRY_CELLS] {
         None => Cell::styled("-", Role::Dim),
     };
     [
-        Cell::styled(escape(&hook).into_owned(), Theme::hook_role(&e.hook)),
+        Cell::styled(escaped(hook), Theme::hook_role(&e.hook)),
         Cell::styled(escape(e.agent().unwrap_or("-")).into_owned(), Role::Agent),
         Cell::plain(escape(&short_id(e.event_id.as_deref().unwrap_or("-"))).into_owned()),
-        Cell::plain(escape(&summarize(e, payloads)).into_owned()),
+        Cell::plain(escaped(summarize(e, payloads))),
         error,
     ]
 }
@@ -721,7 +721,6 @@ fn wrap_facts(facts: &[String], width: usize) -> Vec<String> {
     lines
 }
 
-/// `1 entry`, `3 entries`.
 #[cfg(test)]
 mod tests {
     use super::*;

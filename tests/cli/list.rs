@@ -185,28 +185,21 @@ fn summaries_are_cached_until_a_file_changes() {
     assert!(second.contains("9999"), "the cache was not read: {second}");
     // Appending to a file changes its size: it is read again.
     let live = traces.join("go-live.trace.json");
-    let rows: Value = serde_json::from_str(&first).unwrap();
-    let before = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["path"].as_str().unwrap().ends_with("go-live.trace.json"))
-        .unwrap()["entries"]
-        .as_u64()
-        .unwrap();
+    let live_entries = |listed: &str| {
+        let rows: Value = serde_json::from_str(listed).unwrap();
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"].as_str().unwrap().ends_with("go-live.trace.json"))
+            .unwrap()["entries"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = live_entries(&first);
     let mut text = std::fs::read_to_string(&live).unwrap();
     text.push_str(",\n{\n  \"timestamp\": \"2030-01-01T00:00:00Z\",\n  \"hook\": \"AgentError\",\n  \"agent_id\": \"late\",\n  \"error\": \"boom\"\n}");
     std::fs::write(&live, text).unwrap();
-    let third: Value = serde_json::from_str(&list(&[])).unwrap();
-    let after = third
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["path"].as_str().unwrap().ends_with("go-live.trace.json"))
-        .unwrap()["entries"]
-        .as_u64()
-        .unwrap();
-    assert_eq!(after, before + 1);
+    assert_eq!(live_entries(&list(&[])), before + 1);
 }
 
 /// A cache that is not JSON is ignored (and replaced), never an error.
