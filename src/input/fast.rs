@@ -15,19 +15,75 @@ pub type Pair<'a> = (&'a str, &'a str);
 /// Deeper than this, the fast path leaves the value to serde_json.
 pub const MAX_DEPTH: u32 = 64;
 
-/// The key/value pairs of the JSON object that is all of `text` (white
-/// space around it allowed), validating every value. `None` when the text
-/// is not such an object, or is one the fast path leaves to serde_json.
-pub fn object(text: &str) -> Option<Vec<Pair<'_>>> {
-    let mut c = Cursor::new(text, false);
-    let pairs = c.object()?;
-    c.ws();
-    (c.i == c.b.len()).then_some(pairs)
+/// Objects nested this many levels below the entry are split too, as the
+/// checking walk passes them (`state`, its `data` and `meta`, the result's
+/// `output_state` and its `data`…), so nothing needs to walk them again.
+pub const SPLIT_LEVELS: u32 = 3;
+
+/// No object in an [`Outline`] nests deeper than this (itself level 1).
+pub const CHECKED_DEPTH: u32 = SPLIT_LEVELS + MAX_DEPTH + 2;
+
+/// The objects a checking walk split: an entry's pairs, and those of the
+/// objects nested in it up to [`SPLIT_LEVELS`] below (only objects that are
+/// values of object keys; not those in arrays). Everything in it was
+/// checked, and nests no deeper than [`CHECKED_DEPTH`].
+///
+/// One outline serves entry after entry ([`Outline::clear`]), so a block of
+/// entries is split without allocating for each.
+#[derive(Debug, Default)]
+pub struct Outline<'a> {
+    /// Each split object's pairs, one object after another.
+    pairs: Vec<Pair<'a>>,
+    /// Each split object's text and the end of its pairs; the entry last.
+    objects: Vec<(&'a str, usize)>,
+    /// The pairs of objects still being walked, innermost last.
+    open: Vec<Pair<'a>>,
 }
 
-/// An entry found by [`entry_at`].
-pub struct Found<'a> {
-    pub pairs: Vec<Pair<'a>>,
+impl<'a> Outline<'a> {
+    pub fn clear(&mut self) {
+        self.pairs.clear();
+        self.objects.clear();
+        self.open.clear();
+    }
+
+    /// The pairs of the object that is exactly `object` (the same bytes
+    /// of the same text), when the walk split it.
+    pub fn pairs(&self, object: &str) -> Option<&[Pair<'a>]> {
+        let at = self.objects.iter().position(|(text, _)| {
+            std::ptr::eq(text.as_ptr(), object.as_ptr()) && text.len() == object.len()
+        })?;
+        Some(self.range(at))
+    }
+
+    /// The outermost object's pairs (the entry's), empty before a walk.
+    pub fn top(&self) -> &[Pair<'a>] {
+        match self.objects.len() {
+            0 => &[],
+            n => self.range(n - 1),
+        }
+    }
+
+    fn range(&self, at: usize) -> &[Pair<'a>] {
+        let start = at.checked_sub(1).map_or(0, |before| self.objects[before].1);
+        &self.pairs[start..self.objects[at].1]
+    }
+}
+
+/// Splits the JSON object that is all of `text` (white space around it
+/// allowed) into `outline`, validating every value. `None` when the text is
+/// not such an object, or is one the fast path leaves to serde_json.
+pub fn object<'a>(text: &'a str, outline: &mut Outline<'a>) -> Option<()> {
+    outline.clear();
+    let mut c = Cursor::new(text, false);
+    c.ws();
+    c.split(outline, SPLIT_LEVELS)?;
+    c.ws();
+    (c.i == c.b.len()).then_some(())
+}
+
+/// An entry found by [`entry_at`] (its pairs are in the outline).
+pub struct Found {
     /// Just past its closing brace.
     pub end: usize,
     /// Line breaks inside it, and where the last one is.
@@ -35,18 +91,19 @@ pub struct Found<'a> {
     pub last_newline: usize,
 }
 
-/// The object that starts at byte `i` of `text`, validated as [`object`]
-/// does, as the scanner would cut it: `None` also when a `{` stands in
-/// column 1 inside it (the scanner would cut the entry off there).
-pub fn entry_at(text: &str, i: usize) -> Option<Found<'_>> {
+/// The object that starts at byte `i` of `text`, validated and split into
+/// `outline` as [`object`] does, as the scanner would cut it: `None` also
+/// when a `{` stands in column 1 inside it (the scanner would cut the
+/// entry off there).
+pub fn entry_at<'a>(text: &'a str, i: usize, outline: &mut Outline<'a>) -> Option<Found> {
+    outline.clear();
     let mut c = Cursor::new(text, false);
     c.i = i;
-    let pairs = c.object()?;
+    c.split(outline, SPLIT_LEVELS)?;
     if c.column_one_brace {
         return None;
     }
     Some(Found {
-        pairs,
         end: c.i,
         newlines: c.newlines,
         last_newline: c.last_newline,
@@ -67,20 +124,48 @@ pub fn object_trusted(text: &str) -> Option<Vec<Pair<'_>>> {
 /// must decide).
 pub fn field_trusted<'a>(text: &'a str, key: &str) -> Option<Option<&'a str>> {
     let mut c = Cursor::new(text, true);
-    let mut found = None;
-    c.object_each(|k, v| {
+    let mut found = FoundKey::Absent;
+    c.object_each(|k, v| found.see(k, v, key))?;
+    found.value()
+}
+
+/// [`field_trusted`] among pairs already split.
+pub fn field_in<'a>(pairs: &[Pair<'a>], key: &str) -> Option<Option<&'a str>> {
+    let mut found = FoundKey::Absent;
+    for &(k, v) in pairs {
+        found.see(k, v, key)?;
+    }
+    found.value()
+}
+
+/// What a search for one key has found so far.
+enum FoundKey<'a> {
+    Absent,
+    Once(&'a str),
+}
+
+impl<'a> FoundKey<'a> {
+    /// Takes in a pair; `None` when it names the key a second time.
+    #[inline]
+    fn see(&mut self, k: &str, v: &'a str, key: &str) -> Option<()> {
         if k != key {
             return Some(());
         }
-        match found {
-            Some(_) => None,
-            None => {
-                found = Some(v);
+        match self {
+            FoundKey::Once(_) => None,
+            FoundKey::Absent => {
+                *self = FoundKey::Once(v);
                 Some(())
             }
         }
-    })?;
-    Some(found)
+    }
+
+    fn value(self) -> Option<Option<&'a str>> {
+        Some(match self {
+            FoundKey::Absent => None,
+            FoundKey::Once(v) => Some(v),
+        })
+    }
 }
 
 /// The contents of a JSON string literal with no escapes in it, or `None`
@@ -256,6 +341,48 @@ impl<'a> Cursor<'a> {
                 _ => return None,
             }
         }
+    }
+
+    /// Checks the object at the cursor (white space before it allowed)
+    /// and puts its pairs in `outline`, and those of the objects in it
+    /// `levels` deep; the cursor is left after its `}`.
+    fn split(&mut self, outline: &mut Outline<'a>, levels: u32) -> Option<()> {
+        self.ws();
+        let start = self.i;
+        let mark = outline.open.len();
+        self.eat(b'{')?;
+        self.ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+        } else {
+            loop {
+                self.ws();
+                let key = self.key()?;
+                self.eat(b':')?;
+                self.ws();
+                let value = self.i;
+                if levels > 0 && self.peek() == Some(b'{') {
+                    self.split(outline, levels - 1)?;
+                } else {
+                    self.value()?;
+                }
+                outline.open.push((key, &self.text[value..self.i]));
+                self.ws();
+                match self.peek()? {
+                    b',' => self.i += 1,
+                    b'}' => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        outline.pairs.extend(outline.open.drain(mark..));
+        outline
+            .objects
+            .push((&self.text[start..self.i], outline.pairs.len()));
+        Some(())
     }
 
     /// A key with no escapes in it, without its quotes.
@@ -479,10 +606,17 @@ pub(super) fn has_control(bytes: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// The entry's pairs, as [`object`] splits them.
+    fn split(text: &str) -> Option<Vec<Pair<'_>>> {
+        let mut outline = Outline::default();
+        object(text, &mut outline)?;
+        Some(outline.top().to_vec())
+    }
+
     /// Whatever the fast path accepts, serde_json accepts with the same
     /// pairs.
     fn agrees(text: &str) {
-        let fast = object(text);
+        let fast = split(text);
         let slow: Result<serde_json::Map<String, serde_json::Value>, _> =
             serde_json::from_str(text);
         if let Some(pairs) = fast {
@@ -497,7 +631,7 @@ mod tests {
     #[test]
     fn splits_an_entry_into_raw_pairs() {
         let pairs =
-            object("{\n \"a\": 1,\"b\" : {\"c\": [1, {\"d\": \"x\\\"y\"}]}, \"e\": null }\n")
+            split("{\n \"a\": 1,\"b\" : {\"c\": [1, {\"d\": \"x\\\"y\"}]}, \"e\": null }\n")
                 .unwrap();
         assert_eq!(
             pairs,
@@ -507,7 +641,7 @@ mod tests {
                 ("e", "null")
             ]
         );
-        assert_eq!(object("{}").unwrap(), vec![]);
+        assert_eq!(split("{}").unwrap(), vec![]);
     }
 
     #[test]
@@ -533,20 +667,20 @@ mod tests {
             "{\"a\":{1:2}}",
             "[1]",
         ] {
-            assert!(object(bad).is_none(), "{bad}");
+            assert!(split(bad).is_none(), "{bad}");
             agrees(bad);
         }
         // The innermost `[]` is empty: it opens no level.
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(66), "]".repeat(66));
-        assert!(object(&deep).is_none());
+        assert!(split(&deep).is_none());
         let ok = format!("{{\"a\":{}{}}}", "[".repeat(65), "]".repeat(65));
-        assert!(object(&ok).is_some());
+        assert!(split(&ok).is_some());
     }
 
     #[test]
     fn accepts_every_kind_of_value() {
         let text = r#"{"s":"x \u00e9 \n \/","n":-0.5e+10,"z":0,"t":true,"f":false,"u":null,"o":{},"l":[],"m":[{"a":[]}]}"#;
-        assert_eq!(object(text).unwrap().len(), 9);
+        assert_eq!(split(text).unwrap().len(), 9);
         agrees(text);
     }
 
@@ -554,7 +688,37 @@ mod tests {
     fn trusted_split_finds_the_same_pairs() {
         let text =
             r#"{"data":{"x":"}]\"{[","y":[1,{"z":2}]},"meta":{"route":"w"},"n":12,"t":true}"#;
-        assert_eq!(object_trusted(text), object(text));
+        assert_eq!(object_trusted(text), split(text));
+    }
+
+    #[test]
+    fn the_outline_holds_nested_objects_as_trusted_splitting_finds_them() {
+        let text = r#"{"state":{"data":{"u":{"n":{"x":1}},"l":[{"in":"array"}]},"meta":{}},"s":"{}","o":{}}"#;
+        let mut outline = Outline::default();
+        object(text, &mut outline).unwrap();
+        assert_eq!(outline.top(), object_trusted(text).unwrap().as_slice());
+        let state = outline.top()[0].1;
+        assert_eq!(
+            outline.pairs(state).unwrap(),
+            object_trusted(state).unwrap().as_slice()
+        );
+        let data = outline.pairs(state).unwrap()[0].1;
+        let u = outline.pairs(data).unwrap()[0].1;
+        assert_eq!(outline.pairs(u).unwrap(), &[("n", r#"{"x":1}"#)]);
+        assert_eq!(outline.pairs(outline.top()[2].1).unwrap(), &[]);
+        // Four levels down, in an array, in a string, or a copy of the
+        // text: not split.
+        assert!(outline.pairs(r#"{"x":1}"#).is_none());
+        let n = outline.pairs(u).unwrap()[0].1;
+        assert!(outline.pairs(n).is_none());
+        let in_array = text.find(r#"{"in""#).unwrap();
+        assert!(outline.pairs(&text[in_array..in_array + 14]).is_none());
+        let in_string = text.find(r#""{}""#).unwrap() + 1;
+        assert!(outline.pairs(&text[in_string..in_string + 2]).is_none());
+        // Reused for the next entry.
+        object("{\"a\":{\"b\":2}}", &mut outline).unwrap();
+        assert_eq!(outline.top().len(), 1);
+        assert!(outline.pairs(state).is_none());
     }
 
     #[test]
@@ -580,8 +744,8 @@ mod tests {
             let _ = object_trusted(cut);
             let _ = array_len_trusted(cut);
             let _ = depth_exceeds(cut, 1);
-            let _ = object(cut);
-            let _ = entry_at(cut, 0);
+            let _ = split(cut);
+            let _ = entry_at(cut, 0, &mut Outline::default());
         }
         for odd in ["\"", "\"\\", "[\"\\", "{\"\\", "]]]", "}"] {
             let _ = (

@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use super::diagnostic::Diagnostic;
 use super::fast;
-use super::parse::{entry_from_pairs, parse_entry_lent, Keeper, ParseOptions};
+use super::parse::{entry_from_outline, parse_entry_lent, Keeper, ParseOptions};
 use super::read::{
     count_entry, read_some, take_problem, EntrySink, Payloads, Prepare, Preparer, ReadReport,
     Stopped,
@@ -530,6 +530,7 @@ impl<'a> Reading<'a> {
                 .output_state
                 .or(output_state.as_ref().map(RawJson::get)),
             result: lent.result.or(result.as_ref().map(RawJson::get)),
+            outline: lent.outline,
         };
         preparer(entry, payloads);
         if self.keeps_payloads {
@@ -592,14 +593,17 @@ fn read_unit(unit: Unit, mut items: Vec<Item>, reading: &mut Reading<'_>) -> Don
 /// Parses a scanned entry into `items` (its problems first).
 fn take_raw(raw: &RawEntry<'_>, reading: &mut Reading<'_>, items: &mut Vec<Item>) {
     let mut lent = Payloads::default();
+    let mut outline = fast::Outline::default();
     let entry = parse_entry_lent(
         raw.bytes,
         raw.start,
         raw.shifts,
         &reading.keeper,
+        &mut outline,
         &mut lent,
         &mut |d| items.push(Item::Problem(d)),
     );
+    lent.outline = Some(&outline);
     push_entry(items, entry, lent, raw.start, raw.after_close, reading);
 }
 
@@ -640,6 +644,8 @@ fn read_block(
     };
     let b = text.as_bytes();
     let keeper = reading.keeper;
+    // One outline for every entry of the block.
+    let mut outline = fast::Outline::default();
     let base = start.offset;
     let mut line = start.line;
     let mut line_start = start.offset + 1 - start.column;
@@ -674,7 +680,7 @@ fn read_block(
                 line_start = base + i as u64;
             }
             Some(b'{') => {
-                let Some(found) = fast::entry_at(text, i) else {
+                let Some(found) = fast::entry_at(text, i, &mut outline) else {
                     stop = Some(i);
                     break;
                 };
@@ -683,15 +689,16 @@ fn read_block(
                 framing.closed = false;
                 seen_significant = true;
                 let mut lent = Payloads::default();
-                let entry = entry_from_pairs(
+                let entry = entry_from_outline(
                     &text[i..found.end],
-                    found.pairs,
+                    &outline,
                     at,
                     &[],
                     &keeper,
                     &mut lent,
                     &mut |d| items.push(Item::Problem(d)),
                 );
+                lent.outline = Some(&outline);
                 push_entry(items, entry, lent, at, seen_close, reading);
                 if found.newlines > 0 {
                     line += found.newlines;

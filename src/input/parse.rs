@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::diagnostic::{Diagnostic, ProblemKind};
+use super::fast::{Outline, Pair};
 use super::read::Payloads;
 use super::redact::Redactor;
 use crate::model::{AgentResult, Entry, Hook, Position, RawJson, Timestamp};
@@ -125,16 +126,22 @@ impl<'a> Keeper<'a> {
 /// The keys of a JSON object with their raw values, in file order: as
 /// the fast path split them (keys as written), or as serde_json read
 /// them (keys decoded).
-enum Fields<'a> {
-    Plain(Vec<super::fast::Pair<'a>>),
+enum Fields<'o, 'a> {
+    /// Split by the walk that checked them.
+    Split(&'o [Pair<'a>]),
+    Plain(Vec<Pair<'a>>),
     Decoded(Vec<(Cow<'a, str>, &'a str)>),
 }
 
-impl<'a> Fields<'a> {
-    /// The fields of `text`, an object already checked as a whole: split
-    /// by the fast path when it can, else by serde_json (which also says
-    /// what is wrong).
-    fn of_checked(text: &'a str) -> Result<Fields<'a>, serde_json::Error> {
+impl<'o, 'a> Fields<'o, 'a> {
+    /// The fields of `text`, an object already checked as a whole: as the
+    /// checking walk split them when it did (`outline`), else split by the
+    /// fast path when it can, else by serde_json (which also says what is
+    /// wrong).
+    fn of_checked(text: &'a str, outline: &'o Outline<'a>) -> Result<Self, serde_json::Error> {
+        if let Some(pairs) = outline.pairs(text) {
+            return Ok(Fields::Split(pairs));
+        }
         match super::fast::object_trusted(text) {
             Some(pairs) => Ok(Fields::Plain(pairs)),
             None => serde_json::from_str(text),
@@ -142,11 +149,12 @@ impl<'a> Fields<'a> {
     }
 }
 
-impl<'a> IntoIterator for Fields<'a> {
+impl<'o, 'a> IntoIterator for Fields<'o, 'a> {
     type Item = (Cow<'a, str>, &'a str);
-    type IntoIter = FieldsIter<'a>;
-    fn into_iter(self) -> FieldsIter<'a> {
+    type IntoIter = FieldsIter<'o, 'a>;
+    fn into_iter(self) -> FieldsIter<'o, 'a> {
         match self {
+            Fields::Split(pairs) => FieldsIter::Split(pairs.iter()),
             Fields::Plain(pairs) => FieldsIter::Plain(pairs.into_iter()),
             Fields::Decoded(pairs) => FieldsIter::Decoded(pairs.into_iter()),
         }
@@ -154,26 +162,28 @@ impl<'a> IntoIterator for Fields<'a> {
 }
 
 /// The pairs of [`Fields`], keys borrowed where they can be.
-enum FieldsIter<'a> {
-    Plain(std::vec::IntoIter<super::fast::Pair<'a>>),
+enum FieldsIter<'o, 'a> {
+    Split(std::slice::Iter<'o, Pair<'a>>),
+    Plain(std::vec::IntoIter<Pair<'a>>),
     Decoded(std::vec::IntoIter<(Cow<'a, str>, &'a str)>),
 }
 
-impl<'a> Iterator for FieldsIter<'a> {
+impl<'a> Iterator for FieldsIter<'_, 'a> {
     type Item = (Cow<'a, str>, &'a str);
     fn next(&mut self) -> Option<Self::Item> {
         match self {
+            FieldsIter::Split(pairs) => pairs.next().map(|&(k, v)| (Cow::Borrowed(k), v)),
             FieldsIter::Plain(pairs) => pairs.next().map(|(k, v)| (Cow::Borrowed(k), v)),
             FieldsIter::Decoded(pairs) => pairs.next(),
         }
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
+impl<'de: 'a, 'a: 'o, 'o> Deserialize<'de> for Fields<'o, 'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Fields<'a>;
+        struct V<'o, 'a>(std::marker::PhantomData<(&'o (), &'a ())>);
+        impl<'de: 'a, 'a: 'o, 'o> Visitor<'de> for V<'o, 'a> {
+            type Value = Fields<'o, 'a>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a JSON object")
             }
@@ -206,6 +216,7 @@ pub fn parse_entry(
         start,
         shifts,
         &keeper,
+        &mut Outline::default(),
         &mut Payloads::default(),
         problems,
     )
@@ -214,12 +225,14 @@ pub fn parse_entry(
 /// [`parse_entry`], lending the payloads in `lent` when the keeper says
 /// so (see [`Keeper`]): the parallel reader's workers hand them to the
 /// view's preparer while the text is still there, instead of copying them
-/// into the entry.
+/// into the entry. The entry's objects are split into `outline` when the
+/// fast path reads it (else it is left empty).
 pub(super) fn parse_entry_lent<'t>(
     bytes: &'t [u8],
     start: Position,
     shifts: &[(usize, usize)],
     keeper: &Keeper<'_>,
+    outline: &mut Outline<'t>,
     lent: &mut Payloads<'t>,
     problems: &mut dyn FnMut(Diagnostic),
 ) -> Option<Entry> {
@@ -239,10 +252,11 @@ pub(super) fn parse_entry_lent<'t>(
     // The fast path takes most entries as they are; it gives up on any
     // `\u` surrogate, so only the slow path needs the check below.
     if let Cow::Borrowed(text) = text {
-        if let Some(pairs) = super::fast::object(text) {
-            return entry_from_pairs(text, pairs, start, shifts, keeper, lent, problems);
+        if super::fast::object(text, outline).is_some() {
+            return entry_from_outline(text, outline, start, shifts, keeper, lent, problems);
         }
     }
+    outline.clear();
     // Off the fast path (rare) the text may be mended below, so what would
     // be lent is kept instead.
     let keeper = keeper.unlent();
@@ -263,7 +277,7 @@ pub(super) fn parse_entry_lent<'t>(
     };
     let text = text.as_ref();
     let placer = Placer::new(start, text.as_bytes(), &utf8_shifts, shifts);
-    let fields: Fields<'_> = match serde_json::from_str(text) {
+    let fields: Fields<'_, '_> = match serde_json::from_str(text) {
         Ok(f) => f,
         Err(e) => {
             let at = placer.at(json_error_offset(text, &e));
@@ -281,6 +295,7 @@ pub(super) fn parse_entry_lent<'t>(
     entry_of(
         text,
         fields,
+        &Outline::default(),
         &placer,
         start,
         &keeper,
@@ -289,11 +304,12 @@ pub(super) fn parse_entry_lent<'t>(
     )
 }
 
-/// The entry of an object the fast path has split (here, or in the
-/// parallel reader's walker); `shifts` as [`parse_entry`] takes them.
-pub(super) fn entry_from_pairs<'t>(
+/// The entry of an object the fast path has split into `outline` (here,
+/// or in the parallel reader's walker); `shifts` as [`parse_entry`] takes
+/// them.
+pub(super) fn entry_from_outline<'t>(
     text: &'t str,
-    pairs: Vec<super::fast::Pair<'t>>,
+    outline: &Outline<'t>,
     start: Position,
     shifts: &[(usize, usize)],
     keeper: &Keeper<'_>,
@@ -303,7 +319,8 @@ pub(super) fn entry_from_pairs<'t>(
     let placer = Placer::new(start, text.as_bytes(), &[], shifts);
     entry_of(
         text,
-        Fields::Plain(pairs),
+        Fields::Split(outline.top()),
+        outline,
         &placer,
         start,
         keeper,
@@ -316,7 +333,8 @@ pub(super) fn entry_from_pairs<'t>(
 /// read the same fields the same way).
 fn entry_of<'t>(
     text: &'t str,
-    fields: Fields<'t>,
+    fields: Fields<'_, 't>,
+    outline: &Outline<'t>,
     placer: &Placer<'_>,
     start: Position,
     keeper: &Keeper<'_>,
@@ -333,6 +351,7 @@ fn entry_of<'t>(
     let mut recognised = false;
     let mut field = FieldReader {
         text,
+        outline,
         placer,
         problems,
     };
@@ -431,11 +450,13 @@ fn is_null(raw: &str) -> bool {
 /// Reads typed fields out of raw values and reports those that do not fit.
 struct FieldReader<'t, 'p> {
     text: &'t str,
-    placer: &'t Placer<'t>,
+    /// The objects the checking walk split (empty off the fast path).
+    outline: &'p Outline<'t>,
+    placer: &'p Placer<'p>,
     problems: &'p mut dyn FnMut(Diagnostic),
 }
 
-impl FieldReader<'_, '_> {
+impl<'t> FieldReader<'t, '_> {
     fn at(&self, raw: &str) -> Position {
         let offset = (raw.as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize);
         self.placer.at(offset)
@@ -519,7 +540,7 @@ impl FieldReader<'_, '_> {
         if is_null(raw) {
             return Some(None);
         }
-        if let Some(route) = route_fast(raw) {
+        if let Some(route) = route_fast(raw, self.outline) {
             return Some(route);
         }
         #[derive(Deserialize)]
@@ -573,7 +594,7 @@ impl FieldReader<'_, '_> {
         }
     }
 
-    fn agent_result<'t>(
+    fn agent_result(
         &mut self,
         raw: &'t str,
         keeper: &Keeper<'_>,
@@ -583,7 +604,7 @@ impl FieldReader<'_, '_> {
             return Some(None);
         }
         // Already validated with the whole entry.
-        let fields = match Fields::of_checked(raw) {
+        let fields = match Fields::of_checked(raw, self.outline) {
             Ok(f) => f,
             Err(_) => {
                 let msg = format!(
@@ -634,13 +655,17 @@ impl FieldReader<'_, '_> {
 /// The `meta.route` of a state object already known to be valid JSON, by
 /// the fast path; `None` when the serde path must decide (not an object,
 /// a key given twice or escaped, a route that is not a plain string).
-fn route_fast(state: &str) -> Option<Option<String>> {
-    use super::fast::{field_trusted, plain_string};
-    let meta = match field_trusted(state, "meta")? {
+fn route_fast<'t>(state: &'t str, outline: &Outline<'t>) -> Option<Option<String>> {
+    use super::fast::{field_in, field_trusted, plain_string};
+    let field = |object: &'t str, key: &str| match outline.pairs(object) {
+        Some(pairs) => field_in(pairs, key),
+        None => field_trusted(object, key),
+    };
+    let meta = match field(state, "meta")? {
         None | Some("null") => return Some(None),
         Some(meta) => meta,
     };
-    match field_trusted(meta, "route")? {
+    match field(meta, "route")? {
         None | Some("null") => Some(None),
         Some(route) => plain_string(route).map(|r| Some(r.to_owned())),
     }

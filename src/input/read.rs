@@ -3,7 +3,10 @@
 
 use std::io::{self, Read};
 
+use std::borrow::Cow;
+
 use super::diagnostic::Diagnostic;
+use super::fast::{Outline, Pair};
 use super::parse::{parse_entry, ParseOptions};
 use super::scan::{Framing, RawEntry, ScanEvent, Scanner};
 use crate::model::Entry;
@@ -77,6 +80,8 @@ pub struct Payloads<'a> {
     pub output_state: Option<&'a str>,
     /// `agent_result`, whole.
     pub result: Option<&'a str>,
+    /// The objects the reader split as it checked the entry, when it did.
+    pub outline: Option<&'a Outline<'a>>,
 }
 
 impl<'a> Payloads<'a> {
@@ -89,7 +94,24 @@ impl<'a> Payloads<'a> {
                 .and_then(|r| r.output_state.as_ref())
                 .map(|s| s.get()),
             result: result.and_then(|r| r.raw.as_ref()).map(|s| s.get()),
+            outline: None,
         }
+    }
+
+    /// The pairs of `object`, a JSON object among (or inside) these
+    /// payloads: as the reader split them when it did, else split now;
+    /// `None` when it is not an object the fast path splits.
+    pub fn pairs(&self, object: &'a str) -> Option<Cow<'a, [Pair<'a>]>> {
+        if let Some(pairs) = self.outline.and_then(|o| o.pairs(object)) {
+            return Some(Cow::Borrowed(pairs));
+        }
+        super::fast::object_trusted(object).map(Cow::Owned)
+    }
+
+    /// Whether `object` was checked and split by the reader (so it nests
+    /// no deeper than [`super::fast::CHECKED_DEPTH`]).
+    pub fn split_by_reader(&self, object: &str) -> bool {
+        self.outline.is_some_and(|o| o.pairs(object).is_some())
     }
 }
 

@@ -47,25 +47,26 @@ fn summarize_fast(entry: &Entry, payloads: Payloads<'_>) -> Option<String> {
     }
     let mut merged: BTreeMap<&str, &str> = BTreeMap::new();
     for raw in sources.into_iter().flatten() {
-        if fast::depth_exceeds(raw, DEEP) {
+        // What the reader split it checked, as deep as it goes.
+        if !payloads.split_by_reader(raw) && fast::depth_exceeds(raw, DEEP) {
             return None;
         }
-        let pairs = fast::object_trusted(raw)?;
-        let mut data = pairs.iter().filter(|(k, _)| *k == "data").map(|(_, v)| *v);
-        let (first, second) = (data.next(), data.next());
-        if second.is_some() {
-            return None;
-        }
-        match first {
+        let data = fast::field_in(&payloads.pairs(raw)?, "data")?;
+        match data {
             None | Some("null") => {}
-            Some(object) if object.starts_with('{') => merged.extend(fast::object_trusted(object)?),
+            Some(object) if object.starts_with('{') => {
+                merged.extend(payloads.pairs(object)?.iter().copied())
+            }
             Some(other) => {
                 merged.insert("data", other);
             }
         }
     }
-    shown_keys(entry, merged, describe_raw)
+    shown_keys(entry, merged, |raw, out| describe_raw(raw, out, &payloads))
 }
+
+// A state the reader split is never too deep for the fast summary.
+const _: () = assert!(fast::CHECKED_DEPTH < DEEP);
 
 /// The payloads a summary is made of: the entry's state, then its result's
 /// output state.
@@ -100,8 +101,8 @@ fn shown_keys<'a, V>(
     Some(out)
 }
 
-/// [`describe`] from a value's JSON text.
-fn describe_raw(raw: &str, out: &mut String) -> Option<()> {
+/// [`describe`] from a value's JSON text (one of `payloads`, or in them).
+fn describe_raw<'a>(raw: &'a str, out: &mut String, payloads: &Payloads<'a>) -> Option<()> {
     match raw.as_bytes().first()? {
         b'"' => {
             let text: Cow<'_, str> = match fast::plain_string(raw) {
@@ -112,10 +113,7 @@ fn describe_raw(raw: &str, out: &mut String) -> Option<()> {
         }
         b'{' => {
             // A JSON object's keys as a map: one per distinct key.
-            let mut keys: Vec<&str> = fast::object_trusted(raw)?
-                .into_iter()
-                .map(|p| p.0)
-                .collect();
+            let mut keys: Vec<&str> = payloads.pairs(raw)?.iter().map(|p| p.0).collect();
             keys.sort_unstable();
             keys.dedup();
             describe_count(out, "{...}", keys.len(), "key");
