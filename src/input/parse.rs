@@ -297,7 +297,6 @@ pub(super) fn parse_entry_lent<'t>(
         fields,
         &Outline::default(),
         &placer,
-        start,
         &keeper,
         &mut Payloads::default(),
         problems,
@@ -322,7 +321,6 @@ pub(super) fn entry_from_outline<'t>(
         Fields::Split(outline.top()),
         outline,
         &placer,
-        start,
         keeper,
         lent,
         problems,
@@ -336,11 +334,11 @@ fn entry_of<'t>(
     fields: Fields<'_, 't>,
     outline: &Outline<'t>,
     placer: &Placer<'_>,
-    start: Position,
     keeper: &Keeper<'_>,
     lent: &mut Payloads<'t>,
     problems: &mut dyn FnMut(Diagnostic),
 ) -> Option<Entry> {
+    let start = placer.start;
     let options = keeper.options;
     let mut entry = Entry {
         position: start,
