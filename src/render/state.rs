@@ -81,7 +81,9 @@ fn shown_keys<'a, V>(
     merged: impl IntoIterator<Item = (&'a str, V)>,
     mut describe: impl FnMut(V, &mut String) -> Option<()>,
 ) -> Option<String> {
-    let mut out = String::from("{");
+    // Room for three cut strings and their keys.
+    let mut out = String::with_capacity(160);
+    out.push('{');
     for (i, (key, value)) in merged.into_iter().enumerate() {
         if i == KEYS_SHOWN {
             out.push_str(", ...");
@@ -90,7 +92,8 @@ fn shown_keys<'a, V>(
         if i > 0 {
             out.push_str(", ");
         }
-        let _ = write!(out, "{key}:");
+        out.push_str(key);
+        out.push(':');
         describe(value, &mut out)?;
     }
     out.push('}');
@@ -132,17 +135,32 @@ fn describe_raw<'a>(raw: &'a str, out: &mut String, payloads: &Payloads<'a>) -> 
 }
 
 fn describe_string(s: &str, out: &mut String) {
-    let n = s.chars().count();
-    if n > STRING_CHARS {
-        let cut: String = s.chars().take(STRING_CHARS).collect();
-        let _ = write!(out, "\"{cut}…\" ({n} chars)");
-    } else {
-        let _ = write!(out, "\"{s}\"");
+    out.push('"');
+    // Where the character after the first STRING_CHARS starts, if any.
+    match s.char_indices().nth(STRING_CHARS) {
+        None => {
+            out.push_str(s);
+            out.push('"');
+        }
+        Some((cut, _)) => {
+            out.push_str(&s[..cut]);
+            out.push_str("…\" (");
+            out.push_str(itoa::Buffer::new().format(s.chars().count()));
+            out.push_str(" chars)");
+        }
     }
 }
 
 fn describe_count(out: &mut String, shape: &str, n: usize, noun: &str) {
-    let _ = write!(out, "{shape} ({n} {noun}{})", if n == 1 { "" } else { "s" });
+    out.push_str(shape);
+    out.push_str(" (");
+    out.push_str(itoa::Buffer::new().format(n));
+    out.push(' ');
+    out.push_str(noun);
+    if n != 1 {
+        out.push('s');
+    }
+    out.push(')');
 }
 
 /// The summary built from serde_json values: the reference the fast path

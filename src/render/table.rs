@@ -4,6 +4,7 @@
 //! widths (from the terminal, and from its content when it has seen it) and
 //! then streams rows of any number.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::style::{Role, Theme};
@@ -150,6 +151,10 @@ impl Cell {
 /// text (rows read back from a store).
 pub trait CellText {
     fn text(&self) -> &str;
+    /// Columns the text takes.
+    fn width(&self) -> usize {
+        width(self.text())
+    }
     fn role(&self) -> Option<Role>;
     fn right(&self) -> bool;
 }
@@ -170,6 +175,8 @@ impl CellText for Cell {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CellRef<'a> {
     pub text: &'a str,
+    /// Columns the text takes, when known (else measured).
+    pub width: Option<usize>,
     pub role: Option<Role>,
     pub right: bool,
 }
@@ -177,6 +184,9 @@ pub struct CellRef<'a> {
 impl CellText for CellRef<'_> {
     fn text(&self) -> &str {
         self.text
+    }
+    fn width(&self) -> usize {
+        self.width.unwrap_or_else(|| width(self.text))
     }
     fn role(&self) -> Option<Role> {
         self.role
@@ -206,8 +216,15 @@ pub fn write_row(
             line.push_str(GAP);
         }
         first = false;
-        let cut = truncate(cell.text(), w);
-        let room = w.saturating_sub(width(&cut));
+        let full = cell.width();
+        let (cut, cut_width) = if full <= w {
+            (Cow::Borrowed(cell.text()), full)
+        } else {
+            let cut = truncate(cell.text(), w);
+            let cut_width = width(&cut);
+            (cut, cut_width)
+        };
+        let room = w.saturating_sub(cut_width);
         let (before, after) = if cell.right() {
             (room, 0)
         } else if i == last_shown {

@@ -154,10 +154,16 @@ impl ColumnShape {
             TimeFormat::Custom(p) => Some(p),
             TimeFormat::Relative | TimeFormat::Full => None,
         };
+        let digits = match (style.format, clock) {
+            (TimeFormat::Clock, "%H:%M:%S%.3f") => Some(false),
+            (TimeFormat::Clock, "%m-%d %H:%M:%S%.3f") => Some(true),
+            _ => None,
+        };
         TimeColumn {
             style,
             start,
             clock,
+            digits,
             items: pattern
                 .and_then(|p| StrftimeItems::new(p).parse_to_owned().ok())
                 .unwrap_or_default(),
@@ -171,6 +177,9 @@ pub struct TimeColumn {
     style: TimeStyle,
     start: Option<DateTime<FixedOffset>>,
     clock: &'static str,
+    /// The clock is digits alone (`Some(true)`: with the month and day),
+    /// written without chrono's formatter.
+    digits: Option<bool>,
     /// The clock's or the custom pattern's items (empty for the other
     /// formats, or a pattern chrono cannot parse).
     items: Vec<Item<'static>>,
@@ -188,6 +197,11 @@ impl TimeColumn {
             None => "-".to_string(),
             Some(t) => {
                 let t = self.style.convert(t, Zone::AsWritten);
+                if let Some(date) = self.digits {
+                    if let Some(clock) = clock_digits(&t, date) {
+                        return clock;
+                    }
+                }
                 match self.style.format {
                     TimeFormat::Clock | TimeFormat::Custom(_) if !self.items.is_empty() => {
                         t.format_with_items(self.items.iter()).to_string()
@@ -197,6 +211,34 @@ impl TimeColumn {
             }
         }
     }
+}
+
+/// `%H:%M:%S%.3f`, after `%m-%d ` when `date`: what chrono writes for
+/// them, made faster; `None` in a leap second (chrono writes `:60`).
+fn clock_digits(t: &DateTime<FixedOffset>, date: bool) -> Option<String> {
+    use chrono::{Datelike, Timelike};
+    let nanos = t.nanosecond();
+    if nanos >= 1_000_000_000 {
+        return None;
+    }
+    let mut out = String::with_capacity(18);
+    let mut two = |n: u32, after: char| {
+        out.push(char::from(b'0' + (n / 10 % 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+        out.push(after);
+    };
+    if date {
+        two(t.month(), '-');
+        two(t.day(), ' ');
+    }
+    two(t.hour(), ':');
+    two(t.minute(), ':');
+    two(t.second(), '.');
+    let ms = nanos / 1_000_000;
+    for digit in [ms / 100, ms / 10 % 10, ms % 10] {
+        out.push(char::from(b'0' + digit as u8));
+    }
+    Some(out)
 }
 
 /// Milliseconds since the start as `+1.234s`, `+2m03.456s`, `+1h02m03.456s`
@@ -220,6 +262,25 @@ mod tests {
 
     fn t(s: &str) -> DateTime<FixedOffset> {
         DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    #[test]
+    fn clock_digits_are_what_chrono_writes() {
+        use chrono::Timelike;
+        for s in [
+            "2025-05-02T15:08:15.910197963Z",
+            "2025-12-31T23:59:59.999999999+05:30",
+            "2025-01-01T00:00:00Z",
+            "2025-06-30T23:59:60.5Z",
+        ] {
+            let t = t(s);
+            for (date, pattern) in [(false, "%H:%M:%S%.3f"), (true, "%m-%d %H:%M:%S%.3f")] {
+                match clock_digits(&t, date) {
+                    Some(fast) => assert_eq!(fast, t.format(pattern).to_string(), "{s}"),
+                    None => assert!(t.nanosecond() >= 1_000_000_000, "{s}"),
+                }
+            }
+        }
     }
 
     #[test]

@@ -244,13 +244,17 @@ fn bad_row(what: &str) -> io::Error {
 /// threads make them (see [`TimelineTable::prepare`]).
 const ENTRY_CELLS: usize = 5;
 
-fn encode_cells(cells: &[Cell; ENTRY_CELLS], out: &mut Vec<u8>) {
+fn encoded_cells(cells: &[Cell; ENTRY_CELLS]) -> Vec<u8> {
+    // Role (2 bytes), width and length (4 each), text.
+    let size = cells.iter().map(|c| 10 + c.text.len()).sum();
+    let mut out = Vec::with_capacity(size);
     for cell in cells {
         out.extend_from_slice(&role_code(cell.role));
         out.extend_from_slice(&(width(&cell.text) as u32).to_le_bytes());
         out.extend_from_slice(&(cell.text.len() as u32).to_le_bytes());
         out.extend_from_slice(cell.text.as_bytes());
     }
+    out
 }
 
 /// Reads encoded bytes in order.
@@ -293,6 +297,7 @@ impl<'a> RowBytes<'a> {
         Ok((
             CellRef {
                 text,
+                width: Some(width),
                 role,
                 right: false,
             },
@@ -443,7 +448,7 @@ fn entry_cells(e: &Entry, payloads: Payloads<'_>) -> [Cell; ENTRY_CELLS] {
     [
         Cell::styled(escaped(hook), Theme::hook_role(&e.hook)),
         Cell::styled(escape(e.agent().unwrap_or("-")).into_owned(), Role::Agent),
-        Cell::plain(escape(&short_id(e.event_id.as_deref().unwrap_or("-"))).into_owned()),
+        Cell::plain(escaped(short_id(e.event_id.as_deref().unwrap_or("-")))),
         Cell::plain(escaped(summarize(e, payloads))),
         error,
     ]
@@ -499,9 +504,7 @@ impl EntryRenderer for TimelineTable {
         Some(Prepare {
             make: std::sync::Arc::new(|| {
                 Box::new(|e: &mut Entry, payloads: Payloads<'_>| {
-                    let mut cells = Vec::new();
-                    encode_cells(&entry_cells(e, payloads), &mut cells);
-                    e.prepared = Some(cells);
+                    e.prepared = Some(encoded_cells(&entry_cells(e, payloads)));
                 })
             }),
             keeps_payloads: verbose,
@@ -513,9 +516,7 @@ impl EntryRenderer for TimelineTable {
         let cells = match &e.prepared {
             Some(cells) => cells.as_slice(),
             None => {
-                let mut cells = Vec::new();
-                encode_cells(&entry_cells(e, Payloads::of(e)), &mut cells);
-                made = cells;
+                made = encoded_cells(&entry_cells(e, Payloads::of(e)));
                 made.as_slice()
             }
         };
@@ -567,11 +568,13 @@ impl EntryRenderer for TimelineTable {
             let cells = [
                 CellRef {
                     text: number.format(row.index),
+                    width: None,
                     role: Some(Role::Dim),
                     right: false,
                 },
                 CellRef {
                     text: &time,
+                    width: None,
                     role: None,
                     right: false,
                 },
