@@ -28,22 +28,33 @@ impl RawJson {
 /// Copies `json` without the white space between tokens. Works on any
 /// depth without recursion.
 pub fn write_compact(json: &str, out: &mut String) {
-    compact_runs(json, &mut |run| out.push_str(run));
+    let mut bytes = Vec::with_capacity(json.len());
+    compact_into(json, &mut bytes, false);
+    // Only ASCII white space was left out: still UTF-8.
+    out.push_str(&String::from_utf8_lossy(&bytes));
 }
 
-/// Hands out `json` without the white space between tokens, as the runs of
-/// text between that white space, in order (the pieces of
-/// [`write_compact`], for a writer that has more to do with them).
-pub fn compact_runs(json: &str, run: &mut dyn FnMut(&str)) {
+/// Appends `json` to `out` without the white space between tokens, in one
+/// pass: strings are jumped over with memchr and copied whole. With
+/// `double_quotes`, every `"` is written twice (the text of a CSV cell).
+/// Returns whether what it wrote holds a `"` or a `,`.
+pub fn compact_into(json: &str, out: &mut Vec<u8>, double_quotes: bool) -> bool {
+    let quote: &[u8] = if double_quotes { b"\"\"" } else { b"\"" };
     let bytes = json.as_bytes();
-    let mut run_start = 0;
+    let mut special = false;
+    // Where the text not yet copied starts.
+    let mut run = 0;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
             b'"' => {
-                // Jump over the string: to the next quote that no
-                // backslash escapes.
+                special = true;
+                out.extend_from_slice(&bytes[run..i]);
+                out.extend_from_slice(quote);
                 i += 1;
+                run = i;
+                // To the next quote that no backslash escapes; an escaped
+                // quote is doubled too.
                 loop {
                     match memchr::memchr2(b'"', b'\\', &bytes[i..]) {
                         Some(n) if bytes[i + n] == b'\\' => {
@@ -52,9 +63,18 @@ pub fn compact_runs(json: &str, run: &mut dyn FnMut(&str)) {
                                 i = bytes.len();
                                 break;
                             }
+                            if bytes[i - 1] == b'"' {
+                                out.extend_from_slice(&bytes[run..i - 1]);
+                                out.extend_from_slice(quote);
+                                run = i;
+                            }
                         }
                         Some(n) => {
-                            i += n + 1;
+                            i += n;
+                            out.extend_from_slice(&bytes[run..i]);
+                            out.extend_from_slice(quote);
+                            i += 1;
+                            run = i;
                             break;
                         }
                         None => {
@@ -66,18 +86,16 @@ pub fn compact_runs(json: &str, run: &mut dyn FnMut(&str)) {
                 continue;
             }
             b' ' | b'\n' | b'\r' | b'\t' => {
-                if run_start < i {
-                    run(&json[run_start..i]);
-                }
-                run_start = i + 1;
+                out.extend_from_slice(&bytes[run..i]);
+                run = i + 1;
             }
+            b',' => special = true,
             _ => {}
         }
         i += 1;
     }
-    if run_start < bytes.len() {
-        run(&json[run_start..]);
-    }
+    out.extend_from_slice(&bytes[run.min(bytes.len())..]);
+    special
 }
 
 /// Deeper than this, pretty output stays on one line: indenting thousands
@@ -190,6 +208,41 @@ mod tests {
             let mut out = String::new();
             write_compact(cut, &mut out);
             assert_eq!(out, cut.replacen("{ ", "{", 1));
+        }
+    }
+
+    /// The plain way: compact by a state machine, then double quotes.
+    fn reference(json: &str, double: bool) -> (String, bool) {
+        let (mut out, mut in_string, mut escaped) = (String::new(), false, false);
+        for c in json.chars() {
+            if in_string {
+                in_string = escaped || c != '"';
+                escaped = !escaped && c == '\\';
+            } else if c == '"' {
+                in_string = true;
+            } else if c.is_ascii_whitespace() && c != '\x0c' {
+                continue;
+            }
+            out.push(c);
+        }
+        let special = out.contains(['"', ',']);
+        if double {
+            out = out.replace('"', "\"\"");
+        }
+        (out, special)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn compact_into_is_the_plain_compaction(
+            json in "[ \n\t\r\"\\\\,:{}\\[\\]ab1é]{0,40}",
+            double: bool,
+        ) {
+            let mut out = Vec::new();
+            let special = compact_into(&json, &mut out, double);
+            let (want, want_special) = reference(&json, double);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), want);
+            proptest::prop_assert_eq!(special, want_special);
         }
     }
 

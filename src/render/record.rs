@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use crate::model::compact_runs;
+use crate::model::compact_into;
 
 /// One value of a record.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,7 +155,7 @@ fn write_fields(buf: &mut Vec<u8>, record: &dyn Record, skip: usize) -> io::Resu
             Value::Float(f) if f.is_finite() => buf.extend_from_slice(format!("{f}").as_bytes()),
             Value::Float(_) => buf.extend_from_slice(b"null"),
             Value::Json(raw) => {
-                compact_runs(&raw, &mut |run| buf.extend_from_slice(run.as_bytes()))
+                compact_into(&raw, buf, false);
             }
             Value::List(items) => serde_json::to_writer(&mut *buf, &items)?,
         }
@@ -304,17 +304,12 @@ fn push_doubled(row: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 /// A JSON value as one CSV cell: compacted and quoted in one pass, the
-/// opening quote taken back if nothing needed it (a number, say).
+/// opening quote taken back if nothing needed it (a number, say). Compact
+/// JSON holds no line break, so only a quote or a comma needs quotes.
 fn write_json_cell(row: &mut Vec<u8>, json: &str) {
     let open = row.len();
     row.push(b'"');
-    let mut quoted = false;
-    compact_runs(json, &mut |run| {
-        let bytes = run.as_bytes();
-        quoted = quoted || needs_quotes(bytes);
-        push_doubled(row, bytes);
-    });
-    if quoted {
+    if compact_into(json, row, true) {
         row.push(b'"');
     } else {
         row.remove(open);
