@@ -91,8 +91,8 @@ pub struct SessionDiff {
 
 fn step(h: &FlowHop) -> HopStep {
     HopStep {
-        agent: h.agent.clone(),
-        next: h.next.clone(),
+        agent: h.agent.to_string(),
+        next: h.next.as_deref().map(str::to_string),
         kind: h.kind.as_str().to_string(),
     }
 }

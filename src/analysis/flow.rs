@@ -6,6 +6,7 @@
 //! AfterEventHandling look like a self-requeue).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use super::{FastMap, FastSet};
 use std::fmt;
@@ -63,15 +64,17 @@ pub struct FlowHop {
     /// The entry it came from (its position in the file).
     pub index: u64,
     pub timestamp: Timestamp,
-    pub timestamp_raw: Option<String>,
-    /// The agent that ran.
-    pub agent: String,
+    pub timestamp_raw: Option<Box<str>>,
+    /// The agent that ran. Names and event ids are shared among the hops
+    /// that carry them (a long session has few agents, and several hops
+    /// an event): a hop owns little more than its own fields.
+    pub agent: Arc<str>,
     /// The agent routed to; `None` when the flow ends (or fails) here.
-    pub next: Option<String>,
+    pub next: Option<Arc<str>>,
     pub hook: Hook,
-    pub event_id: Option<String>,
+    pub event_id: Option<Arc<str>>,
     pub kind: HopKind,
-    pub error: Option<String>,
+    pub error: Option<Box<str>>,
     /// With `--state-diff`: the state keys the hop added (+), removed (-)
     /// or changed (~).
     pub state_changes: Option<String>,
@@ -86,7 +89,9 @@ pub struct FlowHop {
 #[derive(Debug, Default)]
 pub struct FlowBuilder {
     /// (event, agent) pairs whose outcome already gave a hop.
-    done: FastSet<(Option<String>, String)>,
+    done: FastSet<(Option<Arc<str>>, Arc<str>)>,
+    /// Names and event ids seen, each held once.
+    names: FastSet<Arc<str>>,
     /// With state diffs: each open event's input state keys.
     inputs: Option<FastMap<Option<String>, serde_json::Map<String, serde_json::Value>>>,
 }
@@ -112,20 +117,23 @@ impl FlowBuilder {
             }
         }
         let agent = e.agent_id.as_deref().filter(|a| !a.is_empty())?;
-        let key = (e.event_id.clone(), agent.to_string());
-        match e.hook {
-            Hook::AfterAgentRun | Hook::AgentError => {
-                self.done.insert(key);
-            }
-            Hook::AfterEventHandling => {
-                if self.done.contains(&key) || (e.route().is_none() && e.error().is_none()) {
-                    return None;
-                }
-                self.done.insert(key);
-            }
-            _ => return None,
+        if !matches!(
+            e.hook,
+            Hook::AfterAgentRun | Hook::AgentError | Hook::AfterEventHandling
+        ) {
+            return None;
         }
-        let next = e.route().map(str::to_string);
+        let agent = self.name(agent);
+        let event_id = e.event_id.as_deref().map(|id| self.name(id));
+        let key = (event_id, agent);
+        if e.hook == Hook::AfterEventHandling
+            && (self.done.contains(&key) || (e.route().is_none() && e.error().is_none()))
+        {
+            return None;
+        }
+        self.done.insert(key.clone());
+        let (event_id, agent) = key;
+        let next = e.route().map(|r| self.name(r));
         let failed = e.error().is_some() || e.hook == Hook::AgentError;
         let state_changes = self.inputs.as_mut().map(|inputs| {
             let before = inputs.remove(&e.event_id).unwrap_or_default();
@@ -140,14 +148,24 @@ impl FlowBuilder {
             state_changes,
             index: e.index,
             timestamp: e.timestamp,
-            timestamp_raw: e.timestamp_raw.clone(),
-            agent: agent.to_string(),
-            kind: HopKind::classify(agent, next.as_deref(), failed),
+            timestamp_raw: e.timestamp_raw.as_deref().map(Box::from),
+            kind: HopKind::classify(&agent, next.as_deref(), failed),
+            agent,
             next,
             hook: e.hook.clone(),
-            event_id: e.event_id.clone(),
-            error: e.error().map(str::to_string),
+            event_id,
+            error: e.error().map(Box::from),
         })
+    }
+
+    /// `name`, held once however many hops carry it.
+    fn name(&mut self, name: &str) -> Arc<str> {
+        if let Some(held) = self.names.get(name) {
+            return held.clone();
+        }
+        let held: Arc<str> = Arc::from(name);
+        self.names.insert(held.clone());
+        held
     }
 }
 
@@ -177,20 +195,45 @@ pub fn event_label(id: &str) -> Cow<'_, str> {
 /// Hops grouped by event, in order of each event's first hop. Groups are by
 /// the full event id; when two ids share a short label, each label carries
 /// its full id so that no two events look like one.
-pub fn group_by_event(hops: &[FlowHop]) -> Vec<(Cow<'_, str>, Vec<&FlowHop>)> {
+///
+/// A long session has about as many events as hops: groups are kept as
+/// ranges of one list of hop numbers rather than a list per event.
+pub fn group_by_event(hops: &[FlowHop]) -> EventGroups<'_> {
     // Hash lookups: a long session has tens of thousands of events.
-    let mut index: FastMap<Option<&str>, usize> = FastMap::default();
+    let mut index: FastMap<Option<&str>, u32> = FastMap::default();
     let mut order: Vec<Option<&str>> = Vec::new();
-    let mut groups: Vec<Vec<&FlowHop>> = Vec::new();
-    for hop in hops {
-        let id = hop.event_id.as_deref();
-        let i = *index.entry(id).or_insert_with(|| {
-            order.push(id);
-            groups.push(Vec::new());
-            order.len() - 1
-        });
-        groups[i].push(hop);
+    let mut sizes: Vec<u32> = Vec::new();
+    let group_of: Vec<u32> = hops
+        .iter()
+        .map(|hop| {
+            let id = hop.event_id.as_deref();
+            let g = *index.entry(id).or_insert_with(|| {
+                order.push(id);
+                sizes.push(0);
+                (order.len() - 1) as u32
+            });
+            sizes[g as usize] += 1;
+            g
+        })
+        .collect();
+    drop(index);
+    // Where each group's hops start, then the hops in group order (a
+    // counting sort: file order within each group).
+    let mut ends: Vec<u32> = sizes
+        .iter()
+        .scan(0u32, |at, &n| {
+            *at += n;
+            Some(*at)
+        })
+        .collect();
+    let mut next: Vec<u32> = ends.iter().zip(&sizes).map(|(&end, &n)| end - n).collect();
+    drop(sizes);
+    let mut members = vec![0u32; hops.len()];
+    for (hop, &g) in group_of.iter().enumerate() {
+        members[next[g as usize] as usize] = hop as u32;
+        next[g as usize] += 1;
     }
+    drop(next);
     let labels: Vec<Cow<'_, str>> = order
         .iter()
         .map(|id| event_label(id.unwrap_or("(no event id)")))
@@ -199,21 +242,53 @@ pub fn group_by_event(hops: &[FlowHop]) -> Vec<(Cow<'_, str>, Vec<&FlowHop>)> {
     for l in &labels {
         *label_uses.entry(l.as_ref()).or_default() += 1;
     }
-    order
+    let labels = order
         .iter()
         .zip(labels.iter())
-        .zip(groups)
-        .map(|((id, label), group)| {
+        .map(|(id, label)| {
             let shared = label_uses[label.as_ref()] > 1;
             let full = id.unwrap_or("(no event id)");
-            let shown = if shared && full != label {
+            if shared && full != label {
                 Cow::Owned(format!("{label} ({full})"))
             } else {
                 label.clone()
-            };
-            (shown, group)
+            }
         })
-        .collect()
+        .collect();
+    ends.shrink_to_fit();
+    EventGroups {
+        hops,
+        labels,
+        ends,
+        members,
+    }
+}
+
+/// What [`group_by_event`] found.
+pub struct EventGroups<'a> {
+    hops: &'a [FlowHop],
+    /// Each group's label, in order.
+    labels: Vec<Cow<'a, str>>,
+    /// Where each group's hops end in `members`.
+    ends: Vec<u32>,
+    /// Hop numbers, group after group.
+    members: Vec<u32>,
+}
+
+impl<'a> EventGroups<'a> {
+    /// Each group's label and hops, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, impl Iterator<Item = &'a FlowHop> + '_)> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        self.labels
+            .iter()
+            .zip(starts.zip(&self.ends))
+            .map(move |(label, (start, &end))| {
+                let hops = self.members[start as usize..end as usize]
+                    .iter()
+                    .map(|&i| &self.hops[i as usize]);
+                (label.as_ref(), hops)
+            })
+    }
 }
 
 /// The route as one chain: the agents that ran, in time order, with
@@ -223,13 +298,13 @@ pub fn group_by_event(hops: &[FlowHop]) -> Vec<(Cow<'_, str>, Vec<&FlowHop>)> {
 pub fn condensed_route(hops: &[FlowHop]) -> Vec<String> {
     let mut chain: Vec<String> = Vec::new();
     for hop in hops {
-        if chain.last() != Some(&hop.agent) {
-            chain.push(hop.agent.clone());
+        if chain.last().map(String::as_str) != Some(&*hop.agent) {
+            chain.push(hop.agent.to_string());
         }
     }
-    if let Some(next) = hops.last().and_then(|h| h.next.as_ref()) {
-        if chain.last() != Some(next) {
-            chain.push(next.clone());
+    if let Some(next) = hops.last().and_then(|h| h.next.as_deref()) {
+        if chain.last().map(String::as_str) != Some(next) {
+            chain.push(next.to_string());
         }
     }
     chain
@@ -240,9 +315,9 @@ pub fn condensed_route(hops: &[FlowHop]) -> Vec<String> {
 pub fn participants(hops: &[FlowHop]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for hop in hops {
-        for name in std::iter::once(&hop.agent).chain(hop.next.as_ref()) {
-            if !out.contains(name) {
-                out.push(name.clone());
+        for name in std::iter::once(&*hop.agent).chain(hop.next.as_deref()) {
+            if !out.iter().any(|o| o == name) {
+                out.push(name.to_string());
             }
         }
     }
@@ -264,14 +339,13 @@ pub struct FlowEdge {
 pub fn edges(hops: &[FlowHop]) -> Vec<FlowEdge> {
     let mut out: Vec<FlowEdge> = Vec::new();
     for hop in hops {
-        match out
-            .iter_mut()
-            .find(|e| e.from == hop.agent && e.to == hop.next && e.kind == hop.kind)
-        {
+        match out.iter_mut().find(|e| {
+            *e.from == *hop.agent && e.to.as_deref() == hop.next.as_deref() && e.kind == hop.kind
+        }) {
             Some(edge) => edge.count += 1,
             None => out.push(FlowEdge {
-                from: hop.agent.clone(),
-                to: hop.next.clone(),
+                from: hop.agent.to_string(),
+                to: hop.next.as_deref().map(str::to_string),
                 kind: hop.kind,
                 count: 1,
             }),
@@ -416,8 +490,8 @@ mod tests {
             entry(3, Hook::AfterAgentRun, "x", "req-2", None, None),
         ]);
         let groups: Vec<(String, usize)> = group_by_event(&hs)
-            .into_iter()
-            .map(|(l, g)| (l.into_owned(), g.len()))
+            .iter()
+            .map(|(l, g)| (l.to_string(), g.count()))
             .collect();
         assert_eq!(
             groups,

@@ -170,9 +170,9 @@ impl HopView for FlowText {
             "\n{}",
             theme.paint("Per-event sequence diagrams:", Role::Header)
         )?;
-        for (label, group) in group_by_event(hops) {
-            writeln!(out, "  {}:", theme.paint(&escape(&label), Role::Emphasis))?;
-            for (i, h) in group.iter().enumerate() {
+        for (label, group) in group_by_event(hops).iter() {
+            writeln!(out, "  {}:", theme.paint(&escape(label), Role::Emphasis))?;
+            for (i, h) in group.enumerate() {
                 writeln!(out, "    {}. {}", i + 1, arrow(h))?;
             }
         }
