@@ -113,9 +113,9 @@ struct OpenRun {
 #[derive(Debug, Default)]
 pub struct SpanBuilder {
     open: FastMap<(Option<String>, String), OpenRun>,
-    events: FastMap<Option<String>, EventSpan>,
-    /// Order in which events were first seen.
-    event_order: Vec<Option<String>>,
+    /// Events in the order they were first seen, and where each id's is.
+    events: Vec<EventSpan>,
+    event_at: FastMap<Option<String>, usize>,
     runs: Vec<AgentRun>,
     /// AfterEventHandling entries with no BeforeEventHandling.
     orphan_event_ends: Vec<u64>,
@@ -138,6 +138,12 @@ impl SpanBuilder {
         }
     }
 
+    /// The span of event `id`, once it began.
+    fn event(&mut self, id: &Option<String>) -> Option<&mut EventSpan> {
+        let at = *self.event_at.get(id)?;
+        self.events.get_mut(at)
+    }
+
     pub fn push(&mut self, e: &Entry) {
         self.push_with_usage(e, None);
     }
@@ -148,16 +154,14 @@ impl SpanBuilder {
         let event = e.event_id.clone().filter(|s| !s.is_empty());
         match &e.hook {
             Hook::BeforeEventHandling => {
-                if !self.events.contains_key(&event) {
-                    self.event_order.push(event.clone());
-                }
-                let span = self
-                    .events
-                    .entry(event.clone())
-                    .or_insert_with(|| EventSpan {
+                let at = *self.event_at.entry(event.clone()).or_insert_with(|| {
+                    self.events.push(EventSpan {
                         event_id: event.clone(),
                         ..EventSpan::default()
                     });
+                    self.events.len() - 1
+                });
+                let span = &mut self.events[at];
                 if span.start_index.is_none() {
                     span.start = e.timestamp;
                     span.start_index = Some(e.index);
@@ -165,7 +169,7 @@ impl SpanBuilder {
                     span.source = e.source_agent_id.clone().filter(|s| !s.is_empty());
                 }
             }
-            Hook::AfterEventHandling => match self.events.get_mut(&event) {
+            Hook::AfterEventHandling => match self.event(&event) {
                 Some(span) => {
                     span.end = e.timestamp;
                     span.end_index = Some(e.index);
@@ -198,8 +202,7 @@ impl SpanBuilder {
                 let start = open.as_ref().map_or(Timestamp::Unset, |o| o.start);
                 let (tokens, model) = usage.unwrap_or_else(|| usage_of(Payloads::of(e)));
                 let wait_ms = self
-                    .events
-                    .get(&event)
+                    .event(&event)
                     .and_then(|ev| millis_between(ev.start, start))
                     .filter(|w| *w >= 0.0);
                 self.runs.push(AgentRun {
@@ -246,9 +249,9 @@ impl SpanBuilder {
             .drain()
             .map(|((event, agent), open)| AgentRun {
                 wait_ms: self
-                    .events
+                    .event_at
                     .get(&event)
-                    .and_then(|ev| millis_between(ev.start, open.start))
+                    .and_then(|&at| millis_between(self.events[at].start, open.start))
                     .filter(|w| *w >= 0.0),
                 agent,
                 event_id: event,
@@ -270,14 +273,9 @@ impl SpanBuilder {
             .collect();
         unfinished.sort_by_key(|r| r.start_index);
         self.runs.extend(unfinished);
-        let events = self
-            .event_order
-            .iter()
-            .filter_map(|id| self.events.remove(id))
-            .collect();
         Spans {
             runs: self.runs,
-            events,
+            events: self.events,
             orphan_event_ends: self.orphan_event_ends,
         }
     }
