@@ -58,15 +58,17 @@ pub fn compact_into(json: &str, out: &mut Vec<u8>, double_quotes: bool) -> bool 
                 loop {
                     match memchr::memchr2(b'"', b'\\', &bytes[i..]) {
                         Some(n) if bytes[i + n] == b'\\' => {
-                            i += n + 2;
+                            // The escaped byte, if the text goes on.
+                            let escaped = i + n + 1;
+                            if bytes.get(escaped) == Some(&b'"') {
+                                out.extend_from_slice(&bytes[run..escaped]);
+                                out.extend_from_slice(quote);
+                                run = escaped + 1;
+                            }
+                            i = escaped + 1;
                             if i >= bytes.len() {
                                 i = bytes.len();
                                 break;
-                            }
-                            if bytes[i - 1] == b'"' {
-                                out.extend_from_slice(&bytes[run..i - 1]);
-                                out.extend_from_slice(quote);
-                                run = i;
                             }
                         }
                         Some(n) => {
@@ -94,7 +96,7 @@ pub fn compact_into(json: &str, out: &mut Vec<u8>, double_quotes: bool) -> bool 
         }
         i += 1;
     }
-    out.extend_from_slice(&bytes[run.min(bytes.len())..]);
+    out.extend_from_slice(&bytes[run..]);
     special
 }
 
@@ -243,6 +245,19 @@ mod tests {
             let (want, want_special) = reference(&json, double);
             proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), want);
             proptest::prop_assert_eq!(special, want_special);
+        }
+    }
+
+    #[test]
+    fn compact_into_doubles_an_escaped_quote_at_the_very_end() {
+        for json in ["\"\\\"", "\"a\\\"", "[\"\\\"\"]", "\"\\"] {
+            let mut out = Vec::new();
+            compact_into(json, &mut out, true);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                reference(json, true).0,
+                "{json}"
+            );
         }
     }
 
