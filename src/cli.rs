@@ -51,9 +51,6 @@ Examples:
   agentcli trace - < saved.trace.json
       a trace read from stdin";
 
-/// `agentcli --version`: the version and the commit it was built from.
-pub const VERSION: &str = crate::VERSION;
-
 /// Read, filter and export AgenticGoKit multi-agent session traces.
 ///
 /// agentcli reads the <session>.trace.json files AgenticGoKit writes, in
@@ -64,7 +61,7 @@ pub const VERSION: &str = crate::VERSION;
 #[derive(Debug, Parser)]
 #[command(
     name = "agentcli",
-    version = VERSION,
+    version = crate::VERSION,
     propagate_version = true,
     after_help = EXIT_STATUS,
     after_long_help = format!("{MAIN_EXAMPLES}\n\n{ENVIRONMENT}\n\n{EXIT_STATUS}"),

@@ -254,10 +254,6 @@ pub fn find_loops(agents: &[&str]) -> Vec<Loop> {
     loops
 }
 
-/// Walks back from the run that ended last: each step's predecessor is a
-/// run that routed to its agent and ended before it started, the latest
-/// such; when another candidate ran in parallel with the chosen one, the
-/// step is marked ambiguous rather than guessed silently.
 /// Who sent each event: the source of the first span of its id, as a
 /// search in file order would find.
 fn senders(spans: &Spans) -> FastMap<Option<&str>, Option<&str>> {
@@ -282,7 +278,12 @@ where
 /// A finished run's place in time: its end, then its closing entry.
 type Key = (Option<i128>, Option<u64>);
 
-pub fn critical_path(spans: &Spans) -> CriticalPath {
+/// Walks back from the run that ended last: each step's predecessor is a
+/// run that routed to its agent and ended before it started, the latest
+/// such; when another candidate ran in parallel with the chosen one, the
+/// step is marked ambiguous rather than guessed silently.
+/// `sources` are the events' [`senders`].
+fn critical_path(spans: &Spans, sources: &FastMap<Option<&str>, Option<&str>>) -> CriticalPath {
     // Finished runs in order of (end, end entry); ties keep run order, so
     // the last of equal keys is the one a linear `max_by_key` would pick.
     let mut finished: Vec<(Key, &AgentRun)> = spans
@@ -295,7 +296,6 @@ pub fn critical_path(spans: &Spans) -> CriticalPath {
     let Some(&(_, last)) = finished.last() else {
         return CriticalPath::default();
     };
-    let sources = senders(spans);
     // The finished runs by agent, by agent and route, and by route, each
     // in key order: every step looks up its predecessor instead of
     // searching all runs, which was quadratic on long sessions.
@@ -490,7 +490,7 @@ pub fn analyze(
         tokens: (!tokens.is_zero()).then_some(tokens),
         models,
         per_agent,
-        critical_path: critical_path(spans),
+        critical_path: critical_path(spans, &senders),
         slowest: slowest.into_iter().take(top).map(view).collect(),
         first_error,
     }

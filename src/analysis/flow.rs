@@ -200,40 +200,40 @@ pub fn event_label(id: &str) -> Cow<'_, str> {
 /// ranges of one list of hop numbers rather than a list per event.
 pub fn group_by_event(hops: &[FlowHop]) -> EventGroups<'_> {
     // Hash lookups: a long session has tens of thousands of events.
-    let mut index: FastMap<Option<&str>, u32> = FastMap::default();
+    let mut index: FastMap<Option<&str>, usize> = FastMap::default();
     let mut order: Vec<Option<&str>> = Vec::new();
-    let mut sizes: Vec<u32> = Vec::new();
-    let group_of: Vec<u32> = hops
+    let mut sizes: Vec<usize> = Vec::new();
+    let group_of: Vec<usize> = hops
         .iter()
         .map(|hop| {
             let id = hop.event_id.as_deref();
             let g = *index.entry(id).or_insert_with(|| {
                 order.push(id);
                 sizes.push(0);
-                (order.len() - 1) as u32
+                order.len() - 1
             });
-            sizes[g as usize] += 1;
+            sizes[g] += 1;
             g
         })
         .collect();
     drop(index);
-    // Where each group's hops start, then the hops in group order (a
-    // counting sort: file order within each group).
-    let mut ends: Vec<u32> = sizes
+    // The hops in group order, by a counting sort (file order within each
+    // group): `next` starts at each group's start and ends at its end.
+    let mut next: Vec<usize> = sizes
         .iter()
-        .scan(0u32, |at, &n| {
+        .scan(0, |at, &n| {
+            let start = *at;
             *at += n;
-            Some(*at)
+            Some(start)
         })
         .collect();
-    let mut next: Vec<u32> = ends.iter().zip(&sizes).map(|(&end, &n)| end - n).collect();
     drop(sizes);
-    let mut members = vec![0u32; hops.len()];
+    let mut members = vec![0; hops.len()];
     for (hop, &g) in group_of.iter().enumerate() {
-        members[next[g as usize] as usize] = hop as u32;
-        next[g as usize] += 1;
+        members[next[g]] = hop;
+        next[g] += 1;
     }
-    drop(next);
+    let ends = next;
     let labels: Vec<Cow<'_, str>> = order
         .iter()
         .map(|id| event_label(id.unwrap_or("(no event id)")))
@@ -255,7 +255,6 @@ pub fn group_by_event(hops: &[FlowHop]) -> EventGroups<'_> {
             }
         })
         .collect();
-    ends.shrink_to_fit();
     EventGroups {
         hops,
         labels,
@@ -270,9 +269,9 @@ pub struct EventGroups<'a> {
     /// Each group's label, in order.
     labels: Vec<Cow<'a, str>>,
     /// Where each group's hops end in `members`.
-    ends: Vec<u32>,
+    ends: Vec<usize>,
     /// Hop numbers, group after group.
-    members: Vec<u32>,
+    members: Vec<usize>,
 }
 
 impl<'a> EventGroups<'a> {
@@ -283,9 +282,7 @@ impl<'a> EventGroups<'a> {
             .iter()
             .zip(starts.zip(&self.ends))
             .map(move |(label, (start, &end))| {
-                let hops = self.members[start as usize..end as usize]
-                    .iter()
-                    .map(|&i| &self.hops[i as usize]);
+                let hops = self.members[start..end].iter().map(|&i| &self.hops[i]);
                 (label.as_ref(), hops)
             })
     }

@@ -116,13 +116,19 @@ fn summarize(path: &std::path::Path, key: &str, cache: Option<&Cache<Cached>>) -
     (Ok((info, sink.first_problem)), stamp.map(|s| (s, cached)))
 }
 
-/// A path's key in the cache: the path made absolute (the same file or
-/// directory listed from elsewhere is the same row or cache).
+/// A path's key in the cache: the path made absolute, without `.` parts
+/// (the same file or directory listed from elsewhere, or as `.`, is the
+/// same row or cache). `..` is kept, as `std::path::absolute` keeps it.
 fn cache_key(cwd: Option<&std::path::Path>, path: &std::path::Path) -> String {
-    match cwd {
-        Some(cwd) if path.is_relative() => cwd.join(path).display().to_string(),
-        _ => path.display().to_string(),
-    }
+    let absolute = match cwd {
+        Some(cwd) if path.is_relative() => cwd.join(path),
+        _ => path.to_path_buf(),
+    };
+    absolute
+        .components()
+        .collect::<PathBuf>()
+        .display()
+        .to_string()
 }
 
 /// Summarizes every file, on as many threads as there are cores; results
@@ -248,4 +254,22 @@ pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Ou
     render_list(&sessions, list.format, config.text, out)?;
     out.flush()?;
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn cache_keys_do_not_depend_on_how_the_path_was_written() {
+        let cwd = Some(Path::new("/work/traces"));
+        assert_eq!(cache_key(cwd, Path::new(".")), "/work/traces");
+        assert_eq!(cache_key(cwd, Path::new("/work/traces/")), "/work/traces");
+        assert_eq!(
+            cache_key(cwd, Path::new("./a/./s.trace.json")),
+            "/work/traces/a/s.trace.json"
+        );
+        assert_eq!(cache_key(None, Path::new("/x/./y")), "/x/y");
+    }
 }

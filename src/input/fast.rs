@@ -40,6 +40,13 @@ pub struct Outline<'a> {
     open: Vec<Pair<'a>>,
 }
 
+/// An outline of nothing (for payloads no walk split).
+pub static NO_OUTLINE: Outline<'static> = Outline {
+    pairs: Vec::new(),
+    objects: Vec::new(),
+    open: Vec::new(),
+};
+
 impl<'a> Outline<'a> {
     pub fn clear(&mut self) {
         self.pairs.clear();
@@ -61,6 +68,16 @@ impl<'a> Outline<'a> {
         match self.objects.len() {
             0 => &[],
             n => self.range(n - 1),
+        }
+    }
+
+    /// The pairs of `object`, a valid JSON object: as the walk split it,
+    /// else split now ([`object_trusted`]); `None` when it is not an
+    /// object the fast path splits.
+    pub fn pairs_or_split(&self, object: &'a str) -> Option<std::borrow::Cow<'_, [Pair<'a>]>> {
+        match self.pairs(object) {
+            Some(pairs) => Some(std::borrow::Cow::Borrowed(pairs)),
+            None => object_trusted(object).map(std::borrow::Cow::Owned),
         }
     }
 
@@ -117,55 +134,17 @@ pub fn object_trusted(text: &str) -> Option<Vec<Pair<'_>>> {
     c.object()
 }
 
-/// The value of `key` in an object already known to be valid JSON,
-/// without collecting its pairs: `Some(None)` when the key is absent,
-/// `None` when the object is not one the fast path splits, or names the
-/// key twice (serde's derive rejects that, so the caller's slow path
-/// must decide).
-pub fn field_trusted<'a>(text: &'a str, key: &str) -> Option<Option<&'a str>> {
-    let mut c = Cursor::new(text, true);
-    let mut found = FoundKey::Absent;
-    c.object_each(|k, v| found.see(k, v, key))?;
-    found.value()
-}
-
-/// [`field_trusted`] among pairs already split.
+/// The value of `key` among an object's pairs: `Some(None)` when the key
+/// is absent, `None` when it is named twice (serde's derive rejects that,
+/// so the caller's slow path must decide).
 pub fn field_in<'a>(pairs: &[Pair<'a>], key: &str) -> Option<Option<&'a str>> {
-    let mut found = FoundKey::Absent;
+    let mut found = None;
     for &(k, v) in pairs {
-        found.see(k, v, key)?;
-    }
-    found.value()
-}
-
-/// What a search for one key has found so far.
-enum FoundKey<'a> {
-    Absent,
-    Once(&'a str),
-}
-
-impl<'a> FoundKey<'a> {
-    /// Takes in a pair; `None` when it names the key a second time.
-    #[inline]
-    fn see(&mut self, k: &str, v: &'a str, key: &str) -> Option<()> {
-        if k != key {
-            return Some(());
-        }
-        match self {
-            FoundKey::Once(_) => None,
-            FoundKey::Absent => {
-                *self = FoundKey::Once(v);
-                Some(())
-            }
+        if k == key && found.replace(v).is_some() {
+            return None;
         }
     }
-
-    fn value(self) -> Option<Option<&'a str>> {
-        Some(match self {
-            FoundKey::Absent => None,
-            FoundKey::Once(v) => Some(v),
-        })
-    }
+    Some(found)
 }
 
 /// The contents of a JSON string literal with no escapes in it, or `None`
@@ -317,6 +296,18 @@ impl<'a> Cursor<'a> {
     /// (`None`); the cursor is left after its `}`.
     #[inline]
     fn object_each(&mut self, mut visit: impl FnMut(&'a str, &'a str) -> Option<()>) -> Option<()> {
+        self.each_pair(|c, key| {
+            let start = c.i;
+            c.value()?;
+            visit(key, &c.text[start..c.i])
+        })
+    }
+
+    /// Walks an object: `pair` is given each key with the cursor at its
+    /// value, and must leave the cursor after the value. The cursor is left
+    /// after the object's `}`.
+    #[inline]
+    fn each_pair(&mut self, mut pair: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
         self.eat(b'{')?;
         self.ws();
         if self.peek()? == b'}' {
@@ -328,9 +319,7 @@ impl<'a> Cursor<'a> {
             let key = self.key()?;
             self.eat(b':')?;
             self.ws();
-            let start = self.i;
-            self.value()?;
-            visit(key, &self.text[start..self.i])?;
+            pair(self, key)?;
             self.ws();
             match self.peek()? {
                 b',' => self.i += 1,
@@ -350,34 +339,16 @@ impl<'a> Cursor<'a> {
         self.ws();
         let start = self.i;
         let mark = outline.open.len();
-        self.eat(b'{')?;
-        self.ws();
-        if self.peek()? == b'}' {
-            self.i += 1;
-        } else {
-            loop {
-                self.ws();
-                let key = self.key()?;
-                self.eat(b':')?;
-                self.ws();
-                let value = self.i;
-                if levels > 0 && self.peek() == Some(b'{') {
-                    self.split(outline, levels - 1)?;
-                } else {
-                    self.value()?;
-                }
-                outline.open.push((key, &self.text[value..self.i]));
-                self.ws();
-                match self.peek()? {
-                    b',' => self.i += 1,
-                    b'}' => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return None,
-                }
+        self.each_pair(|c, key| {
+            let value = c.i;
+            if levels > 0 && c.peek() == Some(b'{') {
+                c.split(outline, levels - 1)?;
+            } else {
+                c.value()?;
             }
-        }
+            outline.open.push((key, &c.text[value..c.i]));
+            Some(())
+        })?;
         outline.pairs.extend(outline.open.drain(mark..));
         outline
             .objects

@@ -282,9 +282,9 @@ struct Merge {
 }
 
 impl Merge {
-    /// Numbers and hands out one unit's entries and problems; returns the
-    /// unit's buffer for reuse. The items stay in `done`, lent to the
-    /// sink, so that the worker that made them can free them.
+    /// Numbers and hands out one unit's entries and problems. The items
+    /// stay in `done`, lent to the sink, so that the worker that made them
+    /// can free them (and its buffer can be used again).
     fn take(&mut self, done: &mut Done, sink: &mut dyn EntrySink) -> anyhow::Result<()> {
         // A `]` in an earlier stretch: every entry here comes after it.
         let closed_before = self.seen_close;
@@ -562,6 +562,7 @@ fn read_unit(unit: Unit, mut items: Vec<Item>, reading: &mut Reading<'_>) -> Don
         }
         Unit::Scanned { batch, end } => {
             items.reserve(batch.items.len());
+            let mut outline = fast::Outline::default();
             for found in &batch.items {
                 match found {
                     Found::Entry {
@@ -576,7 +577,7 @@ fn read_unit(unit: Unit, mut items: Vec<Item>, reading: &mut Reading<'_>) -> Don
                             shifts: &batch.shifts[shifts.clone()],
                             after_close: *after_close,
                         };
-                        take_raw(&raw, reading, &mut items);
+                        take_raw(&raw, reading, &mut outline, &mut items);
                     }
                     Found::Problem(d) => items.push(Item::Problem(d.clone())),
                 }
@@ -590,20 +591,28 @@ fn read_unit(unit: Unit, mut items: Vec<Item>, reading: &mut Reading<'_>) -> Don
     }
 }
 
-/// Parses a scanned entry into `items` (its problems first).
-fn take_raw(raw: &RawEntry<'_>, reading: &mut Reading<'_>, items: &mut Vec<Item>) {
+/// Parses a scanned entry into `items` (its problems first), splitting it
+/// into `outline` (which serves entry after entry).
+fn take_raw<'t>(
+    raw: &RawEntry<'t>,
+    reading: &mut Reading<'_>,
+    outline: &mut fast::Outline<'t>,
+    items: &mut Vec<Item>,
+) {
     let mut lent = Payloads::default();
-    let mut outline = fast::Outline::default();
     let entry = parse_entry_lent(
         raw.bytes,
         raw.start,
         raw.shifts,
         &reading.keeper,
-        &mut outline,
+        outline,
         &mut lent,
         &mut |d| items.push(Item::Problem(d)),
     );
-    lent.outline = Some(&outline);
+    let lent = Payloads {
+        outline: Some(outline),
+        ..lent
+    };
     push_entry(items, entry, lent, raw.start, raw.after_close, reading);
 }
 
@@ -746,7 +755,7 @@ fn read_block(
         })
     };
     let mut sink = |event: ScanEvent<'_>| match event {
-        ScanEvent::Entry(raw) => take_raw(&raw, reading, items),
+        ScanEvent::Entry(raw) => take_raw(&raw, reading, &mut fast::Outline::default(), items),
         ScanEvent::Problem(d) => items.push(Item::Problem(d)),
     };
     scanner.push(&bytes[i..], &mut sink);

@@ -3,8 +3,9 @@
 //! Every field is parsed on its own from a borrowed raw value, so a field of
 //! the wrong type costs that field (it is kept among the unknown keys), not
 //! the entry; invalid UTF-8 is read as U+FFFD, as Go itself writes it; state
-//! payloads are kept as raw text and never parsed here, so their depth and
-//! size cost nothing.
+//! payloads are kept as raw text and never decoded here (the checking walk
+//! splits their outer objects, [`super::fast::Outline`], and no more), so
+//! their depth and size cost little.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -127,9 +128,8 @@ impl<'a> Keeper<'a> {
 /// the fast path split them (keys as written), or as serde_json read
 /// them (keys decoded).
 enum Fields<'o, 'a> {
-    /// Split by the walk that checked them.
-    Split(&'o [Pair<'a>]),
-    Plain(Vec<Pair<'a>>),
+    /// Split by the fast path (by the walk that checked them, or since).
+    Split(Cow<'o, [Pair<'a>]>),
     Decoded(Vec<(Cow<'a, str>, &'a str)>),
 }
 
@@ -139,11 +139,8 @@ impl<'o, 'a> Fields<'o, 'a> {
     /// fast path when it can, else by serde_json (which also says what is
     /// wrong).
     fn of_checked(text: &'a str, outline: &'o Outline<'a>) -> Result<Self, serde_json::Error> {
-        if let Some(pairs) = outline.pairs(text) {
-            return Ok(Fields::Split(pairs));
-        }
-        match super::fast::object_trusted(text) {
-            Some(pairs) => Ok(Fields::Plain(pairs)),
+        match outline.pairs_or_split(text) {
+            Some(pairs) => Ok(Fields::Split(pairs)),
             None => serde_json::from_str(text),
         }
     }
@@ -154,8 +151,8 @@ impl<'o, 'a> IntoIterator for Fields<'o, 'a> {
     type IntoIter = FieldsIter<'o, 'a>;
     fn into_iter(self) -> FieldsIter<'o, 'a> {
         match self {
-            Fields::Split(pairs) => FieldsIter::Split(pairs.iter()),
-            Fields::Plain(pairs) => FieldsIter::Plain(pairs.into_iter()),
+            Fields::Split(Cow::Borrowed(pairs)) => FieldsIter::Split(pairs.iter()),
+            Fields::Split(Cow::Owned(pairs)) => FieldsIter::Plain(pairs.into_iter()),
             Fields::Decoded(pairs) => FieldsIter::Decoded(pairs.into_iter()),
         }
     }
@@ -318,7 +315,7 @@ pub(super) fn entry_from_outline<'t>(
     let placer = Placer::new(start, text.as_bytes(), &[], shifts);
     entry_of(
         text,
-        Fields::Split(outline.top()),
+        Fields::Split(Cow::Borrowed(outline.top())),
         outline,
         &placer,
         keeper,
@@ -654,11 +651,8 @@ impl<'t> FieldReader<'t, '_> {
 /// the fast path; `None` when the serde path must decide (not an object,
 /// a key given twice or escaped, a route that is not a plain string).
 fn route_fast<'t>(state: &'t str, outline: &Outline<'t>) -> Option<Option<String>> {
-    use super::fast::{field_in, field_trusted, plain_string};
-    let field = |object: &'t str, key: &str| match outline.pairs(object) {
-        Some(pairs) => field_in(pairs, key),
-        None => field_trusted(object, key),
-    };
+    use super::fast::{field_in, plain_string};
+    let field = |object: &'t str, key: &str| field_in(&outline.pairs_or_split(object)?, key);
     let meta = match field(state, "meta")? {
         None | Some("null") => return Some(None),
         Some(meta) => meta,

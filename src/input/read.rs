@@ -101,23 +101,19 @@ impl<'a> Payloads<'a> {
     /// The pairs of `object`, a JSON object among (or inside) these
     /// payloads: as the reader split them when it did, else split now;
     /// `None` when it is not an object the fast path splits.
+    /// Borrowed means the reader split it, so it nests no deeper than
+    /// [`super::fast::CHECKED_DEPTH`].
     pub fn pairs(&self, object: &'a str) -> Option<Cow<'a, [Pair<'a>]>> {
-        if let Some(pairs) = self.outline.and_then(|o| o.pairs(object)) {
-            return Some(Cow::Borrowed(pairs));
-        }
-        super::fast::object_trusted(object).map(Cow::Owned)
-    }
-
-    /// Whether `object` was checked and split by the reader (so it nests
-    /// no deeper than [`super::fast::CHECKED_DEPTH`]).
-    pub fn split_by_reader(&self, object: &str) -> bool {
-        self.outline.is_some_and(|o| o.pairs(object).is_some())
+        self.outline
+            .unwrap_or(&super::fast::NO_OUTLINE)
+            .pairs_or_split(object)
     }
 }
 
 /// Receives what the reader finds. An error from `entry` (say, a closed
 /// pipe) stops the reading and is returned.
 pub trait EntrySink {
+    /// Takes the next entry, numbered in file order.
     ///
     /// The entry is lent: the parallel reader frees it on the thread that
     /// made it. A sink that keeps it takes it (`std::mem::take`).

@@ -58,11 +58,9 @@ pub struct Entry {
     /// The entry's text as it stands in the file (kept only on request).
     pub raw: Option<String>,
     /// Bytes a view worked out ahead on the reader's worker threads (see
-    /// `input::EntrySink::prepare`): the table's row cells, an export's
-    /// row after its index, or the analysis's token usage. Only the view
-    /// that asked reads it; `None` when
-    /// nothing was prepared (the simple path), and the view does the work
-    /// itself.
+    /// `input::EntrySink::prepare`), in a form only that view reads;
+    /// `None` when nothing was prepared (the simple path), and the view
+    /// does the work itself.
     pub prepared: Option<Vec<u8>>,
 }
 

@@ -19,8 +19,9 @@ enum Writer {
 /// Streams entries as JSON, JSON lines or CSV.
 ///
 /// On the parallel reader, each entry's row but its index (known only in
-/// file order) is written on the worker threads, and the payloads dropped
-/// there; the calling thread adds the index and copies the bytes out.
+/// file order) is written on the worker threads, and the payloads and
+/// unknown keys dropped there (the row holds them); the calling thread adds
+/// the index and copies the bytes out.
 pub struct EntryExport {
     writer: Writer,
 }

@@ -47,11 +47,12 @@ fn summarize_fast(entry: &Entry, payloads: Payloads<'_>) -> Option<String> {
     }
     let mut merged: BTreeMap<&str, &str> = BTreeMap::new();
     for raw in sources.into_iter().flatten() {
-        // What the reader split it checked, as deep as it goes.
-        if !payloads.split_by_reader(raw) && fast::depth_exceeds(raw, DEEP) {
+        let pairs = payloads.pairs(raw)?;
+        // What the reader split (borrowed) it checked, as deep as it goes.
+        if matches!(pairs, Cow::Owned(_)) && fast::depth_exceeds(raw, DEEP) {
             return None;
         }
-        let data = fast::field_in(&payloads.pairs(raw)?, "data")?;
+        let data = fast::field_in(&pairs, "data")?;
         match data {
             None | Some("null") => {}
             Some(object) if object.starts_with('{') => {

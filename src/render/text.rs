@@ -63,6 +63,11 @@ pub fn width(s: &str) -> usize {
     if printable_ascii(s) {
         return s.len();
     }
+    columns(s)
+}
+
+/// [`width`], character by character.
+fn columns(s: &str) -> usize {
     s.chars().map(|c| c.width().unwrap_or(0)).sum()
 }
 
@@ -77,13 +82,19 @@ fn printable_ascii(s: &str) -> bool {
 /// `s` cut to at most `max` columns, ending in `…` when cut. Never splits a
 /// character, and keeps combining marks with their base.
 pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
-    if width(s) <= max {
+    let ascii = printable_ascii(s);
+    let fits = if ascii {
+        s.len() <= max
+    } else {
+        columns(s) <= max
+    };
+    if fits {
         return Cow::Borrowed(s);
     }
     if max == 0 {
         return Cow::Borrowed("");
     }
-    if printable_ascii(s) {
+    if ascii {
         // A byte a column: cut at the byte.
         let mut out = String::with_capacity(max + 2);
         out.push_str(&s[..max - 1]);

@@ -154,11 +154,8 @@ impl ColumnShape {
             TimeFormat::Custom(p) => Some(p),
             TimeFormat::Relative | TimeFormat::Full => None,
         };
-        let digits = match (style.format, clock) {
-            (TimeFormat::Clock, "%H:%M:%S%.3f") => Some(false),
-            (TimeFormat::Clock, "%m-%d %H:%M:%S%.3f") => Some(true),
-            _ => None,
-        };
+        // The clock is digits alone unless it shows offsets.
+        let digits = (style.format == TimeFormat::Clock && !self.mixed).then_some(self.multi_day);
         TimeColumn {
             style,
             start,

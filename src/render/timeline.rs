@@ -150,10 +150,11 @@ impl RowStore {
         let mut order = Vec::new();
         let mut start = 0;
         while start < self.memory.len() {
-            let row = RowRef::decode(row_at(&self.memory, start)?)?;
+            let bytes = row_at(&self.memory, start)?;
+            let row = RowRef::decode(bytes)?;
             let nanos = row.time.and_then(|t| Timestamp::At(t).instant_nanos());
             order.push((keys.key(nanos, row.index), start));
-            start += 4 + row.len;
+            start += 4 + bytes.len();
         }
         order.sort_by_key(|(key, _)| *key);
         self.order = Some(order.into_iter().map(|(_, start)| start).collect());
@@ -238,14 +239,14 @@ fn bad_row(what: &str) -> io::Error {
     )
 }
 
-/// The cells of a row the entry alone decides (HOOK to ERROR), encoded
-/// as the row store keeps them: each as its role (2 bytes), its width and
-/// its length (4 bytes each, little-endian), then its text. The reader's
-/// threads make them (see [`TimelineTable::prepare`]).
+/// The cells of a row the entry alone decides: HOOK to ERROR.
 const ENTRY_CELLS: usize = 5;
 
+/// A row's entry cells encoded as the row store keeps them: each as its
+/// role (2 bytes), its width and its length (4 bytes each, little-endian),
+/// then its text. The reader's threads make them (see
+/// [`TimelineTable::prepare`]).
 fn encoded_cells(cells: &[Cell; ENTRY_CELLS]) -> Vec<u8> {
-    // Role (2 bytes), width and length (4 each), text.
     let size = cells.iter().map(|c| 10 + c.text.len()).sum();
     let mut out = Vec::with_capacity(size);
     for cell in cells {
@@ -289,20 +290,17 @@ impl<'a> RowBytes<'a> {
         std::str::from_utf8(self.take(len)?).map_err(|_| bad_row("text"))
     }
 
-    /// One encoded cell and its width.
-    fn cell(&mut self) -> io::Result<(CellRef<'a>, usize)> {
+    /// One encoded cell.
+    fn cell(&mut self) -> io::Result<CellRef<'a>> {
         let role = role_of(self.array()?);
         let width = self.u32()? as usize;
         let text = self.text()?;
-        Ok((
-            CellRef {
-                text,
-                width: Some(width),
-                role,
-                right: false,
-            },
-            width,
-        ))
+        Ok(CellRef {
+            text,
+            width: Some(width),
+            role,
+            right: false,
+        })
     }
 }
 
@@ -360,8 +358,6 @@ fn encode_row(
 
 /// A row read back from the store, its text borrowed.
 struct RowRef<'a> {
-    /// Its encoded length.
-    len: usize,
     index: u64,
     time: Option<DateTime<FixedOffset>>,
     position: Position,
@@ -391,7 +387,7 @@ impl<'a> RowRef<'a> {
         };
         let mut cells = [CellRef::default(); ENTRY_CELLS];
         for cell in &mut cells {
-            *cell = bytes.cell()?.0;
+            *cell = bytes.cell()?;
         }
         let count = bytes.u32()?;
         let mut details = Vec::new();
@@ -401,7 +397,6 @@ impl<'a> RowRef<'a> {
             details.push((*label, bytes.text()?));
         }
         Ok(RowRef {
-            len: row.len(),
             index,
             time,
             position,
