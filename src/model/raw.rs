@@ -88,8 +88,14 @@ pub fn compact_into(json: &str, out: &mut Vec<u8>, double_quotes: bool) -> bool 
                 continue;
             }
             b' ' | b'\n' | b'\r' | b'\t' => {
+                // The whole run of white space (an indent) at once.
                 out.extend_from_slice(&bytes[run..i]);
-                run = i + 1;
+                i += 1;
+                while matches!(bytes.get(i), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+                    i += 1;
+                }
+                run = i;
+                continue;
             }
             b',' => special = true,
             _ => {}
