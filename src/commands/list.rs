@@ -67,8 +67,14 @@ fn cache_file(key: &str) -> String {
 
 /// Reads one file into a list row (or takes it from `cache` if the file
 /// has not changed); `Err` when it cannot be read at all. A row read anew
-/// comes back with its stamp, for the cache.
-fn summarize(path: &std::path::Path, key: &str, cache: Option<&Cache<Cached>>) -> Outcomes {
+/// comes back with its stamp, for the cache. `buffer` is lent from file
+/// to file.
+fn summarize(
+    path: &std::path::Path,
+    key: &str,
+    cache: Option<&Cache<Cached>>,
+    buffer: &mut Vec<u8>,
+) -> Outcomes {
     // The row of what was read (or cached) of the file.
     let row = |size: u64, c: &Cached, summary: SessionSummary| SessionInfo {
         id: Source::File(path.to_path_buf()).session_id(),
@@ -101,7 +107,7 @@ fn summarize(path: &std::path::Path, key: &str, cache: Option<&Cache<Cached>>) -
     let options = ParseOptions::lean();
     // Files are read side by side, each on one thread.
     let sizes = input::parallel::Sizes::for_file(size);
-    let report = match input::parallel::read_inline(file, options, &mut sink, sizes) {
+    let report = match input::parallel::read_inline(file, options, &mut sink, sizes, buffer) {
         Ok(r) => r,
         Err(e) => return (Err(e), None),
     };
@@ -140,10 +146,11 @@ fn summarize_all(
 ) -> Vec<Outcomes> {
     let threads = input::parallel::cores().min(paths.len().max(1));
     if threads <= 1 {
+        let mut buffer = Vec::new();
         return paths
             .iter()
             .zip(keys)
-            .map(|(p, k)| summarize(p, k, cache))
+            .map(|(p, k)| summarize(p, k, cache, &mut buffer))
             .collect();
     }
     let next = AtomicUsize::new(0);
@@ -152,12 +159,15 @@ fn summarize_all(
     let done = Mutex::new(results);
     std::thread::scope(|scope| {
         for _ in 0..threads {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(path) = paths.get(i) else { break };
-                let result = summarize(path, &keys[i], cache);
-                if let Ok(mut done) = done.lock() {
-                    done[i] = Some(result);
+            scope.spawn(|| {
+                let mut buffer = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = paths.get(i) else { break };
+                    let result = summarize(path, &keys[i], cache, &mut buffer);
+                    if let Ok(mut done) = done.lock() {
+                        done[i] = Some(result);
+                    }
                 }
             });
         }

@@ -246,15 +246,17 @@ pub fn read(
 /// Reads `input` on the calling thread, block by block as the workers
 /// would (one pass per entry, no scanner unless something is odd): for
 /// many small files read side by side, where threads per file would cost
-/// more than they save.
+/// more than they save. `buffer` holds the blocks, and is kept for the
+/// next file (so it is zeroed only when it grows).
 pub fn read_inline(
     input: impl Read,
     options: ParseOptions,
     sink: &mut dyn EntrySink,
     sizes: Sizes,
+    buffer: &mut Vec<u8>,
 ) -> anyhow::Result<ReadReport> {
     let mut merge = Merge::default();
-    let spare = std::cell::Cell::new(None);
+    let spare = std::cell::Cell::new(Some(std::mem::take(buffer)));
     let prepare = sink.prepare();
     let mut preparer = prepare.as_ref().map(|p| (p.make)());
     let mut items = Vec::new();
@@ -267,7 +269,9 @@ pub fn read_inline(
         items.clear();
         taken
     };
-    read_units(input, sizes, &mut send, &mut || spare.take())?;
+    let read = read_units(input, sizes, &mut send, &mut || spare.take());
+    *buffer = spare.take().unwrap_or_default();
+    read?;
     Ok(merge.report())
 }
 
@@ -346,7 +350,7 @@ fn read_units(
         offset: 0,
     };
     let mut first = true;
-    let mut block = Vec::new();
+    let mut block = spare().unwrap_or_default();
     let mut len = 0;
     let mut want = sizes.block;
     loop {
