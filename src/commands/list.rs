@@ -67,13 +67,13 @@ fn cache_file(key: &str) -> String {
 
 /// Reads one file into a list row (or takes it from `cache` if the file
 /// has not changed); `Err` when it cannot be read at all. A row read anew
-/// comes back with its stamp, for the cache. `buffer` is lent from file
+/// comes back with its stamp, for the cache. `scratch` is lent from file
 /// to file.
 fn summarize(
     path: &std::path::Path,
     key: &str,
     cache: Option<&Cache<Cached>>,
-    buffer: &mut Vec<u8>,
+    scratch: &mut input::parallel::Scratch,
 ) -> Outcomes {
     // The row of what was read (or cached) of the file.
     let row = |size: u64, c: &Cached, summary: SessionSummary| SessionInfo {
@@ -107,7 +107,7 @@ fn summarize(
     let options = ParseOptions::lean();
     // Files are read side by side, each on one thread.
     let sizes = input::parallel::Sizes::for_file(size);
-    let report = match input::parallel::read_inline(file, options, &mut sink, sizes, buffer) {
+    let report = match input::parallel::read_inline(file, options, &mut sink, sizes, scratch) {
         Ok(r) => r,
         Err(e) => return (Err(e), None),
     };
@@ -146,11 +146,11 @@ fn summarize_all(
 ) -> Vec<Outcomes> {
     let threads = input::parallel::cores().min(paths.len().max(1));
     if threads <= 1 {
-        let mut buffer = Vec::new();
+        let mut scratch = input::parallel::Scratch::default();
         return paths
             .iter()
             .zip(keys)
-            .map(|(p, k)| summarize(p, k, cache, &mut buffer))
+            .map(|(p, k)| summarize(p, k, cache, &mut scratch))
             .collect();
     }
     let next = AtomicUsize::new(0);
@@ -160,11 +160,11 @@ fn summarize_all(
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
-                let mut buffer = Vec::new();
+                let mut scratch = input::parallel::Scratch::default();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = paths.get(i) else { break };
-                    let result = summarize(path, &keys[i], cache, &mut buffer);
+                    let result = summarize(path, &keys[i], cache, &mut scratch);
                     if let Ok(mut done) = done.lock() {
                         done[i] = Some(result);
                     }

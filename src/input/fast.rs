@@ -48,6 +48,16 @@ pub static NO_OUTLINE: Outline<'static> = Outline {
 };
 
 impl<'a> Outline<'a> {
+    /// An outline with room for an entry of the usual size, so that one
+    /// used for a single small block does not grow step by step.
+    pub fn with_room() -> Self {
+        Outline {
+            pairs: Vec::with_capacity(64),
+            objects: Vec::with_capacity(8),
+            open: Vec::with_capacity(32),
+        }
+    }
+
     pub fn clear(&mut self) {
         self.pairs.clear();
         self.objects.clear();

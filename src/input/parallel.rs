@@ -246,20 +246,20 @@ pub fn read(
 /// Reads `input` on the calling thread, block by block as the workers
 /// would (one pass per entry, no scanner unless something is odd): for
 /// many small files read side by side, where threads per file would cost
-/// more than they save. `buffer` holds the blocks, and is kept for the
-/// next file (so it is zeroed only when it grows).
+/// more than they save. What `scratch` holds is used again from one file
+/// to the next.
 pub fn read_inline(
     input: impl Read,
     options: ParseOptions,
     sink: &mut dyn EntrySink,
     sizes: Sizes,
-    buffer: &mut Vec<u8>,
+    scratch: &mut Scratch,
 ) -> anyhow::Result<ReadReport> {
     let mut merge = Merge::default();
-    let spare = std::cell::Cell::new(Some(std::mem::take(buffer)));
+    let spare = std::cell::Cell::new(Some(std::mem::take(&mut scratch.buffer)));
     let prepare = sink.prepare();
     let mut preparer = prepare.as_ref().map(|p| (p.make)());
-    let mut items = Vec::new();
+    let mut items = std::mem::take(&mut scratch.items);
     let mut send = |unit: Unit| -> anyhow::Result<()> {
         let mut reading = Reading::new(options, None, prepare.as_ref(), preparer.as_mut());
         let mut done = read_unit(unit, std::mem::take(&mut items), &mut reading);
@@ -270,9 +270,20 @@ pub fn read_inline(
         taken
     };
     let read = read_units(input, sizes, &mut send, &mut || spare.take());
-    *buffer = spare.take().unwrap_or_default();
+    scratch.buffer = spare.take().unwrap_or_default();
+    items.clear();
+    scratch.items = items;
     read?;
     Ok(merge.report())
+}
+
+/// What [`read_inline`] keeps from one file to the next (the block buffer,
+/// zeroed only when it grows, and the room for entries), so that reading
+/// many small files does not grow them again for each.
+#[derive(Default)]
+pub struct Scratch {
+    buffer: Vec<u8>,
+    items: Vec<Item>,
 }
 
 /// The calling thread's side: takes what the workers did, in file order,
@@ -566,7 +577,7 @@ fn read_unit(unit: Unit, mut items: Vec<Item>, reading: &mut Reading<'_>) -> Don
         }
         Unit::Scanned { batch, end } => {
             items.reserve(batch.items.len());
-            let mut outline = fast::Outline::default();
+            let mut outline = fast::Outline::with_room();
             for found in &batch.items {
                 match found {
                     Found::Entry {
@@ -658,7 +669,7 @@ fn read_block(
     let b = text.as_bytes();
     let keeper = reading.keeper;
     // One outline for every entry of the block.
-    let mut outline = fast::Outline::default();
+    let mut outline = fast::Outline::with_room();
     let base = start.offset;
     let mut line = start.line;
     let mut line_start = start.offset + 1 - start.column;
