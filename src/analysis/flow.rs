@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::{FastMap, FastSet};
 use std::fmt;
 
-use crate::model::{Entry, Hook, Timestamp};
+use crate::model::{Entry, Hook, Text, Timestamp};
 
 /// What a hop means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -93,7 +93,7 @@ pub struct FlowBuilder {
     /// Names and event ids seen, each held once.
     names: FastSet<Arc<str>>,
     /// With state diffs: each open event's input state keys.
-    inputs: Option<FastMap<Option<String>, serde_json::Map<String, serde_json::Value>>>,
+    inputs: Option<FastMap<Option<Text>, serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl FlowBuilder {

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::flow::HopKind;
 use crate::input::Payloads;
-use crate::model::{Entry, Hook, RawJson, Timestamp};
+use crate::model::{Entry, Hook, RawJson, Text, Timestamp};
 
 /// Token usage, as state payloads report it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -112,10 +112,10 @@ struct OpenRun {
 /// Pairs entries, in file order, into runs and events.
 #[derive(Debug, Default)]
 pub struct SpanBuilder {
-    open: FastMap<(Option<String>, String), OpenRun>,
+    open: FastMap<(Option<Text>, Text), OpenRun>,
     /// Events in the order they were first seen, and where each id's is.
     events: Vec<EventSpan>,
-    event_at: FastMap<Option<String>, usize>,
+    event_at: FastMap<Option<Text>, usize>,
     runs: Vec<AgentRun>,
     /// AfterEventHandling entries with no BeforeEventHandling.
     orphan_event_ends: Vec<u64>,
@@ -139,7 +139,7 @@ impl SpanBuilder {
     }
 
     /// The span of event `id`, once it began.
-    fn event(&mut self, id: &Option<String>) -> Option<&mut EventSpan> {
+    fn event(&mut self, id: &Option<Text>) -> Option<&mut EventSpan> {
         let at = *self.event_at.get(id)?;
         self.events.get_mut(at)
     }
@@ -156,7 +156,7 @@ impl SpanBuilder {
             Hook::BeforeEventHandling => {
                 let at = *self.event_at.entry(event.clone()).or_insert_with(|| {
                     self.events.push(EventSpan {
-                        event_id: event.clone(),
+                        event_id: event.as_deref().map(str::to_string),
                         ..EventSpan::default()
                     });
                     self.events.len() - 1
@@ -165,8 +165,12 @@ impl SpanBuilder {
                 if span.start_index.is_none() {
                     span.start = e.timestamp;
                     span.start_index = Some(e.index);
-                    span.target = e.target_agent_id.clone();
-                    span.source = e.source_agent_id.clone().filter(|s| !s.is_empty());
+                    span.target = e.target_agent_id.as_deref().map(str::to_string);
+                    span.source = e
+                        .source_agent_id
+                        .as_deref()
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string);
                 }
             }
             Hook::AfterEventHandling => match self.event(&event) {
@@ -208,8 +212,8 @@ impl SpanBuilder {
                 self.runs.push(AgentRun {
                     kind: Some(HopKind::classify(&agent, next.as_deref(), failed)),
                     duration_ms: run_duration(e, start),
-                    agent,
-                    event_id: event,
+                    agent: agent.into(),
+                    event_id: event.map(Into::into),
                     start,
                     end: e.timestamp,
                     wait_ms,
@@ -253,8 +257,8 @@ impl SpanBuilder {
                     .get(&event)
                     .and_then(|&at| millis_between(self.events[at].start, open.start))
                     .filter(|w| *w >= 0.0),
-                agent,
-                event_id: event,
+                agent: agent.into(),
+                event_id: event.map(Into::into),
                 start: open.start,
                 end: Timestamp::Unset,
                 duration_ms: None,

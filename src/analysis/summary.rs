@@ -4,7 +4,7 @@ use super::FastSet;
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::model::{Entry, Timestamp};
+use crate::model::{Entry, Text, Timestamp};
 
 /// The first error of a session, with where it happened.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -28,7 +28,7 @@ pub struct SessionSummary {
     pub first_error: Option<FirstError>,
     /// Session ids written in the entries, in order of first appearance.
     pub session_ids: Vec<String>,
-    error_keys: FastSet<(Option<String>, Option<String>)>,
+    error_keys: FastSet<(Option<Text>, Option<Text>)>,
 }
 
 impl SessionSummary {
@@ -69,7 +69,7 @@ impl SessionSummary {
             }
         }
         if let Some(message) = e.error() {
-            let key = (e.event_id.clone(), e.agent().map(str::to_string));
+            let key = (e.event_id.clone(), e.agent().map(Text::from));
             if self.error_keys.insert(key) {
                 self.errors += 1;
             }

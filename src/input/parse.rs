@@ -18,7 +18,7 @@ use super::diagnostic::{Diagnostic, ProblemKind};
 use super::fast::{Outline, Pair};
 use super::read::Payloads;
 use super::redact::Redactor;
-use crate::model::{AgentResult, Entry, Hook, Position, RawJson, Timestamp};
+use crate::model::{AgentResult, Entry, Hook, Position, RawJson, Text, Timestamp};
 
 /// What the parser keeps of each entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -351,7 +351,7 @@ fn entry_of<'t>(
         problems,
     };
     for (key, raw) in fields {
-        let slot: Option<&mut Option<String>> = match key.as_ref() {
+        let slot: Option<&mut Option<Text>> = match key.as_ref() {
             "type" => Some(&mut entry.kind),
             "event_id" => Some(&mut entry.event_id),
             "session_id" => Some(&mut entry.session_id),
@@ -463,8 +463,8 @@ impl<'t> FieldReader<'t, '_> {
     }
 
     /// A string or null; `None` (after a report) when it is neither.
-    fn string(&mut self, key: &dyn fmt::Display, raw: &str) -> Option<Option<String>> {
-        self.text(key, raw).map(|t| t.map(Cow::into_owned))
+    fn string(&mut self, key: &dyn fmt::Display, raw: &str) -> Option<Option<Text>> {
+        self.text(key, raw).map(|t| t.map(Text::from))
     }
 
     /// [`Self::string`], borrowed from `raw` when it holds no escapes.
@@ -531,7 +531,7 @@ impl<'t> FieldReader<'t, '_> {
     }
 
     /// A state object (or null): returns its `meta.route`.
-    fn state(&mut self, key: &dyn fmt::Display, raw: &str) -> Option<Option<String>> {
+    fn state(&mut self, key: &dyn fmt::Display, raw: &str) -> Option<Option<Text>> {
         if is_null(raw) {
             return Some(None);
         }
@@ -576,7 +576,7 @@ impl<'t> FieldReader<'t, '_> {
         match meta.route.map(RawValue::get) {
             None => Some(None),
             Some(route) => match serde_json::from_str::<Option<String>>(route) {
-                Ok(r) => Some(r),
+                Ok(r) => Some(r.map(Text::from)),
                 Err(_) => {
                     let msg = format!(
                         "field \"{key}.meta.route\" should be a string but is {}; ignored",
@@ -650,7 +650,7 @@ impl<'t> FieldReader<'t, '_> {
 /// The `meta.route` of a state object already known to be valid JSON, by
 /// the fast path; `None` when the serde path must decide (not an object,
 /// a key given twice or escaped, a route that is not a plain string).
-fn route_fast<'t>(state: &'t str, outline: &Outline<'t>) -> Option<Option<String>> {
+fn route_fast<'t>(state: &'t str, outline: &Outline<'t>) -> Option<Option<Text>> {
     use super::fast::{field_in, plain_string};
     let field = |object: &'t str, key: &str| field_in(&outline.pairs_or_split(object)?, key);
     let meta = match field(state, "meta")? {
@@ -659,7 +659,7 @@ fn route_fast<'t>(state: &'t str, outline: &Outline<'t>) -> Option<Option<String
     };
     match field(meta, "route")? {
         None | Some("null") => Some(None),
-        Some(route) => plain_string(route).map(|r| Some(r.to_owned())),
+        Some(route) => plain_string(route).map(|r| Some(Text::from(r))),
     }
 }
 

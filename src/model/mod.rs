@@ -26,6 +26,10 @@ impl std::fmt::Display for Position {
     }
 }
 
+/// A short string held inline (ids, agent names…): most text fields of
+/// an entry fit in 24 bytes, so reading one allocates little.
+pub type Text = compact_str::CompactString;
+
 /// One hook-point record of a session, as read from a trace file.
 #[derive(Debug, Clone, Default)]
 pub struct Entry {
@@ -34,24 +38,24 @@ pub struct Entry {
     /// Where the entry starts in its file.
     pub position: Position,
     /// The `timestamp` field exactly as written (`None` when missing).
-    pub timestamp_raw: Option<String>,
+    pub timestamp_raw: Option<Text>,
     pub timestamp: Timestamp,
     /// The `type` field (older writers); often empty.
-    pub kind: Option<String>,
+    pub kind: Option<Text>,
     /// The effective hook: as written, or derived from `type`.
     pub hook: Hook,
     /// True when `hook` was derived from `type` because the file had none.
     pub hook_derived: bool,
-    pub event_id: Option<String>,
-    pub session_id: Option<String>,
-    pub agent_id: Option<String>,
-    pub source_agent_id: Option<String>,
-    pub target_agent_id: Option<String>,
-    pub error: Option<String>,
+    pub event_id: Option<Text>,
+    pub session_id: Option<Text>,
+    pub agent_id: Option<Text>,
+    pub source_agent_id: Option<Text>,
+    pub target_agent_id: Option<Text>,
+    pub error: Option<Text>,
     /// The `state` object as written (`None` when absent or not kept).
     pub state: Option<RawJson>,
     /// `meta.route` of `state`.
-    pub state_route: Option<String>,
+    pub state_route: Option<Text>,
     pub result: Option<AgentResult>,
     /// Keys this version of agentcli does not know, kept in file order.
     pub extra: Vec<(String, RawJson)>,
@@ -99,11 +103,11 @@ pub struct AgentResult {
     pub duration_ms: Option<i64>,
     pub start_time: Timestamp,
     pub end_time: Timestamp,
-    pub error: Option<String>,
+    pub error: Option<Text>,
     /// `output_state` as written (`None` when null, absent or not kept).
     pub output_state: Option<RawJson>,
     /// `meta.route` of `output_state`.
-    pub output_route: Option<String>,
+    pub output_route: Option<Text>,
     /// The whole object as written (kept only when state is kept).
     pub raw: Option<RawJson>,
 }
@@ -151,7 +155,7 @@ mod tests {
     #[test]
     fn agent_falls_back_to_target_when_agent_id_is_empty() {
         let e = Entry {
-            agent_id: Some(String::new()),
+            agent_id: Some(Text::default()),
             target_agent_id: Some("planner".into()),
             ..Entry::default()
         };

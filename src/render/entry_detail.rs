@@ -15,7 +15,7 @@ use super::style::Role;
 use super::text::{escape, truncate};
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::state_diff::{compare, keys_of, resulting_state, KeyChange};
-use crate::model::{Entry, Hook};
+use crate::model::{Entry, Hook, Text};
 
 /// What the entry is compared with.
 #[derive(Debug, Clone, Serialize)]
@@ -39,7 +39,7 @@ pub struct EntryDetail {
     options: TextOptions,
     json: bool,
     at: u64,
-    by_event: HashMap<Option<String>, (u64, Map<String, Value>)>,
+    by_event: HashMap<Option<Text>, (u64, Map<String, Value>)>,
     by_agent: HashMap<String, (u64, Map<String, Value>)>,
     found: Option<(Entry, Option<Previous>, Vec<KeyChange>)>,
 }

@@ -799,17 +799,32 @@ fn check_entry(
     prop_assert_eq!(got.kind.as_deref(), Some(want.kind.as_str()));
     prop_assert_eq!(got.event_id.as_deref(), Some(want.event_id.as_str()));
     prop_assert_eq!(got.session_id.as_deref(), Some(want.session_id.as_str()));
-    prop_assert_eq!(got.agent_id.clone(), opt_string(&want.agent_id));
-    prop_assert_eq!(got.error.clone(), opt_string(&want.error));
-    prop_assert_eq!(got.target_agent_id.clone(), opt_string(&want.target));
-    prop_assert_eq!(got.source_agent_id.clone(), opt_string(&want.source));
+    prop_assert_eq!(
+        got.agent_id.as_deref().map(str::to_string),
+        opt_string(&want.agent_id)
+    );
+    prop_assert_eq!(
+        got.error.as_deref().map(str::to_string),
+        opt_string(&want.error)
+    );
+    prop_assert_eq!(
+        got.target_agent_id.as_deref().map(str::to_string),
+        opt_string(&want.target)
+    );
+    prop_assert_eq!(
+        got.source_agent_id.as_deref().map(str::to_string),
+        opt_string(&want.source)
+    );
     let (hook, derived) = want.expected_hook();
     prop_assert_eq!(&got.hook, &hook);
     prop_assert_eq!(got.hook_derived, derived);
     prop_assert_eq!(got.error(), want.expected_error());
     let route = want.expected_route();
     prop_assert_eq!(got.route(), route.as_deref());
-    prop_assert_eq!(got.state_route.clone(), want.state_route());
+    prop_assert_eq!(
+        got.state_route.as_deref().map(str::to_string),
+        want.state_route()
+    );
     match (&got.state, &want.state) {
         (Some(g), Some(w)) if options.keep_state => prop_assert_eq!(&parse_json(g.get())?, w),
         (None, None) => {}
@@ -820,10 +835,13 @@ fn check_entry(
         (None, None) => {}
         (Some(g), Some(w)) => {
             prop_assert_eq!(g.duration_ms, Some(w.duration_ms));
-            prop_assert_eq!(g.error.clone(), opt_string(&w.error));
+            prop_assert_eq!(g.error.as_deref().map(str::to_string), opt_string(&w.error));
             prop_assert_eq!(g.start_time.get(), w.start.at);
             prop_assert_eq!(g.end_time.get(), w.end.at);
-            prop_assert_eq!(g.output_route.clone(), want.output_route());
+            prop_assert_eq!(
+                g.output_route.as_deref().map(str::to_string),
+                want.output_route()
+            );
             if options.keep_state {
                 let raw = g.raw.as_ref().map(|r| parse_json(r.get())).transpose()?;
                 prop_assert_eq!(raw, Some(w.to_json()));
