@@ -1,6 +1,6 @@
 //! `agentcli list`: every session under the trace directory, summarized.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -86,9 +86,10 @@ fn summarize(
         summary,
     };
     // A cached row needs only the file's stamp: one stat, no open.
+    let mut meta = None;
     if let Some(cache) = cache {
-        let meta = std::fs::metadata(path).ok();
-        if let Some((size, stamp)) = meta.and_then(|m| Some((m.len(), Stamp::of(&m)?))) {
+        meta = std::fs::metadata(path).ok();
+        if let Some((size, stamp)) = meta.as_ref().and_then(|m| Some((m.len(), Stamp::of(m)?))) {
             if let Some(c) = cache.get(key, stamp) {
                 if let Some(summary) = SessionSummary::from_record(c.summary.clone()) {
                     return (Ok((row(size, c, summary), c.first_problem.clone())), None);
@@ -100,13 +101,18 @@ fn summarize(
         Ok(f) => f,
         Err(e) => return (Err(e.into()), None),
     };
-    let meta = file.metadata().ok();
+    // The stat taken for the cache serves: a file changed since is cached
+    // under its old stamp, which the next run sees is out of date.
+    let meta = meta.or_else(|| file.metadata().ok());
     let size = meta.as_ref().map_or(0, |m| m.len());
     let stamp = meta.as_ref().and_then(Stamp::of);
     let mut sink = SummarySink::default();
     let options = ParseOptions::lean();
-    // Files are read side by side, each on one thread.
+    // Files are read side by side, each on one thread, up to the size
+    // stamped (a file being written is summarized as it stood then), so
+    // the end is known without another read.
     let sizes = input::parallel::Sizes::for_file(size);
+    let file = file.take(meta.as_ref().map_or(u64::MAX, |m| m.len()));
     let report = match input::parallel::read_inline(file, options, &mut sink, sizes, scratch) {
         Ok(r) => r,
         Err(e) => return (Err(e), None),
