@@ -13,6 +13,10 @@ use crate::analysis::spans::{usage_from_bytes, usage_of, usage_to_bytes, RunStat
 use crate::input::{Payloads, Prepare};
 use crate::model::{Completeness, Entry, Hook};
 
+/// Loops listed in the summary; the rest are counted (the JSON analysis
+/// lists them all).
+const LOOPS_SHOWN: usize = 5;
+
 /// Whether to write text or JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AnalysisFormat {
@@ -194,7 +198,7 @@ fn write_text(a: &Analysis, options: &TextOptions, out: &mut dyn Write) -> io::R
             thousands(t.total)
         )?;
     }
-    for l in &a.loops {
+    for l in a.loops.iter().take(LOOPS_SHOWN) {
         let chain: Vec<String> = l.agents.iter().map(|x| escape(x).into_owned()).collect();
         writeln!(
             out,
@@ -203,6 +207,19 @@ fn write_text(a: &Analysis, options: &TextOptions, out: &mut dyn Write) -> io::R
             chain.join(" → "),
             l.repeats,
             l.first_run
+        )?;
+    }
+    if let Some(more) = a.loops.len().checked_sub(LOOPS_SHOWN).filter(|&n| n > 0) {
+        writeln!(
+            out,
+            "  {}",
+            theme.paint(
+                &format!(
+                    "… {} (--analyze --format json lists them all)",
+                    plural(more as u64, "more loop", "more loops")
+                ),
+                Role::Dim
+            )
         )?;
     }
 

@@ -15,6 +15,20 @@ fn analyzes_a_session_with_a_loop_a_retry_and_an_unfinished_run() {
     ]));
 }
 
+/// Past five loops the summary counts the rest; the JSON lists them all.
+#[test]
+fn lists_the_first_loops_and_counts_the_others() {
+    insta::assert_snapshot!(snapshot_run(&[
+        "trace",
+        "--analyze",
+        "--width",
+        "110",
+        "fixtures/odd/many-loops.trace.json"
+    ]));
+    let all = analysis("fixtures/odd/many-loops.trace.json");
+    assert_eq!(all["loops"].as_array().map(Vec::len), Some(7));
+}
+
 #[test]
 fn analyzes_a_generated_session() {
     insta::assert_snapshot!(snapshot_run(&[
