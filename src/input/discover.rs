@@ -316,25 +316,21 @@ impl TraceGlob {
 /// followed, so loops cannot trap the walk). Without a glob, a trace file is
 /// one whose name ends in `.trace.json`.
 pub fn find_traces(dir: &Path, glob: Option<&TraceGlob>) -> Listing {
-    let mut listing = Listing::default();
-    for item in walkdir::WalkDir::new(dir)
-        .follow_links(false)
-        .sort_by_file_name()
-    {
+    // Each file or problem with its path, sorted at the end: the order of
+    // a walk that sorts each directory by name, without walkdir's sort,
+    // which takes every name apart again for each comparison.
+    let mut found: Vec<(PathBuf, Option<String>)> = Vec::new();
+    for item in walkdir::WalkDir::new(dir).follow_links(false) {
         let item = match item {
             Ok(i) => i,
             Err(e) => {
-                let path = e
-                    .path()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| dir.display().to_string());
+                let path = e.path().unwrap_or(dir).to_path_buf();
                 let cause = e
                     .io_error()
                     .map(|io| io.to_string())
                     .unwrap_or_else(|| e.to_string());
-                listing
-                    .problems
-                    .push(format!("cannot read '{path}': {cause}"));
+                let problem = format!("cannot read '{}': {cause}", path.display());
+                found.push((path, Some(problem)));
                 continue;
             }
         };
@@ -359,29 +355,43 @@ pub fn find_traces(dir: &Path, glob: Option<&TraceGlob>) -> Listing {
                 Ok(m) if m.is_file() => {}
                 Ok(m) if m.is_dir() => continue,
                 Ok(_) => {
-                    listing.problems.push(format!(
-                        "'{}' is not a regular file; skipped",
-                        path.display()
-                    ));
+                    let problem = format!("'{}' is not a regular file; skipped", path.display());
+                    found.push((path.to_path_buf(), Some(problem)));
                     continue;
                 }
                 Err(e) => {
-                    listing
-                        .problems
-                        .push(format!("cannot read '{}': {e}", path.display()));
+                    let problem = format!("cannot read '{}': {e}", path.display());
+                    found.push((path.to_path_buf(), Some(problem)));
                     continue;
                 }
             }
         } else if !item.file_type().is_file() {
             // A FIFO would block the listing forever; sockets and devices
             // are no traces either.
-            listing.problems.push(format!(
-                "'{}' is not a regular file; skipped",
-                path.display()
-            ));
+            let problem = format!("'{}' is not a regular file; skipped", path.display());
+            found.push((path.to_path_buf(), Some(problem)));
             continue;
         }
-        listing.files.push(path.to_path_buf());
+        found.push((path.to_path_buf(), None));
+    }
+    // Name by name: the walk's order with each directory sorted (siblings
+    // by name, a directory's files before its next sibling). The key is
+    // the names end to end, each closed by a NUL byte (which no name
+    // holds), so comparing keys as bytes compares the paths name by name.
+    found.sort_by_cached_key(|(path, _)| {
+        let mut key = Vec::with_capacity(path.as_os_str().len() + 8);
+        for name in path.components() {
+            key.extend_from_slice(name.as_os_str().as_encoded_bytes());
+            key.push(0);
+        }
+        key
+    });
+    let mut listing = Listing::default();
+    for (path, problem) in found {
+        match problem {
+            Some(p) => listing.problems.push(p),
+            None => listing.files.push(path),
+        }
     }
     listing
 }
@@ -417,6 +427,36 @@ mod tests {
             closest("nosuch-id", &many, 3).is_empty(),
             "a shared prefix is no likeness"
         );
+    }
+
+    /// The order is the one a walk sorting each directory by name gives,
+    /// on names where sorting whole paths as text would differ (`-` and
+    /// `.` sort before `/`).
+    #[test]
+    fn traces_come_in_the_order_of_a_walk_sorted_by_name() {
+        let root = tempfile::tempdir().expect("a temporary directory");
+        for name in [
+            "a/x.trace.json",
+            "a/b/c.trace.json",
+            "a-b.trace.json",
+            "a.trace.json",
+            "ab/z.trace.json",
+            "B.trace.json",
+            "é.trace.json",
+            "traces/t.trace.json",
+        ] {
+            let path = root.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("a parent")).expect("a directory");
+            std::fs::write(&path, "[]").expect("a file");
+        }
+        let walked: Vec<PathBuf> = walkdir::WalkDir::new(root.path())
+            .sort_by_file_name()
+            .into_iter()
+            .map(|e| e.expect("readable").into_path())
+            .filter(|p| p.is_file())
+            .collect();
+        assert_eq!(walked.len(), 8);
+        assert_eq!(find_traces(root.path(), None).files, walked);
     }
 
     #[test]
