@@ -170,13 +170,13 @@ pub enum SessionSort {
 pub fn sort_sessions(sessions: &mut [SessionInfo], key: SessionSort) {
     use std::cmp::Reverse;
     match key {
-        SessionSort::Start => sessions.sort_by(|a, b| {
-            let instant = |s: &SessionInfo| {
-                s.summary
-                    .start
-                    .map(|t| t.timestamp_nanos_opt().unwrap_or(i64::MAX))
-            };
-            instant(b).cmp(&instant(a)).then_with(|| a.id.cmp(&b.id))
+        // Each instant worked out once, not at every comparison.
+        SessionSort::Start => sessions.sort_by_cached_key(|s| {
+            let instant = s
+                .summary
+                .start
+                .map(|t| t.timestamp_nanos_opt().unwrap_or(i64::MAX));
+            (Reverse(instant), s.id.clone())
         }),
         SessionSort::Id => {
             sessions.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.path.cmp(&b.path)))

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use chrono::SecondsFormat;
+use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Timelike};
 
 use super::record::{CsvWriter, JsonWriter, Record, Value};
 use super::style::Role;
@@ -27,6 +27,35 @@ const COLUMNS: [Column; 7] = [
 /// How START is shown, and how when space is short.
 const START_FULL: &str = "%Y-%m-%d %H:%M:%S %:z";
 const START_SHORT: &str = "%m-%d %H:%M";
+
+/// `t` as [`START_FULL`] writes it, digit by digit: chrono would read the
+/// pattern again for every row (a tenth of a cached `list`'s time). Years
+/// past four digits and offsets with seconds are left to chrono.
+fn start_full(t: DateTime<FixedOffset>) -> String {
+    let offset = t.offset().local_minus_utc();
+    // A leap second reads 60 (chrono keeps it in the nanoseconds).
+    if !(0..=9999).contains(&t.year()) || offset % 60 != 0 || t.nanosecond() >= 1_000_000_000 {
+        return t.format(START_FULL).to_string();
+    }
+    let minutes = offset.unsigned_abs() / 60;
+    let mut out = String::with_capacity(26);
+    // `n` in `width` digits, after `before`.
+    let mut digits = |before: &str, n: u32, width: u32| {
+        out.push_str(before);
+        for place in (0..width).rev() {
+            out.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
+        }
+    };
+    digits("", t.year().unsigned_abs(), 4);
+    digits("-", t.month(), 2);
+    digits("-", t.day(), 2);
+    digits(" ", t.hour(), 2);
+    digits(":", t.minute(), 2);
+    digits(":", t.second(), 2);
+    digits(if offset < 0 { " -" } else { " +" }, minutes / 60, 2);
+    digits(":", minutes % 60, 2);
+    out
+}
 
 /// Writes the sessions in `format`.
 pub fn render_list(
@@ -81,11 +110,7 @@ fn table(sessions: &[SessionInfo], options: TextOptions, out: &mut dyn Write) ->
                 Cell::plain(sum.start.map_or("-".to_string(), |t| {
                     // Local time: sessions written in different offsets
                     // then read in the order they are sorted in.
-                    options
-                        .time
-                        .convert(t, Zone::Local)
-                        .format(START_FULL)
-                        .to_string()
+                    start_full(options.time.convert(t, Zone::Local))
                 })),
                 Cell::number(
                     sum.duration()
@@ -251,5 +276,37 @@ impl Record for SessionRecord<'_> {
             Value::opt_str(sum.first_error.as_ref().and_then(|e| e.agent.as_deref())),
             Value::Int(s.problems as i64),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, TimeZone};
+
+    proptest::proptest! {
+        /// Written digit by digit as chrono writes the pattern.
+        #[test]
+        fn start_is_written_as_chrono_writes_it(
+            seconds in -62_135_596_800i64..253_402_300_799,
+            offset in -86_399i32..86_400,
+            whole_minutes in proptest::bool::ANY,
+        ) {
+            let offset = if whole_minutes { offset - offset % 60 } else { offset };
+            let zone = FixedOffset::east_opt(offset).expect("in range");
+            let t = zone.timestamp_opt(seconds, 0).single().expect("a time");
+            proptest::prop_assert_eq!(start_full(t), t.format(START_FULL).to_string());
+        }
+    }
+
+    #[test]
+    fn a_leap_second_reads_60() {
+        let zone = FixedOffset::east_opt(3600).expect("in range");
+        let naive = NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_500_000_000))
+            .expect("a leap second");
+        let t = zone.from_utc_datetime(&naive);
+        assert_eq!(start_full(t), t.format(START_FULL).to_string());
+        assert!(start_full(t).contains(":60 "), "{}", start_full(t));
     }
 }
