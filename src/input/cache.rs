@@ -52,7 +52,8 @@ struct Stored<T> {
 /// The cache file `name` under a directory (`$XDG_CACHE_HOME/agentcli`).
 pub struct Cache<T> {
     file: PathBuf,
-    rows: HashMap<String, (Stamp, T)>,
+    /// foldhash: paths are no secret, and there are thousands to look up.
+    rows: HashMap<String, (Stamp, T), foldhash::fast::RandomState>,
     /// Paths in the order their rows were written.
     order: Vec<String>,
     changed: bool,
@@ -68,7 +69,7 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
             .filter(|s: &Stored<T>| s.version == VERSION);
         let mut cache = Cache {
             file,
-            rows: HashMap::new(),
+            rows: Default::default(),
             order: Vec::new(),
             changed: false,
         };
