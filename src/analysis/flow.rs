@@ -66,8 +66,9 @@ pub struct FlowHop {
     pub timestamp: Timestamp,
     pub timestamp_raw: Option<Box<str>>,
     /// The agent that ran. Names and event ids are shared among the hops
-    /// that carry them (a long session has few agents, and several hops
-    /// an event): a hop owns little more than its own fields.
+    /// that carry them (a long session has few agents; an event has one
+    /// hop, or several when agents run side by side): a hop owns little
+    /// more than its own fields.
     pub agent: Arc<str>,
     /// The agent routed to; `None` when the flow ends (or fails) here.
     pub next: Option<Arc<str>>,
@@ -196,8 +197,9 @@ pub fn event_label(id: &str) -> Cow<'_, str> {
 /// the full event id; when two ids share a short label, each label carries
 /// its full id so that no two events look like one.
 ///
-/// A long session has about as many events as hops: groups are kept as
-/// ranges of one list of hop numbers rather than a list per event.
+/// A long session has about as many events as hops (one each, unless
+/// agents run side by side): groups are kept as ranges of one list of hop
+/// numbers rather than a list per event.
 pub fn group_by_event(hops: &[FlowHop]) -> EventGroups<'_> {
     // Hash lookups: a long session has tens of thousands of events.
     let mut index: FastMap<Option<&str>, usize> = FastMap::default();
@@ -216,24 +218,17 @@ pub fn group_by_event(hops: &[FlowHop]) -> EventGroups<'_> {
             g
         })
         .collect();
-    drop(index);
-    // The hops in group order, by a counting sort (file order within each
-    // group): `next` starts at each group's start and ends at its end.
-    let mut next: Vec<usize> = sizes
+    // The hops in group order; the sort is stable, so each group keeps
+    // file order.
+    let mut members: Vec<usize> = (0..hops.len()).collect();
+    members.sort_by_key(|&hop| group_of[hop]);
+    let ends: Vec<usize> = sizes
         .iter()
-        .scan(0, |at, &n| {
-            let start = *at;
-            *at += n;
-            Some(start)
+        .scan(0, |end, &n| {
+            *end += n;
+            Some(*end)
         })
         .collect();
-    drop(sizes);
-    let mut members = vec![0; hops.len()];
-    for (hop, &g) in group_of.iter().enumerate() {
-        members[next[g]] = hop;
-        next[g] += 1;
-    }
-    let ends = next;
     let labels: Vec<Cow<'_, str>> = order
         .iter()
         .map(|id| event_label(id.unwrap_or("(no event id)")))
@@ -464,6 +459,29 @@ mod tests {
         );
         before.state_route = Some("writer".into());
         assert!(hops(&[before]).is_empty());
+    }
+
+    #[test]
+    fn groups_keep_file_order_when_events_interleave() {
+        let hs = hops(&[
+            entry(1, Hook::AfterAgentRun, "a", "req-1", None, None),
+            entry(2, Hook::AfterAgentRun, "b", "req-2", None, None),
+            entry(3, Hook::AfterAgentRun, "c", "req-1", None, None),
+            entry(4, Hook::AfterAgentRun, "d", "req-3", None, None),
+            entry(5, Hook::AfterAgentRun, "e", "req-2", None, None),
+        ]);
+        let groups: Vec<(String, Vec<u64>)> = group_by_event(&hs)
+            .iter()
+            .map(|(l, g)| (l.to_string(), g.map(|h| h.index).collect()))
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                ("req-1".to_string(), vec![1, 3]),
+                ("req-2".to_string(), vec![2, 5]),
+                ("req-3".to_string(), vec![4]),
+            ]
+        );
     }
 
     #[test]

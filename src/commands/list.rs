@@ -104,7 +104,8 @@ fn summarize(
     // The stat taken for the cache serves: a file changed since is cached
     // under its old stamp, which the next run sees is out of date.
     let meta = meta.or_else(|| file.metadata().ok());
-    let size = meta.as_ref().map_or(0, |m| m.len());
+    let len = meta.as_ref().map(std::fs::Metadata::len);
+    let size = len.unwrap_or(0);
     let stamp = meta.as_ref().and_then(Stamp::of);
     let mut sink = SummarySink::default();
     let options = ParseOptions::lean();
@@ -112,7 +113,7 @@ fn summarize(
     // stamped (a file being written is summarized as it stood then), so
     // the end is known without another read.
     let sizes = input::parallel::Sizes::for_file(size);
-    let file = file.take(meta.as_ref().map_or(u64::MAX, |m| m.len()));
+    let file = file.take(len.unwrap_or(u64::MAX));
     let report = match input::parallel::read_inline(file, options, &mut sink, sizes, scratch) {
         Ok(r) => r,
         Err(e) => return (Err(e), None),

@@ -4,7 +4,7 @@
 //! It is at least as strict as serde_json: whatever it accepts, serde_json
 //! accepts too and splits into the same pairs. It gives up (returns `None`)
 //! on anything out of the ordinary (an escaped key, a `\u` surrogate,
-//! nesting deeper than [`MAX_DEPTH`], any syntax error) and the caller then
+//! nesting deeper than [`CHECKED_DEPTH`], any syntax error) and the caller then
 //! takes the serde_json path, which knows how to report it. So the fast
 //! path changes how quickly an entry is read, never what is read; a test
 //! compares both paths on every fixture.
@@ -12,7 +12,9 @@
 /// A key (as written, no escapes) and its value's JSON text.
 pub type Pair<'a> = (&'a str, &'a str);
 
-/// Deeper than this, the fast path leaves the value to serde_json.
+/// Deeper than this below the objects the walk splits (see
+/// [`SPLIT_LEVELS`]), the fast path leaves the value to serde_json;
+/// [`CHECKED_DEPTH`] bounds the entry as a whole.
 pub const MAX_DEPTH: u32 = 64;
 
 /// Objects nested this many levels below the entry are split too, as the
@@ -579,23 +581,9 @@ impl<'a> Cursor<'a> {
 /// than setting up memchr; longer strings go on with memchr.
 #[inline]
 fn string_stop(b: &[u8], i: usize) -> Option<usize> {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(chunk) = b.get(i..i + 16) {
-        use std::arch::x86_64::{
-            _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
-            _mm_set1_epi8,
-        };
-        // SAFETY: SSE2 is part of every x86_64 target, and the unaligned
-        // load reads the 16 bytes of `chunk`, no more.
-        let mask = unsafe {
-            let v = _mm_loadu_si128(chunk.as_ptr().cast());
-            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-            let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
-            // Below 0x20 exactly when the unsigned maximum with 0x1F is 0x1F.
-            let limit = _mm_set1_epi8(0x1F);
-            let control = _mm_cmpeq_epi8(_mm_max_epu8(v, limit), limit);
-            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control))
-        };
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if let Some(chunk) = b.get(i..i + 16).and_then(|c| <&[u8; 16]>::try_from(c).ok()) {
+        let mask = specials(chunk, true);
         if mask != 0 {
             let at = i + mask.trailing_zeros() as usize;
             return (b[at] >= 0x20).then_some(at);
@@ -609,26 +597,41 @@ fn string_stop(b: &[u8], i: usize) -> Option<usize> {
 /// x86_64 up to 16 bytes are copied out and looked at in one SSE2 step,
 /// which costs less than setting up memchr.
 fn has_quote_or_backslash(bytes: &[u8]) -> bool {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     if let Some(padding) = 16usize.checked_sub(bytes.len()) {
-        use std::arch::x86_64::{
-            _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-        };
         // Zeros after the bytes: neither a quote nor a backslash.
         let mut chunk = [0u8; 16];
         chunk[..16 - padding].copy_from_slice(bytes);
-        // SAFETY: SSE2 is part of every x86_64 target, and the unaligned
-        // load reads the 16 bytes of `chunk`.
-        let mask = unsafe {
-            let v = _mm_loadu_si128(chunk.as_ptr().cast());
-            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-            let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
-            _mm_movemask_epi8(_mm_or_si128(quote, backslash))
-        };
-        return mask != 0;
+        return specials(&chunk, false) != 0;
     }
     // A pattern of chars would be searched one char at a time.
     memchr::memchr2(b'\\', b'"', bytes).is_some()
+}
+
+/// Bit `k` set when byte `k` of `chunk` is a `"` or a `\\`, or, with
+/// `control`, below 0x20: one SSE2 step.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline]
+fn specials(chunk: &[u8; 16], control: bool) -> u32 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    // SAFETY: the target has SSE2 (the cfg above), and the unaligned load
+    // reads the 16 bytes of `chunk`, no more.
+    let mask = unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast());
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        let mut found = _mm_or_si128(quote, backslash);
+        if control {
+            // Below 0x20 exactly when the unsigned maximum with 0x1F is 0x1F.
+            let limit = _mm_set1_epi8(0x1F);
+            found = _mm_or_si128(found, _mm_cmpeq_epi8(_mm_max_epu8(v, limit), limit));
+        }
+        _mm_movemask_epi8(found)
+    };
+    mask as u32
 }
 
 /// [`string_stop`] by memchr, then a check for control characters.

@@ -770,7 +770,7 @@ fn read_block(
         })
     };
     let mut sink = |event: ScanEvent<'_>| match event {
-        ScanEvent::Entry(raw) => take_raw(&raw, reading, &mut fast::Outline::default(), items),
+        ScanEvent::Entry(raw) => take_raw(&raw, reading, &mut fast::Outline::with_room(), items),
         ScanEvent::Problem(d) => items.push(Item::Problem(d)),
     };
     scanner.push(&bytes[i..], &mut sink);

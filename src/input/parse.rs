@@ -54,7 +54,8 @@ impl ParseOptions {
 /// [`Payloads`] instead).
 #[derive(Clone, Copy)]
 pub(super) struct Keeper<'a> {
-    options: ParseOptions,
+    /// Each entry's own text is kept too (`--debug`).
+    keep_raw: bool,
     redact: Option<&'a Redactor>,
     payloads: Held,
 }
@@ -79,7 +80,7 @@ impl<'a> Keeper<'a> {
             (false, false) => Held::Drop,
         };
         Keeper {
-            options,
+            keep_raw: options.keep_raw,
             redact,
             payloads,
         }
@@ -213,7 +214,7 @@ pub fn parse_entry(
         start,
         shifts,
         &keeper,
-        &mut Outline::default(),
+        &mut Outline::with_room(),
         &mut Payloads::default(),
         problems,
     )
@@ -336,10 +337,9 @@ fn entry_of<'t>(
     problems: &mut dyn FnMut(Diagnostic),
 ) -> Option<Entry> {
     let start = placer.start;
-    let options = keeper.options;
     let mut entry = Entry {
         position: start,
-        raw: options.keep_raw.then(|| keeper.keep(text).0),
+        raw: keeper.keep_raw.then(|| keeper.keep(text).0),
         ..Entry::default()
     };
     let mut hook_name: Option<Cow<'t, str>> = None;

@@ -1,9 +1,8 @@
 //! Reads a trace from any byte stream in fixed-size chunks: scanner, then
 //! parser, one entry at a time, so memory does not grow with the file.
 
-use std::io::{self, Read};
-
 use std::borrow::Cow;
+use std::io::{self, Read};
 
 use super::diagnostic::Diagnostic;
 use super::fast::{Outline, Pair};

@@ -28,18 +28,20 @@ impl RawJson {
 /// Copies `json` without the white space between tokens. Works on any
 /// depth without recursion.
 pub fn write_compact(json: &str, out: &mut String) {
-    let mut bytes = Vec::with_capacity(json.len());
-    compact_into(json, &mut bytes, false);
+    // Compacted in place at the end of `out`, not copied in afterwards.
+    let mut bytes = std::mem::take(out).into_bytes();
+    compact_into(json, &mut bytes, b"\"");
     // Only ASCII white space was left out: still UTF-8.
-    out.push_str(&String::from_utf8_lossy(&bytes));
+    *out = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
 }
 
 /// Appends `json` to `out` without the white space between tokens, in one
-/// pass: strings are jumped over with memchr and copied whole. With
-/// `double_quotes`, every `"` is written twice (the text of a CSV cell).
-/// Returns whether what it wrote holds a `"` or a `,`.
-pub fn compact_into(json: &str, out: &mut Vec<u8>, double_quotes: bool) -> bool {
-    let quote: &[u8] = if double_quotes { b"\"\"" } else { b"\"" };
+/// pass: strings are jumped over with memchr and copied whole. Every `"`
+/// is written as `quote` (`"` itself, or what a format escapes it to, so
+/// that the text is not passed over again). Returns whether the text
+/// holds a `"` or a `,`.
+pub fn compact_into(json: &str, out: &mut Vec<u8>, quote: &[u8]) -> bool {
     let bytes = json.as_bytes();
     let mut special = false;
     // Where the text not yet copied starts.
@@ -247,7 +249,8 @@ mod tests {
             double: bool,
         ) {
             let mut out = Vec::new();
-            let special = compact_into(&json, &mut out, double);
+            let quote: &[u8] = if double { b"\"\"" } else { b"\"" };
+            let special = compact_into(&json, &mut out, quote);
             let (want, want_special) = reference(&json, double);
             proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), want);
             proptest::prop_assert_eq!(special, want_special);
@@ -258,7 +261,7 @@ mod tests {
     fn compact_into_doubles_an_escaped_quote_at_the_very_end() {
         for json in ["\"\\\"", "\"a\\\"", "[\"\\\"\"]", "\"\\"] {
             let mut out = Vec::new();
-            compact_into(json, &mut out, true);
+            compact_into(json, &mut out, b"\"\"");
             assert_eq!(
                 String::from_utf8(out).unwrap(),
                 reference(json, true).0,

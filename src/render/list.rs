@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Timelike};
+use chrono::{DateTime, FixedOffset, SecondsFormat};
 
 use super::record::{CsvWriter, JsonWriter, Record, Value};
 use super::style::Role;
@@ -28,33 +28,11 @@ const COLUMNS: [Column; 7] = [
 const START_FULL: &str = "%Y-%m-%d %H:%M:%S %:z";
 const START_SHORT: &str = "%m-%d %H:%M";
 
-/// `t` as [`START_FULL`] writes it, digit by digit: chrono would read the
-/// pattern again for every row (a tenth of a cached `list`'s time). Years
-/// past four digits and offsets with seconds are left to chrono.
+/// `t` as [`START_FULL`] writes it, digit by digit where it can: chrono
+/// would read the pattern again for every row (a tenth of a cached
+/// `list`'s time).
 fn start_full(t: DateTime<FixedOffset>) -> String {
-    let offset = t.offset().local_minus_utc();
-    // A leap second reads 60 (chrono keeps it in the nanoseconds).
-    if !(0..=9999).contains(&t.year()) || offset % 60 != 0 || t.nanosecond() >= 1_000_000_000 {
-        return t.format(START_FULL).to_string();
-    }
-    let minutes = offset.unsigned_abs() / 60;
-    let mut out = String::with_capacity(26);
-    // `n` in `width` digits, after `before`.
-    let mut digits = |before: &str, n: u32, width: u32| {
-        out.push_str(before);
-        for place in (0..width).rev() {
-            out.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
-        }
-    };
-    digits("", t.year().unsigned_abs(), 4);
-    digits("-", t.month(), 2);
-    digits("-", t.day(), 2);
-    digits(" ", t.hour(), 2);
-    digits(":", t.minute(), 2);
-    digits(":", t.second(), 2);
-    digits(if offset < 0 { " -" } else { " +" }, minutes / 60, 2);
-    digits(":", minutes % 60, 2);
-    out
+    super::time::full_digits(&t).unwrap_or_else(|| t.format(START_FULL).to_string())
 }
 
 /// Writes the sessions in `format`.
@@ -285,18 +263,32 @@ mod tests {
     use chrono::{NaiveDate, TimeZone};
 
     proptest::proptest! {
-        /// Written digit by digit as chrono writes the pattern.
+        /// Written digit by digit, as chrono writes the pattern.
         #[test]
         fn start_is_written_as_chrono_writes_it(
             seconds in -62_135_596_800i64..253_402_300_799,
-            offset in -86_399i32..86_400,
-            whole_minutes in proptest::bool::ANY,
+            minutes in -1439i32..1440,
         ) {
-            let offset = if whole_minutes { offset - offset % 60 } else { offset };
-            let zone = FixedOffset::east_opt(offset).expect("in range");
+            let zone = FixedOffset::east_opt(minutes * 60).expect("in range");
             let t = zone.timestamp_opt(seconds, 0).single().expect("a time");
+            // The digits are what is tested (not chrono against itself),
+            // wherever the year has four digits.
+            if (0..=9999).contains(&chrono::Datelike::year(&t)) {
+                proptest::prop_assert!(super::super::time::full_digits(&t).is_some());
+            }
             proptest::prop_assert_eq!(start_full(t), t.format(START_FULL).to_string());
         }
+    }
+
+    #[test]
+    fn an_offset_with_seconds_is_left_to_chrono() {
+        let zone = FixedOffset::east_opt(1050).expect("in range");
+        let t = zone
+            .timestamp_opt(1_700_000_000, 0)
+            .single()
+            .expect("a time");
+        assert_eq!(super::super::time::full_digits(&t), None);
+        assert_eq!(start_full(t), t.format(START_FULL).to_string());
     }
 
     #[test]

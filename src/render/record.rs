@@ -155,7 +155,7 @@ fn write_fields(buf: &mut Vec<u8>, record: &dyn Record, skip: usize) -> io::Resu
             Value::Float(f) if f.is_finite() => buf.extend_from_slice(format!("{f}").as_bytes()),
             Value::Float(_) => buf.extend_from_slice(b"null"),
             Value::Json(raw) => {
-                compact_into(&raw, buf, false);
+                compact_into(&raw, buf, b"\"");
             }
             Value::List(items) => serde_json::to_writer(&mut *buf, &items)?,
         }
@@ -303,13 +303,14 @@ fn push_doubled(row: &mut Vec<u8>, bytes: &[u8]) {
     row.extend_from_slice(rest);
 }
 
-/// A JSON value as one CSV cell: compacted and quoted in one pass, the
-/// opening quote taken back if nothing needed it (a number, say). Compact
-/// JSON holds no line break, so only a quote or a comma needs quotes.
+/// A JSON value as one CSV cell: compacted and quoted in one pass (each
+/// `"` doubled as it is copied), the opening quote taken back if nothing
+/// needed it (a number, say). Compact JSON holds no line break, so only a
+/// quote or a comma needs quotes.
 fn write_json_cell(row: &mut Vec<u8>, json: &str) {
     let open = row.len();
     row.push(b'"');
-    if compact_into(json, row, true) {
+    if compact_into(json, row, b"\"\"") {
         row.push(b'"');
     } else {
         row.remove(open);

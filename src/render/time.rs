@@ -219,23 +219,51 @@ fn clock_digits(t: &DateTime<FixedOffset>, date: bool) -> Option<String> {
         return None;
     }
     let mut out = String::with_capacity(18);
-    let mut two = |n: u32, after: char| {
-        out.push(char::from(b'0' + (n / 10 % 10) as u8));
-        out.push(char::from(b'0' + (n % 10) as u8));
-        out.push(after);
-    };
     if date {
-        two(t.month(), '-');
-        two(t.day(), ' ');
+        push_digits(&mut out, "", t.month(), 2);
+        push_digits(&mut out, "-", t.day(), 2);
+        out.push(' ');
     }
-    two(t.hour(), ':');
-    two(t.minute(), ':');
-    two(t.second(), '.');
-    let ms = nanos / 1_000_000;
-    for digit in [ms / 100, ms / 10 % 10, ms % 10] {
-        out.push(char::from(b'0' + digit as u8));
-    }
+    push_digits(&mut out, "", t.hour(), 2);
+    push_digits(&mut out, ":", t.minute(), 2);
+    push_digits(&mut out, ":", t.second(), 2);
+    push_digits(&mut out, ".", nanos / 1_000_000, 3);
     Some(out)
+}
+
+/// `%Y-%m-%d %H:%M:%S %:z` as chrono writes it, made faster (`list`
+/// writes one a row); `None` where chrono writes something else or more:
+/// a leap second, a year past four digits, an offset with seconds.
+pub fn full_digits(t: &DateTime<FixedOffset>) -> Option<String> {
+    use chrono::{Datelike, Timelike};
+    let offset = t.offset().local_minus_utc();
+    if !(0..=9999).contains(&t.year()) || offset % 60 != 0 || t.nanosecond() >= 1_000_000_000 {
+        return None;
+    }
+    let minutes = offset.unsigned_abs() / 60;
+    let mut out = String::with_capacity(26);
+    push_digits(&mut out, "", t.year().unsigned_abs(), 4);
+    push_digits(&mut out, "-", t.month(), 2);
+    push_digits(&mut out, "-", t.day(), 2);
+    push_digits(&mut out, " ", t.hour(), 2);
+    push_digits(&mut out, ":", t.minute(), 2);
+    push_digits(&mut out, ":", t.second(), 2);
+    push_digits(
+        &mut out,
+        if offset < 0 { " -" } else { " +" },
+        minutes / 60,
+        2,
+    );
+    push_digits(&mut out, ":", minutes % 60, 2);
+    Some(out)
+}
+
+/// `before`, then the last `width` digits of `n`, zeros in front.
+fn push_digits(out: &mut String, before: &str, n: u32, width: u32) {
+    out.push_str(before);
+    for place in (0..width).rev() {
+        out.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
+    }
 }
 
 /// Milliseconds since the start as `+1.234s`, `+2m03.456s`, `+1h02m03.456s`
