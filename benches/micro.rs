@@ -312,7 +312,14 @@ mod reader {
         let input = &INPUTS.live;
         bencher.counter(bytes(input)).bench(|| {
             let mut sink = Count::default();
-            read_all_with(&input[..], options.get(), None, &mut sink).expect("read");
+            read_all_with(
+                &input[..],
+                Some(input.len() as u64),
+                options.get(),
+                None,
+                &mut sink,
+            )
+            .expect("read");
             (sink.entries, sink.problems)
         });
     }
@@ -325,7 +332,14 @@ mod reader {
         let input = &INPUTS.compact;
         bencher.counter(bytes(input)).bench(|| {
             let mut sink = Count::default();
-            read_all_with(&input[..], options.get(), None, &mut sink).expect("read");
+            read_all_with(
+                &input[..],
+                Some(input.len() as u64),
+                options.get(),
+                None,
+                &mut sink,
+            )
+            .expect("read");
             (sink.entries, sink.problems)
         });
     }

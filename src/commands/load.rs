@@ -74,7 +74,7 @@ pub fn load(
         keep_state: true,
         keep_raw: false,
     };
-    let report = input::read_all_with(reader, options, redact.cloned(), &mut sink)
+    let report = input::read_all_with(reader, source.size(), options, redact.cloned(), &mut sink)
         .with_context(|| format!("failed to read '{name}'"))?;
     let LoadSink {
         summary,

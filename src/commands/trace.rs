@@ -9,7 +9,7 @@ use super::Outcome;
 use crate::analysis::flow::FlowBuilder;
 use crate::analysis::{Filter, SessionSummary};
 use crate::config::{Config, TraceConfig, TraceView};
-use crate::input::{self, Diagnostic, EntrySink, ParseOptions, Source};
+use crate::input::{self, Diagnostic, EntrySink, ParseOptions};
 use crate::model::Entry;
 use crate::output::Reporter;
 use crate::render::{self, EntryRenderer, HopRenderer, TraceContext};
@@ -118,10 +118,7 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
     }
     let name = source.to_string();
     let reader = super::open_source(&source)?;
-    let size = match &source {
-        Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
-        Source::Stdin => None,
-    };
+    let size = source.size();
     let counted = std::sync::atomic::AtomicU64::new(0);
     let reader = crate::output::progress::ProgressReader::new(
         reader,
@@ -177,8 +174,8 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
         candidates: &mut candidates,
         reporter: &mut reporter,
     };
-    let report =
-        input::read_all_with(reader, options, config.redact.clone(), &mut sink).map_err(|e| {
+    let report = input::read_all_with(reader, size, options, config.redact.clone(), &mut sink)
+        .map_err(|e| {
             if crate::output::is_broken_pipe(&e) {
                 e
             } else {

@@ -25,6 +25,15 @@ impl Source {
         }
     }
 
+    /// The file's length now (it may still grow); `None` for stdin or a
+    /// file that cannot be examined.
+    pub fn size(&self) -> Option<u64> {
+        match self {
+            Source::Stdin => None,
+            Source::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+        }
+    }
+
     /// The bytes of the source; `Send`, so a reader thread can read them.
     pub fn open(&self) -> io::Result<Box<dyn Read + Send>> {
         Ok(match self {

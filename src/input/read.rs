@@ -284,10 +284,12 @@ pub fn read_some(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 /// Reads `input` to its end, masking payloads with `redact`, on every
 /// core (see [`super::parallel`]): the same entries and problems as
 /// [`read_all`], in the same order, handed to `sink` on the calling
-/// thread. Memory stays bounded: a few blocks of a megabyte in flight. An
-/// error from `sink` stops the other threads.
+/// thread. Memory stays bounded: a few blocks of up to a megabyte in
+/// flight, sized by `size` (the input's length, when known). An error from
+/// `sink` stops the other threads.
 pub fn read_all_with(
     input: impl Read + Send,
+    size: Option<u64>,
     options: ParseOptions,
     redact: Option<std::sync::Arc<super::redact::Redactor>>,
     sink: &mut dyn EntrySink,
@@ -297,7 +299,7 @@ pub fn read_all_with(
         options,
         redact,
         sink,
-        super::parallel::Sizes::default(),
+        super::parallel::Sizes::for_input(size),
     )
 }
 
@@ -398,7 +400,7 @@ mod tests {
         let mut one = Collect::default();
         let r1 = read_all(input, ParseOptions::default(), &mut one).unwrap();
         let mut two = Collect::default();
-        let r2 = read_all_with(input, ParseOptions::default(), None, &mut two).unwrap();
+        let r2 = read_all_with(input, None, ParseOptions::default(), None, &mut two).unwrap();
         (
             format!("{r1:?}\n{:?}\n{:?}", one.entries, one.problems),
             format!("{r2:?}\n{:?}\n{:?}", two.entries, two.problems),
