@@ -74,14 +74,33 @@ fn columns(s: &str) -> usize {
 /// Whether `s` is all printable ASCII (one column a byte, nothing to
 /// escape): most of what a trace holds, checked in one vectorized pass.
 fn printable_ascii(s: &str) -> bool {
+    printable_ascii_bytes(s.as_bytes())
+}
+
+/// [`printable_ascii`] on bytes.
+fn printable_ascii_bytes(bytes: &[u8]) -> bool {
     // A fold rather than `all`: no early exit, so it vectorizes.
-    s.bytes()
-        .fold(true, |ok, b| ok & (b' '..=b'~').contains(&b))
+    bytes
+        .iter()
+        .fold(true, |ok, &b| ok & (b' '..=b'~').contains(&b))
 }
 
 /// `s` cut to at most `max` columns, ending in `…` when cut. Never splits a
 /// character, and keeps combining marks with their base.
 pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
+    // A long text whose first `max` bytes are printable ASCII takes `max`
+    // columns there, so it fits only if nothing after them takes one:
+    // the rest (often long: state summaries, errors) is not measured.
+    if max > 0 && s.len() > max && printable_ascii_bytes(&s.as_bytes()[..max]) {
+        // Byte `max` follows ASCII bytes: a character starts there.
+        if s[max..].chars().all(|c| c.width().unwrap_or(0) == 0) {
+            return Cow::Borrowed(s);
+        }
+        let mut out = String::with_capacity(max + 2);
+        out.push_str(&s[..max - 1]);
+        out.push('…');
+        return Cow::Owned(out);
+    }
     let ascii = printable_ascii(s);
     let fits = if ascii {
         s.len() <= max
@@ -239,5 +258,42 @@ mod tests {
         assert_eq!(truncate("short", 10), "short");
         assert_eq!(truncate("🚀🚀🚀", 4), "🚀…");
         assert_eq!(width("数据"), 4);
+        // ASCII up to the cut, then only marks that take no column: fits.
+        assert_eq!(truncate("abc\u{301}\u{200d}", 3), "abc\u{301}\u{200d}");
+        assert_eq!(truncate("abcd\u{301}", 3), "ab…");
+    }
+
+    proptest::proptest! {
+        /// Cutting agrees with a character-by-character reference at any
+        /// width, on text mixing ASCII, wide characters and marks that
+        /// take no column.
+        #[test]
+        fn truncation_agrees_with_a_character_loop(
+            chars in proptest::collection::vec(
+                proptest::sample::select(vec!['a', 'b', ' ', '~', '数', '🚀', '\u{301}', '\u{200d}', 'é']),
+                0..40,
+            ),
+            max in 0usize..45,
+        ) {
+            let s: String = chars.into_iter().collect();
+            let want = if columns(&s) <= max {
+                s.clone()
+            } else if max == 0 {
+                String::new()
+            } else {
+                let mut used = 0;
+                let mut end = 0;
+                for (i, c) in s.char_indices() {
+                    let w = c.width().unwrap_or(0);
+                    if used + w > max - 1 {
+                        break;
+                    }
+                    used += w;
+                    end = i + c.len_utf8();
+                }
+                format!("{}…", &s[..end])
+            };
+            proptest::prop_assert_eq!(truncate(&s, max).into_owned(), want);
+        }
     }
 }
