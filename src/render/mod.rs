@@ -16,6 +16,7 @@ pub mod lanes;
 pub mod list;
 pub mod live;
 pub mod mermaid;
+pub mod ordered;
 pub mod otlp;
 pub mod record;
 pub mod state;

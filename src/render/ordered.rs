@@ -1,0 +1,208 @@
+//! Rendering rows on every core, written in order: for a last pass that can
+//! only start once every row is known (the table's widths), and would
+//! otherwise run on one core after the readers are done.
+
+use std::io::{self, Write};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+
+/// Encoded row bytes gathered before a batch is handed to a thread.
+const BATCH: usize = 256 << 10;
+
+/// Batches handed out per thread before the first one's text is written.
+const AHEAD: usize = 2;
+
+/// Renders one encoded row, appending its text.
+pub type RenderRow<'a> = dyn Fn(&[u8], &mut Vec<u8>) -> io::Result<()> + Sync + 'a;
+
+/// A batch of rows and the buffer its text goes into (both kept for the
+/// next batch).
+type Work = (Vec<u8>, Vec<u8>);
+
+/// A thread's channel for work and its channel for rendered work (or what
+/// went wrong).
+type Lane = (SyncSender<Work>, Receiver<io::Result<Work>>);
+
+/// Hands every row that `rows` gives to `render` and writes the text each
+/// makes to `out`, in the order the rows came. Rows are gathered into
+/// batches rendered side by side on `threads` threads; when they all fit
+/// in one batch they are rendered here, with no thread started.
+pub fn render_in_order(
+    rows: impl FnOnce(&mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()>,
+    render: &RenderRow<'_>,
+    threads: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let threads = threads.max(1);
+    std::thread::scope(|scope| {
+        let mut lanes = Lanes::default();
+        let mut batch = Vec::new();
+        rows(&mut |row| {
+            let len = u32::try_from(row.len()).map_err(|_| io::Error::other("row too long"))?;
+            batch.extend_from_slice(&len.to_le_bytes());
+            batch.extend_from_slice(row);
+            if batch.len() >= BATCH {
+                if lanes.lanes.is_empty() {
+                    lanes.lanes = (0..threads).map(|_| spawn_lane(scope, render)).collect();
+                }
+                lanes.hand_out(&mut batch, out)?;
+            }
+            Ok(())
+        })?;
+        if lanes.lanes.is_empty() {
+            // One batch or less: not worth a thread.
+            let mut text = Vec::new();
+            each_row(&batch, &mut |row| render(row, &mut text))?;
+            return out.write_all(&text);
+        }
+        if !batch.is_empty() {
+            lanes.hand_out(&mut batch, out)?;
+        }
+        while lanes.written < lanes.sent {
+            lanes.write_next(out)?;
+        }
+        Ok(())
+    })
+}
+
+/// The rendering threads, each with a channel for batches and one for
+/// their text, and what has been handed out and written so far.
+#[derive(Default)]
+struct Lanes {
+    lanes: Vec<Lane>,
+    sent: usize,
+    written: usize,
+    /// Batches and text buffers back from the threads, to fill again.
+    spare: Vec<Work>,
+}
+
+impl Lanes {
+    /// Hands `batch` to the next thread in turn (taking it, and leaving an
+    /// empty one), first writing the oldest text when enough are out.
+    fn hand_out(&mut self, batch: &mut Vec<u8>, out: &mut dyn Write) -> io::Result<()> {
+        if self.sent - self.written == self.lanes.len() * AHEAD {
+            self.write_next(out)?;
+        }
+        let (mut next, text) = self.spare.pop().unwrap_or_default();
+        next.clear();
+        let full = std::mem::replace(batch, next);
+        self.lanes[self.sent % self.lanes.len()]
+            .0
+            .send((full, text))
+            .map_err(|_| stopped())?;
+        self.sent += 1;
+        Ok(())
+    }
+
+    /// Writes the text of the oldest batch handed out.
+    fn write_next(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        let (batch, text) = self.lanes[self.written % self.lanes.len()]
+            .1
+            .recv()
+            .map_err(|_| stopped())??;
+        out.write_all(&text)?;
+        self.written += 1;
+        self.spare.push((batch, text));
+        Ok(())
+    }
+}
+
+fn stopped() -> io::Error {
+    io::Error::other("internal error: a rendering thread stopped")
+}
+
+/// A thread that renders the batches it is sent, in the order sent.
+fn spawn_lane<'scope, 'env>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    render: &'env RenderRow<'env>,
+) -> Lane {
+    let (batch_tx, batch_rx) = sync_channel::<Work>(AHEAD);
+    let (text_tx, text_rx) = sync_channel::<io::Result<Work>>(AHEAD);
+    scope.spawn(move || {
+        for (batch, mut text) in batch_rx {
+            text.clear();
+            let done = each_row(&batch, &mut |row| render(row, &mut text)).map(|()| (batch, text));
+            // The writer is gone (it failed): stop.
+            if text_tx.send(done).is_err() {
+                break;
+            }
+        }
+    });
+    (batch_tx, text_rx)
+}
+
+/// The rows of a batch, each its length (4 bytes, little-endian) first.
+fn each_row(batch: &[u8], f: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+    let mut rest = batch;
+    while let Some((len, tail)) = rest.split_first_chunk::<4>() {
+        let len = u32::from_le_bytes(*len) as usize;
+        let row = tail
+            .get(..len)
+            .ok_or_else(|| io::Error::other("internal error: truncated row batch"))?;
+        f(row)?;
+        rest = &tail[len..];
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows rendered on threads come out in the order they went in, as
+    /// they would on one thread, whatever the batch count.
+    #[test]
+    fn rows_come_out_in_order_from_any_number_of_threads() {
+        let rows: Vec<Vec<u8>> = (0..50_000u32)
+            .map(|n| format!("row {n} {}", "x".repeat((n % 97) as usize)).into_bytes())
+            .collect();
+        let render = |row: &[u8], out: &mut Vec<u8>| -> io::Result<()> {
+            out.extend_from_slice(row);
+            out.push(b'\n');
+            Ok(())
+        };
+        let want: Vec<u8> = rows.iter().flat_map(|r| [&r[..], b"\n"].concat()).collect();
+        for threads in [1, 2, 3] {
+            for count in [0, 1, 10, rows.len()] {
+                let mut out = Vec::new();
+                render_in_order(
+                    |each| rows[..count].iter().try_for_each(|r| each(r)),
+                    &render,
+                    threads,
+                    &mut out,
+                )
+                .expect("in memory");
+                let want: Vec<u8> = rows[..count]
+                    .iter()
+                    .flat_map(|r| [&r[..], b"\n"].concat())
+                    .collect();
+                assert!(out == want, "{threads} threads, {count} rows");
+            }
+        }
+        assert!(want.len() > 4 * BATCH, "the test spans many batches");
+    }
+
+    /// A row that fails to render stops the pass with its error.
+    #[test]
+    fn a_failing_row_stops_the_pass_with_its_error() {
+        let render = |row: &[u8], out: &mut Vec<u8>| -> io::Result<()> {
+            if row == b"bad" {
+                return Err(io::Error::other("bad row"));
+            }
+            out.extend_from_slice(row);
+            Ok(())
+        };
+        let rows: Vec<&[u8]> = std::iter::repeat_n(&b"good row of some length"[..], 40_000)
+            .chain([&b"bad"[..]])
+            .chain(std::iter::repeat_n(&b"after"[..], 1000))
+            .collect();
+        let mut out = Vec::new();
+        let err = render_in_order(
+            |each| rows.iter().try_for_each(|r| each(r)),
+            &render,
+            2,
+            &mut out,
+        )
+        .expect_err("a bad row");
+        assert_eq!(err.to_string(), "bad row");
+    }
+}
