@@ -272,14 +272,25 @@ pub struct EventGroups<'a> {
 impl<'a> EventGroups<'a> {
     /// Each group's label and hops, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, impl Iterator<Item = &'a FlowHop> + '_)> {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        self.labels
+        (0..self.len()).map(|g| self.group(g))
+    }
+
+    /// How many groups there are.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Group `g`'s label and hops (`g` below [`EventGroups::len`]).
+    pub fn group(&self, g: usize) -> (&str, impl Iterator<Item = &'a FlowHop> + '_) {
+        let start = g.checked_sub(1).map_or(0, |before| self.ends[before]);
+        let hops = self.members[start..self.ends[g]]
             .iter()
-            .zip(starts.zip(&self.ends))
-            .map(move |(label, (start, &end))| {
-                let hops = self.members[start..end].iter().map(|&i| &self.hops[i]);
-                (label.as_ref(), hops)
-            })
+            .map(|&i| &self.hops[i]);
+        (self.labels[g].as_ref(), hops)
     }
 }
 

@@ -2,8 +2,10 @@
 //! diagram, condensed route, per-event diagrams), then the lane diagram.
 
 use std::io::{self, Write};
+use std::ops::Range;
 
 use super::lanes::write_lanes;
+use super::ordered::{fold_parts, render_ranges_in_order};
 use super::style::Role;
 use super::table::{fit, write_header, write_row, Cell, Column};
 use super::text::{escape, width};
@@ -21,6 +23,9 @@ pub(super) const COLUMNS: [Column; 7] = [
     Column::new("KIND", 5, 7),
     Column::new("ERROR", 10, 60).elastic(),
 ];
+
+/// Hops to a batch when a section is rendered on every core.
+pub(super) const HOPS_PER_BATCH: usize = 2048;
 
 /// The role a hop kind is shown in.
 pub fn kind_role(kind: HopKind) -> Role {
@@ -117,7 +122,9 @@ impl HopView for FlowText {
         }
         // Nothing is held per hop beyond the hops themselves: each
         // section goes over them again (a long session has tens of
-        // thousands).
+        // thousands), in batches rendered on every core and written in
+        // order.
+        let threads = crate::input::parallel::cores();
         let mut shape = ColumnShape::default();
         for t in hops.iter().filter_map(|h| h.timestamp.get()) {
             shape.see(self.options.time, t);
@@ -127,32 +134,50 @@ impl HopView for FlowText {
 
         // 1. The flow table.
         writeln!(out, "\n{}", theme.paint("Agent flow:", Role::Header))?;
-        let mut content = [0usize; 7];
-        for h in hops {
-            for (c, cell) in content.iter_mut().zip(hop_cells(h, time_of(h))) {
-                *c = (*c).max(width(&cell.text));
-            }
-        }
+        let content = fold_parts(
+            hops,
+            threads,
+            HOPS_PER_BATCH,
+            &|part: &[FlowHop]| {
+                let mut content = [0usize; 7];
+                for h in part {
+                    for (c, cell) in content.iter_mut().zip(hop_cells(h, time_of(h))) {
+                        *c = (*c).max(width(&cell.text));
+                    }
+                }
+                content
+            },
+            |a, b| std::array::from_fn(|i| a[i].max(b[i])),
+        )
+        .unwrap_or_default();
         let widths = fit(&COLUMNS, &content, width_total);
         write_header(out, &COLUMNS, &widths, theme)?;
-        for h in hops {
-            write_row(out, &widths, &hop_cells(h, time_of(h)), theme)?;
-            if let Some(changes) = &h.state_changes {
-                let line = format!("  state: {}", escape(changes));
-                writeln!(
-                    out,
-                    "{}",
-                    theme.paint(&super::text::truncate(&line, width_total), Role::Dim)
-                )?;
+        let rows = |range: &Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
+            for h in &hops[range.clone()] {
+                write_row(out, &widths, &hop_cells(h, time_of(h)), theme)?;
+                if let Some(changes) = &h.state_changes {
+                    let line = format!("  state: {}", escape(changes));
+                    writeln!(
+                        out,
+                        "{}",
+                        theme.paint(&super::text::truncate(&line, width_total), Role::Dim)
+                    )?;
+                }
             }
-        }
+            Ok(())
+        };
+        render_ranges_in_order(hops.len(), HOPS_PER_BATCH, &rows, threads, out)?;
 
         // 2. Numbered agent → next lines.
         writeln!(out, "\n{}", theme.paint("Sequence diagram:", Role::Header))?;
         writeln!(out, "{}", theme.paint("-----------------", Role::Dim))?;
-        for (i, h) in hops.iter().enumerate() {
-            writeln!(out, "{}. {}", i + 1, arrow(h))?;
-        }
+        let numbered = |range: &Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
+            for (i, h) in hops[range.clone()].iter().enumerate() {
+                writeln!(out, "{}. {}", range.start + i + 1, arrow(h))?;
+            }
+            Ok(())
+        };
+        render_ranges_in_order(hops.len(), HOPS_PER_BATCH, &numbered, threads, out)?;
 
         // 3. The route as one chain.
         writeln!(out, "\n{}", theme.paint("Condensed route:", Role::Header))?;
@@ -170,12 +195,18 @@ impl HopView for FlowText {
             "\n{}",
             theme.paint("Per-event sequence diagrams:", Role::Header)
         )?;
-        for (label, group) in group_by_event(hops).iter() {
-            writeln!(out, "  {}:", theme.paint(&escape(label), Role::Emphasis))?;
-            for (i, h) in group.enumerate() {
-                writeln!(out, "    {}. {}", i + 1, arrow(h))?;
+        let groups = group_by_event(hops);
+        let per_event = |range: &Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
+            for g in range.clone() {
+                let (label, group) = groups.group(g);
+                writeln!(out, "  {}:", theme.paint(&escape(label), Role::Emphasis))?;
+                for (i, h) in group.enumerate() {
+                    writeln!(out, "    {}. {}", i + 1, arrow(h))?;
+                }
             }
-        }
+            Ok(())
+        };
+        render_ranges_in_order(groups.len(), HOPS_PER_BATCH, &per_event, threads, out)?;
 
         // 5. Lanes.
         writeln!(out, "\n{}", theme.paint("Lane diagram:", Role::Header))?;

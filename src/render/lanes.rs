@@ -4,6 +4,8 @@
 
 use std::io::{self, Write};
 
+use super::flow::HOPS_PER_BATCH;
+use super::ordered::{fold_parts, render_ranges_in_order};
 use super::style::{Role, Theme};
 use super::text::{escape, pad, truncate};
 use crate::analysis::flow::{participants, FlowHop, HopKind};
@@ -33,7 +35,7 @@ fn letters(i: usize) -> String {
 /// there is room (made again when needed rather than held for every hop).
 pub fn write_lanes(
     hops: &[FlowHop],
-    note: &dyn Fn(&FlowHop) -> String,
+    note: &(dyn Fn(&FlowHop) -> String + Sync),
     width: usize,
     theme: Theme,
     out: &mut dyn Write,
@@ -43,7 +45,15 @@ pub fn write_lanes(
         return Ok(());
     }
     let width = width.max(20);
-    let note_width = hops.iter().map(|h| width_of(&note(h))).max().unwrap_or(0);
+    let threads = crate::input::parallel::cores();
+    let note_width = fold_parts(
+        hops,
+        threads,
+        HOPS_PER_BATCH,
+        &|part: &[FlowHop]| part.iter().map(|h| width_of(&note(h))).max().unwrap_or(0),
+        usize::max,
+    )
+    .unwrap_or(0);
     let names_width = agents.iter().map(|a| width_of(a)).max().unwrap_or(1);
     // Lanes, then notes if they fit.
     let mut lane = (names_width + 2).clamp(MIN_NAMED_LANE, MAX_LANE);
@@ -74,13 +84,6 @@ pub fn write_lanes(
         .enumerate()
         .any(|(i, l)| labels[..i].contains(l));
     let lettered = lane < MIN_NAMED_LANE || collide;
-    let lane_of = |name: &str| -> usize {
-        agents
-            .iter()
-            .position(|a| a == name)
-            .unwrap_or(agents.len() - 1)
-    };
-
     if lettered {
         let mut line = format!("lanes are lettered to fit {width} columns:");
         for (i, a) in agents.iter().enumerate() {
@@ -132,10 +135,57 @@ pub fn write_lanes(
         "{}",
         theme.paint(blank.iter().collect::<String>().trim_end(), Role::Dim)
     )?;
-    for hop in hops {
-        let mut row = blank.clone();
-        let from = lane_of(&hop.agent);
-        let a = center(from);
+    let rows = LaneRows {
+        agents: &agents,
+        lane,
+        blank,
+        room: show_notes.then(|| width.saturating_sub(total + 2)),
+        theme,
+    };
+    // Each hop's line depends on the hop alone: rendered on every core.
+    let lines = |range: &std::ops::Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
+        hops[range.clone()]
+            .iter()
+            .try_for_each(|hop| rows.line(hop, note, out))
+    };
+    render_ranges_in_order(hops.len(), HOPS_PER_BATCH, &lines, threads, out)
+}
+
+/// What every hop's line of the diagram is drawn on.
+struct LaneRows<'a> {
+    /// The lanes' agents (the last one also for agents folded into it).
+    agents: &'a [String],
+    /// Columns to a lane.
+    lane: usize,
+    /// A line with every lane and no hop.
+    blank: Vec<char>,
+    /// Columns for a hop's note, when notes are shown.
+    room: Option<usize>,
+    theme: Theme,
+}
+
+impl LaneRows<'_> {
+    fn center(&self, lane: usize) -> usize {
+        lane * self.lane + self.lane / 2
+    }
+
+    fn lane_of(&self, name: &str) -> usize {
+        self.agents
+            .iter()
+            .position(|a| a == name)
+            .unwrap_or(self.agents.len() - 1)
+    }
+
+    /// One hop's line: its mark and arrow across the lanes, then its note
+    /// when notes are shown.
+    fn line(
+        &self,
+        hop: &FlowHop,
+        note: &dyn Fn(&FlowHop) -> String,
+        out: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        let mut row = self.blank.clone();
+        let a = self.center(self.lane_of(&hop.agent));
         let (mark, role) = match hop.kind {
             HopKind::Handoff => ('●', None),
             HopKind::Requeue => ('↺', Some(Role::Warning)),
@@ -145,7 +195,7 @@ pub fn write_lanes(
         };
         row[a] = mark;
         if let (HopKind::Handoff, Some(next)) = (hop.kind, hop.next.as_deref()) {
-            let b = center(lane_of(next));
+            let b = self.center(self.lane_of(next));
             if b > a {
                 for cell in row.iter_mut().take(b).skip(a + 1) {
                     *cell = if *cell == '│' { '┼' } else { '─' };
@@ -160,22 +210,20 @@ pub fn write_lanes(
         }
         let line: String = row.iter().collect();
         let mut line = line.trim_end().to_string();
-        if show_notes {
-            line = pad(&line, total + 2);
-            let room = width.saturating_sub(total + 2);
+        if let Some(room) = self.room {
+            line = pad(&line, self.blank.len() + 2);
             line.push_str(&truncate(&note(hop), room));
         }
         match role {
-            Some(role) if theme.color => {
+            Some(role) if self.theme.color => {
                 // Color the mark only.
                 let mark_str = mark.to_string();
-                let painted = theme.paint(&mark_str, role);
-                writeln!(out, "{}", line.replacen(&mark_str, &painted, 1))?;
+                let painted = self.theme.paint(&mark_str, role);
+                writeln!(out, "{}", line.replacen(&mark_str, &painted, 1))
             }
-            _ => writeln!(out, "{line}")?,
+            _ => writeln!(out, "{line}"),
         }
     }
-    Ok(())
 }
 
 fn width_of(s: &str) -> usize {
@@ -227,6 +275,36 @@ mod tests {
             render(&hops, 80),
             " planner  writer\n    │        │\n    ●────────▶      handoff\n    │        ↺      requeue\n    ◀────────●      handoff\n    ■        │      end\n"
         );
+    }
+
+    /// Lines drawn in batches on every core come out one per hop, in hop
+    /// order, across many batches.
+    #[test]
+    fn a_long_diagram_keeps_hop_order_across_batches() {
+        let agents = ["planner", "writer", "critic"];
+        let hops: Vec<FlowHop> = (0..5 * HOPS_PER_BATCH + 7)
+            .map(|i| {
+                let mut h = hop(agents[i % 3], Some(agents[(i + 1) % 3]), HopKind::Handoff);
+                h.index = i as u64;
+                h
+            })
+            .collect();
+        let mut out = Vec::new();
+        write_lanes(
+            &hops,
+            &|h| format!("hop {}", h.index),
+            80,
+            Theme::default(),
+            &mut out,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let notes: Vec<u64> = text
+            .lines()
+            .filter_map(|l| l.split("hop ").nth(1))
+            .map(|n| n.parse().unwrap())
+            .collect();
+        assert_eq!(notes, (0..hops.len() as u64).collect::<Vec<_>>());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! otherwise run on one core after the readers are done.
 
 use std::io::{self, Write};
+use std::ops::Range;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 /// Encoded row bytes gathered before a batch is handed to a thread.
@@ -11,51 +12,48 @@ const BATCH: usize = 256 << 10;
 /// Batches handed out per thread before the first one's text is written.
 const AHEAD: usize = 2;
 
-/// Renders one encoded row, appending its text.
-pub type RenderRow<'a> = dyn Fn(&[u8], &mut Vec<u8>) -> io::Result<()> + Sync + 'a;
+/// Renders one batch, appending its text.
+pub type Render<'a, B> = dyn Fn(&B, &mut Vec<u8>) -> io::Result<()> + Sync + 'a;
 
-/// A batch of rows and the buffer its text goes into (both kept for the
-/// next batch).
-type Work = (Vec<u8>, Vec<u8>);
+/// Renders one encoded row, appending its text.
+pub type RenderRow<'a> = Render<'a, [u8]>;
+
+/// A batch and the buffer its text goes into (kept for the next batch).
+type Work<B> = (B, Vec<u8>);
 
 /// A thread's channel for work and its channel for rendered work (or what
 /// went wrong).
-type Lane = (SyncSender<Work>, Receiver<io::Result<Work>>);
+type Lane<B> = (SyncSender<Work<B>>, Receiver<io::Result<Work<B>>>);
 
-/// Hands every row that `rows` gives to `render` and writes the text each
-/// makes to `out`, in the order the rows came. Rows are gathered into
-/// batches rendered side by side on `threads` threads; when they all fit
-/// in one batch they are rendered here, with no thread started.
-pub fn render_in_order(
-    rows: impl FnOnce(&mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()>,
-    render: &RenderRow<'_>,
+/// Hands every batch that `batches` gives to `render` and writes the text
+/// each makes to `out`, in the order the batches came, rendering them side
+/// by side on `threads` threads. A single batch is rendered here, with no
+/// thread started.
+pub fn render_in_order<B: Send>(
+    batches: impl FnOnce(&mut dyn FnMut(B) -> io::Result<()>) -> io::Result<()>,
+    render: &Render<'_, B>,
     threads: usize,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let threads = threads.max(1);
     std::thread::scope(|scope| {
         let mut lanes = Lanes::default();
-        let mut batch = Vec::new();
-        rows(&mut |row| {
-            let len = u32::try_from(row.len()).map_err(|_| io::Error::other("row too long"))?;
-            batch.extend_from_slice(&len.to_le_bytes());
-            batch.extend_from_slice(row);
-            if batch.len() >= BATCH {
-                if lanes.lanes.is_empty() {
-                    lanes.lanes = (0..threads).map(|_| spawn_lane(scope, render)).collect();
-                }
-                lanes.hand_out(&mut batch, out)?;
+        let mut first = None;
+        batches(&mut |batch| {
+            if lanes.lanes.is_empty() {
+                let Some(held) = first.take() else {
+                    first = Some(batch);
+                    return Ok(());
+                };
+                lanes.lanes = (0..threads).map(|_| spawn_lane(scope, render)).collect();
+                lanes.hand_out(held, out)?;
             }
-            Ok(())
+            lanes.hand_out(batch, out)
         })?;
-        if lanes.lanes.is_empty() {
-            // One batch or less: not worth a thread.
+        if let Some(only) = first {
             let mut text = Vec::new();
-            each_row(&batch, &mut |row| render(row, &mut text))?;
+            render(&only, &mut text)?;
             return out.write_all(&text);
-        }
-        if !batch.is_empty() {
-            lanes.hand_out(&mut batch, out)?;
         }
         while lanes.written < lanes.sent {
             lanes.write_next(out)?;
@@ -64,30 +62,123 @@ pub fn render_in_order(
     })
 }
 
-/// The rendering threads, each with a channel for batches and one for
-/// their text, and what has been handed out and written so far.
-#[derive(Default)]
-struct Lanes {
-    lanes: Vec<Lane>,
-    sent: usize,
-    written: usize,
-    /// Batches and text buffers back from the threads, to fill again.
-    spare: Vec<Work>,
+/// [`render_in_order`] for rows that `rows` gives encoded, one at a time:
+/// they are gathered into batches of a few hundred kilobytes.
+pub fn render_rows_in_order(
+    rows: impl FnOnce(&mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()>,
+    render: &RenderRow<'_>,
+    threads: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    render_in_order(
+        |each| {
+            let mut batch = Vec::new();
+            rows(&mut |row| {
+                let len = u32::try_from(row.len()).map_err(|_| io::Error::other("row too long"))?;
+                batch.extend_from_slice(&len.to_le_bytes());
+                batch.extend_from_slice(row);
+                if batch.len() >= BATCH {
+                    each(std::mem::take(&mut batch))?;
+                }
+                Ok(())
+            })?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            each(batch)
+        },
+        &|batch: &Vec<u8>, text: &mut Vec<u8>| each_row(batch, &mut |row| render(row, text)),
+        threads,
+        out,
+    )
 }
 
-impl Lanes {
-    /// Hands `batch` to the next thread in turn (taking it, and leaving an
-    /// empty one), first writing the oldest text when enough are out.
-    fn hand_out(&mut self, batch: &mut Vec<u8>, out: &mut dyn Write) -> io::Result<()> {
+/// [`render_in_order`] for items `0..len` (of a list the caller holds),
+/// `step` to a batch.
+pub fn render_ranges_in_order(
+    len: usize,
+    step: usize,
+    render: &Render<'_, Range<usize>>,
+    threads: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let step = step.max(1);
+    render_in_order(
+        |each| {
+            (0..len)
+                .step_by(step)
+                .try_for_each(|start| each(start..(start + step).min(len)))
+        },
+        render,
+        threads,
+        out,
+    )
+}
+
+/// `f` of each of `threads` parts of `items`, folded with `combine`, the
+/// parts on threads of their own when there are at least `threshold`
+/// items; `None` for no items.
+pub fn fold_parts<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    threshold: usize,
+    f: &(dyn Fn(&[T]) -> R + Sync),
+    combine: impl Fn(R, R) -> R,
+) -> Option<R> {
+    if items.is_empty() {
+        return None;
+    }
+    if items.len() < threshold.max(2) || threads < 2 {
+        return Some(f(items));
+    }
+    let part = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(part)
+            .map(|part| scope.spawn(move || f(part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .reduce(combine)
+    })
+}
+
+/// The rendering threads, each with a channel for batches and one for
+/// their text, and what has been handed out and written so far.
+struct Lanes<B> {
+    lanes: Vec<Lane<B>>,
+    sent: usize,
+    written: usize,
+    /// Text buffers back from the threads, to fill again.
+    spare: Vec<Vec<u8>>,
+}
+
+impl<B> Default for Lanes<B> {
+    fn default() -> Self {
+        Lanes {
+            lanes: Vec::new(),
+            sent: 0,
+            written: 0,
+            spare: Vec::new(),
+        }
+    }
+}
+
+impl<B: Send> Lanes<B> {
+    /// Hands `batch` to the next thread in turn, first writing the oldest
+    /// text when enough are out.
+    fn hand_out(&mut self, batch: B, out: &mut dyn Write) -> io::Result<()> {
         if self.sent - self.written == self.lanes.len() * AHEAD {
             self.write_next(out)?;
         }
-        let (mut next, text) = self.spare.pop().unwrap_or_default();
-        next.clear();
-        let full = std::mem::replace(batch, next);
+        let text = self.spare.pop().unwrap_or_default();
         self.lanes[self.sent % self.lanes.len()]
             .0
-            .send((full, text))
+            .send((batch, text))
             .map_err(|_| stopped())?;
         self.sent += 1;
         Ok(())
@@ -95,13 +186,13 @@ impl Lanes {
 
     /// Writes the text of the oldest batch handed out.
     fn write_next(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        let (batch, text) = self.lanes[self.written % self.lanes.len()]
+        let (_, text) = self.lanes[self.written % self.lanes.len()]
             .1
             .recv()
             .map_err(|_| stopped())??;
         out.write_all(&text)?;
         self.written += 1;
-        self.spare.push((batch, text));
+        self.spare.push(text);
         Ok(())
     }
 }
@@ -111,16 +202,16 @@ fn stopped() -> io::Error {
 }
 
 /// A thread that renders the batches it is sent, in the order sent.
-fn spawn_lane<'scope, 'env>(
+fn spawn_lane<'scope, 'env, B: Send + 'scope>(
     scope: &'scope std::thread::Scope<'scope, 'env>,
-    render: &'env RenderRow<'env>,
-) -> Lane {
-    let (batch_tx, batch_rx) = sync_channel::<Work>(AHEAD);
-    let (text_tx, text_rx) = sync_channel::<io::Result<Work>>(AHEAD);
+    render: &'env Render<'env, B>,
+) -> Lane<B> {
+    let (batch_tx, batch_rx) = sync_channel::<Work<B>>(AHEAD);
+    let (text_tx, text_rx) = sync_channel::<io::Result<Work<B>>>(AHEAD);
     scope.spawn(move || {
         for (batch, mut text) in batch_rx {
             text.clear();
-            let done = each_row(&batch, &mut |row| render(row, &mut text)).map(|()| (batch, text));
+            let done = render(&batch, &mut text).map(|()| (batch, text));
             // The writer is gone (it failed): stop.
             if text_tx.send(done).is_err() {
                 break;
@@ -164,7 +255,7 @@ mod tests {
         for threads in [1, 2, 3] {
             for count in [0, 1, 10, rows.len()] {
                 let mut out = Vec::new();
-                render_in_order(
+                render_rows_in_order(
                     |each| rows[..count].iter().try_for_each(|r| each(r)),
                     &render,
                     threads,
@@ -196,7 +287,7 @@ mod tests {
             .chain(std::iter::repeat_n(&b"after"[..], 1000))
             .collect();
         let mut out = Vec::new();
-        let err = render_in_order(
+        let err = render_rows_in_order(
             |each| rows.iter().try_for_each(|r| each(r)),
             &render,
             2,

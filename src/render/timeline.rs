@@ -595,7 +595,7 @@ impl EntryRenderer for TimelineTable {
             write_details(&row.details, &indent, theme, out)
         };
         let rows = &mut self.rows;
-        super::ordered::render_in_order(
+        super::ordered::render_rows_in_order(
             |each| rows.for_each_encoded(each),
             &render,
             crate::input::parallel::cores(),
