@@ -309,19 +309,7 @@ mod reader {
     /// Every core: blocks cut at column-1 braces (what `trace` does).
     #[divan::bench(args = OPTIONS)]
     fn read_parallel(bencher: Bencher, options: Options) {
-        let input = &INPUTS.live;
-        bencher.counter(bytes(input)).bench(|| {
-            let mut sink = Count::default();
-            read_all_with(
-                &input[..],
-                Some(input.len() as u64),
-                options.get(),
-                None,
-                &mut sink,
-            )
-            .expect("read");
-            (sink.entries, sink.problems)
-        });
+        bench_read_all_with(bencher, &INPUTS.live, options);
     }
 
     /// The one-line array through `read_all_with`: no brace in column 1 to
@@ -329,17 +317,15 @@ mod reader {
     /// block, read by one worker.
     #[divan::bench(args = OPTIONS)]
     fn read_parallel_compact(bencher: Bencher, options: Options) {
-        let input = &INPUTS.compact;
+        bench_read_all_with(bencher, &INPUTS.compact, options);
+    }
+
+    /// `input` through `read_all_with`, its size given as a file's would be.
+    fn bench_read_all_with(bencher: Bencher, input: &[u8], options: Options) {
         bencher.counter(bytes(input)).bench(|| {
             let mut sink = Count::default();
-            read_all_with(
-                &input[..],
-                Some(input.len() as u64),
-                options.get(),
-                None,
-                &mut sink,
-            )
-            .expect("read");
+            let size = Some(input.len() as u64);
+            read_all_with(input, size, options.get(), None, &mut sink).expect("read");
             (sink.entries, sink.problems)
         });
     }
