@@ -217,9 +217,6 @@ pub fn read(
                 }
             }));
         }
-        // Only the workers give blocks back: once they are gone, a reader
-        // waiting for one makes a new one.
-        drop(free_tx);
         let reader = scope.spawn(move || {
             let mut seq = 0usize;
             let mut send = |unit: Unit| -> anyhow::Result<()> {
@@ -261,8 +258,14 @@ pub fn read(
                 break;
             }
         }
-        // Workers and the reader stop at their next send.
+        // Workers and the reader stop at their next send. A reader waiting
+        // for a block is woken with an empty one (it grows it): a worker
+        // that panicked took its blocks with it, and an idle one holds no
+        // block to give back. After that only the workers give blocks
+        // back; once they are gone, a waiting reader makes a new one.
         drop(outputs);
+        let _ = free_tx.send(Vec::new());
+        drop(free_tx);
         let read = reader
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -441,7 +444,10 @@ fn read_units(
                 want = sizes.block.max(carried + 1);
             }
             // Doubling: each try looks for a cut in the whole block again.
-            None if len < sizes.max_block => want = len + len.max(sizes.block),
+            // Never past one block beyond `max_block`, as before.
+            None if len < sizes.max_block => {
+                want = (len + len.max(sizes.block)).min(sizes.max_block + sizes.block);
+            }
             None => {
                 block.truncate(len);
                 return scan_rest(input, block, start, first, sizes, send);
@@ -868,6 +874,72 @@ impl RawBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::read::Payloads;
+    use crate::input::{EntrySink, Prepare};
+
+    /// Panics, after a pause, while preparing the entries whose event id
+    /// is `boom`: the first two, so two workers of three die holding
+    /// their blocks.
+    struct PanicsOnBoom;
+
+    impl EntrySink for PanicsOnBoom {
+        fn entry(&mut self, _: &mut Entry) -> anyhow::Result<()> {
+            Ok(())
+        }
+        fn problem(&mut self, _: Diagnostic) {}
+        fn prepare(&self) -> Option<Prepare> {
+            Some(Prepare {
+                make: Arc::new(|| {
+                    Box::new(|e: &mut Entry, _: Payloads<'_>| {
+                        if e.event_id.as_deref() == Some("boom") {
+                            std::thread::sleep(std::time::Duration::from_millis(200));
+                            panic!("injected panic");
+                        }
+                    })
+                }),
+                keeps_payloads: false,
+            })
+        }
+    }
+
+    /// Workers that panic take their blocks with them; the reader, which
+    /// waits for blocks once it has made its share, must not wait
+    /// forever: the panic comes out of `read`.
+    #[test]
+    fn workers_that_panic_do_not_leave_the_reader_waiting() {
+        let mut input = String::new();
+        for i in 0..2000 {
+            let id = if i < 2 { "boom" } else { "fine" };
+            let line = format!(
+                "{{\"timestamp\":\"2025-05-02T15:11:15Z\",\"hook\":\"BeforeEventHandling\",\"event_id\":\"{id}\"}}"
+            );
+            input.push_str(&format!("{line:<99}\n"));
+        }
+        let (done_tx, done_rx) = channel();
+        std::thread::spawn(move || {
+            let sizes = Sizes {
+                block: 128,
+                max_block: 1 << 20,
+                batch: 1 << 18,
+                workers: 3,
+            };
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                read(
+                    input.as_bytes(),
+                    ParseOptions::default(),
+                    None,
+                    &mut PanicsOnBoom,
+                    sizes,
+                )
+                .map(|_| ())
+            }));
+            let _ = done_tx.send(read.is_err());
+        });
+        let panicked = done_rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("read returns instead of waiting for blocks forever");
+        assert!(panicked, "the workers' panic comes out of read");
+    }
 
     #[test]
     fn blocks_follow_the_input_size_within_bounds() {
