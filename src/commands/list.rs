@@ -12,7 +12,7 @@ use crate::analysis::summary::SummaryRecord;
 use crate::analysis::{sort_sessions, SessionInfo, SessionSummary};
 use crate::config::{Config, ListConfig};
 use crate::input::cache::{Cache, Stamp};
-use crate::input::{self, Diagnostic, EntrySink, ParseOptions, Source};
+use crate::input::{self, Diagnostic, EntrySink, ParseOptions};
 use crate::model::{Completeness, Entry};
 use crate::output::Reporter;
 use crate::render::list::render_list;
@@ -77,7 +77,7 @@ fn summarize(
 ) -> Outcomes {
     // The row of what was read (or cached) of the file.
     let row = |size: u64, c: &Cached, summary: SessionSummary| SessionInfo {
-        id: Source::File(path.to_path_buf()).session_id(),
+        id: input::discover::session_id_of(path),
         path: path.display().to_string(),
         size,
         completeness: c.completeness,

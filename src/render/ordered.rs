@@ -223,12 +223,12 @@ fn spawn_lane<'scope, 'env, B: Send + 'scope>(
 
 /// The rows of a batch, each its length (4 bytes, little-endian) first.
 fn each_row(batch: &[u8], f: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+    let truncated = || io::Error::other("internal error: truncated row batch");
     let mut rest = batch;
-    while let Some((len, tail)) = rest.split_first_chunk::<4>() {
+    while !rest.is_empty() {
+        let (len, tail) = rest.split_first_chunk::<4>().ok_or_else(truncated)?;
         let len = u32::from_le_bytes(*len) as usize;
-        let row = tail
-            .get(..len)
-            .ok_or_else(|| io::Error::other("internal error: truncated row batch"))?;
+        let row = tail.get(..len).ok_or_else(truncated)?;
         f(row)?;
         rest = &tail[len..];
     }

@@ -88,24 +88,16 @@ fn printable_ascii_bytes(bytes: &[u8]) -> bool {
 /// `s` cut to at most `max` columns, ending in `…` when cut. Never splits a
 /// character, and keeps combining marks with their base.
 pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
-    // A long text whose first `max` bytes are printable ASCII takes `max`
-    // columns there, so it fits only if nothing after them takes one:
-    // the rest (often long: state summaries, errors) is not measured.
-    if max > 0 && s.len() > max && printable_ascii_bytes(&s.as_bytes()[..max]) {
+    // When the first `max` bytes are printable ASCII they take `max`
+    // columns, so the text fits only if nothing after them takes one, and
+    // is cut at a byte: the rest (often long: state summaries, errors) is
+    // not measured. Any text all ASCII that does not fit is such a text.
+    let ascii_head = max > 0 && s.len() > max && printable_ascii_bytes(&s.as_bytes()[..max]);
+    let fits = if ascii_head {
         // Byte `max` follows ASCII bytes: a character starts there.
-        if s[max..].chars().all(|c| c.width().unwrap_or(0) == 0) {
-            return Cow::Borrowed(s);
-        }
-        let mut out = String::with_capacity(max + 2);
-        out.push_str(&s[..max - 1]);
-        out.push('…');
-        return Cow::Owned(out);
-    }
-    let ascii = printable_ascii(s);
-    let fits = if ascii {
-        s.len() <= max
+        s[max..].chars().all(|c| c.width().unwrap_or(0) == 0)
     } else {
-        columns(s) <= max
+        width(s) <= max
     };
     if fits {
         return Cow::Borrowed(s);
@@ -113,7 +105,7 @@ pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
     if max == 0 {
         return Cow::Borrowed("");
     }
-    if ascii {
+    if ascii_head {
         // A byte a column: cut at the byte.
         let mut out = String::with_capacity(max + 2);
         out.push_str(&s[..max - 1]);
@@ -270,7 +262,7 @@ mod tests {
         #[test]
         fn truncation_agrees_with_a_character_loop(
             chars in proptest::collection::vec(
-                proptest::sample::select(vec!['a', 'b', ' ', '~', '数', '🚀', '\u{301}', '\u{200d}', 'é']),
+                proptest::sample::select(vec!['a', 'b', ' ', '~', '数', '🚀', '\u{301}', '\u{200d}', 'é', '\u{1}', '\t']),
                 0..40,
             ),
             max in 0usize..45,
@@ -281,16 +273,14 @@ mod tests {
             } else if max == 0 {
                 String::new()
             } else {
-                let mut used = 0;
-                let mut end = 0;
-                for (i, c) in s.char_indices() {
-                    let w = c.width().unwrap_or(0);
-                    if used + w > max - 1 {
-                        break;
-                    }
-                    used += w;
-                    end = i + c.len_utf8();
-                }
+                // The longest run of whole characters from the start that
+                // leaves a column for the ellipsis, measured prefix by prefix.
+                let end = s
+                    .char_indices()
+                    .map(|(i, c)| i + c.len_utf8())
+                    .take_while(|&end| columns(&s[..end]) < max)
+                    .last()
+                    .unwrap_or(0);
                 format!("{}…", &s[..end])
             };
             proptest::prop_assert_eq!(truncate(&s, max).into_owned(), want);
