@@ -2,9 +2,12 @@
 //!
 //! A `{` in column 1 always starts an entry: JSON strings hold no line
 //! break, writers indent what they nest, and the scanner cuts an open entry
-//! off there. So a reader thread reads blocks of about a megabyte and cuts
-//! each just before its last such brace; workers take the blocks in turn
-//! and read each on its own, from its first byte to its last: a walker
+//! off there. So the input is read in blocks of about a megabyte, each cut
+//! just before its last such brace. There is no reader thread: a worker
+//! takes the next block itself (one at a time, under a lock, which is all
+//! that is serial), reading it into its own buffer, so the bytes the
+//! kernel copies are still in its core's cache when it parses them. It
+//! reads the block on its own, from its first byte to its last: a walker
 //! checks and splits entry after entry in one pass (the fast path of
 //! [`super::fast`]), and hands anything out of the ordinary (stray bytes,
 //! damage, raw control characters…) to a [`Scanner`] resumed where it
@@ -18,23 +21,23 @@
 //! will not read again are lent to it from that text rather than copied.
 //!
 //! An input with no such braces (one-line arrays, indented dumps) cannot be
-//! cut this way: the reader thread then scans it itself, as
-//! [`super::read::read_all`] does, and the workers only parse.
+//! cut this way: it is then scanned under the lock, as
+//! [`super::read::read_all`] does, a batch of entries at a time, and the
+//! workers only parse.
 //!
 //! The result is the same as [`super::read::read_all`]'s, entry for entry
 //! and problem for problem; tests compare the two on every fixture, on
 //! generated sessions and at every block size.
 
 use std::io::{self, Read};
-use std::sync::mpsc::{channel, sync_channel};
-use std::sync::Arc;
+use std::sync::mpsc::channel;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use super::diagnostic::Diagnostic;
 use super::fast;
 use super::parse::{entry_from_outline, parse_entry_lent, Keeper, ParseOptions};
 use super::read::{
     count_entry, read_some, take_problem, EntrySink, Payloads, Prepare, Preparer, ReadReport,
-    Stopped,
 };
 use super::redact::Redactor;
 use super::scan::{Framing, RawEntry, ScanEvent, Scanner, TopLevel, BOM};
@@ -168,30 +171,43 @@ pub fn read(
     sizes: Sizes,
 ) -> anyhow::Result<ReadReport> {
     let workers = sizes.workers.max(1);
+    let window = WINDOW_PER_WORKER * workers;
     let prepare = sink.prepare();
-    let (free_tx, free_rx) = channel::<Vec<u8>>();
-    let mut inputs = Vec::with_capacity(workers);
-    let mut outputs = Vec::with_capacity(workers);
-    let mut spent = Vec::with_capacity(workers);
+    let shared = Shared {
+        state: Mutex::new(State {
+            cutter: Cutter::new(input, sizes),
+            handed: 0,
+            merged: 0,
+            waiting: 0,
+            stop: false,
+            failure: None,
+        }),
+        wake: Condvar::new(),
+        window,
+    };
+    let (done_tx, done_rx) = channel::<(usize, usize, Done)>();
     std::thread::scope(|scope| {
         let mut handles = Vec::with_capacity(workers);
-        for _ in 0..workers {
-            let (unit_tx, unit_rx) = sync_channel::<Unit>(IN_FLIGHT);
-            let (done_tx, done_rx) = sync_channel::<Done>(IN_FLIGHT);
+        let mut spent = Vec::with_capacity(workers);
+        for worker in 0..workers {
             // Items the calling thread is through with come back to be
             // freed here, where they were allocated: freeing them on the
             // calling thread would contend for this thread's heap.
             let (spent_tx, spent_rx) = channel::<Vec<Item>>();
-            inputs.push(unit_tx);
-            outputs.push(done_rx);
             spent.push(spent_tx);
             let redact = redact.clone();
             let prepare = prepare.clone();
-            let free_tx = free_tx.clone();
+            let done_tx = done_tx.clone();
+            let shared = &shared;
             handles.push(scope.spawn(move || {
+                let _stop = StopOnPanic(shared);
                 let mut preparer = prepare.as_ref().map(|p| (p.make)());
+                // This worker's block: read into here, parsed here, so the
+                // bytes the kernel copies are still in this core's cache
+                // when they are parsed.
+                let mut buffer = Vec::new();
                 let mut reuse = Vec::new();
-                for unit in unit_rx {
+                while let Some((seq, unit)) = shared.take(&mut buffer) {
                     for mut items in spent_rx.try_iter() {
                         items.clear();
                         if items.capacity() > reuse.capacity() {
@@ -206,69 +222,40 @@ pub fn read(
                         preparer.as_mut(),
                     );
                     let mut done = read_unit(unit, items, &mut reading);
-                    // The block goes back to the reader at once, not after
-                    // the merge: fewer blocks are made and touched.
-                    if let Some(buffer) = done.spare.take() {
-                        let _ = free_tx.send(buffer);
+                    if let Some(block) = done.spare.take() {
+                        buffer = block;
                     }
-                    if done_tx.send(done).is_err() {
+                    if done_tx.send((seq, worker, done)).is_err() {
                         break;
                     }
                 }
             }));
         }
-        let reader = scope.spawn(move || {
-            let mut seq = 0usize;
-            let mut send = |unit: Unit| -> anyhow::Result<()> {
-                inputs[seq % inputs.len()]
-                    .send(unit)
-                    .map_err(|_| anyhow::Error::new(Stopped))?;
-                seq += 1;
-                Ok(())
-            };
-            // A block for each worker to parse, one queued for each and one
-            // to fill: past that the reader waits for a block to come back.
-            // Every new block is memory touched for the first time (page
-            // faults, most of the cost on a small file) and held to the end.
-            let mut unmade = 2 * workers + 1;
-            let mut spare = || {
-                if let Ok(buffer) = free_rx.try_recv() {
-                    return Some(buffer);
-                }
-                if unmade > 0 {
-                    unmade -= 1;
-                    return None;
-                }
-                free_rx.recv().ok()
-            };
-            read_units(input, sizes, &mut send, &mut spare)
-        });
+        drop(done_tx);
 
         let mut merge = Merge::default();
         let mut failure = None;
-        for seq in 0.. {
-            let Ok(mut done) = outputs[seq % workers].recv() else {
-                break;
-            };
-            let taken = merge.take(&mut done, sink);
-            // A worker that has stopped drops them here instead.
-            let _ = spent[seq % workers].send(done.items);
-            if let Err(e) = taken {
-                failure = Some(e);
-                break;
+        // Units done out of order wait here, at `seq % window`: no unit is
+        // handed out a window or more ahead of the next one to merge.
+        let mut waiting: Vec<Option<(usize, Done)>> = (0..window).map(|_| None).collect();
+        let mut next = 0;
+        'merge: for (seq, worker, done) in &done_rx {
+            waiting[seq % window] = Some((worker, done));
+            while let Some((worker, mut done)) = waiting[next % window].take() {
+                let taken = merge.take(&mut done, sink);
+                // A worker that has stopped drops them here instead.
+                let _ = spent[worker].send(done.items);
+                next += 1;
+                shared.merged(next);
+                if let Err(e) = taken {
+                    failure = Some(e);
+                    break 'merge;
+                }
             }
         }
-        // Workers and the reader stop at their next send. A reader waiting
-        // for a block is woken with an empty one (it grows it): a worker
-        // that panicked took its blocks with it, and an idle one holds no
-        // block to give back. After that only the workers give blocks
-        // back; once they are gone, a waiting reader makes a new one.
-        drop(outputs);
-        let _ = free_tx.send(Vec::new());
-        drop(free_tx);
-        let read = reader
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // Workers stop before their next unit, or at their next send.
+        shared.stop();
+        drop(done_rx);
         for handle in handles {
             handle
                 .join()
@@ -277,9 +264,102 @@ pub fn read(
         if let Some(e) = failure {
             return Err(e);
         }
-        read?;
+        if let Some(e) = shared.lock().failure.take() {
+            return Err(e);
+        }
         Ok(merge.report())
     })
+}
+
+/// Units handed out and not yet merged, at most, per worker: a worker
+/// that is ahead waits rather than piling up parsed entries.
+const WINDOW_PER_WORKER: usize = 4;
+
+/// What the workers share: the cutter, which one worker at a time takes
+/// the next unit from, and how far the calling thread has merged.
+struct Shared<R> {
+    state: Mutex<State<R>>,
+    /// Wakes workers waiting for the merge to catch up (or to stop).
+    wake: Condvar,
+    window: usize,
+}
+
+struct State<R> {
+    cutter: Cutter<R>,
+    /// Units handed out, and merged, so far.
+    handed: usize,
+    merged: usize,
+    /// Workers waiting on `wake`.
+    waiting: usize,
+    stop: bool,
+    /// Reading the input failed: returned once what came before is merged.
+    failure: Option<anyhow::Error>,
+}
+
+impl<R: Read> Shared<R> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State<R>> {
+        // A worker that panicked holding the lock is reported by its join.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The next unit and its number in file order, read into `buffer`;
+    /// `None` at the end, after a failure or once told to stop.
+    fn take(&self, buffer: &mut Vec<u8>) -> Option<(usize, Unit)> {
+        let mut state = self.lock();
+        while !state.stop && state.handed >= state.merged + self.window {
+            state.waiting += 1;
+            state = self
+                .wake
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+            state.waiting -= 1;
+        }
+        if state.stop {
+            return None;
+        }
+        match state.cutter.next(buffer) {
+            Ok(Some(unit)) => {
+                let seq = state.handed;
+                state.handed += 1;
+                Some((seq, unit))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                state.failure = Some(e);
+                state.stop = true;
+                drop(state);
+                self.wake.notify_all();
+                None
+            }
+        }
+    }
+
+    /// The calling thread has merged `merged` units.
+    fn merged(&self, merged: usize) {
+        let mut state = self.lock();
+        state.merged = merged;
+        if state.waiting > 0 {
+            drop(state);
+            self.wake.notify_all();
+        }
+    }
+
+    fn stop(&self) {
+        self.lock().stop = true;
+        self.wake.notify_all();
+    }
+}
+
+/// Stops the other workers when this one panics: the unit it held will
+/// never be merged, and they would wait for it.
+struct StopOnPanic<'a, R: Read>(&'a Shared<R>);
+
+impl<R: Read> Drop for StopOnPanic<'_, R> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.stop();
+        }
+    }
 }
 
 /// Reads `input` on the calling thread, block by block as the workers
@@ -295,21 +375,27 @@ pub fn read_inline(
     scratch: &mut Scratch,
 ) -> anyhow::Result<ReadReport> {
     let mut merge = Merge::default();
-    let spare = std::cell::Cell::new(Some(std::mem::take(&mut scratch.buffer)));
     let prepare = sink.prepare();
     let mut preparer = prepare.as_ref().map(|p| (p.make)());
+    let mut cutter = Cutter::new(input, sizes);
+    let mut buffer = std::mem::take(&mut scratch.buffer);
     let mut items = std::mem::take(&mut scratch.items);
-    let mut send = |unit: Unit| -> anyhow::Result<()> {
-        let mut reading = Reading::new(options, None, prepare.as_ref(), preparer.as_mut());
-        let mut done = read_unit(unit, std::mem::take(&mut items), &mut reading);
-        let taken = merge.take(&mut done, sink);
-        spare.set(done.spare);
-        items = done.items;
-        items.clear();
-        taken
+    let mut read = || -> anyhow::Result<()> {
+        while let Some(unit) = cutter.next(&mut buffer)? {
+            let mut reading = Reading::new(options, None, prepare.as_ref(), preparer.as_mut());
+            let mut done = read_unit(unit, std::mem::take(&mut items), &mut reading);
+            let taken = merge.take(&mut done, sink);
+            if let Some(block) = done.spare {
+                buffer = block;
+            }
+            items = done.items;
+            items.clear();
+            taken?;
+        }
+        Ok(())
     };
-    let read = read_units(input, sizes, &mut send, &mut || spare.take());
-    scratch.buffer = spare.take().unwrap_or_default();
+    let read = read();
+    scratch.buffer = buffer;
     items.clear();
     scratch.items = items;
     read?;
@@ -386,71 +472,167 @@ impl Merge {
     }
 }
 
-/// Reads blocks, cuts them and sends them out in file order (to the
-/// workers in turn, or to be read at once).
-fn read_units(
-    mut input: impl Read,
+/// Cuts an input into units, one at a time in file order: blocks that end
+/// just before an entry in column 1 or at the end of the input, and, once
+/// a block grows past [`Sizes::max_block`] with no such place, batches of
+/// entries scanned here from there on. It keeps what one block hands the
+/// next: the bytes after the cut and where they start.
+struct Cutter<R> {
+    input: R,
     sizes: Sizes,
-    send: &mut dyn FnMut(Unit) -> anyhow::Result<()>,
-    spare: &mut dyn FnMut() -> Option<Vec<u8>>,
-) -> anyhow::Result<()> {
-    let mut start = Position {
-        line: 1,
-        column: 1,
-        offset: 0,
-    };
-    let mut first = true;
-    let mut block = spare().unwrap_or_default();
-    let mut len = 0;
-    let mut want = sizes.block;
-    loop {
-        if fill(&mut input, &mut block, &mut len, want)? {
-            return send(Unit::Block {
-                bytes: block,
-                len,
-                start,
-                first,
-                last: true,
-            });
+    /// The bytes after the last cut, which start the next block.
+    carry: Vec<u8>,
+    start: Position,
+    first: bool,
+    /// Bytes to read before looking for a place to cut.
+    want: usize,
+    /// Set once the input cannot be cut.
+    scan: Option<Scan>,
+    ended: bool,
+}
+
+/// The scanner that reads an input that cannot be cut, and the bytes read
+/// and not yet pushed through it.
+struct Scan {
+    scanner: Scanner,
+    batch: RawBatch,
+    bytes: Vec<u8>,
+    at: usize,
+    len: usize,
+}
+
+impl<R: Read> Cutter<R> {
+    fn new(input: R, sizes: Sizes) -> Self {
+        Cutter {
+            input,
+            sizes,
+            carry: Vec::new(),
+            start: Position {
+                line: 1,
+                column: 1,
+                offset: 0,
+            },
+            first: true,
+            want: sizes.block,
+            scan: None,
+            ended: false,
         }
-        match last_entry_start(&block[..len]) {
-            Some(cut) => {
-                // The next block starts with what follows the cut.
-                let mut next = spare().unwrap_or_default();
-                if next.len() < sizes.block {
-                    next.resize(sizes.block, 0);
-                }
-                let carried = len - cut;
-                if next.len() < carried {
-                    next.resize(carried, 0);
-                }
-                next[..carried].copy_from_slice(&block[cut..len]);
-                let lines = count_newlines(&block[..cut]);
-                let next_start = Position {
-                    line: start.line + lines,
-                    column: 1,
-                    offset: start.offset + cut as u64,
-                };
-                send(Unit::Block {
-                    bytes: std::mem::replace(&mut block, next),
-                    len: cut,
-                    start,
-                    first,
-                    last: false,
-                })?;
-                len = carried;
-                start = next_start;
-                first = false;
-                want = sizes.block.max(carried + 1);
+    }
+
+    /// The next unit (`None` after the last). A block is read into
+    /// `buffer`, which the unit takes; a scanned batch leaves it.
+    fn next(&mut self, buffer: &mut Vec<u8>) -> anyhow::Result<Option<Unit>> {
+        if self.ended {
+            return Ok(None);
+        }
+        if self.scan.is_some() {
+            return self.next_scanned().map(Some);
+        }
+        let mut block = std::mem::take(buffer);
+        let mut len = self.carry.len();
+        if block.len() < len {
+            block.resize(len, 0);
+        }
+        block[..len].copy_from_slice(&self.carry);
+        self.carry.clear();
+        loop {
+            if fill(&mut self.input, &mut block, &mut len, self.want)? {
+                self.ended = true;
+                return Ok(Some(Unit::Block {
+                    bytes: block,
+                    len,
+                    start: self.start,
+                    first: self.first,
+                    last: true,
+                }));
             }
-            // Doubling: each try looks for a cut in the whole block again.
-            // Never past one block beyond `max_block`, as before.
-            None if len < sizes.max_block => {
-                want = (len + len.max(sizes.block)).min(sizes.max_block + sizes.block);
+            match last_entry_start(&block[..len]) {
+                Some(cut) => {
+                    // The next block starts with what follows the cut.
+                    self.carry.extend_from_slice(&block[cut..len]);
+                    let start = self.start;
+                    self.start = Position {
+                        line: start.line + count_newlines(&block[..cut]),
+                        column: 1,
+                        offset: start.offset + cut as u64,
+                    };
+                    self.want = self.sizes.block.max(self.carry.len() + 1);
+                    return Ok(Some(Unit::Block {
+                        bytes: block,
+                        len: cut,
+                        start,
+                        first: std::mem::replace(&mut self.first, false),
+                        last: false,
+                    }));
+                }
+                // Doubling: each try looks for a cut in the whole block
+                // again. Never past one block beyond `max_block`.
+                None if len < self.sizes.max_block => {
+                    self.want = (len + len.max(self.sizes.block))
+                        .min(self.sizes.max_block + self.sizes.block);
+                }
+                None => {
+                    let scanner = if self.first {
+                        Scanner::new()
+                    } else {
+                        Scanner::resume(TopLevel {
+                            position: self.start,
+                            framing: Framing::default(),
+                            seen_significant: true,
+                            seen_close: false,
+                        })
+                    };
+                    self.scan = Some(Scan {
+                        scanner,
+                        batch: RawBatch::default(),
+                        bytes: block,
+                        at: 0,
+                        len,
+                    });
+                    return self.next_scanned().map(Some);
+                }
             }
-            None => {
-                block.truncate(len);
-                return scan_rest(input, block, start, first, sizes, send);
+        }
+    }
+
+    /// The next batch of the input that cannot be cut: full, or the last
+    /// (which carries how the input ended).
+    fn next_scanned(&mut self) -> anyhow::Result<Unit> {
+        let batch_bytes = self.sizes.batch;
+        let Some(scan) = &mut self.scan else {
+            anyhow::bail!("internal error: no scan under way");
+        };
+        let Scan {
+            scanner,
+            batch,
+            bytes,
+            at,
+            len,
+        } = scan;
+        loop {
+            if *at == *len {
+                if bytes.len() < batch_bytes {
+                    bytes.resize(batch_bytes, 0);
+                }
+                *at = 0;
+                *len = read_some(&mut self.input, &mut bytes[..batch_bytes])?;
+                if *len == 0 {
+                    scanner.finish(&mut |event| batch.add(event));
+                    self.ended = true;
+                    return Ok(Unit::Scanned {
+                        batch: std::mem::take(batch),
+                        end: Some(End::of(scanner)),
+                    });
+                }
+            }
+            let piece = *at..(*at + batch_bytes).min(*len);
+            *at = piece.end;
+            scanner.push(&bytes[piece], &mut |event| batch.add(event));
+            if batch.bytes.len() >= batch_bytes || batch.items.len() >= BATCH_ITEMS {
+                return Ok(Unit::Scanned {
+                    batch: std::mem::take(batch),
+                    end: None,
+                });
             }
         }
     }
@@ -492,57 +674,6 @@ fn last_entry_start(block: &[u8]) -> Option<usize> {
         end = nl;
     }
     None
-}
-
-/// The rest of an input that cannot be cut, scanned on this thread from
-/// `start` (which begins `block`); the workers parse.
-fn scan_rest(
-    mut input: impl Read,
-    block: Vec<u8>,
-    start: Position,
-    first: bool,
-    sizes: Sizes,
-    send: &mut dyn FnMut(Unit) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let mut scanner = if first {
-        Scanner::new()
-    } else {
-        Scanner::resume(TopLevel {
-            position: start,
-            framing: Framing::default(),
-            seen_significant: true,
-            seen_close: false,
-        })
-    };
-    let mut batch = RawBatch::default();
-    let mut push = |bytes: &[u8], batch: &mut RawBatch, scanner: &mut Scanner| {
-        for piece in bytes.chunks(sizes.batch) {
-            scanner.push(piece, &mut |event| batch.add(event));
-            if batch.bytes.len() >= sizes.batch || batch.items.len() >= BATCH_ITEMS {
-                send(Unit::Scanned {
-                    batch: std::mem::take(batch),
-                    end: None,
-                })?;
-            }
-        }
-        anyhow::Ok(())
-    };
-    push(&block, &mut batch, &mut scanner)?;
-    let mut buf = block;
-    buf.resize(sizes.batch, 0);
-    loop {
-        let n = read_some(&mut input, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        push(&buf[..n], &mut batch, &mut scanner)?;
-    }
-    scanner.finish(&mut |event| batch.add(event));
-    let end = End::of(&scanner);
-    send(Unit::Scanned {
-        batch,
-        end: Some(end),
-    })
 }
 
 /// How a worker reads: what to parse, and what the view prepares.
@@ -825,10 +956,6 @@ fn read_block(
     End::of(&scanner)
 }
 
-/// Units waiting for each worker, and done ones waiting for the calling
-/// thread, at most.
-const IN_FLIGHT: usize = 2;
-
 /// Entries and problems per scanned batch at most.
 const BATCH_ITEMS: usize = 1024;
 
@@ -902,11 +1029,11 @@ mod tests {
         }
     }
 
-    /// Workers that panic take their blocks with them; the reader, which
-    /// waits for blocks once it has made its share, must not wait
-    /// forever: the panic comes out of `read`.
+    /// Workers that panic never hand back the units they held; the
+    /// others, which wait once they are a window ahead of the merge, must
+    /// not wait forever: the panic comes out of `read`.
     #[test]
-    fn workers_that_panic_do_not_leave_the_reader_waiting() {
+    fn workers_that_panic_do_not_leave_the_others_waiting() {
         let mut input = String::new();
         for i in 0..2000 {
             let id = if i < 2 { "boom" } else { "fine" };
@@ -937,7 +1064,7 @@ mod tests {
         });
         let panicked = done_rx
             .recv_timeout(std::time::Duration::from_secs(20))
-            .expect("read returns instead of waiting for blocks forever");
+            .expect("read returns instead of waiting forever");
         assert!(panicked, "the workers' panic comes out of read");
     }
 

@@ -303,18 +303,6 @@ pub fn read_all_with(
     )
 }
 
-/// The parsing side is gone (its sink failed): stop reading.
-#[derive(Debug)]
-pub(super) struct Stopped;
-
-impl std::fmt::Display for Stopped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("reading stopped")
-    }
-}
-
-impl std::error::Error for Stopped {}
-
 /// A sink that keeps everything; for tests and small inputs.
 #[derive(Debug, Default)]
 pub struct Collect {
