@@ -267,7 +267,7 @@ impl<'a> Cursor<'a> {
     /// Past white space. Pretty-printed JSON is mostly a line break and
     /// its indent: the spaces are counted eight at a time, without a
     /// branch per space (and so without mispredicting where the run ends).
-    #[inline]
+    #[inline(always)]
     fn ws(&mut self) {
         while let Some(&c) = self.b.get(self.i) {
             if c == b' ' {
