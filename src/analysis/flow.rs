@@ -360,6 +360,26 @@ pub fn edges(hops: &[FlowHop]) -> Vec<FlowEdge> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The permutation applied in place puts every item where a copy
+        /// in the new order would.
+        #[test]
+        fn permuting_in_place_matches_a_copy(
+            order in proptest::strategy::Strategy::prop_flat_map(0usize..40, |n| {
+                proptest::strategy::Strategy::prop_shuffle(proptest::strategy::Just(
+                    (0..n).collect::<Vec<_>>(),
+                ))
+            }),
+        ) {
+            let items: Vec<usize> = (0..order.len()).map(|i| i * 7).collect();
+            let want: Vec<usize> = order.iter().map(|&k| items[k]).collect();
+            let mut got = items.clone();
+            let mut from = order.clone();
+            permute(&mut got, &mut from);
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
     use crate::model::{AgentResult, RawJson};
 
     fn entry(
@@ -572,22 +592,65 @@ mod tests {
 /// Hops gathered as they come and handed back in time order (by instant,
 /// file order on ties): parallel agents interleave and files are not
 /// always in time order.
+///
+/// The hops are kept in one vector and their instants in another, so that
+/// putting them in order costs no copy of the hops: none when they came in
+/// order (the usual case), else a permutation applied in place. Sorting
+/// (instant, place) pairs with a stable sort would have held a scratch
+/// copy of half the hops, and a second vector of the hops in order.
 #[derive(Debug, Default)]
 pub struct HopTimeline {
-    hops: Vec<(super::timeline::TimeKey, FlowHop)>,
+    hops: Vec<FlowHop>,
+    /// Each hop's instant (a hop without one takes the one before).
+    instants: Vec<i128>,
     keys: super::timeline::TimeKeys,
+    /// Some hop came before one pushed earlier.
+    out_of_order: bool,
 }
 
 impl HopTimeline {
     pub fn push(&mut self, hop: FlowHop) {
         let key = self.keys.key(hop.timestamp.instant_nanos(), hop.index);
-        self.hops.push((key, hop));
+        let instant = key.instant();
+        if self.instants.last().is_some_and(|&last| instant < last) {
+            self.out_of_order = true;
+        }
+        self.instants.push(instant);
+        self.hops.push(hop);
     }
 
     /// The hops in time order; the timeline is left empty.
     pub fn take_sorted(&mut self) -> Vec<FlowHop> {
         let mut hops = std::mem::take(&mut self.hops);
-        hops.sort_by_key(|(k, _)| *k);
-        hops.into_iter().map(|(_, h)| h).collect()
+        let instants = std::mem::take(&mut self.instants);
+        if std::mem::take(&mut self.out_of_order) {
+            // Where each place's hop comes from; ties keep file order.
+            let mut from: Vec<usize> = (0..hops.len()).collect();
+            from.sort_unstable_by_key(|&i| (instants[i], i));
+            drop(instants);
+            permute(&mut hops, &mut from);
+        }
+        // A vector that grew by doubling holds up to twice the room it
+        // needs; the hops are kept through the whole of the rendering.
+        hops.shrink_to_fit();
+        hops
+    }
+}
+
+/// Puts `items[from[k]]` at `k` for every `k`, in place, one cycle of the
+/// permutation at a time (`from` is used up: each place is marked done by
+/// pointing at itself).
+fn permute<T>(items: &mut [T], from: &mut [usize]) {
+    for start in 0..items.len() {
+        let mut at = start;
+        while from[at] != at {
+            let source = from[at];
+            from[at] = at;
+            if source == start {
+                break;
+            }
+            items.swap(at, source);
+            at = source;
+        }
     }
 }

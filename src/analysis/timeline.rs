@@ -16,6 +16,14 @@ pub struct TimeKeys {
     last: Option<i128>,
 }
 
+impl TimeKey {
+    /// The instant it orders by (the one before, for an entry without
+    /// one; `i128::MIN` before the first).
+    pub fn instant(self) -> i128 {
+        self.nanos
+    }
+}
+
 impl TimeKeys {
     pub fn key(&mut self, instant_nanos: Option<i128>, index: u64) -> TimeKey {
         if instant_nanos.is_some() {

@@ -98,7 +98,12 @@ impl Renderers {
     pub(super) fn finish(&mut self, context: &TraceContext<'_>, out: &mut dyn Write) -> Result<()> {
         match self {
             Renderers::Entries(r) => r.finish(context, out)?,
-            Renderers::Flow(_, r) => r.finish(context, out)?,
+            Renderers::Flow(builder, r) => {
+                // Every hop is made: what the builder remembers to make
+                // them (names, events done) is not needed to draw them.
+                *builder = FlowBuilder::default();
+                r.finish(context, out)?;
+            }
         }
         Ok(())
     }
