@@ -218,10 +218,15 @@ pub fn group_by_event(hops: &[FlowHop]) -> EventGroups<'_> {
             g
         })
         .collect();
-    // The hops in group order; the sort is stable, so each group keeps
-    // file order.
+    // Freed before the labels' own map is made: a long session has tens
+    // of thousands of events, so each map is megabytes.
+    drop(index);
+    // The hops in group order, each group in file order (the hop's place
+    // breaks ties, so an unstable sort, which needs no scratch copy,
+    // gives the stable order).
     let mut members: Vec<usize> = (0..hops.len()).collect();
-    members.sort_by_key(|&hop| group_of[hop]);
+    members.sort_unstable_by_key(|&hop| (group_of[hop], hop));
+    drop(group_of);
     let ends: Vec<usize> = sizes
         .iter()
         .scan(0, |end, &n| {
