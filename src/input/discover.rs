@@ -34,7 +34,7 @@ impl Source {
         }
     }
 
-    /// The bytes of the source; `Send`, so a reader thread can read them.
+    /// The bytes of the source; `Send`, so the workers can read them.
     pub fn open(&self) -> io::Result<Box<dyn Read + Send>> {
         Ok(match self {
             Source::Stdin => Box::new(io::stdin()),

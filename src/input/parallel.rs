@@ -51,7 +51,7 @@ pub struct Sizes {
     /// A block grows to this while it holds no place to cut (one huge
     /// entry); past it, the rest of the input is scanned on one thread.
     pub max_block: usize,
-    /// Entry bytes per batch when the reader thread scans.
+    /// Entry bytes per batch when an input that cannot be cut is scanned.
     pub batch: usize,
     pub workers: usize,
 }
@@ -117,7 +117,7 @@ enum Unit {
         first: bool,
         last: bool,
     },
-    /// Entries the reader thread scanned itself, to parse; the last batch
+    /// Entries scanned under the lock, to parse; the last batch
     /// carries how the input ended.
     Scanned { batch: RawBatch, end: Option<End> },
 }
@@ -158,7 +158,7 @@ enum Item {
 struct Done {
     items: Vec<Item>,
     end: Option<End>,
-    /// The block's buffer, for the reader thread to fill again.
+    /// The block's buffer, for its worker to fill again.
     spare: Option<Vec<u8>>,
 }
 
