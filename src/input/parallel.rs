@@ -174,16 +174,14 @@ pub fn read(
     let window = WINDOW_PER_WORKER * workers;
     let prepare = sink.prepare();
     let shared = Shared {
-        state: Mutex::new(State {
+        cutting: Mutex::new(Cutting {
             cutter: Cutter::new(input, sizes),
             handed: 0,
-            merged: 0,
-            waiting: 0,
-            stop: false,
             failure: None,
         }),
+        window: Mutex::new(Window::default()),
         wake: Condvar::new(),
-        window,
+        window_size: window,
     };
     let (done_tx, done_rx) = channel::<(usize, usize, Done)>();
     std::thread::scope(|scope| {
@@ -232,6 +230,8 @@ pub fn read(
             }));
         }
         drop(done_tx);
+        // A panic here (in the sink) must not leave workers waiting.
+        let _stop = StopOnPanic(&shared);
 
         let mut merge = Merge::default();
         let mut failure = None;
@@ -264,7 +264,7 @@ pub fn read(
         if let Some(e) = failure {
             return Err(e);
         }
-        if let Some(e) = shared.lock().failure.take() {
+        if let Some(e) = shared.failure() {
             return Err(e);
         }
         Ok(merge.report())
@@ -276,59 +276,77 @@ pub fn read(
 const WINDOW_PER_WORKER: usize = 4;
 
 /// What the workers share: the cutter, which one worker at a time takes
-/// the next unit from, and how far the calling thread has merged.
+/// the next unit from, and the window, which says how far the calling
+/// thread has merged. They are locked apart: a worker may hold the cutter
+/// through a read that blocks (a pipe that is slow to fill), and the
+/// calling thread must still be able to merge what is done.
 struct Shared<R> {
-    state: Mutex<State<R>>,
+    cutting: Mutex<Cutting<R>>,
+    window: Mutex<Window>,
     /// Wakes workers waiting for the merge to catch up (or to stop).
     wake: Condvar,
-    window: usize,
+    window_size: usize,
 }
 
-struct State<R> {
+struct Cutting<R> {
     cutter: Cutter<R>,
-    /// Units handed out, and merged, so far.
+    /// Units handed out so far (the next one's number).
     handed: usize,
-    merged: usize,
-    /// Workers waiting on `wake`.
-    waiting: usize,
-    stop: bool,
     /// Reading the input failed: returned once what came before is merged.
     failure: Option<anyhow::Error>,
 }
 
+#[derive(Default)]
+struct Window {
+    /// Units workers may take so far (each worker reserves one before it
+    /// cuts), and units merged.
+    reserved: usize,
+    merged: usize,
+    /// Workers waiting on `wake`.
+    waiting: usize,
+    stop: bool,
+}
+
 impl<R: Read> Shared<R> {
-    fn lock(&self) -> std::sync::MutexGuard<'_, State<R>> {
-        // A worker that panicked holding the lock is reported by its join.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn window(&self) -> std::sync::MutexGuard<'_, Window> {
+        // Nothing that holds it can panic; a poisoned one still counts.
+        self.window.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The next unit and its number in file order, read into `buffer`;
     /// `None` at the end, after a failure or once told to stop.
     fn take(&self, buffer: &mut Vec<u8>) -> Option<(usize, Unit)> {
-        let mut state = self.lock();
-        while !state.stop && state.handed >= state.merged + self.window {
-            state.waiting += 1;
-            state = self
-                .wake
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-            state.waiting -= 1;
+        // A place in the window first: no more than a window of units is
+        // ever out, so their numbers never wrap onto one another.
+        {
+            let mut window = self.window();
+            while !window.stop && window.reserved >= window.merged + self.window_size {
+                window.waiting += 1;
+                window = self
+                    .wake
+                    .wait(window)
+                    .unwrap_or_else(PoisonError::into_inner);
+                window.waiting -= 1;
+            }
+            if window.stop {
+                return None;
+            }
+            window.reserved += 1;
         }
-        if state.stop {
-            return None;
-        }
-        match state.cutter.next(buffer) {
+        // A worker that panicked while cutting left the cutter torn (the
+        // carry taken, the count not moved on): nothing more is cut.
+        let mut cutting = self.cutting.lock().ok()?;
+        match cutting.cutter.next(buffer) {
             Ok(Some(unit)) => {
-                let seq = state.handed;
-                state.handed += 1;
+                let seq = cutting.handed;
+                cutting.handed += 1;
                 Some((seq, unit))
             }
             Ok(None) => None,
             Err(e) => {
-                state.failure = Some(e);
-                state.stop = true;
-                drop(state);
-                self.wake.notify_all();
+                cutting.failure = Some(e);
+                drop(cutting);
+                self.stop();
                 None
             }
         }
@@ -336,22 +354,32 @@ impl<R: Read> Shared<R> {
 
     /// The calling thread has merged `merged` units.
     fn merged(&self, merged: usize) {
-        let mut state = self.lock();
-        state.merged = merged;
-        if state.waiting > 0 {
-            drop(state);
+        let mut window = self.window();
+        window.merged = merged;
+        if window.waiting > 0 {
+            drop(window);
             self.wake.notify_all();
         }
     }
 
     fn stop(&self) {
-        self.lock().stop = true;
+        self.window().stop = true;
         self.wake.notify_all();
+    }
+
+    /// Why reading the input failed, if it did.
+    fn failure(&self) -> Option<anyhow::Error> {
+        self.cutting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .failure
+            .take()
     }
 }
 
-/// Stops the other workers when this one panics: the unit it held will
-/// never be merged, and they would wait for it.
+/// Stops the workers when the thread that holds it panics (a worker, whose
+/// unit will never be merged, or the calling thread, which will merge no
+/// more): they would wait for it.
 struct StopOnPanic<'a, R: Read>(&'a Shared<R>);
 
 impl<R: Read> Drop for StopOnPanic<'_, R> {
@@ -536,7 +564,16 @@ impl<R: Read> Cutter<R> {
         block[..len].copy_from_slice(&self.carry);
         self.carry.clear();
         loop {
-            if fill(&mut self.input, &mut block, &mut len, self.want)? {
+            let ended = match fill(&mut self.input, &mut block, &mut len, self.want) {
+                Ok(ended) => ended,
+                Err(e) => {
+                    // The buffer stays the caller's (list reads file
+                    // after file into one).
+                    *buffer = block;
+                    return Err(e.into());
+                }
+            };
+            if ended {
                 self.ended = true;
                 return Ok(Some(Unit::Block {
                     bytes: block,
@@ -1066,6 +1103,145 @@ mod tests {
             .recv_timeout(std::time::Duration::from_secs(20))
             .expect("read returns instead of waiting forever");
         assert!(panicked, "the workers' panic comes out of read");
+    }
+
+    /// `n` entries, one per line of 100 bytes, with event ids `e0`, `e1`…
+    fn numbered_lines(n: usize) -> String {
+        (0..n)
+            .map(|i| {
+                let line = format!(
+                    "{{\"timestamp\":\"2025-05-02T15:11:15Z\",\"hook\":\"BeforeEventHandling\",\"event_id\":\"e{i}\"}}"
+                );
+                format!("{line:<99}\n")
+            })
+            .collect()
+    }
+
+    /// Runs `read` on a thread; whether it panicked, or `None` if it did
+    /// not return within 20 seconds.
+    fn panics_in_time(read: impl FnOnce() + Send + 'static) -> Option<bool> {
+        let (done_tx, done_rx) = channel();
+        std::thread::spawn(move || {
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+            let _ = done_tx.send(read.is_err());
+        });
+        done_rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .ok()
+    }
+
+    /// Sleeps a little for each entry (so workers get a window ahead and
+    /// wait) and panics at entry `panic_at`; keeps each entry's number.
+    struct SlowSink {
+        seen: Vec<u64>,
+        problems: usize,
+        panic_at: usize,
+    }
+
+    impl EntrySink for SlowSink {
+        fn entry(&mut self, e: &mut Entry) -> anyhow::Result<()> {
+            let number = e.event_id.as_deref().and_then(|id| id[1..].parse().ok());
+            self.seen.push(number.unwrap_or(u64::MAX));
+            if self.seen.len() == self.panic_at {
+                panic!("injected panic in the sink");
+            }
+            std::thread::sleep(std::time::Duration::from_micros(50));
+            Ok(())
+        }
+        fn problem(&mut self, _: Diagnostic) {
+            self.problems += 1;
+        }
+    }
+
+    /// A panic in the sink, on the calling thread, comes out of `read`
+    /// while workers wait for the merge to catch up.
+    #[test]
+    fn a_sink_that_panics_does_not_leave_workers_waiting() {
+        let input = numbered_lines(5000);
+        let panicked = panics_in_time(move || {
+            let mut sink = SlowSink {
+                seen: Vec::new(),
+                problems: 0,
+                panic_at: 100,
+            };
+            let sizes = Sizes {
+                block: 1000,
+                max_block: 1 << 20,
+                batch: 1 << 18,
+                workers: 3,
+            };
+            let _ = read(
+                input.as_bytes(),
+                ParseOptions::default(),
+                None,
+                &mut sink,
+                sizes,
+            );
+        });
+        assert_eq!(
+            panicked,
+            Some(true),
+            "the sink's panic comes out of read, in time"
+        );
+    }
+
+    /// Serves the input 37 bytes per read, and panics on read `panic_at`.
+    struct PanicsOnRead {
+        input: Vec<u8>,
+        at: usize,
+        reads: usize,
+        panic_at: usize,
+    }
+
+    impl Read for PanicsOnRead {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.reads += 1;
+            if self.reads == self.panic_at {
+                panic!("injected panic in read");
+            }
+            let n = buf.len().min(self.input.len() - self.at).min(37);
+            buf[..n].copy_from_slice(&self.input[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// A worker that panics while cutting leaves the cutter torn: no other
+    /// worker may cut from it, so what reaches the sink before the panic
+    /// comes out is whole and in order.
+    #[test]
+    fn a_panic_while_cutting_hands_out_nothing_torn() {
+        let input = numbered_lines(3000).into_bytes();
+        for round in 0..100 {
+            let input = PanicsOnRead {
+                input: input.clone(),
+                at: 0,
+                reads: 0,
+                panic_at: 40 + round % 7,
+            };
+            let mut sink = SlowSink {
+                seen: Vec::new(),
+                problems: 0,
+                panic_at: usize::MAX,
+            };
+            let sizes = Sizes {
+                block: 64,
+                max_block: 1 << 20,
+                batch: 1 << 18,
+                workers: 8,
+            };
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                read(input, ParseOptions::default(), None, &mut sink, sizes)
+            }));
+            assert!(read.is_err(), "the panic comes out of read");
+            let in_order = sink.seen.iter().enumerate().all(|(i, &n)| n == i as u64);
+            assert!(
+                in_order && sink.problems == 0,
+                "round {round}: {} problems, entries {:?}",
+                sink.problems,
+                sink.seen
+            );
+        }
     }
 
     #[test]
