@@ -615,8 +615,7 @@ pub struct HopTimeline {
 
 impl HopTimeline {
     pub fn push(&mut self, hop: FlowHop) {
-        let key = self.keys.key(hop.timestamp.instant_nanos(), hop.index);
-        let instant = key.instant();
+        let instant = self.keys.instant(hop.timestamp.instant_nanos());
         if self.instants.last().is_some_and(|&last| instant < last) {
             self.out_of_order = true;
         }

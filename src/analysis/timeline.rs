@@ -16,23 +16,21 @@ pub struct TimeKeys {
     last: Option<i128>,
 }
 
-impl TimeKey {
-    /// The instant it orders by (the one before, for an entry without
-    /// one; `i128::MIN` before the first).
-    pub fn instant(self) -> i128 {
-        self.nanos
-    }
-}
-
 impl TimeKeys {
     pub fn key(&mut self, instant_nanos: Option<i128>, index: u64) -> TimeKey {
+        TimeKey {
+            nanos: self.instant(instant_nanos),
+            index,
+        }
+    }
+
+    /// The instant an entry orders by: its own, or the one before it
+    /// (`i128::MIN` before the first).
+    pub fn instant(&mut self, instant_nanos: Option<i128>) -> i128 {
         if instant_nanos.is_some() {
             self.last = instant_nanos;
         }
-        TimeKey {
-            nanos: self.last.unwrap_or(i128::MIN),
-            index,
-        }
+        self.last.unwrap_or(i128::MIN)
     }
 }
 

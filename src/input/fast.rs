@@ -296,6 +296,17 @@ impl<'a> Cursor<'a> {
         self.b.get(self.i).copied()
     }
 
+    /// Past the colon after a key, and white space around it: `": "`, as
+    /// pretty printers write it, in one step.
+    #[inline]
+    fn colon(&mut self) -> Option<()> {
+        if self.b.get(self.i..self.i + 2) == Some(b": ") {
+            self.i += 2;
+            return Some(());
+        }
+        self.eat(b':')
+    }
+
     fn eat(&mut self, byte: u8) -> Option<()> {
         self.ws();
         (self.peek()? == byte).then(|| self.i += 1)
@@ -336,12 +347,7 @@ impl<'a> Cursor<'a> {
         loop {
             self.ws();
             let key = self.key()?;
-            // `": "`, as pretty printers write it, in one step.
-            if self.b.get(self.i..self.i + 2) == Some(b": ") {
-                self.i += 2;
-            } else {
-                self.eat(b':')?;
-            }
+            self.colon()?;
             self.ws();
             pair(self, key)?;
             self.ws();
@@ -421,7 +427,7 @@ impl<'a> Cursor<'a> {
                         stack = (stack << 1) | u64::from(object);
                         if object {
                             self.key()?;
-                            self.eat(b':')?;
+                            self.colon()?;
                         }
                         continue;
                     }
@@ -446,7 +452,7 @@ impl<'a> Cursor<'a> {
                         if object {
                             self.ws();
                             self.key()?;
-                            self.eat(b':')?;
+                            self.colon()?;
                         }
                         break;
                     }

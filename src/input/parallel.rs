@@ -49,7 +49,8 @@ pub struct Sizes {
     /// Bytes read before looking for a place to cut.
     pub block: usize,
     /// A block grows to this while it holds no place to cut (one huge
-    /// entry); past it, the rest of the input is scanned on one thread.
+    /// entry); past it, the rest of the input is scanned, by one thread
+    /// at a time.
     pub max_block: usize,
     /// Entry bytes per batch when an input that cannot be cut is scanned.
     pub batch: usize,
@@ -553,8 +554,10 @@ impl<R: Read> Cutter<R> {
         if self.ended {
             return Ok(None);
         }
-        if self.scan.is_some() {
-            return self.next_scanned().map(Some);
+        if let Some(scan) = &mut self.scan {
+            let unit = scan.next(&mut self.input, self.sizes.batch)?;
+            self.ended = matches!(unit, Unit::Scanned { end: Some(_), .. });
+            return Ok(Some(unit));
         }
         let mut block = std::mem::take(buffer);
         let mut len = self.carry.len();
@@ -626,36 +629,33 @@ impl<R: Read> Cutter<R> {
                         at: 0,
                         len,
                     });
-                    return self.next_scanned().map(Some);
+                    return self.next(buffer);
                 }
             }
         }
     }
+}
 
-    /// The next batch of the input that cannot be cut: full, or the last
-    /// (which carries how the input ended).
-    fn next_scanned(&mut self) -> anyhow::Result<Unit> {
-        let batch_bytes = self.sizes.batch;
-        let Some(scan) = &mut self.scan else {
-            anyhow::bail!("internal error: no scan under way");
-        };
+impl Scan {
+    /// The next batch of `input`: full, or the last (which carries how the
+    /// input ended).
+    fn next(&mut self, input: &mut impl Read, batch_bytes: usize) -> anyhow::Result<Unit> {
         let Scan {
             scanner,
             batch,
             bytes,
             at,
             len,
-        } = scan;
+        } = self;
         loop {
             if *at == *len {
                 if bytes.len() < batch_bytes {
                     bytes.resize(batch_bytes, 0);
                 }
                 *at = 0;
-                *len = read_some(&mut self.input, &mut bytes[..batch_bytes])?;
+                *len = read_some(input, &mut bytes[..batch_bytes])?;
                 if *len == 0 {
                     scanner.finish(&mut |event| batch.add(event));
-                    self.ended = true;
                     return Ok(Unit::Scanned {
                         batch: std::mem::take(batch),
                         end: Some(End::of(scanner)),
@@ -1071,22 +1071,16 @@ mod tests {
     /// not wait forever: the panic comes out of `read`.
     #[test]
     fn workers_that_panic_do_not_leave_the_others_waiting() {
-        let input = numbered_lines(2000);
-        let panicked = panics_in_time(move || {
-            let sizes = small_blocks(128, 3);
-            let _ = read(
-                input.as_bytes(),
-                ParseOptions::default(),
-                None,
-                &mut PanicsOnBoom,
-                sizes,
-            );
-        });
-        assert_eq!(
-            panicked,
-            Some(true),
-            "the workers' panic comes out of read, in time"
-        );
+        panic_comes_out_of_read(2000, 128, PanicsOnBoom);
+    }
+
+    /// [`read`] on text, with the default options.
+    fn read_text(
+        input: &str,
+        sink: &mut dyn EntrySink,
+        sizes: Sizes,
+    ) -> anyhow::Result<ReadReport> {
+        read(input.as_bytes(), ParseOptions::default(), None, sink, sizes)
     }
 
     /// Blocks of `block` bytes read on `workers` threads.
@@ -1111,17 +1105,24 @@ mod tests {
             .collect()
     }
 
-    /// Runs `read` on a thread; whether it panicked, or `None` if it did
-    /// not return within 20 seconds.
-    fn panics_in_time(read: impl FnOnce() + Send + 'static) -> Option<bool> {
+    /// Reads `lines` numbered lines in blocks of `block` bytes on three
+    /// workers, on a thread of its own, into `sink`, which panics: the
+    /// panic must come out of `read` within 20 seconds.
+    fn panic_comes_out_of_read(
+        lines: usize,
+        block: usize,
+        mut sink: impl EntrySink + Send + 'static,
+    ) {
+        let input = numbered_lines(lines);
         let (done_tx, done_rx) = channel();
         std::thread::spawn(move || {
-            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                read_text(&input, &mut sink, small_blocks(block, 3))
+            }));
             let _ = done_tx.send(read.is_err());
         });
-        done_rx
-            .recv_timeout(std::time::Duration::from_secs(20))
-            .ok()
+        let panicked = done_rx.recv_timeout(std::time::Duration::from_secs(20));
+        assert_eq!(panicked, Ok(true), "the panic comes out of read, in time");
     }
 
     /// Sleeps a little for each entry (so workers get a window ahead and
@@ -1151,27 +1152,12 @@ mod tests {
     /// while workers wait for the merge to catch up.
     #[test]
     fn a_sink_that_panics_does_not_leave_workers_waiting() {
-        let input = numbered_lines(5000);
-        let panicked = panics_in_time(move || {
-            let mut sink = SlowSink {
-                seen: Vec::new(),
-                problems: 0,
-                panic_at: 100,
-            };
-            let sizes = small_blocks(1000, 3);
-            let _ = read(
-                input.as_bytes(),
-                ParseOptions::default(),
-                None,
-                &mut sink,
-                sizes,
-            );
-        });
-        assert_eq!(
-            panicked,
-            Some(true),
-            "the sink's panic comes out of read, in time"
-        );
+        let sink = SlowSink {
+            seen: Vec::new(),
+            problems: 0,
+            panic_at: 100,
+        };
+        panic_comes_out_of_read(5000, 1000, sink);
     }
 
     /// Serves the input 37 bytes per read, and panics on read `panic_at`.
