@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::analyze::agent_stats;
-use super::flow::FlowHop;
+use super::flow::{Flow, Hop};
 use super::spans::{RunStatus, Spans, Tokens};
 use super::summary::SessionSummary;
 
@@ -14,7 +14,7 @@ pub struct DiffInput<'a> {
     pub session: &'a str,
     pub summary: &'a SessionSummary,
     pub spans: &'a Spans,
-    pub hops: &'a [FlowHop],
+    pub hops: &'a Flow,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -89,10 +89,10 @@ pub struct SessionDiff {
     pub tokens_delta: Option<i64>,
 }
 
-fn step(h: &FlowHop) -> HopStep {
+fn step(h: Hop<'_>) -> HopStep {
     HopStep {
         agent: h.agent.to_string(),
-        next: h.next.as_deref().map(str::to_string),
+        next: h.next.map(str::to_string),
         kind: h.kind.as_str().to_string(),
     }
 }

@@ -6,11 +6,11 @@
 //! AfterEventHandling look like a self-requeue).
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
 use super::{FastMap, FastSet};
 use std::fmt;
 
+use super::names::{Name, Names};
 use crate::model::{Entry, Hook, Text, Timestamp};
 
 /// What a hop means.
@@ -58,27 +58,200 @@ impl fmt::Display for HopKind {
     }
 }
 
-/// One step of the flow.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The hook a hop's outcome was recorded by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HopHook {
+    AfterAgentRun,
+    AgentError,
+    AfterEventHandling,
+}
+
+impl HopHook {
+    /// The hooks that record an outcome; `None` for the others.
+    pub fn of(hook: &Hook) -> Option<HopHook> {
+        match hook {
+            Hook::AfterAgentRun => Some(HopHook::AfterAgentRun),
+            Hook::AgentError => Some(HopHook::AgentError),
+            Hook::AfterEventHandling => Some(HopHook::AfterEventHandling),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HopHook::AfterAgentRun => Hook::AfterAgentRun.as_str(),
+            HopHook::AgentError => Hook::AgentError.as_str(),
+            HopHook::AfterEventHandling => Hook::AfterEventHandling.as_str(),
+        }
+    }
+}
+
+/// How a hop's timestamp was written in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written<S> {
+    /// No `timestamp` field.
+    Absent,
+    /// Exactly as Go's RFC 3339 with nanoseconds writes the parsed time
+    /// (the usual case: nothing is held, the text is made again).
+    AsParsed,
+    /// Anything else, as written.
+    Text(S),
+}
+
+/// One step of the flow, as held: its strings are [`Name`]s in the flow's
+/// [`Names`] (a long session has tens of thousands of hops, each with its
+/// own event id), read through [`Flow::hop`] as a [`Hop`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlowHop {
+    pub index: u64,
+    pub timestamp: Timestamp,
+    pub written: Written<Name>,
+    pub agent: Name,
+    pub next: Option<Name>,
+    pub hook: HopHook,
+    pub event_id: Option<Name>,
+    pub kind: HopKind,
+    pub error: Option<Name>,
+    pub state_changes: Option<Name>,
+}
+
+/// One step of the flow, as the views read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hop<'a> {
     /// The entry it came from (its position in the file).
     pub index: u64,
     pub timestamp: Timestamp,
-    pub timestamp_raw: Option<Box<str>>,
-    /// The agent that ran. Names and event ids are shared among the hops
-    /// that carry them (a long session has few agents; an event has one
-    /// hop, or several when agents run side by side): a hop owns little
-    /// more than its own fields.
-    pub agent: Arc<str>,
+    pub written: Written<&'a str>,
+    /// The agent that ran.
+    pub agent: &'a str,
     /// The agent routed to; `None` when the flow ends (or fails) here.
-    pub next: Option<Arc<str>>,
-    pub hook: Hook,
-    pub event_id: Option<Arc<str>>,
+    pub next: Option<&'a str>,
+    pub hook: HopHook,
+    pub event_id: Option<&'a str>,
     pub kind: HopKind,
-    pub error: Option<Box<str>>,
+    pub error: Option<&'a str>,
     /// With `--state-diff`: the state keys the hop added (+), removed (-)
     /// or changed (~).
-    pub state_changes: Option<String>,
+    pub state_changes: Option<&'a str>,
+}
+
+impl<'a> Hop<'a> {
+    /// The timestamp as the file wrote it.
+    pub fn timestamp_text(&self) -> Option<Cow<'a, str>> {
+        match self.written {
+            Written::Absent => None,
+            Written::AsParsed => self.timestamp.rfc3339_nano().map(Cow::Owned),
+            Written::Text(text) => Some(Cow::Borrowed(text)),
+        }
+    }
+}
+
+impl Names {
+    /// `hop` with its strings.
+    pub fn hop(&self, hop: &FlowHop) -> Hop<'_> {
+        Hop {
+            index: hop.index,
+            timestamp: hop.timestamp,
+            written: match hop.written {
+                Written::Absent => Written::Absent,
+                Written::AsParsed => Written::AsParsed,
+                Written::Text(t) => Written::Text(self.get(t)),
+            },
+            agent: self.get(hop.agent),
+            next: hop.next.map(|n| self.get(n)),
+            hook: hop.hook,
+            event_id: hop.event_id.map(|n| self.get(n)),
+            kind: hop.kind,
+            error: hop.error.map(|n| self.get(n)),
+            state_changes: hop.state_changes.map(|n| self.get(n)),
+        }
+    }
+
+    /// `hop` held: its strings named here.
+    pub fn hold(&mut self, hop: &Hop<'_>) -> FlowHop {
+        FlowHop {
+            index: hop.index,
+            timestamp: hop.timestamp,
+            written: match hop.written {
+                Written::Absent => Written::Absent,
+                Written::AsParsed => Written::AsParsed,
+                Written::Text(t) => Written::Text(self.id(t)),
+            },
+            agent: self.id(hop.agent),
+            next: hop.next.map(|n| self.id(n)),
+            hook: hop.hook,
+            event_id: hop.event_id.map(|n| self.id(n)),
+            kind: hop.kind,
+            error: hop.error.map(|n| self.id(n)),
+            state_changes: hop.state_changes.map(|n| self.id(n)),
+        }
+    }
+}
+
+/// A session's hops (in time order, once made by [`HopTimeline`]) with the
+/// strings they name.
+#[derive(Debug, Default)]
+pub struct Flow {
+    hops: Vec<FlowHop>,
+    names: Names,
+}
+
+impl Flow {
+    pub fn new(hops: Vec<FlowHop>, names: Names) -> Self {
+        Flow { hops, names }
+    }
+
+    pub fn len(&self) -> usize {
+        self.hops.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hops.is_empty()
+    }
+
+    /// Hop `i` (below [`Flow::len`]).
+    pub fn get(&self, i: usize) -> Hop<'_> {
+        self.names.hop(&self.hops[i])
+    }
+
+    /// The hops in order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = Hop<'_>> + ExactSizeIterator + '_ {
+        self.slice(0..self.hops.len())
+    }
+
+    /// The hops in `range`.
+    pub fn slice(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> impl DoubleEndedIterator<Item = Hop<'_>> + ExactSizeIterator + '_ {
+        self.hops[range].iter().map(|h| self.names.hop(h))
+    }
+
+    /// The held hops, to split among threads ([`Flow::hop`] reads one).
+    pub fn records(&self) -> &[FlowHop] {
+        &self.hops
+    }
+
+    /// A held hop with its strings.
+    pub fn hop(&self, hop: &FlowHop) -> Hop<'_> {
+        self.names.hop(hop)
+    }
+
+    /// Adds `hop` at the end.
+    pub fn push(&mut self, hop: &Hop<'_>) {
+        let held = self.names.hold(hop);
+        self.hops.push(held);
+    }
+}
+
+impl<'a> FromIterator<Hop<'a>> for Flow {
+    fn from_iter<I: IntoIterator<Item = Hop<'a>>>(hops: I) -> Self {
+        let mut flow = Flow::default();
+        for hop in hops {
+            flow.push(&hop);
+        }
+        flow
+    }
 }
 
 /// Turns entries, in file order, into hops.
@@ -90,9 +263,9 @@ pub struct FlowHop {
 #[derive(Debug, Default)]
 pub struct FlowBuilder {
     /// (event, agent) pairs whose outcome already gave a hop.
-    done: FastSet<(Option<Arc<str>>, Arc<str>)>,
-    /// Names and event ids seen, each held once.
-    names: FastSet<Arc<str>>,
+    done: FastSet<(Option<Name>, Name)>,
+    /// The strings of the hops made.
+    names: Names,
     /// With state diffs: each open event's input state keys.
     inputs: Option<FastMap<Option<Text>, serde_json::Map<String, serde_json::Value>>>,
 }
@@ -107,6 +280,7 @@ impl FlowBuilder {
         }
     }
 
+    /// The hop `e` gives, if any; its strings are in [`FlowBuilder::names`].
     pub fn push(&mut self, e: &Entry) -> Option<FlowHop> {
         if let Some(inputs) = self.inputs.as_mut() {
             if matches!(e.hook, Hook::BeforeEventHandling | Hook::BeforeAgentRun)
@@ -118,24 +292,19 @@ impl FlowBuilder {
             }
         }
         let agent = e.agent_id.as_deref().filter(|a| !a.is_empty())?;
-        if !matches!(
-            e.hook,
-            Hook::AfterAgentRun | Hook::AgentError | Hook::AfterEventHandling
-        ) {
-            return None;
-        }
-        let agent = self.name(agent);
-        let event_id = e.event_id.as_deref().map(|id| self.name(id));
+        let hook = HopHook::of(&e.hook)?;
+        let agent = self.names.id(agent);
+        let event_id = e.event_id.as_deref().map(|id| self.names.id(id));
         let key = (event_id, agent);
-        if e.hook == Hook::AfterEventHandling
+        if hook == HopHook::AfterEventHandling
             && (self.done.contains(&key) || (e.route().is_none() && e.error().is_none()))
         {
             return None;
         }
-        self.done.insert(key.clone());
-        let (event_id, agent) = key;
-        let next = e.route().map(|r| self.name(r));
-        let failed = e.error().is_some() || e.hook == Hook::AgentError;
+        self.done.insert(key);
+        let route = e.route();
+        let next = route.map(|r| self.names.id(r));
+        let failed = e.error().is_some() || hook == HopHook::AgentError;
         let state_changes = self.inputs.as_mut().map(|inputs| {
             let before = inputs.remove(&e.event_id).unwrap_or_default();
             match super::state_diff::resulting_state(e).and_then(super::state_diff::keys_of) {
@@ -145,38 +314,51 @@ impl FlowBuilder {
                 None => "(no output state)".to_string(),
             }
         });
+        let written = match e.timestamp_raw.as_deref() {
+            None => Written::Absent,
+            Some(raw) if e.timestamp.is_written_as(raw) => Written::AsParsed,
+            Some(raw) => Written::Text(self.names.id(raw)),
+        };
         Some(FlowHop {
-            state_changes,
             index: e.index,
             timestamp: e.timestamp,
-            timestamp_raw: e.timestamp_raw.as_deref().map(Box::from),
-            kind: HopKind::classify(&agent, next.as_deref(), failed),
+            written,
+            kind: HopKind::classify(self.names.get(agent), route, failed),
             agent,
             next,
-            hook: e.hook.clone(),
+            hook,
             event_id,
-            error: e.error().map(Box::from),
+            error: e.error().map(|m| self.names.id(m)),
+            state_changes: state_changes.map(|c| self.names.id(&c)),
         })
     }
 
-    /// `name`, held once however many hops carry it.
-    fn name(&mut self, name: &str) -> Arc<str> {
-        if let Some(held) = self.names.get(name) {
-            return held.clone();
-        }
-        let held: Arc<str> = Arc::from(name);
-        self.names.insert(held.clone());
-        held
+    /// The strings of the hops made so far.
+    pub fn names(&self) -> &Names {
+        &self.names
+    }
+
+    /// The strings of every hop made; the builder starts again empty
+    /// (what it remembers to make hops is not needed to draw them).
+    pub fn take_names(&mut self) -> Names {
+        let mut names = std::mem::take(&mut self.names);
+        *self = if self.inputs.is_some() {
+            FlowBuilder::with_state_diff()
+        } else {
+            FlowBuilder::default()
+        };
+        names.shrink_to_fit();
+        names
     }
 }
 
 /// The label upstream gave an event: `req-<digits>-<suffix>` → `req-<digits>`,
 /// a UUID → its first 8 hex digits, anything else as it is.
-pub fn event_label(id: &str) -> Cow<'_, str> {
+pub fn event_label(id: &str) -> &str {
     if let Some(rest) = id.strip_prefix("req-") {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         if digits > 0 {
-            return Cow::Borrowed(&id[..4 + digits]);
+            return &id[..4 + digits];
         }
     }
     let is_uuid = id.len() == 36
@@ -188,9 +370,9 @@ pub fn event_label(id: &str) -> Cow<'_, str> {
             }
         });
     if is_uuid {
-        return Cow::Borrowed(&id[..8]);
+        return &id[..8];
     }
-    Cow::Borrowed(id)
+    id
 }
 
 /// Hops grouped by event, in order of each event's first hop. Groups are by
@@ -199,103 +381,124 @@ pub fn event_label(id: &str) -> Cow<'_, str> {
 ///
 /// A long session has about as many events as hops (one each, unless
 /// agents run side by side): groups are kept as ranges of one list of hop
-/// numbers rather than a list per event.
-pub fn group_by_event(hops: &[FlowHop]) -> EventGroups<'_> {
-    // Hash lookups: a long session has tens of thousands of events.
-    let mut index: FastMap<Option<&str>, usize> = FastMap::default();
-    let mut order: Vec<Option<&str>> = Vec::new();
-    let mut sizes: Vec<usize> = Vec::new();
-    let group_of: Vec<usize> = hops
-        .iter()
-        .map(|hop| {
-            let id = hop.event_id.as_deref();
-            let g = *index.entry(id).or_insert_with(|| {
-                order.push(id);
-                sizes.push(0);
-                order.len() - 1
-            });
-            sizes[g] += 1;
-            g
-        })
-        .collect();
-    // Freed before the labels' own map is made: a long session has tens
-    // of thousands of events, so each map is megabytes.
-    drop(index);
-    // The hops in group order, each group in file order (the hop's place
-    // breaks ties, so an unstable sort, which needs no scratch copy,
-    // gives the stable order).
-    let mut members: Vec<usize> = (0..hops.len()).collect();
-    members.sort_unstable_by_key(|&hop| (group_of[hop], hop));
-    drop(group_of);
-    let ends: Vec<usize> = sizes
-        .iter()
-        .scan(0, |end, &n| {
-            *end += n;
-            Some(*end)
-        })
-        .collect();
-    let labels: Vec<Cow<'_, str>> = order
-        .iter()
-        .map(|id| event_label(id.unwrap_or("(no event id)")))
-        .collect();
-    let mut label_uses: FastMap<&str, usize> = FastMap::default();
-    for l in &labels {
-        *label_uses.entry(l.as_ref()).or_default() += 1;
+/// numbers, found through the events' [`Name`]s rather than a map of
+/// their strings, and labels are made when shown.
+pub fn group_by_event(flow: &Flow) -> EventGroups<'_> {
+    const NEW: usize = usize::MAX;
+    // Each event's group by the number of its name; hops without an event
+    // id form a group of their own.
+    let mut group_of_name = vec![NEW; flow.names.len()];
+    let mut unnamed = NEW;
+    // Each group's first hop, and its size.
+    let mut first: Vec<usize> = Vec::new();
+    let mut fill: Vec<usize> = Vec::new();
+    for (i, hop) in flow.hops.iter().enumerate() {
+        let slot = match hop.event_id {
+            Some(id) => &mut group_of_name[id.index()],
+            None => &mut unnamed,
+        };
+        if *slot == NEW {
+            *slot = first.len();
+            first.push(i);
+            fill.push(0);
+        }
+        fill[*slot] += 1;
     }
-    let labels = order
+    // Where each group starts in `members`; filled in file order, which
+    // keeps each group's hops in order and leaves `fill` at the ends.
+    let mut start = 0;
+    for size in fill.iter_mut() {
+        let n = *size;
+        *size = start;
+        start += n;
+    }
+    let mut members = vec![0; flow.hops.len()];
+    for (i, hop) in flow.hops.iter().enumerate() {
+        let g = match hop.event_id {
+            Some(id) => group_of_name[id.index()],
+            None => unnamed,
+        };
+        members[fill[g]] = i;
+        fill[g] += 1;
+    }
+    drop(group_of_name);
+    let ends = fill;
+    // Labels two events share: the groups in order of label, runs of the
+    // same label marked.
+    let mut by_label: Vec<(&str, usize)> = first
         .iter()
-        .zip(labels.iter())
-        .map(|(id, label)| {
-            let shared = label_uses[label.as_ref()] > 1;
-            let full = id.unwrap_or("(no event id)");
-            if shared && full != label {
-                Cow::Owned(format!("{label} ({full})"))
-            } else {
-                label.clone()
-            }
+        .enumerate()
+        .map(|(g, &hop)| {
+            let id = flow.hops[hop].event_id.map(|id| flow.names.get(id));
+            (event_label(id.unwrap_or(NO_EVENT)), g)
         })
         .collect();
+    by_label.sort_unstable();
+    let mut shared = vec![false; first.len()];
+    for pair in by_label.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            shared[pair[0].1] = true;
+            shared[pair[1].1] = true;
+        }
+    }
+    drop(by_label);
     EventGroups {
-        hops,
-        labels,
+        flow,
+        first,
         ends,
         members,
+        shared,
     }
 }
 
+/// The label of hops without an event id.
+const NO_EVENT: &str = "(no event id)";
+
 /// What [`group_by_event`] found.
 pub struct EventGroups<'a> {
-    hops: &'a [FlowHop],
-    /// Each group's label, in order.
-    labels: Vec<Cow<'a, str>>,
+    flow: &'a Flow,
+    /// Each group's first hop.
+    first: Vec<usize>,
     /// Where each group's hops end in `members`.
     ends: Vec<usize>,
     /// Hop numbers, group after group.
     members: Vec<usize>,
+    /// Whether each group's short label is another group's too.
+    shared: Vec<bool>,
 }
 
 impl<'a> EventGroups<'a> {
     /// Each group's label and hops, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, impl Iterator<Item = &'a FlowHop> + '_)> {
+    pub fn iter(&self) -> impl Iterator<Item = (Cow<'a, str>, impl Iterator<Item = Hop<'a>> + '_)> {
         (0..self.len()).map(|g| self.group(g))
     }
 
     /// How many groups there are.
     pub fn len(&self) -> usize {
-        self.labels.len()
+        self.first.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
+        self.first.is_empty()
     }
 
     /// Group `g`'s label and hops (`g` below [`EventGroups::len`]).
-    pub fn group(&self, g: usize) -> (&str, impl Iterator<Item = &'a FlowHop> + '_) {
+    pub fn group(&self, g: usize) -> (Cow<'a, str>, impl Iterator<Item = Hop<'a>> + '_) {
+        let flow = self.flow;
+        let full = flow.hops[self.first[g]]
+            .event_id
+            .map_or(NO_EVENT, |id| flow.names.get(id));
+        let label = event_label(full);
+        let label = if self.shared[g] && full != label {
+            Cow::Owned(format!("{label} ({full})"))
+        } else {
+            Cow::Borrowed(label)
+        };
         let start = g.checked_sub(1).map_or(0, |before| self.ends[before]);
         let hops = self.members[start..self.ends[g]]
             .iter()
-            .map(|&i| &self.hops[i]);
-        (self.labels[g].as_ref(), hops)
+            .map(move |&i| flow.get(i));
+        (label, hops)
     }
 }
 
@@ -303,14 +506,14 @@ impl<'a> EventGroups<'a> {
 /// repeats in a row folded, then where the last hop went. Only agents that
 /// ran are chained, so parallel branches never show a hand-off that did not
 /// happen.
-pub fn condensed_route(hops: &[FlowHop]) -> Vec<String> {
+pub fn condensed_route(flow: &Flow) -> Vec<String> {
     let mut chain: Vec<String> = Vec::new();
-    for hop in hops {
-        if chain.last().map(String::as_str) != Some(&*hop.agent) {
+    for hop in flow.iter() {
+        if chain.last().map(String::as_str) != Some(hop.agent) {
             chain.push(hop.agent.to_string());
         }
     }
-    if let Some(next) = hops.last().and_then(|h| h.next.as_deref()) {
+    if let Some(next) = flow.iter().next_back().and_then(|h| h.next) {
         if chain.last().map(String::as_str) != Some(next) {
             chain.push(next.to_string());
         }
@@ -320,12 +523,14 @@ pub fn condensed_route(hops: &[FlowHop]) -> Vec<String> {
 
 /// Agents in order of first appearance (as the agent of a hop or as its
 /// next).
-pub fn participants(hops: &[FlowHop]) -> Vec<String> {
+pub fn participants(flow: &Flow) -> Vec<String> {
+    // By name: the agents are few, the hops many.
+    let mut seen = vec![false; flow.names.len()];
     let mut out: Vec<String> = Vec::new();
-    for hop in hops {
-        for name in std::iter::once(&*hop.agent).chain(hop.next.as_deref()) {
-            if !out.iter().any(|o| o == name) {
-                out.push(name.to_string());
+    for hop in &flow.hops {
+        for name in std::iter::once(hop.agent).chain(hop.next) {
+            if !std::mem::replace(&mut seen[name.index()], true) {
+                out.push(flow.names.get(name).to_string());
             }
         }
     }
@@ -344,22 +549,26 @@ pub struct FlowEdge {
 
 /// The agent graph: hops folded into edges by (from, to, kind), in order
 /// of first use.
-pub fn edges(hops: &[FlowHop]) -> Vec<FlowEdge> {
-    let mut out: Vec<FlowEdge> = Vec::new();
-    for hop in hops {
-        match out.iter_mut().find(|e| {
-            *e.from == *hop.agent && e.to.as_deref() == hop.next.as_deref() && e.kind == hop.kind
-        }) {
-            Some(edge) => edge.count += 1,
-            None => out.push(FlowEdge {
-                from: hop.agent.to_string(),
-                to: hop.next.as_deref().map(str::to_string),
-                kind: hop.kind,
-                count: 1,
-            }),
-        }
+pub fn edges(flow: &Flow) -> Vec<FlowEdge> {
+    let mut order: Vec<(Name, Option<Name>, HopKind)> = Vec::new();
+    let mut counts: FastMap<(Name, Option<Name>, HopKind), u64> = FastMap::default();
+    for hop in &flow.hops {
+        let key = (hop.agent, hop.next, hop.kind);
+        let count = counts.entry(key).or_insert_with(|| {
+            order.push(key);
+            0
+        });
+        *count += 1;
     }
-    out
+    order
+        .into_iter()
+        .map(|key @ (from, to, kind)| FlowEdge {
+            from: flow.names.get(from).to_string(),
+            to: to.map(|n| flow.names.get(n).to_string()),
+            kind,
+            count: counts[&key],
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -411,9 +620,10 @@ mod tests {
         }
     }
 
-    fn hops(entries: &[Entry]) -> Vec<FlowHop> {
+    fn hops(entries: &[Entry]) -> Flow {
         let mut b = FlowBuilder::default();
-        entries.iter().filter_map(|e| b.push(e)).collect()
+        let hops = entries.iter().filter_map(|e| b.push(e)).collect();
+        Flow::new(hops, b.take_names())
     }
 
     #[test]
@@ -480,7 +690,7 @@ mod tests {
             Some("x"),
         );
         failed.result = None;
-        assert_eq!(hops(&[failed])[0].kind, HopKind::Error);
+        assert_eq!(hops(&[failed]).get(0).kind, HopKind::Error);
     }
 
     #[test]
@@ -623,8 +833,9 @@ impl HopTimeline {
         self.hops.push(hop);
     }
 
-    /// The hops in time order; the timeline is left empty.
-    pub fn take_sorted(&mut self) -> Vec<FlowHop> {
+    /// The hops in time order, with the strings they name; the timeline
+    /// is left empty.
+    pub fn take_sorted(&mut self, names: Names) -> Flow {
         let mut hops = std::mem::take(&mut self.hops);
         let instants = std::mem::take(&mut self.instants);
         if std::mem::take(&mut self.out_of_order) {
@@ -637,7 +848,7 @@ impl HopTimeline {
         // A vector that grew by doubling holds up to twice the room it
         // needs; the hops are kept through the whole of the rendering.
         hops.shrink_to_fit();
-        hops
+        Flow::new(hops, names)
     }
 }
 

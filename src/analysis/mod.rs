@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod diff;
 pub mod filter;
 pub mod flow;
+pub mod names;
 pub mod spans;
 pub mod state_diff;
 pub mod summary;

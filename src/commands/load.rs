@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 
-use crate::analysis::flow::{FlowBuilder, FlowHop, HopTimeline};
+use crate::analysis::flow::{Flow, FlowBuilder, HopTimeline};
 use crate::analysis::spans::{SpanBuilder, Spans};
 use crate::analysis::{Filter, SessionSummary};
 use crate::input::{self, Diagnostic, EntrySink, ParseOptions, ReadReport, Source};
@@ -16,7 +16,7 @@ pub struct Loaded {
     pub session: String,
     pub summary: SessionSummary,
     pub spans: Spans,
-    pub hops: Vec<FlowHop>,
+    pub hops: Flow,
     pub report: ReadReport,
 }
 
@@ -80,6 +80,7 @@ pub fn load(
         summary,
         spans,
         mut hops,
+        mut flow,
         reporter,
         ..
     } = sink;
@@ -90,7 +91,7 @@ pub fn load(
         session,
         summary,
         spans: spans.finish(),
-        hops: hops.take_sorted(),
+        hops: hops.take_sorted(flow.take_names()),
         report,
     })
 }

@@ -56,9 +56,13 @@ impl EntrySink for TraceSink<'_> {
             View::Flow { builder, renderer } => {
                 if let Some(hop) = builder.push(entry) {
                     *self.candidates += 1;
-                    if self.filter.matches_hop(entry, hop.next.as_deref()) {
+                    let names = builder.names();
+                    if self
+                        .filter
+                        .matches_hop(entry, hop.next.map(|n| names.get(n)))
+                    {
                         *self.shown += 1;
-                        renderer.hop(hop, self.out)?;
+                        renderer.hop(&hop, names, self.out)?;
                     }
                 }
             }
@@ -100,9 +104,8 @@ impl Renderers {
             Renderers::Entries(r) => r.finish(context, out)?,
             Renderers::Flow(builder, r) => {
                 // Every hop is made: what the builder remembers to make
-                // them (names, events done) is not needed to draw them.
-                *builder = FlowBuilder::default();
-                r.finish(context, out)?;
+                // them (events done) is not needed to draw them.
+                r.finish(builder.take_names(), context, out)?;
             }
         }
         Ok(())

@@ -1,6 +1,6 @@
 //! Timestamps as AgenticGoKit writes them: RFC 3339 with the writer's offset.
 
-use chrono::{DateTime, Datelike, FixedOffset};
+use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 
 /// A timestamp that keeps the offset it was written with (for display) and
 /// compares by instant.
@@ -45,6 +45,99 @@ impl Timestamp {
         })
     }
 }
+
+impl Timestamp {
+    /// The time as Go's `time.RFC3339Nano` writes it: the fraction without
+    /// its trailing zeros (none when whole), `Z` for a zero offset. `None`
+    /// when unset, or for what that layout cannot write (a year outside
+    /// 0000–9999, an offset with seconds, a leap second).
+    pub fn rfc3339_nano(&self) -> Option<String> {
+        let mut buffer = [0u8; GO_TEXT_MAX];
+        let len = self.go_text(&mut buffer)?;
+        std::str::from_utf8(buffer.get(..len)?)
+            .ok()
+            .map(str::to_string)
+    }
+
+    /// Whether `text` is exactly [`Timestamp::rfc3339_nano`] (what Go
+    /// writes, and so almost every trace): then the text need not be kept.
+    pub fn is_written_as(&self, text: &str) -> bool {
+        let mut buffer = [0u8; GO_TEXT_MAX];
+        self.go_text(&mut buffer)
+            .and_then(|len| buffer.get(..len))
+            .is_some_and(|made| made == text.as_bytes())
+    }
+
+    /// Writes [`Timestamp::rfc3339_nano`] into `out`; its length.
+    fn go_text(&self, out: &mut [u8; GO_TEXT_MAX]) -> Option<usize> {
+        let t = self.get()?;
+        let local = t.naive_local();
+        let (year, nanos) = (local.year(), local.nanosecond());
+        let offset = t.offset().local_minus_utc();
+        if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 || offset % 60 != 0 {
+            return None;
+        }
+        let mut text = GoText { bytes: out, len: 0 };
+        text.digits(year.unsigned_abs(), 4, b'-');
+        text.digits(local.month(), 2, b'-');
+        text.digits(local.day(), 2, b'T');
+        text.digits(local.hour(), 2, b':');
+        text.digits(local.minute(), 2, b':');
+        text.digits(local.second(), 2, b'.');
+        if nanos > 0 {
+            let mut shown = 9;
+            let mut fraction = nanos;
+            while fraction % 10 == 0 {
+                fraction /= 10;
+                shown -= 1;
+            }
+            text.digits(fraction, shown, 0);
+        } else {
+            // No fraction: no point either.
+            text.len -= 1;
+        }
+        let minutes = offset.unsigned_abs() / 60;
+        if offset == 0 {
+            text.byte(b'Z');
+        } else {
+            text.byte(if offset < 0 { b'-' } else { b'+' });
+            text.digits(minutes / 60, 2, b':');
+            text.digits(minutes % 60, 2, 0);
+        }
+        Some(text.len)
+    }
+}
+
+/// Bytes written one field at a time, for [`Timestamp::go_text`] (no field
+/// is wider than its count of digits: they are in range by then).
+struct GoText<'a> {
+    bytes: &'a mut [u8; GO_TEXT_MAX],
+    len: usize,
+}
+
+impl GoText<'_> {
+    fn byte(&mut self, byte: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+
+    /// `value` in `count` digits (the last ones), then `then` unless 0.
+    fn digits(&mut self, value: u32, count: u32, then: u8) {
+        for k in (0..count).rev() {
+            let digit = value / 10u32.pow(k) % 10;
+            self.byte(b'0' + u8::try_from(digit).unwrap_or(0));
+        }
+        if then != 0 {
+            self.byte(then);
+        }
+    }
+}
+
+/// The longest [`Timestamp::rfc3339_nano`]:
+/// `YYYY-MM-DDTHH:MM:SS.fffffffff+HH:MM`.
+const GO_TEXT_MAX: usize = 35;
 
 /// The time in `text` when it has the shape writers use,
 /// `YYYY-MM-DDTHH:MM:SS[.fraction]` then `Z` or `±HH:MM`, with every field
@@ -151,6 +244,63 @@ fn digit(word: u64, k: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_as_go_does() {
+        for (text, go) in [
+            ("2025-05-02T15:08:15.910197963Z", true),
+            ("2025-05-02T15:08:15.9Z", true),
+            ("2025-05-02T15:08:15Z", true),
+            ("2024-02-29T23:59:59.5+09:30", true),
+            ("1999-12-31T00:00:00.000001-05:00", true),
+            // Not how Go writes them: kept as written.
+            ("2025-05-02T15:08:15.910000Z", false),
+            ("2025-05-02T15:08:15.000Z", false),
+            ("2025-05-02T15:08:15+00:00", false),
+            ("2025-05-02t15:08:15z", false),
+        ] {
+            let t = Timestamp::parse(text).unwrap();
+            assert_eq!(t.is_written_as(text), go, "{text}");
+            let made = t.rfc3339_nano().unwrap();
+            assert_eq!(Timestamp::parse(&made).unwrap(), t, "{text} → {made}");
+            assert_eq!(made == text, go, "{text} → {made}");
+        }
+        assert_eq!(Timestamp::Unset.rfc3339_nano(), None);
+        assert!(!Timestamp::Unset.is_written_as(""));
+    }
+
+    proptest::proptest! {
+        /// Any time in range, at any whole-minute offset, is written as Go
+        /// would (checked against chrono's own fields) and reads back.
+        #[test]
+        fn go_text_reads_back(
+            seconds in -62_000_000_000i64..250_000_000_000,
+            nanos in proptest::prop_oneof![proptest::strategy::Just(0u32), 0u32..1_000_000_000, proptest::strategy::Just(500_000_000)],
+            minutes in -(23 * 60 + 59)..(23 * 60 + 59i32),
+        ) {
+            let offset = FixedOffset::east_opt(minutes * 60).unwrap();
+            let t = DateTime::from_timestamp(seconds, nanos).unwrap().with_timezone(&offset);
+            let ts = Timestamp::At(t);
+            let mut want = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+            if nanos > 0 {
+                want.push('.');
+                want.push_str(format!("{nanos:09}").trim_end_matches('0'));
+            }
+            if minutes == 0 {
+                want.push('Z');
+            } else {
+                want.push_str(&t.format("%:z").to_string());
+            }
+            let made = ts.rfc3339_nano();
+            if (0..=9999).contains(&t.year()) {
+                proptest::prop_assert_eq!(made.as_deref(), Some(want.as_str()));
+                proptest::prop_assert!(ts.is_written_as(&want));
+                proptest::prop_assert_eq!(DateTime::parse_from_rfc3339(&want).unwrap(), t);
+            } else {
+                proptest::prop_assert_eq!(made, None);
+            }
+        }
+    }
 
     proptest::proptest! {
         /// Whatever the short cut reads, chrono reads as the same time, on

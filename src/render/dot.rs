@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use super::text::escape;
 use super::{HopView, TraceContext};
-use crate::analysis::flow::{edges, participants, FlowHop, HopKind};
+use crate::analysis::flow::{edges, participants, Flow, HopKind};
 
 /// `s` as a DOT quoted string. Inside quotes only `"` needs escaping; a
 /// backslash is doubled so it cannot escape the closing quote, and control
@@ -34,7 +34,7 @@ pub struct DotExport;
 impl HopView for DotExport {
     fn render(
         &mut self,
-        hops: &[FlowHop],
+        hops: &Flow,
         ctx: &TraceContext<'_>,
         out: &mut dyn Write,
     ) -> io::Result<()> {

@@ -12,7 +12,9 @@ use super::text::{escape, width};
 use super::time::ColumnShape;
 use super::timeline::write_session_header;
 use super::{HopView, TextOptions, TraceContext};
-use crate::analysis::flow::{condensed_route, event_label, group_by_event, FlowHop, HopKind};
+use crate::analysis::flow::{
+    condensed_route, event_label, group_by_event, Flow, FlowHop, Hop, HopKind,
+};
 
 pub(super) const COLUMNS: [Column; 7] = [
     Column::new("TIME", 8, 29),
@@ -39,12 +41,11 @@ pub fn kind_role(kind: HopKind) -> Role {
 
 /// `agent → next`, `agent → (end)`, with the kind when it is not a plain
 /// hand-off.
-fn arrow(hop: &FlowHop) -> String {
+fn arrow(hop: &Hop<'_>) -> String {
     let next = hop
         .next
-        .as_deref()
         .map_or("(end)".to_string(), |n| escape(n).into_owned());
-    let mut text = format!("{} → {next}", escape(&hop.agent));
+    let mut text = format!("{} → {next}", escape(hop.agent));
     match hop.kind {
         HopKind::Handoff | HopKind::End => {}
         HopKind::Requeue | HopKind::Retry | HopKind::Error => {
@@ -89,18 +90,18 @@ impl FlowText {
 }
 
 /// The cells of a hop's row in [`COLUMNS`], with its time as given.
-pub(super) fn hop_cells(h: &FlowHop, time: String) -> [Cell; 7] {
+pub(super) fn hop_cells(h: &Hop<'_>, time: String) -> [Cell; 7] {
     [
         Cell::plain(time),
-        Cell::styled(escape(&h.agent).into_owned(), Role::Agent),
-        match &h.next {
+        Cell::styled(escape(h.agent).into_owned(), Role::Agent),
+        match h.next {
             Some(n) => Cell::styled(escape(n).into_owned(), Role::Agent),
             None => Cell::styled("(end)", Role::Dim),
         },
         Cell::plain(escape(h.hook.as_str()).into_owned()),
-        Cell::plain(escape(&event_label(h.event_id.as_deref().unwrap_or("-"))).into_owned()),
+        Cell::plain(escape(event_label(h.event_id.unwrap_or("-"))).into_owned()),
         Cell::styled(h.kind.as_str(), kind_role(h.kind)),
-        match &h.error {
+        match h.error {
             Some(e) => Cell::styled(escape(e).into_owned(), Role::Error),
             None => Cell::styled("-", Role::Dim),
         },
@@ -110,14 +111,14 @@ pub(super) fn hop_cells(h: &FlowHop, time: String) -> [Cell; 7] {
 impl HopView for FlowText {
     fn render(
         &mut self,
-        hops: &[FlowHop],
+        flow: &Flow,
         ctx: &TraceContext<'_>,
         out: &mut dyn Write,
     ) -> io::Result<()> {
         let theme = self.options.theme;
         let width_total = self.options.width;
         write_session_header(ctx, &self.options, out)?;
-        if hops.is_empty() {
+        if flow.is_empty() {
             return Ok(());
         }
         // Nothing is held per hop beyond the hops themselves: each
@@ -126,22 +127,22 @@ impl HopView for FlowText {
         // order.
         let threads = crate::input::parallel::cores();
         let mut shape = ColumnShape::default();
-        for t in hops.iter().filter_map(|h| h.timestamp.get()) {
+        for t in flow.records().iter().filter_map(|h| h.timestamp.get()) {
             shape.see(self.options.time, t);
         }
         let times = shape.column(self.options.time, ctx.summary.start);
-        let time_of = |h: &FlowHop| times.show(h.timestamp.get());
+        let time_of = |h: &Hop<'_>| times.show(h.timestamp.get());
 
         // 1. The flow table.
         writeln!(out, "\n{}", theme.paint("Agent flow:", Role::Header))?;
         let content = fold_parts(
-            hops,
+            flow.records(),
             threads,
             HOPS_PER_BATCH,
             &|part: &[FlowHop]| {
                 let mut content = [0usize; 7];
-                for h in part {
-                    for (c, cell) in content.iter_mut().zip(hop_cells(h, time_of(h))) {
+                for h in part.iter().map(|h| flow.hop(h)) {
+                    for (c, cell) in content.iter_mut().zip(hop_cells(&h, time_of(&h))) {
                         *c = (*c).max(width(&cell.text));
                     }
                 }
@@ -153,9 +154,9 @@ impl HopView for FlowText {
         let widths = fit(&COLUMNS, &content, width_total);
         write_header(out, &COLUMNS, &widths, theme)?;
         let rows = |range: &Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
-            for h in &hops[range.clone()] {
-                write_row(out, &widths, &hop_cells(h, time_of(h)), theme)?;
-                if let Some(changes) = &h.state_changes {
+            for h in flow.slice(range.clone()) {
+                write_row(out, &widths, &hop_cells(&h, time_of(&h)), theme)?;
+                if let Some(changes) = h.state_changes {
                     let line = format!("  state: {}", escape(changes));
                     writeln!(
                         out,
@@ -166,22 +167,22 @@ impl HopView for FlowText {
             }
             Ok(())
         };
-        render_ranges_in_order(hops.len(), HOPS_PER_BATCH, &rows, threads, out)?;
+        render_ranges_in_order(flow.len(), HOPS_PER_BATCH, &rows, threads, out)?;
 
         // 2. Numbered agent → next lines.
         writeln!(out, "\n{}", theme.paint("Sequence diagram:", Role::Header))?;
         writeln!(out, "{}", theme.paint("-----------------", Role::Dim))?;
         let numbered = |range: &Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
-            for (i, h) in hops[range.clone()].iter().enumerate() {
-                writeln!(out, "{}. {}", range.start + i + 1, arrow(h))?;
+            for (i, h) in flow.slice(range.clone()).enumerate() {
+                writeln!(out, "{}. {}", range.start + i + 1, arrow(&h))?;
             }
             Ok(())
         };
-        render_ranges_in_order(hops.len(), HOPS_PER_BATCH, &numbered, threads, out)?;
+        render_ranges_in_order(flow.len(), HOPS_PER_BATCH, &numbered, threads, out)?;
 
         // 3. The route as one chain.
         writeln!(out, "\n{}", theme.paint("Condensed route:", Role::Header))?;
-        let chain: Vec<String> = condensed_route(hops)
+        let chain: Vec<String> = condensed_route(flow)
             .iter()
             .map(|a| escape(a).into_owned())
             .collect();
@@ -195,13 +196,13 @@ impl HopView for FlowText {
             "\n{}",
             theme.paint("Per-event sequence diagrams:", Role::Header)
         )?;
-        let groups = group_by_event(hops);
+        let groups = group_by_event(flow);
         let per_event = |range: &Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
             for g in range.clone() {
                 let (label, group) = groups.group(g);
-                writeln!(out, "  {}:", theme.paint(&escape(label), Role::Emphasis))?;
+                writeln!(out, "  {}:", theme.paint(&escape(&label), Role::Emphasis))?;
                 for (i, h) in group.enumerate() {
-                    writeln!(out, "    {}. {}", i + 1, arrow(h))?;
+                    writeln!(out, "    {}. {}", i + 1, arrow(&h))?;
                 }
             }
             Ok(())
@@ -210,10 +211,10 @@ impl HopView for FlowText {
 
         // 5. Lanes.
         writeln!(out, "\n{}", theme.paint("Lane diagram:", Role::Header))?;
-        let note = |h: &FlowHop| match &h.error {
+        let note = |h: &Hop<'_>| match h.error {
             Some(e) => format!("{}  {}: {}", time_of(h), h.kind, escape(e)),
             None => format!("{}  {}", time_of(h), h.kind),
         };
-        write_lanes(hops, &note, width_total, theme, out)
+        write_lanes(flow, &note, width_total, theme, out)
     }
 }

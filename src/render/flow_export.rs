@@ -11,7 +11,8 @@ use std::io::{self, Write};
 
 use super::record::{CsvWriter, JsonWriter, Record, Value};
 use super::{HopRenderer, HopView, TraceContext};
-use crate::analysis::flow::FlowHop;
+use crate::analysis::flow::{Flow, FlowHop, Hop};
+use crate::analysis::names::Names;
 
 pub const HOP_COLUMNS: &[&str] = &[
     "index",
@@ -25,7 +26,7 @@ pub const HOP_COLUMNS: &[&str] = &[
     "state_changes",
 ];
 
-struct HopRecord<'a>(&'a FlowHop);
+struct HopRecord<'a>(Hop<'a>);
 
 impl Record for HopRecord<'_> {
     fn columns(&self) -> &'static [&'static str] {
@@ -36,14 +37,14 @@ impl Record for HopRecord<'_> {
         let h = self.0;
         vec![
             Value::Int(h.index as i64),
-            Value::opt_str(h.timestamp_raw.as_deref()),
-            Value::Str(Cow::Borrowed(&h.agent)),
-            Value::opt_str(h.next.as_deref()),
+            h.timestamp_text().map_or(Value::Null, Value::Str),
+            Value::Str(Cow::Borrowed(h.agent)),
+            Value::opt_str(h.next),
             Value::Str(Cow::Borrowed(h.hook.as_str())),
-            Value::opt_str(h.event_id.as_deref()),
+            Value::opt_str(h.event_id),
             Value::Str(Cow::Borrowed(h.kind.as_str())),
-            Value::opt_str(h.error.as_deref()),
-            Value::opt_str(h.state_changes.as_deref()),
+            Value::opt_str(h.error),
+            Value::opt_str(h.state_changes),
         ]
     }
 }
@@ -86,7 +87,7 @@ impl HopRecords {
         }
     }
 
-    fn record(&mut self, hop: &FlowHop, out: &mut dyn Write) -> io::Result<()> {
+    fn record(&mut self, hop: Hop<'_>, out: &mut dyn Write) -> io::Result<()> {
         self.begin(out)?;
         match &mut self.writer {
             Writer::Json(w) => w.record(&HopRecord(hop), out),
@@ -106,11 +107,11 @@ impl HopRecords {
 impl HopView for HopRecords {
     fn render(
         &mut self,
-        hops: &[FlowHop],
+        flow: &Flow,
         _ctx: &TraceContext<'_>,
         out: &mut dyn Write,
     ) -> io::Result<()> {
-        for hop in hops {
+        for hop in flow.iter() {
             self.record(hop, out)?;
         }
         self.end(out)
@@ -119,11 +120,16 @@ impl HopView for HopRecords {
 
 /// Live: each hop as it comes (JSON lines and CSV).
 impl HopRenderer for HopRecords {
-    fn hop(&mut self, hop: FlowHop, out: &mut dyn Write) -> io::Result<()> {
-        self.record(&hop, out)
+    fn hop(&mut self, hop: &FlowHop, names: &Names, out: &mut dyn Write) -> io::Result<()> {
+        self.record(names.hop(hop), out)
     }
 
-    fn finish(&mut self, _ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
+    fn finish(
+        &mut self,
+        _names: Names,
+        _ctx: &TraceContext<'_>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         self.end(out)
     }
 }

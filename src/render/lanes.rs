@@ -8,7 +8,7 @@ use super::flow::HOPS_PER_BATCH;
 use super::ordered::{fold_parts, render_ranges_in_order};
 use super::style::{Role, Theme};
 use super::text::{escape, pad, truncate};
-use crate::analysis::flow::{participants, FlowHop, HopKind};
+use crate::analysis::flow::{participants, Flow, FlowHop, Hop, HopKind};
 
 /// Narrowest a lane gets before agents are shown as letters.
 const MIN_NAMED_LANE: usize = 6;
@@ -34,23 +34,28 @@ fn letters(i: usize) -> String {
 /// columns; `note` makes the annotation shown to the right of a hop when
 /// there is room (made again when needed rather than held for every hop).
 pub fn write_lanes(
-    hops: &[FlowHop],
-    note: &(dyn Fn(&FlowHop) -> String + Sync),
+    flow: &Flow,
+    note: &(dyn Fn(&Hop<'_>) -> String + Sync),
     width: usize,
     theme: Theme,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut agents = participants(hops);
+    let mut agents = participants(flow);
     if agents.is_empty() {
         return Ok(());
     }
     let width = width.max(20);
     let threads = crate::input::parallel::cores();
     let note_width = fold_parts(
-        hops,
+        flow.records(),
         threads,
         HOPS_PER_BATCH,
-        &|part: &[FlowHop]| part.iter().map(|h| width_of(&note(h))).max().unwrap_or(0),
+        &|part: &[FlowHop]| {
+            part.iter()
+                .map(|h| width_of(&note(&flow.hop(h))))
+                .max()
+                .unwrap_or(0)
+        },
         usize::max,
     )
     .unwrap_or(0);
@@ -144,11 +149,10 @@ pub fn write_lanes(
     };
     // Each hop's line depends on the hop alone: rendered on every core.
     let lines = |range: &std::ops::Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
-        hops[range.clone()]
-            .iter()
-            .try_for_each(|hop| rows.line(hop, note, out))
+        flow.slice(range.clone())
+            .try_for_each(|hop| rows.line(&hop, note, out))
     };
-    render_ranges_in_order(hops.len(), HOPS_PER_BATCH, &lines, threads, out)
+    render_ranges_in_order(flow.len(), HOPS_PER_BATCH, &lines, threads, out)
 }
 
 /// What every hop's line of the diagram is drawn on.
@@ -180,12 +184,12 @@ impl LaneRows<'_> {
     /// when notes are shown.
     fn line(
         &self,
-        hop: &FlowHop,
-        note: &dyn Fn(&FlowHop) -> String,
+        hop: &Hop<'_>,
+        note: &dyn Fn(&Hop<'_>) -> String,
         out: &mut Vec<u8>,
     ) -> io::Result<()> {
         let mut row = self.blank.clone();
-        let a = self.center(self.lane_of(&hop.agent));
+        let a = self.center(self.lane_of(hop.agent));
         let (mark, role) = match hop.kind {
             HopKind::Handoff => ('●', None),
             HopKind::Requeue => ('↺', Some(Role::Warning)),
@@ -194,7 +198,7 @@ impl LaneRows<'_> {
             HopKind::End => ('■', Some(Role::Dim)),
         };
         row[a] = mark;
-        if let (HopKind::Handoff, Some(next)) = (hop.kind, hop.next.as_deref()) {
+        if let (HopKind::Handoff, Some(next)) = (hop.kind, hop.next) {
             let b = self.center(self.lane_of(next));
             if b > a {
                 for cell in row.iter_mut().take(b).skip(a + 1) {
@@ -233,16 +237,17 @@ fn width_of(s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Hook, Timestamp};
+    use crate::analysis::flow::{HopHook, Written};
+    use crate::model::Timestamp;
 
-    fn hop(agent: &str, next: Option<&str>, kind: HopKind) -> FlowHop {
-        FlowHop {
+    fn hop<'a>(agent: &'a str, next: Option<&'a str>, kind: HopKind) -> Hop<'a> {
+        Hop {
             index: 0,
             timestamp: Timestamp::Unset,
-            timestamp_raw: None,
-            agent: agent.into(),
-            next: next.map(Into::into),
-            hook: Hook::AfterAgentRun,
+            written: Written::Absent,
+            agent,
+            next,
+            hook: HopHook::AfterAgentRun,
             event_id: None,
             kind,
             error: None,
@@ -250,10 +255,10 @@ mod tests {
         }
     }
 
-    fn render(hops: &[FlowHop], width: usize) -> String {
+    fn render(hops: &[Hop<'_>], width: usize) -> String {
         let mut out = Vec::new();
         write_lanes(
-            hops,
+            &hops.iter().copied().collect(),
             &|h| h.kind.to_string(),
             width,
             Theme::default(),
@@ -282,7 +287,7 @@ mod tests {
     #[test]
     fn a_long_diagram_keeps_hop_order_across_batches() {
         let agents = ["planner", "writer", "critic"];
-        let hops: Vec<FlowHop> = (0..5 * HOPS_PER_BATCH + 7)
+        let hops: Flow = (0..5 * HOPS_PER_BATCH + 7)
             .map(|i| {
                 let mut h = hop(agents[i % 3], Some(agents[(i + 1) % 3]), HopKind::Handoff);
                 h.index = i as u64;
@@ -310,7 +315,7 @@ mod tests {
     #[test]
     fn many_agents_are_lettered_then_folded_to_fit() {
         let names: Vec<String> = (0..40).map(|i| format!("agent-number-{i}")).collect();
-        let hops: Vec<FlowHop> = names
+        let hops: Vec<Hop<'_>> = names
             .windows(2)
             .map(|w| hop(&w[0], Some(&w[1]), HopKind::Handoff))
             .collect();

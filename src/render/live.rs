@@ -16,6 +16,7 @@ use super::time::{TimeFormat, TimeStyle};
 use super::timeline::{entry_row, write_details, COLUMNS};
 use super::{EntryRenderer, HopRenderer, TextOptions, TraceContext};
 use crate::analysis::flow::FlowHop;
+use crate::analysis::names::Names;
 use crate::model::Entry;
 
 const SESSION: Column = Column::new("SESSION", 7, 18);
@@ -163,13 +164,18 @@ impl LiveFlow {
 }
 
 impl HopRenderer for LiveFlow {
-    fn hop(&mut self, h: FlowHop, out: &mut dyn Write) -> io::Result<()> {
+    fn hop(&mut self, h: &FlowHop, names: &Names, out: &mut dyn Write) -> io::Result<()> {
         let time = self.layout.time(h.timestamp.get(), self.options.time);
-        let cells = Vec::from(hop_cells(&h, time));
+        let cells = Vec::from(hop_cells(&names.hop(h), time));
         self.layout.write(cells, &self.options, out)
     }
 
-    fn finish(&mut self, _ctx: &TraceContext<'_>, _out: &mut dyn Write) -> io::Result<()> {
+    fn finish(
+        &mut self,
+        _names: Names,
+        _ctx: &TraceContext<'_>,
+        _out: &mut dyn Write,
+    ) -> io::Result<()> {
         Ok(())
     }
 

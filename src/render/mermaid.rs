@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 
 use super::{HopView, TraceContext};
-use crate::analysis::flow::{edges, participants, FlowHop, HopKind};
+use crate::analysis::flow::{edges, participants, Flow, HopKind};
 
 /// Which Mermaid diagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +59,7 @@ impl MermaidExport {
 impl HopView for MermaidExport {
     fn render(
         &mut self,
-        hops: &[FlowHop],
+        hops: &Flow,
         ctx: &TraceContext<'_>,
         out: &mut dyn Write,
     ) -> io::Result<()> {
@@ -70,7 +70,7 @@ impl HopView for MermaidExport {
     }
 }
 
-fn ids(hops: &[FlowHop]) -> (Vec<String>, impl Fn(&str) -> String + '_) {
+fn ids(hops: &Flow) -> (Vec<String>, impl Fn(&str) -> String + '_) {
     let agents = participants(hops);
     let names = agents.clone();
     (agents, move |name: &str| {
@@ -79,7 +79,7 @@ fn ids(hops: &[FlowHop]) -> (Vec<String>, impl Fn(&str) -> String + '_) {
     })
 }
 
-fn sequence(hops: &[FlowHop], ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
+fn sequence(hops: &Flow, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
     let (agents, id) = ids(hops);
     writeln!(
         out,
@@ -93,14 +93,13 @@ fn sequence(hops: &[FlowHop], ctx: &TraceContext<'_>, out: &mut dyn Write) -> io
     for a in &agents {
         writeln!(out, "    participant {} as {}", id(a), mermaid_text(a))?;
     }
-    for h in hops {
-        let from = id(&h.agent);
+    for h in hops.iter() {
+        let from = id(h.agent);
         let error = h
             .error
-            .as_deref()
             .map(|e| format!(": {}", mermaid_text(e)))
             .unwrap_or_default();
-        match (h.kind, h.next.as_deref()) {
+        match (h.kind, h.next) {
             (HopKind::Handoff, Some(next)) => writeln!(out, "    {from}->>{}: handoff", id(next))?,
             (HopKind::Requeue, _) => writeln!(out, "    {from}->>{from}: requeue")?,
             (HopKind::Retry, _) => writeln!(out, "    {from}--x{from}: retry{error}")?,
@@ -113,7 +112,7 @@ fn sequence(hops: &[FlowHop], ctx: &TraceContext<'_>, out: &mut dyn Write) -> io
     Ok(())
 }
 
-fn graph(hops: &[FlowHop], ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
+fn graph(hops: &Flow, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
     let (agents, id) = ids(hops);
     writeln!(
         out,

@@ -29,7 +29,8 @@ pub mod timeline;
 
 use std::io::{self, Write};
 
-use crate::analysis::flow::{FlowHop, HopTimeline};
+use crate::analysis::flow::{Flow, FlowHop, HopTimeline};
+use crate::analysis::names::Names;
 use crate::analysis::SessionSummary;
 use crate::model::{Completeness, Entry};
 
@@ -152,18 +153,25 @@ pub fn entry_renderer(format: EntryFormat, options: TextOptions) -> Box<dyn Entr
 /// A view of a session's flow: hops arrive in file order (filtered); views
 /// put them in time order.
 pub trait HopRenderer {
-    fn hop(&mut self, hop: FlowHop, out: &mut dyn Write) -> io::Result<()>;
-    fn finish(&mut self, context: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()>;
+    /// `hop`, whose strings are in `names` (those of every hop so far).
+    fn hop(&mut self, hop: &FlowHop, names: &Names, out: &mut dyn Write) -> io::Result<()>;
+    /// After the last hop; `names` holds the strings of every hop.
+    fn finish(
+        &mut self,
+        names: Names,
+        context: &TraceContext<'_>,
+        out: &mut dyn Write,
+    ) -> io::Result<()>;
     /// As [`EntryRenderer::set_session`].
     fn set_session(&mut self, _label: &str, _color: u8) {}
 }
 
 /// A view drawn from all of a session's hops at once.
 pub trait HopView {
-    /// `hops` in time order (by instant, file order on ties).
+    /// `flow`'s hops in time order (by instant, file order on ties).
     fn render(
         &mut self,
-        hops: &[FlowHop],
+        flow: &Flow,
         context: &TraceContext<'_>,
         out: &mut dyn Write,
     ) -> io::Result<()>;
@@ -185,14 +193,19 @@ impl<V: HopView> Sorted<V> {
 }
 
 impl<V: HopView> HopRenderer for Sorted<V> {
-    fn hop(&mut self, hop: FlowHop, _out: &mut dyn Write) -> io::Result<()> {
-        self.hops.push(hop);
+    fn hop(&mut self, hop: &FlowHop, _names: &Names, _out: &mut dyn Write) -> io::Result<()> {
+        self.hops.push(*hop);
         Ok(())
     }
 
-    fn finish(&mut self, context: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
-        let hops = self.hops.take_sorted();
-        self.view.render(&hops, context, out)
+    fn finish(
+        &mut self,
+        names: Names,
+        context: &TraceContext<'_>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let flow = self.hops.take_sorted(names);
+        self.view.render(&flow, context, out)
     }
 }
 

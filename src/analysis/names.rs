@@ -1,0 +1,152 @@
+//! Strings held once each and named by a small number: the agents, event
+//! ids and messages of a long session's hops or runs.
+//!
+//! A long session has tens of thousands of events, each with its own id.
+//! Held as a string (or a shared `Arc<str>`) each, they cost an allocation
+//! apiece, with its header and rounding; held here they cost their bytes in
+//! one buffer, an end offset and a slot in a table of numbers, and a record
+//! that names them holds 4 bytes per string instead of 16 or 24.
+
+use std::hash::BuildHasher;
+use std::num::NonZeroU32;
+
+use hashbrown::HashTable;
+
+/// A string held in [`Names`]. `Option<Name>` is as small as a `Name`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Name(NonZeroU32);
+
+impl Name {
+    /// Its place among the names, from 0 in order of first use.
+    pub fn index(self) -> usize {
+        self.0.get() as usize - 1
+    }
+}
+
+/// Strings, each held once.
+#[derive(Default)]
+pub struct Names {
+    /// Every string, one after another.
+    text: String,
+    /// Where each string ends in `text` (each starts where the one before
+    /// ends).
+    ends: Vec<usize>,
+    /// Each string's number, found by the string's hash.
+    table: HashTable<Name>,
+    /// Seeded per run, as [`super::FastMap`]: a file cannot be written to
+    /// make its ids collide.
+    hasher: foldhash::fast::RandomState,
+}
+
+impl std::fmt::Debug for Names {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Names")
+            .field("count", &self.ends.len())
+            .field("bytes", &self.text.len())
+            .finish()
+    }
+}
+
+impl Names {
+    /// The name of `s`, held from now on if it was not already.
+    ///
+    /// Names are numbered with 32 bits. Four billion names would take
+    /// over 50 GB here (their ends, table slots and bytes) before the
+    /// number ran out, so the allocator fails first; the last number is
+    /// shared if it ever does not.
+    pub fn id(&mut self, s: &str) -> Name {
+        let Names {
+            text,
+            ends,
+            table,
+            hasher,
+        } = self;
+        let hash = hasher.hash_one(s);
+        let found = table.find(hash, |&name| Self::slice(text, ends, name) == s);
+        if let Some(&name) = found {
+            return name;
+        }
+        let number = u32::try_from(ends.len() + 1).unwrap_or(u32::MAX);
+        let name = Name(NonZeroU32::MIN.saturating_add(number - 1));
+        text.push_str(s);
+        ends.push(text.len());
+        table.insert_unique(hash, name, |&held| {
+            hasher.hash_one(Self::slice(text, ends, held))
+        });
+        name
+    }
+
+    /// The string `name` stands for.
+    pub fn get(&self, name: Name) -> &str {
+        Self::slice(&self.text, &self.ends, name)
+    }
+
+    /// How many strings are held.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Gives back room grown for names that never came (a builder's
+    /// buffers grow by doubling; these are kept while a view is drawn).
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        let Names {
+            text,
+            ends,
+            table,
+            hasher,
+        } = self;
+        table.shrink_to_fit(|&held| hasher.hash_one(Self::slice(text, ends, held)));
+    }
+
+    fn slice<'a>(text: &'a str, ends: &[usize], name: Name) -> &'a str {
+        let i = name.index();
+        let start = i.checked_sub(1).map_or(0, |before| ends[before]);
+        // Every name handed out has its end recorded, on a char boundary.
+        text.get(start..ends[i]).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_string_is_held_once_and_read_back() {
+        let mut names = Names::default();
+        let a = names.id("planner");
+        let b = names.id("");
+        let c = names.id("écrivain");
+        assert_eq!(names.id("planner"), a);
+        assert_eq!(names.id(""), b);
+        assert_ne!(a, c);
+        assert_eq!(names.get(a), "planner");
+        assert_eq!(names.get(b), "");
+        assert_eq!(names.get(c), "écrivain");
+        assert_eq!(names.len(), 3);
+        assert_eq!((a.index(), b.index(), c.index()), (0, 1, 2));
+        assert_eq!(std::mem::size_of::<Option<Name>>(), 4);
+    }
+
+    proptest::proptest! {
+        /// However many strings, and however the table grows, each string
+        /// gets one name and reads back as itself.
+        #[test]
+        fn names_read_back(words in proptest::collection::vec(".{0,12}", 0..300)) {
+            let mut names = Names::default();
+            let ids: Vec<Name> = words.iter().map(|w| names.id(w)).collect();
+            names.shrink_to_fit();
+            for (w, &id) in words.iter().zip(&ids) {
+                proptest::prop_assert_eq!(names.get(id), w.as_str());
+                proptest::prop_assert_eq!(names.id(w), id);
+            }
+            let distinct: std::collections::HashSet<&String> = words.iter().collect();
+            proptest::prop_assert_eq!(names.len(), distinct.len());
+        }
+    }
+}
