@@ -123,16 +123,16 @@ fn rfc3339(t: Timestamp) -> Option<String> {
         .map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
 }
 
-pub fn view(run: &AgentRun) -> RunView {
+pub fn view(run: &AgentRun<'_>) -> RunView {
     RunView {
-        agent: run.agent.clone(),
-        event_id: run.event_id.clone(),
+        agent: run.agent.to_string(),
+        event_id: run.event_id.map(str::to_string),
         start: rfc3339(run.start),
         end: rfc3339(run.end),
         duration_ms: run.duration_ms,
         status: run.status,
-        error: run.error.clone(),
-        next: run.next.clone(),
+        error: run.error.map(str::to_string),
+        next: run.next.map(str::to_string),
         start_index: run.start_index,
         end_index: run.end_index,
     }
@@ -149,77 +149,110 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 
 /// Per-agent figures over `runs`, agents in order of first run.
 pub fn agent_stats<'a>(
-    runs: impl IntoIterator<Item = &'a AgentRun>,
+    runs: impl IntoIterator<Item = AgentRun<'a>>,
     wall_ms: Option<f64>,
 ) -> Vec<AgentStats> {
-    let mut order: Vec<String> = Vec::new();
-    let mut by_agent: Vec<Vec<&AgentRun>> = Vec::new();
+    let mut tally = AgentTally::default();
     for run in runs {
-        match order.iter().position(|a| *a == run.agent) {
-            Some(i) => by_agent[i].push(run),
-            None => {
-                order.push(run.agent.clone());
-                by_agent.push(vec![run]);
-            }
-        }
+        tally.add(&run);
     }
-    order
-        .into_iter()
-        .zip(by_agent)
-        .map(|(agent, runs)| {
-            let finished: Vec<&&AgentRun> = runs
-                .iter()
-                .filter(|r| r.status != RunStatus::Unfinished)
-                .collect();
-            let mut durations: Vec<f64> = finished.iter().filter_map(|r| r.duration_ms).collect();
-            durations.sort_by(f64::total_cmp);
-            // An empty f64 sum is -0.0.
-            let total: f64 = durations.iter().fold(0.0, |a, b| a + b);
-            let errors = runs.iter().filter(|r| r.status == RunStatus::Error).count() as u64;
-            let waits: Vec<f64> = runs.iter().filter_map(|r| r.wait_ms).collect();
-            let mut tokens = Tokens::default();
-            for r in &runs {
-                tokens.add(r.tokens);
-            }
-            let counted = finished.len() as u64;
-            AgentStats {
-                agent,
-                runs: counted,
-                errors,
-                error_rate: if counted == 0 {
-                    0.0
-                } else {
-                    errors as f64 / counted as f64
-                },
-                total_ms: total,
-                share: wall_ms.filter(|w| *w > 0.0).map(|w| total / w),
-                p50_ms: percentile(&durations, 50.0),
-                p95_ms: percentile(&durations, 95.0),
-                p99_ms: percentile(&durations, 99.0),
-                max_ms: durations.last().copied(),
-                mean_wait_ms: (!waits.is_empty())
-                    .then(|| waits.iter().sum::<f64>() / waits.len() as f64),
-                tokens,
-                unfinished: runs.len() as u64 - counted,
-            }
-        })
-        .collect()
+    tally.finish(wall_ms)
 }
 
-/// Runs in time order: by start (or end when the start is unknown), file
-/// order on ties.
-fn by_time(runs: &[AgentRun]) -> Vec<&AgentRun> {
-    let mut sorted: Vec<&AgentRun> = runs.iter().collect();
-    sorted.sort_by_key(|r| {
-        let t = r.start.instant_nanos().or(r.end.instant_nanos());
-        (t.is_none(), t, r.start_index.or(r.end_index))
-    });
-    sorted
+/// Runs added up by agent as they come, in order of each agent's first
+/// run, for [`agent_stats`]: a long session (or `stats` over many) has
+/// tens of thousands of runs; only their durations are kept, for the
+/// percentiles.
+#[derive(Default)]
+pub struct AgentTally {
+    agents: Vec<AgentRuns>,
 }
 
-/// Back-to-back repeats of agent sequences of 2 to 6 agents, in the order
-/// runs started (repeats of one agent are requeues, not loops).
-pub fn find_loops(agents: &[&str]) -> Vec<Loop> {
+struct AgentRuns {
+    agent: String,
+    all: u64,
+    errors: u64,
+    /// Of finished runs.
+    durations: Vec<f64>,
+    finished: u64,
+    /// From -0.0, as `Iterator::sum` adds.
+    wait_sum: f64,
+    waits: u64,
+    tokens: Tokens,
+}
+
+impl AgentTally {
+    pub fn add(&mut self, run: &AgentRun<'_>) {
+        let i = match self.agents.iter().position(|a| a.agent == run.agent) {
+            Some(i) => i,
+            None => {
+                self.agents.push(AgentRuns {
+                    agent: run.agent.to_string(),
+                    all: 0,
+                    errors: 0,
+                    durations: Vec::new(),
+                    finished: 0,
+                    wait_sum: -0.0,
+                    waits: 0,
+                    tokens: Tokens::default(),
+                });
+                self.agents.len() - 1
+            }
+        };
+        let a = &mut self.agents[i];
+        a.all += 1;
+        if run.status != RunStatus::Unfinished {
+            a.finished += 1;
+            a.durations.extend(run.duration_ms);
+        }
+        if run.status == RunStatus::Error {
+            a.errors += 1;
+        }
+        if let Some(w) = run.wait_ms {
+            a.wait_sum += w;
+            a.waits += 1;
+        }
+        a.tokens.add(run.tokens);
+    }
+
+    /// Each agent's figures; shares are of `wall_ms` when given.
+    pub fn finish(self, wall_ms: Option<f64>) -> Vec<AgentStats> {
+        self.agents
+            .into_iter()
+            .map(|mut a| {
+                a.durations.sort_by(f64::total_cmp);
+                let durations = a.durations;
+                // An empty f64 sum is -0.0.
+                let total: f64 = durations.iter().fold(0.0, |a, b| a + b);
+                let (errors, counted) = (a.errors, a.finished);
+                AgentStats {
+                    agent: a.agent,
+                    runs: counted,
+                    errors,
+                    error_rate: if counted == 0 {
+                        0.0
+                    } else {
+                        errors as f64 / counted as f64
+                    },
+                    total_ms: total,
+                    share: wall_ms.filter(|w| *w > 0.0).map(|w| total / w),
+                    p50_ms: percentile(&durations, 50.0),
+                    p95_ms: percentile(&durations, 95.0),
+                    p99_ms: percentile(&durations, 99.0),
+                    max_ms: durations.last().copied(),
+                    mean_wait_ms: (a.waits > 0).then(|| a.wait_sum / a.waits as f64),
+                    tokens: a.tokens,
+                    unfinished: a.all - counted,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Runs of agents that repeat (two to six agents, twice or more), in
+/// `agents` (the agents of the runs in time order, as anything that
+/// compares; `name` gives each one's name).
+pub fn find_loops<T: PartialEq>(agents: &[T], name: impl Fn(&T) -> String) -> Vec<Loop> {
     let mut loops = Vec::new();
     let mut i = 0;
     while i < agents.len() {
@@ -242,7 +275,7 @@ pub fn find_loops(agents: &[&str]) -> Vec<Loop> {
         match best {
             Some((len, reps)) => {
                 loops.push(Loop {
-                    agents: agents[i..i + len].iter().map(|a| a.to_string()).collect(),
+                    agents: agents[i..i + len].iter().map(&name).collect(),
                     repeats: reps as u64,
                     first_run: i as u64 + 1,
                 });
@@ -254,20 +287,65 @@ pub fn find_loops(agents: &[&str]) -> Vec<Loop> {
     loops
 }
 
-/// Who sent each event: the source of the first span of its id, as a
-/// search in file order would find.
-fn senders(spans: &Spans) -> FastMap<Option<&str>, Option<&str>> {
-    let mut senders = FastMap::default();
-    for e in &spans.events {
-        senders
-            .entry(e.event_id.as_deref())
-            .or_insert(e.source.as_deref());
+/// The `top` runs with the longest durations (ties: the earlier to end,
+/// then the earlier run), longest first: kept in a heap of `top`, not
+/// sorted among all runs.
+fn slowest(spans: &Spans, top: usize) -> Vec<usize> {
+    use std::cmp::{Ordering, Reverse};
+    /// A run's rank: greater is slower (or earlier on ties).
+    struct Rank {
+        duration: f64,
+        end_index: Option<u64>,
+        run: usize,
     }
-    senders
+    impl Ord for Rank {
+        fn cmp(&self, other: &Self) -> Ordering {
+            self.duration
+                .total_cmp(&other.duration)
+                .then(other.end_index.cmp(&self.end_index))
+                .then(other.run.cmp(&self.run))
+        }
+    }
+    impl PartialOrd for Rank {
+        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl PartialEq for Rank {
+        fn eq(&self, other: &Self) -> bool {
+            self.cmp(other) == Ordering::Equal
+        }
+    }
+    impl Eq for Rank {}
+    if top == 0 {
+        return Vec::new();
+    }
+    // The least of the kept at the top, to be pushed out.
+    let mut kept: std::collections::BinaryHeap<Reverse<Rank>> = Default::default();
+    for (run, r) in spans.runs().enumerate() {
+        let Some(duration) = r.duration_ms else {
+            continue;
+        };
+        let rank = Rank {
+            duration,
+            end_index: r.end_index,
+            run,
+        };
+        if kept.len() < top {
+            kept.push(Reverse(rank));
+        } else if kept.peek().is_some_and(|least| rank > least.0) {
+            kept.pop();
+            kept.push(Reverse(rank));
+        }
+    }
+    // Ascending Reverse is descending rank.
+    kept.into_sorted_vec()
+        .into_iter()
+        .map(|r| r.0.run)
+        .collect()
 }
 
-/// The runs `map` lists under `key` (none if it has no such key).
-fn runs_of<'m, K, Q>(map: &'m FastMap<K, Vec<usize>>, key: &Q) -> &'m [usize]
+fn runs_of<'m, K, Q>(map: &'m FastMap<K, Vec<u32>>, key: &Q) -> &'m [u32]
 where
     K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
     Q: std::hash::Hash + Eq + ?Sized,
@@ -275,46 +353,59 @@ where
     map.get(key).map_or(&[], Vec::as_slice)
 }
 
-/// A finished run's place in time: its end, then its closing entry.
-type Key = (Option<i128>, Option<u64>);
-
 /// Walks back from the run that ended last: each step's predecessor is a
 /// run that routed to its agent and ended before it started, the latest
 /// such; when another candidate ran in parallel with the chosen one, the
 /// step is marked ambiguous rather than guessed silently.
-/// `sources` are the events' [`senders`].
-fn critical_path(spans: &Spans, sources: &FastMap<Option<&str>, Option<&str>>) -> CriticalPath {
-    // Finished runs in order of (end, end entry); ties keep run order, so
-    // the last of equal keys is the one a linear `max_by_key` would pick.
-    let mut finished: Vec<(Key, &AgentRun)> = spans
-        .runs
-        .iter()
-        .filter(|r| r.status != RunStatus::Unfinished && r.end.get().is_some())
-        .map(|r| ((r.end.instant_nanos(), r.end_index), r))
-        .collect();
-    finished.sort_by_key(|(key, _)| *key);
-    let Some(&(_, last)) = finished.last() else {
+fn critical_path(spans: &Spans) -> CriticalPath {
+    // Finished runs, by their places in `spans` (a long session has tens
+    // of thousands: no key or copy is held per run), in order of (end,
+    // end entry); ties keep run order, so the last of equal keys is the
+    // one a linear `max_by_key` would pick.
+    let end_of = |i: usize| {
+        let r = spans.run(i);
+        (r.end.instant_nanos(), r.end_index)
+    };
+    let ended = |r: &AgentRun<'_>| r.status != RunStatus::Unfinished && r.end.get().is_some();
+    let mut finished: Vec<usize> = Vec::with_capacity(spans.runs().filter(ended).count());
+    finished.extend(
+        spans
+            .runs()
+            .enumerate()
+            .filter(|(_, r)| ended(r))
+            .map(|(i, _)| i),
+    );
+    // The place is the last thing compared, so an unstable sort (no
+    // scratch copy) gives the stable order; runs come nearly in order of
+    // end, so few keys are worked out.
+    finished.sort_unstable_by_key(|&i| (end_of(i), i));
+    let run = |k: usize| spans.run(finished[k]);
+    let ends_by = |k: usize, begin: i128| end_of(finished[k]).0.is_some_and(|e| e <= begin);
+    let Some(last) = finished.len().checked_sub(1) else {
         return CriticalPath::default();
     };
     // The finished runs by agent, by agent and route, and by route, each
     // in key order: every step looks up its predecessor instead of
     // searching all runs, which was quadratic on long sessions.
-    let mut by_agent: FastMap<&str, Vec<usize>> = FastMap::default();
-    let mut by_agent_route: FastMap<(&str, &str), Vec<usize>> = FastMap::default();
-    let mut by_route: FastMap<&str, Vec<usize>> = FastMap::default();
-    for (i, (_, r)) in finished.iter().enumerate() {
-        by_agent.entry(r.agent.as_str()).or_default().push(i);
-        if let Some(next) = r.next.as_deref() {
-            by_agent_route
-                .entry((r.agent.as_str(), next))
-                .or_default()
-                .push(i);
+    // Places in `finished`, in 4 bytes (a run takes over 100 bytes: there
+    // are never 2^32).
+    let mut by_agent: FastMap<&str, Vec<u32>> = FastMap::default();
+    let mut by_agent_route: FastMap<(&str, &str), Vec<u32>> = FastMap::default();
+    let mut by_route: FastMap<&str, Vec<u32>> = FastMap::default();
+    for (i, k) in (0..finished.len()).zip(0u32..) {
+        let r = run(i);
+        let i = k;
+        by_agent.entry(r.agent).or_default().push(i);
+        if let Some(next) = r.next {
+            by_agent_route.entry((r.agent, next)).or_default().push(i);
             by_route.entry(next).or_default().push(i);
         }
     }
-    let mut steps: Vec<(&AgentRun, bool)> = vec![(last, false)];
+    // Places in `finished` (a run read whole is a few hundred bytes, and a
+    // path can be thousands of runs long).
+    let mut steps: Vec<(usize, bool)> = vec![(last, false)];
     let mut seen: BTreeSet<u64> = BTreeSet::new();
-    let mut current = last;
+    let mut current = run(last);
     while steps.len() <= finished.len() {
         seen.insert(current.end_index.unwrap_or(0));
         let Some(begin) = current
@@ -327,27 +418,28 @@ fn critical_path(spans: &Spans, sources: &FastMap<Option<&str>, Option<&str>>) -
         // The candidates of one list: runs that ended by `begin` and are
         // not on the path yet; the latest of them, and whether another
         // candidate overlaps it.
-        let latest = |list: &[usize]| -> Option<(usize, bool)> {
-            let unseen = |&&i: &&usize| !seen.contains(&finished[i].1.end_index.unwrap_or(0));
-            let upto = list.partition_point(|&i| finished[i].0 .0.is_some_and(|e| e <= begin));
+        let latest = |list: &[u32]| -> Option<(usize, bool)> {
+            let unseen = |&&i: &&u32| !seen.contains(&run(i as usize).end_index.unwrap_or(0));
+            let upto = list.partition_point(|&i| ends_by(i as usize, begin));
             let mut below = list[..upto].iter().rev().filter(unseen);
-            let chosen = *below.next()?;
+            let chosen = *below.next()? as usize;
             let chosen_start = {
-                let run = finished[chosen].1;
+                let run = run(chosen);
                 run.start.instant_nanos().or(run.end.instant_nanos())
             };
             // Candidates are in key order: only the next one down can
             // still be running when the chosen one starts.
-            let ambiguous = chosen_start.is_some()
-                && below
+            let ambiguous = chosen_start.is_some_and(|start| {
+                below
                     .next()
-                    .is_some_and(|&i| finished[i].0 .0 > chosen_start);
+                    .is_some_and(|&i| end_of(finished[i as usize]).0 > Some(start))
+            });
             Some((chosen, ambiguous))
         };
         // The event names who sent it: that agent's latest run is the
         // predecessor even without a route (an error router's retry).
-        let source = sources.get(&current.event_id.as_deref()).copied().flatten();
-        let here = current.agent.as_str();
+        let source = spans.sender(current.event_id);
+        let here = current.agent;
         let found = match source.map(|src| {
             (
                 latest(runs_of(&by_agent_route, &(src, here))),
@@ -364,19 +456,22 @@ fn critical_path(spans: &Spans, sources: &FastMap<Option<&str>, Option<&str>>) -
         let Some((chosen, ambiguous)) = found else {
             break;
         };
-        let chosen = finished[chosen].1;
         if let Some(last_step) = steps.last_mut() {
             last_step.1 = ambiguous;
         }
         steps.push((chosen, false));
-        current = chosen;
+        current = run(chosen);
     }
     steps.reverse();
-    let mut path = CriticalPath::default();
+    let mut path = CriticalPath {
+        steps: Vec::with_capacity(steps.len()),
+        ..CriticalPath::default()
+    };
     let mut previous_end: Option<Timestamp> = None;
-    for (run, ambiguous) in steps {
+    for (step, ambiguous) in steps {
+        let run = run(step);
         path.steps.push(PathStep {
-            run: view(run),
+            run: view(&run),
             gap_ms: previous_end.and_then(|p| super::spans::millis_between(p, run.start)),
             ambiguous,
         });
@@ -388,7 +483,7 @@ fn critical_path(spans: &Spans, sources: &FastMap<Option<&str>, Option<&str>>) -
         .first()
         .and_then(|s| s.run.start.as_deref().or(s.run.end.as_deref()))
         .and_then(|t| Timestamp::parse(t).ok());
-    path.duration_ms = first_start.and_then(|s| super::spans::millis_between(s, last.end));
+    path.duration_ms = first_start.and_then(|s| super::spans::millis_between(s, run(last).end));
     path
 }
 
@@ -403,66 +498,69 @@ pub fn analyze(
     let wall_ms = summary
         .duration()
         .map(|d| d.num_microseconds().map_or(0.0, |us| us as f64 / 1000.0));
-    let runs = &spans.runs;
-    let per_agent = agent_stats(runs.iter(), wall_ms);
-    let ordered = by_time(runs);
-    let agents_in_order: Vec<&str> = ordered.iter().map(|r| r.agent.as_str()).collect();
+    let per_agent = agent_stats(spans.runs(), wall_ms);
+    let ordered = spans.by_time();
+    // Agents by number (4 bytes a run rather than a 16-byte string).
+    let mut numbers: FastMap<&str, u32> = FastMap::default();
+    let mut agents: Vec<&str> = Vec::new();
+    let agents_in_order: Vec<u32> = ordered
+        .iter()
+        .map(|&i| {
+            let agent = spans.run(i).agent;
+            *numbers.entry(agent).or_insert_with(|| {
+                agents.push(agent);
+                u32::try_from(agents.len() - 1).unwrap_or(u32::MAX)
+            })
+        })
+        .collect();
+    drop(numbers);
     let mut tokens = Tokens::default();
     let mut models: Vec<String> = Vec::new();
-    for r in runs {
+    for r in spans.runs() {
         tokens.add(r.tokens);
-        if let Some(m) = &r.model {
-            if !models.contains(m) {
-                models.push(m.clone());
+        if let Some(m) = r.model {
+            if !models.iter().any(|held| held == m) {
+                models.push(m.to_string());
             }
         }
     }
-    let mut slowest: Vec<&AgentRun> = runs.iter().filter(|r| r.duration_ms.is_some()).collect();
-    slowest.sort_by(|a, b| {
-        b.duration_ms
-            .unwrap_or(0.0)
-            .total_cmp(&a.duration_ms.unwrap_or(0.0))
-            .then(a.end_index.cmp(&b.end_index))
-    });
+    let slowest = slowest(spans, top);
     let first_error = ordered
         .iter()
-        .position(|r| r.status == RunStatus::Error)
+        .position(|&i| spans.run(i).status == RunStatus::Error)
         .map(|i| {
-            let failed = ordered[i];
+            let failed = spans.run(ordered[i]);
             let after = ordered[..i]
                 .iter()
+                .map(|&j| spans.run(j))
                 .rev()
-                .find(|r| {
-                    r.next.as_deref() == Some(failed.agent.as_str())
-                        && r.status != RunStatus::Unfinished
-                })
-                .map(|r| view(r));
+                .find(|r| r.next == Some(failed.agent) && r.status != RunStatus::Unfinished)
+                .map(|r| view(&r));
             let retried_by = ordered[i + 1..]
                 .iter()
+                .map(|&j| spans.run(j))
                 .find(|r| r.agent == failed.agent)
-                .map(|r| view(r));
+                .map(|r| view(&r));
             ErrorContext {
-                run: view(failed),
+                run: view(&failed),
                 after,
                 retried_by,
             }
         });
-    let count = |kind: HopKind| runs.iter().filter(|r| r.kind == Some(kind)).count() as u64;
+    let count = |kind: HopKind| spans.runs().filter(|r| r.kind == Some(kind)).count() as u64;
     // A retry is routed to itself after an error; an error router that
     // dispatches the agent again without recording a route shows as an
     // event sent by the agent to itself after its failed run.
     // Looked up rather than searched for each failed run: a linear search
     // per run was quadratic (4 s of a 1 GB session's analysis).
-    let senders = senders(spans);
     let dispatched_retries = ordered
         .windows(2)
         .filter(|w| {
-            let (failed, again) = (w[0], w[1]);
+            let (failed, again) = (spans.run(w[0]), spans.run(w[1]));
             failed.status == RunStatus::Error
                 && failed.kind != Some(HopKind::Retry)
                 && again.agent == failed.agent
-                && senders.get(&again.event_id.as_deref()).copied().flatten()
-                    == Some(again.agent.as_str())
+                && spans.sender(again.event_id) == Some(again.agent)
         })
         .count() as u64;
     Analysis {
@@ -475,23 +573,32 @@ pub fn analyze(
             .map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
         wall_ms,
         entries: summary.entries,
-        events: spans.events.len() as u64,
-        runs: runs.len() as u64,
+        events: spans.events().len() as u64,
+        runs: spans.runs().len() as u64,
         agents: per_agent.len() as u64,
-        errors: runs.iter().filter(|r| r.status == RunStatus::Error).count() as u64,
+        errors: spans
+            .runs()
+            .filter(|r| r.status == RunStatus::Error)
+            .count() as u64,
         retries: count(HopKind::Retry) + dispatched_retries,
         requeues: count(HopKind::Requeue),
-        unfinished: runs
-            .iter()
+        unfinished: spans
+            .runs()
             .filter(|r| r.status == RunStatus::Unfinished)
             .count() as u64,
         file: file.to_string(),
-        loops: find_loops(&agents_in_order),
+        loops: find_loops(&agents_in_order, |&a| {
+            agents
+                .get(a as usize)
+                .copied()
+                .unwrap_or_default()
+                .to_string()
+        }),
         tokens: (!tokens.is_zero()).then_some(tokens),
         models,
         per_agent,
-        critical_path: critical_path(spans, &senders),
-        slowest: slowest.into_iter().take(top).map(view).collect(),
+        critical_path: critical_path(spans),
+        slowest: slowest.iter().map(|&i| view(&spans.run(i))).collect(),
         first_error,
     }
 }
@@ -511,17 +618,57 @@ mod tests {
         assert_eq!(percentile(&[], 50.0), None);
     }
 
+    proptest::proptest! {
+        /// The runs kept in a heap of `top` are the first `top` of all
+        /// runs sorted by duration (longest first), then end entry, then
+        /// run order, as a stable sort of every run gave.
+        #[test]
+        fn slowest_matches_a_sort_of_every_run(
+            durations in proptest::collection::vec(proptest::option::of(0i64..5), 0..40),
+            top in 0usize..12,
+        ) {
+            use crate::model::{AgentResult, Entry, Hook};
+            let mut builder = crate::analysis::spans::SpanBuilder::default();
+            for (i, d) in durations.iter().enumerate() {
+                builder.push(&Entry {
+                    index: i as u64 + 1,
+                    hook: Hook::AfterAgentRun,
+                    agent_id: Some(format!("agent{}", i % 3).into()),
+                    event_id: Some(format!("e{i}").into()),
+                    result: Some(AgentResult {
+                        duration_ms: *d,
+                        ..AgentResult::default()
+                    }),
+                    ..Entry::default()
+                });
+            }
+            let spans = builder.finish();
+            let mut all: Vec<usize> = (0..spans.runs().len())
+                .filter(|&i| spans.run(i).duration_ms.is_some())
+                .collect();
+            all.sort_by(|&a, &b| {
+                let (a, b) = (spans.run(a), spans.run(b));
+                b.duration_ms
+                    .unwrap_or(0.0)
+                    .total_cmp(&a.duration_ms.unwrap_or(0.0))
+                    .then(a.end_index.cmp(&b.end_index))
+            });
+            all.truncate(top);
+            proptest::prop_assert_eq!(slowest(&spans, top), all);
+        }
+    }
+
     #[test]
     fn finds_repeating_agent_sequences() {
-        let l = find_loops(&["p", "a", "b", "a", "b", "a", "b", "w"]);
+        let l = find_loops(&["p", "a", "b", "a", "b", "a", "b", "w"], |a| a.to_string());
         assert_eq!(l.len(), 1);
         assert_eq!(l[0].agents, ["a", "b"]);
         assert_eq!(l[0].repeats, 3);
         assert_eq!(l[0].first_run, 2);
         assert!(
-            find_loops(&["a", "a", "a", "a"]).is_empty(),
+            find_loops(&["a", "a", "a", "a"], |a| a.to_string()).is_empty(),
             "requeues are not loops"
         );
-        assert!(find_loops(&["a", "b", "c"]).is_empty());
+        assert!(find_loops(&["a", "b", "c"], |a| a.to_string()).is_empty());
     }
 }

@@ -99,18 +99,17 @@ fn step(h: Hop<'_>) -> HopStep {
 
 fn side(input: &DiffInput<'_>) -> Side {
     let mut tokens = Tokens::default();
-    for r in &input.spans.runs {
+    for r in input.spans.runs() {
         tokens.add(r.tokens);
     }
     Side {
         session: input.session.to_string(),
         wall_ms: wall(input.summary),
         hops: input.hops.len() as u64,
-        runs: input.spans.runs.len() as u64,
+        runs: input.spans.runs().len() as u64,
         errors: input
             .spans
-            .runs
-            .iter()
+            .runs()
             .filter(|r| r.status == RunStatus::Error)
             .count() as u64,
         tokens: (!tokens.is_zero()).then_some(tokens),
@@ -126,14 +125,14 @@ fn wall(summary: &SessionSummary) -> Option<f64> {
 
 fn errors_of(spans: &Spans) -> Vec<(String, String, u64)> {
     let mut out: Vec<(String, String, u64)> = Vec::new();
-    for r in spans.runs.iter().filter(|r| r.status == RunStatus::Error) {
-        let message = r.error.clone().unwrap_or_default();
+    for r in spans.runs().filter(|r| r.status == RunStatus::Error) {
+        let message = r.error.unwrap_or_default();
         match out
             .iter_mut()
             .find(|(a, m, _)| *a == r.agent && *m == message)
         {
             Some(slot) => slot.2 += 1,
-            None => out.push((r.agent.clone(), message, 1)),
+            None => out.push((r.agent.to_string(), message.to_string(), 1)),
         }
     }
     out
@@ -156,8 +155,8 @@ pub fn diff(a: &DiffInput<'_>, b: &DiffInput<'_>) -> SessionDiff {
         b: steps_b.get(common).cloned(),
     });
 
-    let stats_a = agent_stats(a.spans.runs.iter(), sa.wall_ms);
-    let stats_b = agent_stats(b.spans.runs.iter(), sb.wall_ms);
+    let stats_a = agent_stats(a.spans.runs(), sa.wall_ms);
+    let stats_b = agent_stats(b.spans.runs(), sb.wall_ms);
     let mut names: Vec<String> = stats_a.iter().map(|s| s.agent.clone()).collect();
     for s in &stats_b {
         if !names.contains(&s.agent) {

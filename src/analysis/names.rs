@@ -76,6 +76,14 @@ impl Names {
         name
     }
 
+    /// The name of `s`, if it is held.
+    pub fn find(&self, s: &str) -> Option<Name> {
+        let hash = self.hasher.hash_one(s);
+        self.table
+            .find(hash, |&name| Self::slice(&self.text, &self.ends, name) == s)
+            .copied()
+    }
+
     /// The string `name` stands for.
     pub fn get(&self, name: Name) -> &str {
         Self::slice(&self.text, &self.ends, name)
@@ -128,6 +136,8 @@ mod tests {
         assert_eq!(names.get(a), "planner");
         assert_eq!(names.get(b), "");
         assert_eq!(names.get(c), "écrivain");
+        assert_eq!(names.find("écrivain"), Some(c));
+        assert_eq!(names.find("writer"), None);
         assert_eq!(names.len(), 3);
         assert_eq!((a.index(), b.index(), c.index()), (0, 1, 2));
         assert_eq!(std::mem::size_of::<Option<Name>>(), 4);

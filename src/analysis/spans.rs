@@ -11,8 +11,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::flow::HopKind;
+use super::names::{Name, Names};
 use crate::input::Payloads;
-use crate::model::{Entry, Hook, RawJson, Text, Timestamp};
+use crate::model::{Entry, Hook, RawJson, Timestamp};
 
 /// Token usage, as state payloads report it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -45,11 +46,11 @@ pub enum RunStatus {
     Unfinished,
 }
 
-/// One agent run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AgentRun {
-    pub agent: String,
-    pub event_id: Option<String>,
+/// One agent run, as the analyses read it (from [`Spans::runs`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AgentRun<'a> {
+    pub agent: &'a str,
+    pub event_id: Option<&'a str>,
     /// The first BeforeAgentRun (unset when the After came without one).
     pub start: Timestamp,
     /// The AfterAgentRun or AgentError (unset while unfinished).
@@ -60,11 +61,11 @@ pub struct AgentRun {
     /// From the event's BeforeEventHandling to the run's start.
     pub wait_ms: Option<f64>,
     pub status: RunStatus,
-    pub error: Option<String>,
-    pub next: Option<String>,
+    pub error: Option<&'a str>,
+    pub next: Option<&'a str>,
     pub kind: Option<HopKind>,
     pub tokens: Tokens,
-    pub model: Option<String>,
+    pub model: Option<&'a str>,
     /// Entries that opened and closed the run (file positions, from 1).
     pub start_index: Option<u64>,
     pub end_index: Option<u64>,
@@ -72,11 +73,11 @@ pub struct AgentRun {
     pub orphan: bool,
     /// With [`SpanBuilder::with_states`]: the state the run started from and
     /// the state it left, compact JSON.
-    pub input_state: Option<String>,
-    pub output_state: Option<String>,
+    pub input_state: Option<&'a str>,
+    pub output_state: Option<&'a str>,
 }
 
-impl AgentRun {
+impl AgentRun<'_> {
     /// Start and end in nanoseconds since the epoch, for timelines. An
     /// unfinished run ends at `session_end`; a run with no start starts its
     /// duration before its end.
@@ -90,33 +91,136 @@ impl AgentRun {
     }
 }
 
-/// One event.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EventSpan {
-    pub event_id: Option<String>,
+/// One event, as the analyses read it (from [`Spans::events`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EventSpan<'a> {
+    pub event_id: Option<&'a str>,
     pub start: Timestamp,
     pub end: Timestamp,
-    pub target: Option<String>,
-    pub source: Option<String>,
+    pub target: Option<&'a str>,
+    pub source: Option<&'a str>,
     pub start_index: Option<u64>,
     pub end_index: Option<u64>,
+}
+
+/// A run as held: its strings are [`Name`]s in the spans' [`Names`] (a long
+/// session has tens of thousands of runs, each with its own event id).
+#[derive(Debug, Clone, Copy)]
+struct RunRecord {
+    agent: Name,
+    event_id: Option<Name>,
+    start: Timestamp,
+    end: Timestamp,
+    duration_ms: Millis,
+    wait_ms: Millis,
+    status: RunStatus,
+    error: Option<Name>,
+    next: Option<Name>,
+    kind: Option<HopKind>,
+    tokens: Tokens,
+    model: Option<Name>,
+    start_index: Place,
+    end_index: Place,
+    orphan: bool,
+    input_state: Option<Name>,
+    output_state: Option<Name>,
+}
+
+/// An event as held.
+#[derive(Debug, Clone, Copy, Default)]
+struct EventRecord {
+    event_id: Option<Name>,
+    start: Timestamp,
+    end: Timestamp,
+    target: Option<Name>,
+    source: Option<Name>,
+    start_index: Place,
+    end_index: Place,
+}
+
+/// Where each event id's event is in the events, by the id's name, in 4
+/// bytes a name (`u32::MAX`: none; names that are not event ids leave
+/// gaps). An event past the four billionth is not found: its record alone
+/// would have taken 256 GB first.
+#[derive(Debug, Default)]
+struct EventPlaces(Vec<u32>);
+
+impl EventPlaces {
+    fn get(&self, id: Name) -> Option<usize> {
+        let at = *self.0.get(id.index())?;
+        (at != u32::MAX).then_some(at as usize)
+    }
+
+    fn set(&mut self, id: Name, at: usize) {
+        let Ok(at) = u32::try_from(at) else {
+            return;
+        };
+        if self.0.len() <= id.index() {
+            self.0.resize(id.index() + 1, u32::MAX);
+        }
+        self.0[id.index()] = at;
+    }
+}
+
+/// Milliseconds, if known, in 8 bytes rather than 16: NaN is none (no
+/// duration or wait is worked out as NaN: they come from whole numbers).
+#[derive(Debug, Clone, Copy)]
+struct Millis(f64);
+
+impl Millis {
+    fn get(self) -> Option<f64> {
+        (!self.0.is_nan()).then_some(self.0)
+    }
+}
+
+impl From<Option<f64>> for Millis {
+    fn from(ms: Option<f64>) -> Self {
+        Millis(ms.unwrap_or(f64::NAN))
+    }
+}
+
+/// An entry's place, if known, in 8 bytes rather than 16: `u64::MAX` is
+/// none (no file has that many entries).
+#[derive(Debug, Clone, Copy)]
+struct Place(u64);
+
+impl Place {
+    fn get(self) -> Option<u64> {
+        (self.0 != u64::MAX).then_some(self.0)
+    }
+}
+
+impl Default for Place {
+    fn default() -> Self {
+        Place(u64::MAX)
+    }
+}
+
+impl From<Option<u64>> for Place {
+    fn from(place: Option<u64>) -> Self {
+        Place(place.unwrap_or(u64::MAX))
+    }
 }
 
 #[derive(Debug)]
 struct OpenRun {
     start: Timestamp,
     start_index: u64,
-    state: Option<String>,
+    state: Option<Name>,
 }
 
 /// Pairs entries, in file order, into runs and events.
 #[derive(Debug, Default)]
 pub struct SpanBuilder {
-    open: FastMap<(Option<Text>, Text), OpenRun>,
-    /// Events in the order they were first seen, and where each id's is.
-    events: Vec<EventSpan>,
-    event_at: FastMap<Option<Text>, usize>,
-    runs: Vec<AgentRun>,
+    open: FastMap<(Option<Name>, Name), OpenRun>,
+    /// Events in the order they were first seen.
+    events: Vec<EventRecord>,
+    /// Where each event id's event is in `events`, by the id's name
+    event_at: EventPlaces,
+    /// Where the event without an id is, once seen.
+    unnamed_event: Option<usize>,
+    runs: Vec<RunRecord>,
+    names: Names,
     /// AfterEventHandling entries with no BeforeEventHandling.
     orphan_event_ends: Vec<u64>,
     /// Keep runs' input and output states.
@@ -138,10 +242,12 @@ impl SpanBuilder {
         }
     }
 
-    /// The span of event `id`, once it began.
-    fn event(&mut self, id: &Option<Text>) -> Option<&mut EventSpan> {
-        let at = *self.event_at.get(id)?;
-        self.events.get_mut(at)
+    /// Where event `id`'s span is, once it began.
+    fn event_place(&self, id: Option<Name>) -> Option<usize> {
+        match id {
+            Some(id) => self.event_at.get(id),
+            None => self.unnamed_event,
+        }
     }
 
     pub fn push(&mut self, e: &Entry) {
@@ -151,95 +257,122 @@ impl SpanBuilder {
     /// [`SpanBuilder::push`], with the usage of a run already worked out
     /// (`None`: from the entry's payloads).
     pub fn push_with_usage(&mut self, e: &Entry, usage: Option<(Tokens, Option<String>)>) {
-        let event = e.event_id.clone().filter(|s| !s.is_empty());
+        let event = e.event_id.as_deref().filter(|s| !s.is_empty());
         match &e.hook {
             Hook::BeforeEventHandling => {
-                let at = *self.event_at.entry(event.clone()).or_insert_with(|| {
-                    self.events.push(EventSpan {
-                        event_id: event.as_deref().map(str::to_string),
-                        ..EventSpan::default()
-                    });
-                    self.events.len() - 1
-                });
-                let span = &mut self.events[at];
-                if span.start_index.is_none() {
-                    span.start = e.timestamp;
-                    span.start_index = Some(e.index);
-                    span.target = e.target_agent_id.as_deref().map(str::to_string);
-                    span.source = e
+                let event = event.map(|id| self.names.id(id));
+                let at = match self.event_place(event) {
+                    Some(at) => at,
+                    None => {
+                        let at = self.events.len();
+                        self.events.push(EventRecord {
+                            event_id: event,
+                            ..EventRecord::default()
+                        });
+                        match event {
+                            Some(id) => self.event_at.set(id, at),
+                            None => self.unnamed_event = Some(at),
+                        }
+                        at
+                    }
+                };
+                if self.events[at].start_index.get().is_none() {
+                    let target = e.target_agent_id.as_deref().map(|t| self.names.id(t));
+                    let source = e
                         .source_agent_id
                         .as_deref()
                         .filter(|s| !s.is_empty())
-                        .map(str::to_string);
+                        .map(|s| self.names.id(s));
+                    let span = &mut self.events[at];
+                    span.start = e.timestamp;
+                    span.start_index = Some(e.index).into();
+                    span.target = target;
+                    span.source = source;
                 }
             }
-            Hook::AfterEventHandling => match self.event(&event) {
-                Some(span) => {
-                    span.end = e.timestamp;
-                    span.end_index = Some(e.index);
+            Hook::AfterEventHandling => {
+                let event = event.map(|id| self.names.id(id));
+                match self.event_place(event) {
+                    Some(at) => {
+                        let span = &mut self.events[at];
+                        span.end = e.timestamp;
+                        span.end_index = Some(e.index).into();
+                    }
+                    None => self.orphan_event_ends.push(e.index),
                 }
-                None => self.orphan_event_ends.push(e.index),
-            },
+            }
             Hook::BeforeAgentRun => {
-                let Some(agent) = e.agent_id.clone().filter(|a| !a.is_empty()) else {
+                let Some(agent) = e.agent_id.as_deref().filter(|a| !a.is_empty()) else {
                     return;
                 };
+                let key = (event.map(|id| self.names.id(id)), self.names.id(agent));
                 // The second BeforeAgentRun of the route orchestrator is the
                 // same run.
+                if self.open.contains_key(&key) {
+                    return;
+                }
                 let state = self
                     .keep_states
                     .then(|| e.state.as_ref().map(RawJson::compact))
-                    .flatten();
-                self.open.entry((event, agent)).or_insert(OpenRun {
-                    start: e.timestamp,
-                    start_index: e.index,
-                    state,
-                });
+                    .flatten()
+                    .map(|state| self.names.id(&state));
+                self.open.insert(
+                    key,
+                    OpenRun {
+                        start: e.timestamp,
+                        start_index: e.index,
+                        state,
+                    },
+                );
             }
             Hook::AfterAgentRun | Hook::AgentError => {
-                let Some(agent) = e.agent_id.clone().filter(|a| !a.is_empty()) else {
+                let Some(agent) = e.agent_id.as_deref().filter(|a| !a.is_empty()) else {
                     return;
                 };
-                let open = self.open.remove(&(event.clone(), agent.clone()));
+                let event = event.map(|id| self.names.id(id));
+                let agent_name = self.names.id(agent);
+                let open = self.open.remove(&(event, agent_name));
                 let failed = e.hook == Hook::AgentError || e.error().is_some();
-                let next = e.route().map(str::to_string);
+                let route = e.route();
                 let start = open.as_ref().map_or(Timestamp::Unset, |o| o.start);
                 let (tokens, model) = usage.unwrap_or_else(|| usage_of(Payloads::of(e)));
                 let wait_ms = self
-                    .event(&event)
-                    .and_then(|ev| millis_between(ev.start, start))
+                    .event_place(event)
+                    .and_then(|at| millis_between(self.events[at].start, start))
                     .filter(|w| *w >= 0.0);
-                self.runs.push(AgentRun {
-                    kind: Some(HopKind::classify(&agent, next.as_deref(), failed)),
-                    duration_ms: run_duration(e, start),
-                    agent: agent.into(),
-                    event_id: event.map(Into::into),
+                let output_state = self
+                    .keep_states
+                    .then(|| {
+                        e.result
+                            .as_ref()
+                            .and_then(|r| r.output_state.as_ref())
+                            .map(RawJson::compact)
+                    })
+                    .flatten();
+                let run = RunRecord {
+                    kind: Some(HopKind::classify(agent, route, failed)),
+                    duration_ms: run_duration(e, start).into(),
+                    agent: agent_name,
+                    event_id: event,
                     start,
                     end: e.timestamp,
-                    wait_ms,
+                    wait_ms: wait_ms.into(),
                     status: if failed {
                         RunStatus::Error
                     } else {
                         RunStatus::Ok
                     },
-                    error: e.error().map(str::to_string),
-                    next,
+                    error: e.error().map(|m| self.names.id(m)),
+                    next: route.map(|r| self.names.id(r)),
                     tokens,
-                    model,
-                    start_index: open.as_ref().map(|o| o.start_index),
-                    end_index: Some(e.index),
+                    model: model.map(|m| self.names.id(&m)),
+                    start_index: open.as_ref().map(|o| o.start_index).into(),
+                    end_index: Some(e.index).into(),
                     orphan: open.is_none(),
                     input_state: open.and_then(|o| o.state),
-                    output_state: self
-                        .keep_states
-                        .then(|| {
-                            e.result
-                                .as_ref()
-                                .and_then(|r| r.output_state.as_ref())
-                                .map(RawJson::compact)
-                        })
-                        .flatten(),
-                });
+                    output_state: output_state.map(|s| self.names.id(&s)),
+                };
+                self.runs.push(run);
             }
             Hook::Other(_) | Hook::Unknown => {}
         }
@@ -248,49 +381,142 @@ impl SpanBuilder {
     /// The runs (finished in file order, then the unfinished ones) and the
     /// events in order of appearance.
     pub fn finish(mut self) -> Spans {
-        let mut unfinished: Vec<AgentRun> = self
+        let mut unfinished: Vec<RunRecord> = self
             .open
             .drain()
-            .map(|((event, agent), open)| AgentRun {
-                wait_ms: self
-                    .event_at
-                    .get(&event)
-                    .and_then(|&at| millis_between(self.events[at].start, open.start))
-                    .filter(|w| *w >= 0.0),
-                agent: agent.into(),
-                event_id: event.map(Into::into),
+            .map(|((event, agent), open)| RunRecord {
+                wait_ms: match event {
+                    Some(id) => self.event_at.get(id),
+                    None => self.unnamed_event,
+                }
+                .and_then(|at| self.events.get(at))
+                .and_then(|ev| millis_between(ev.start, open.start))
+                .filter(|w| *w >= 0.0)
+                .into(),
+                agent,
+                event_id: event,
                 start: open.start,
                 end: Timestamp::Unset,
-                duration_ms: None,
+                duration_ms: None.into(),
                 status: RunStatus::Unfinished,
                 error: None,
                 next: None,
                 kind: None,
                 tokens: Tokens::default(),
                 model: None,
-                start_index: Some(open.start_index),
-                end_index: None,
+                start_index: Some(open.start_index).into(),
+                end_index: Place::default(),
                 orphan: false,
                 input_state: open.state,
                 output_state: None,
             })
             .collect();
-        unfinished.sort_by_key(|r| r.start_index);
+        unfinished.sort_by_key(|r| r.start_index.get());
         self.runs.extend(unfinished);
+        // Kept while the analyses run: no room grown for runs that never
+        // came.
+        self.runs.shrink_to_fit();
+        self.events.shrink_to_fit();
+        self.names.shrink_to_fit();
         Spans {
             runs: self.runs,
             events: self.events,
+            event_at: self.event_at,
+            unnamed_event: self.unnamed_event,
+            names: self.names,
             orphan_event_ends: self.orphan_event_ends,
         }
     }
 }
 
-/// What pairing found.
+/// What pairing found: runs and events, read through [`Spans::runs`] and
+/// [`Spans::events`].
 #[derive(Debug, Default)]
 pub struct Spans {
-    pub runs: Vec<AgentRun>,
-    pub events: Vec<EventSpan>,
+    runs: Vec<RunRecord>,
+    events: Vec<EventRecord>,
+    /// As [`SpanBuilder`]'s: each event id's event.
+    event_at: EventPlaces,
+    unnamed_event: Option<usize>,
+    names: Names,
     pub orphan_event_ends: Vec<u64>,
+}
+
+impl Spans {
+    /// The runs: finished ones in file order, then the unfinished.
+    pub fn runs(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = AgentRun<'_>> + ExactSizeIterator + Clone + '_ {
+        self.runs.iter().map(|r| self.run_of(r))
+    }
+
+    /// Run `i` (below `runs().len()`).
+    pub fn run(&self, i: usize) -> AgentRun<'_> {
+        self.run_of(&self.runs[i])
+    }
+
+    /// The events in order of appearance.
+    pub fn events(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = EventSpan<'_>> + ExactSizeIterator + Clone + '_ {
+        let name = |n: Option<Name>| n.map(|n| self.names.get(n));
+        self.events.iter().map(move |e| EventSpan {
+            event_id: name(e.event_id),
+            start: e.start,
+            end: e.end,
+            target: name(e.target),
+            source: name(e.source),
+            start_index: e.start_index.get(),
+            end_index: e.end_index.get(),
+        })
+    }
+
+    /// The runs' places in [`Spans::runs`], in time order: by start, else
+    /// end, then by entry (file order); runs with no time last.
+    pub fn by_time(&self) -> Vec<usize> {
+        let mut sorted: Vec<usize> = (0..self.runs.len()).collect();
+        // The place breaks any tie left, so an unstable sort (no scratch
+        // copy) gives the stable order.
+        sorted.sort_unstable_by_key(|&i| {
+            let r = &self.runs[i];
+            let t = r.start.instant_nanos().or(r.end.instant_nanos());
+            (t.is_none(), t, r.start_index.get().or(r.end_index.get()), i)
+        });
+        sorted
+    }
+
+    /// Who sent event `id` (the `source_agent_id` of its
+    /// BeforeEventHandling), when it began and named one.
+    pub fn sender(&self, id: Option<&str>) -> Option<&str> {
+        let at = match id {
+            Some(id) => self.event_at.get(self.names.find(id)?),
+            None => self.unnamed_event,
+        }?;
+        self.events[at].source.map(|s| self.names.get(s))
+    }
+
+    fn run_of(&self, r: &RunRecord) -> AgentRun<'_> {
+        let name = |n: Option<Name>| n.map(|n| self.names.get(n));
+        AgentRun {
+            agent: self.names.get(r.agent),
+            event_id: name(r.event_id),
+            start: r.start,
+            end: r.end,
+            duration_ms: r.duration_ms.get(),
+            wait_ms: r.wait_ms.get(),
+            status: r.status,
+            error: name(r.error),
+            next: name(r.next),
+            kind: r.kind,
+            tokens: r.tokens,
+            model: name(r.model),
+            start_index: r.start_index.get(),
+            end_index: r.end_index.get(),
+            orphan: r.orphan,
+            input_state: name(r.input_state),
+            output_state: name(r.output_state),
+        }
+    }
 }
 
 /// `agent_result.duration_ms` when it is real (positive, or zero with real
@@ -467,13 +693,13 @@ mod tests {
         ));
         b.push(&e(5, Hook::AfterEventHandling, Some("a"), "e1", "06"));
         let spans = b.finish();
-        assert_eq!(spans.runs.len(), 1);
-        let run = &spans.runs[0];
+        assert_eq!(spans.runs().len(), 1);
+        let run = spans.run(0);
         assert_eq!(run.start_index, Some(2));
         assert_eq!(run.duration_ms, Some(4000.0));
         assert_eq!(run.wait_ms, Some(1000.0));
-        assert_eq!(spans.events.len(), 1);
-        assert_eq!(spans.events[0].end_index, Some(5));
+        assert_eq!(spans.events().len(), 1);
+        assert_eq!(spans.events().next().unwrap().end_index, Some(5));
     }
 
     #[test]
@@ -494,9 +720,9 @@ mod tests {
             None,
         ));
         let spans = b.finish();
-        assert_eq!(spans.runs[0].duration_ms, Some(929.0));
-        assert_eq!(spans.runs[1].duration_ms, Some(2000.0));
-        assert_eq!(spans.runs[1].status, RunStatus::Error);
+        assert_eq!(spans.run(0).duration_ms, Some(929.0));
+        assert_eq!(spans.run(1).duration_ms, Some(2000.0));
+        assert_eq!(spans.run(1).status, RunStatus::Error);
     }
 
     #[test]
@@ -510,9 +736,9 @@ mod tests {
             None,
         ));
         let spans = b.finish();
-        assert_eq!(spans.runs[0].agent, "b");
-        assert!(spans.runs[0].orphan);
-        assert_eq!(spans.runs[1].status, RunStatus::Unfinished);
+        assert_eq!(spans.run(0).agent, "b");
+        assert!(spans.run(0).orphan);
+        assert_eq!(spans.run(1).status, RunStatus::Unfinished);
     }
 
     #[test]

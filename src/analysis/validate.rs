@@ -189,8 +189,8 @@ impl Validator {
             ));
         }
         let spans = std::mem::take(&mut self.spans).finish();
-        for run in &spans.runs {
-            let event = run.event_id.as_deref().unwrap_or("-");
+        for run in spans.runs() {
+            let event = run.event_id.unwrap_or("-");
             if run.status == RunStatus::Unfinished {
                 defects.push(Defect::at(
                     "before-without-after",
@@ -217,14 +217,14 @@ impl Validator {
                 ));
             }
         }
-        for event in &spans.events {
+        for event in spans.events() {
             if event.end_index.is_none() {
                 defects.push(Defect::at(
                     "event-without-end",
                     self.position_of(event.start_index),
                     format!(
                         "BeforeEventHandling of event {} has no AfterEventHandling",
-                        event.event_id.as_deref().unwrap_or("-")
+                        event.event_id.unwrap_or("-")
                     ),
                 ));
             }

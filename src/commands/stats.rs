@@ -7,8 +7,7 @@ use anyhow::Result;
 
 use super::load::load;
 use super::Outcome;
-use crate::analysis::analyze::agent_stats;
-use crate::analysis::spans::AgentRun;
+use crate::analysis::analyze::AgentTally;
 use crate::config::{Config, StatsConfig};
 use crate::input::Source;
 use crate::output::Reporter;
@@ -23,7 +22,7 @@ pub fn run(config: &Config, stats: &StatsConfig, out: &mut dyn Write) -> Result<
         &mut reporter,
         &mut outcome,
     )?;
-    let mut runs: Vec<AgentRun> = Vec::new();
+    let mut tally = AgentTally::default();
     // (agent, sessions it ran in)
     let mut sessions_of: Vec<(String, u64)> = Vec::new();
     let mut matched = 0;
@@ -48,21 +47,21 @@ pub fn run(config: &Config, stats: &StatsConfig, out: &mut dyn Write) -> Result<
         }
         let wanted =
             |agent: &str| stats.agents.is_empty() || stats.agents.iter().any(|a| a == agent);
-        if !stats.agents.is_empty() && !loaded.spans.runs.iter().any(|r| wanted(&r.agent)) {
+        if !stats.agents.is_empty() && !loaded.spans.runs().any(|r| wanted(r.agent)) {
             continue;
         }
         matched += 1;
         let mut seen: Vec<&str> = Vec::new();
-        for r in loaded.spans.runs.iter().filter(|r| wanted(&r.agent)) {
-            if !seen.contains(&r.agent.as_str()) {
-                seen.push(&r.agent);
+        for r in loaded.spans.runs().filter(|r| wanted(r.agent)) {
+            if !seen.contains(&r.agent) {
+                seen.push(r.agent);
                 match sessions_of.iter_mut().find(|(a, _)| *a == r.agent) {
                     Some(slot) => slot.1 += 1,
-                    None => sessions_of.push((r.agent.clone(), 1)),
+                    None => sessions_of.push((r.agent.to_string(), 1)),
                 }
             }
+            tally.add(&r);
         }
-        runs.extend(loaded.spans.runs.into_iter().filter(|r| wanted(&r.agent)));
     }
     if matched == 0 {
         reporter.note(&format!(
@@ -71,7 +70,8 @@ pub fn run(config: &Config, stats: &StatsConfig, out: &mut dyn Write) -> Result<
             crate::render::text::escape(&config.dir.display().to_string())
         ));
     }
-    let rows: Vec<StatsRow> = agent_stats(runs.iter(), None)
+    let rows: Vec<StatsRow> = tally
+        .finish(None)
         .into_iter()
         .map(|s| StatsRow {
             sessions: sessions_of

@@ -32,9 +32,9 @@ pub fn session_events(
     let micros = |n: i128| (n / 1000 - origin) as f64;
     let end_of_session = summary.end.map_or(Timestamp::Unset, Timestamp::At);
     let mut agents: Vec<&str> = Vec::new();
-    for run in &spans.runs {
-        if !agents.contains(&run.agent.as_str()) {
-            agents.push(&run.agent);
+    for run in spans.runs() {
+        if !agents.contains(&run.agent) {
+            agents.push(run.agent);
         }
     }
     for (i, agent) in agents.iter().enumerate() {
@@ -49,27 +49,24 @@ pub fn session_events(
     }
     let tid = |agent: &str| agents.iter().position(|a| *a == agent).map_or(0, |i| i + 1);
     // (start, end) of each run, in nanoseconds.
-    let times: Vec<Option<(i128, i128)>> = spans
-        .runs
-        .iter()
-        .map(|r| r.interval(end_of_session))
-        .collect();
+    let times: Vec<Option<(i128, i128)>> =
+        spans.runs().map(|r| r.interval(end_of_session)).collect();
     // Each agent's runs by start, to find where a hand-off lands.
     let mut starts_of: HashMap<&str, Vec<(i128, usize)>> = HashMap::new();
-    for (j, run) in spans.runs.iter().enumerate() {
+    for (j, run) in spans.runs().enumerate() {
         if let Some((s, _)) = times[j] {
-            starts_of.entry(&run.agent).or_default().push((s, j));
+            starts_of.entry(run.agent).or_default().push((s, j));
         }
     }
     for starts in starts_of.values_mut() {
         starts.sort_unstable();
     }
     let mut flow_id = 0u64;
-    for (i, run) in spans.runs.iter().enumerate() {
+    for (i, run) in spans.runs().enumerate() {
         let Some((start, end)) = times[i] else {
             continue;
         };
-        let t = tid(&run.agent);
+        let t = tid(run.agent);
         events.push(json!({
             "name": run.agent, "cat": "agent", "ph": "X", "pid": pid, "tid": t,
             "ts": micros(start), "dur": (end - start) as f64 / 1000.0,
@@ -85,7 +82,7 @@ pub fn session_events(
             }));
         }
         // A hand-off: an arrow to the next run of the agent routed to.
-        let Some(next) = run.next.as_deref() else {
+        let Some(next) = run.next else {
             continue;
         };
         // The earliest run of `next` (other than this one) starting at or
@@ -105,7 +102,7 @@ pub fn session_events(
             }));
             events.push(json!({
                 "name": "handoff", "cat": "flow", "ph": "f", "bp": "e", "id": id, "pid": pid,
-                "tid": tid(&spans.runs[j].agent), "ts": micros(target_start),
+                "tid": tid(spans.run(j).agent), "ts": micros(target_start),
             }));
         }
     }

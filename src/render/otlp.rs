@@ -68,7 +68,7 @@ fn bool_attr(key: &str, value: bool) -> Value {
     json!({"key": key, "value": {"boolValue": value}})
 }
 
-fn event_times(event: &EventSpan, session_end: Timestamp) -> Option<(i128, i128)> {
+fn event_times(event: &EventSpan<'_>, session_end: Timestamp) -> Option<(i128, i128)> {
     let start = event.start.instant_nanos()?;
     let end = event.end.instant_nanos().or(session_end.instant_nanos())?;
     Some((start, end.max(start)))
@@ -124,20 +124,19 @@ pub fn resource_spans(
             ],
         ));
     }
-    let event_id_of =
-        |event: &Option<String>| span_id(&["event", session, event.as_deref().unwrap_or("")]);
-    for event in &spans.events {
-        let Some(times) = event_times(event, session_end) else {
+    let event_id_of = |event: Option<&str>| span_id(&["event", session, event.unwrap_or("")]);
+    for event in spans.events() {
+        let Some(times) = event_times(&event, session_end) else {
             continue;
         };
         let mut attrs = vec![string_attr("agentcli.session.id", session)];
-        if let Some(id) = &event.event_id {
+        if let Some(id) = event.event_id {
             attrs.push(string_attr("agentcli.event.id", id));
         }
-        if let Some(t) = &event.target {
+        if let Some(t) = event.target {
             attrs.push(string_attr("agentcli.target_agent.id", t));
         }
-        if let Some(s) = &event.source {
+        if let Some(s) = event.source {
             attrs.push(string_attr("agentcli.source_agent.id", s));
         }
         if event.end_index.is_none() {
@@ -145,12 +144,11 @@ pub fn resource_spans(
         }
         let label = event
             .event_id
-            .as_deref()
             .map(crate::analysis::flow::event_label)
             .unwrap_or_default();
         out.push(span(
             &trace,
-            event_id_of(&event.event_id),
+            event_id_of(event.event_id),
             Some(&root_id),
             format!("event {label}"),
             times,
@@ -158,13 +156,13 @@ pub fn resource_spans(
         ));
     }
     let with_span: std::collections::HashSet<Option<&str>> =
-        spans.events.iter().map(|e| e.event_id.as_deref()).collect();
-    for run in &spans.runs {
+        spans.events().map(|e| e.event_id).collect();
+    for run in spans.runs() {
         let Some(times) = run.interval(session_end) else {
             continue;
         };
-        let parent = if with_span.contains(&run.event_id.as_deref()) {
-            event_id_of(&run.event_id)
+        let parent = if with_span.contains(&run.event_id) {
+            event_id_of(run.event_id)
         } else {
             root_id.clone()
         };
@@ -172,16 +170,16 @@ pub fn resource_spans(
         let id = span_id(&[
             "run",
             session,
-            run.event_id.as_deref().unwrap_or(""),
-            &run.agent,
+            run.event_id.unwrap_or(""),
+            run.agent,
             &position,
         ]);
         let mut attrs = vec![
             string_attr("agentcli.session.id", session),
-            string_attr("agentcli.agent.id", &run.agent),
-            string_attr("gen_ai.agent.name", &run.agent),
+            string_attr("agentcli.agent.id", run.agent),
+            string_attr("gen_ai.agent.name", run.agent),
         ];
-        if let Some(e) = &run.event_id {
+        if let Some(e) = run.event_id {
             attrs.push(string_attr("agentcli.event.id", e));
         }
         attrs.push(string_attr(
@@ -192,7 +190,7 @@ pub fn resource_spans(
                 RunStatus::Unfinished => "BeforeAgentRun",
             },
         ));
-        if let Some(next) = &run.next {
+        if let Some(next) = run.next {
             attrs.push(string_attr("agentcli.route", next));
         }
         if let Some(kind) = run.kind {
@@ -211,17 +209,17 @@ pub fn resource_spans(
                 run.tokens.output as i64,
             ));
         }
-        if let Some(model) = &run.model {
+        if let Some(model) = run.model {
             attrs.push(string_attr("gen_ai.request.model", model));
         }
         if run.status == RunStatus::Unfinished {
             attrs.push(bool_attr("agentcli.unfinished", true));
         }
         if options.include_state {
-            if let Some(s) = &run.input_state {
+            if let Some(s) = run.input_state {
                 attrs.push(string_attr("agentcli.state.input", s));
             }
-            if let Some(s) = &run.output_state {
+            if let Some(s) = run.output_state {
                 attrs.push(string_attr("agentcli.state.output", s));
             }
         }
@@ -234,15 +232,12 @@ pub fn resource_spans(
             attrs,
         );
         if run.status == RunStatus::Error {
-            let message = run
-                .error
-                .clone()
-                .unwrap_or_else(|| "agent failed".to_string());
+            let message = run.error.unwrap_or("agent failed");
             s["status"] = json!({"code": STATUS_ERROR, "message": message});
             s["events"] = json!([{
                 "timeUnixNano": times.1.max(0).to_string(),
                 "name": "exception",
-                "attributes": [string_attr("exception.type", "AgentError"), string_attr("exception.message", &message)],
+                "attributes": [string_attr("exception.type", "AgentError"), string_attr("exception.message", message)],
             }]);
         }
         out.push(s);
