@@ -98,41 +98,54 @@ pub enum Written<S> {
     Text(S),
 }
 
-/// One step of the flow, as held: its strings are [`Name`]s in the flow's
-/// [`Names`] (a long session has tens of thousands of hops, each with its
-/// own event id), read through [`Flow::hop`] as a [`Hop`].
+/// One step of the flow, with its strings as `S`: held as a [`FlowHop`]
+/// (its strings [`Name`]s in the flow's [`Names`]: a long session has tens
+/// of thousands of hops, each with its own event id), read as a [`Hop`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FlowHop {
-    pub index: u64,
-    pub timestamp: Timestamp,
-    pub written: Written<Name>,
-    pub agent: Name,
-    pub next: Option<Name>,
-    pub hook: HopHook,
-    pub event_id: Option<Name>,
-    pub kind: HopKind,
-    pub error: Option<Name>,
-    pub state_changes: Option<Name>,
-}
-
-/// One step of the flow, as the views read it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hop<'a> {
+pub struct HopOf<S> {
     /// The entry it came from (its position in the file).
     pub index: u64,
     pub timestamp: Timestamp,
-    pub written: Written<&'a str>,
+    pub written: Written<S>,
     /// The agent that ran.
-    pub agent: &'a str,
+    pub agent: S,
     /// The agent routed to; `None` when the flow ends (or fails) here.
-    pub next: Option<&'a str>,
+    pub next: Option<S>,
     pub hook: HopHook,
-    pub event_id: Option<&'a str>,
+    pub event_id: Option<S>,
     pub kind: HopKind,
-    pub error: Option<&'a str>,
+    pub error: Option<S>,
     /// With `--state-diff`: the state keys the hop added (+), removed (-)
     /// or changed (~).
-    pub state_changes: Option<&'a str>,
+    pub state_changes: Option<S>,
+}
+
+/// A hop as held (56 bytes).
+pub type FlowHop = HopOf<Name>;
+
+/// A hop as the views read it.
+pub type Hop<'a> = HopOf<&'a str>;
+
+impl<S> HopOf<S> {
+    /// The same hop with each string made by `f`.
+    fn map<T>(self, mut f: impl FnMut(S) -> T) -> HopOf<T> {
+        HopOf {
+            index: self.index,
+            timestamp: self.timestamp,
+            written: match self.written {
+                Written::Absent => Written::Absent,
+                Written::AsParsed => Written::AsParsed,
+                Written::Text(t) => Written::Text(f(t)),
+            },
+            agent: f(self.agent),
+            next: self.next.map(&mut f),
+            hook: self.hook,
+            event_id: self.event_id.map(&mut f),
+            kind: self.kind,
+            error: self.error.map(&mut f),
+            state_changes: self.state_changes.map(&mut f),
+        }
+    }
 }
 
 impl<'a> Hop<'a> {
@@ -149,42 +162,12 @@ impl<'a> Hop<'a> {
 impl Names {
     /// `hop` with its strings.
     pub fn hop(&self, hop: &FlowHop) -> Hop<'_> {
-        Hop {
-            index: hop.index,
-            timestamp: hop.timestamp,
-            written: match hop.written {
-                Written::Absent => Written::Absent,
-                Written::AsParsed => Written::AsParsed,
-                Written::Text(t) => Written::Text(self.get(t)),
-            },
-            agent: self.get(hop.agent),
-            next: hop.next.map(|n| self.get(n)),
-            hook: hop.hook,
-            event_id: hop.event_id.map(|n| self.get(n)),
-            kind: hop.kind,
-            error: hop.error.map(|n| self.get(n)),
-            state_changes: hop.state_changes.map(|n| self.get(n)),
-        }
+        hop.map(|name| self.get(name))
     }
 
     /// `hop` held: its strings named here.
     pub fn hold(&mut self, hop: &Hop<'_>) -> FlowHop {
-        FlowHop {
-            index: hop.index,
-            timestamp: hop.timestamp,
-            written: match hop.written {
-                Written::Absent => Written::Absent,
-                Written::AsParsed => Written::AsParsed,
-                Written::Text(t) => Written::Text(self.id(t)),
-            },
-            agent: self.id(hop.agent),
-            next: hop.next.map(|n| self.id(n)),
-            hook: hop.hook,
-            event_id: hop.event_id.map(|n| self.id(n)),
-            kind: hop.kind,
-            error: hop.error.map(|n| self.id(n)),
-            state_changes: hop.state_changes.map(|n| self.id(n)),
-        }
+        hop.map(|s| self.id(s))
     }
 }
 
