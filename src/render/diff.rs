@@ -86,7 +86,9 @@ pub fn write_diff(d: &SessionDiff, options: &TextOptions, out: &mut dyn Write) -
                 .into_owned(),
         );
     }
-    writeln!(out, "  {}", facts.join(" · "))?;
+    for line in super::text::wrap_facts(&facts, options.width) {
+        writeln!(out, "  {line}")?;
+    }
 
     writeln!(out)?;
     match &d.divergence {

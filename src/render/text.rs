@@ -165,6 +165,27 @@ pub fn strip_ansi(s: &str) -> String {
     out
 }
 
+/// Joins facts with ` · `, starting a new line before one that would pass
+/// `limit` columns (after the two-space indent).
+pub fn wrap_facts(facts: &[String], limit: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for fact in facts {
+        let visible = width(&strip_ansi(fact));
+        if !line.is_empty() && width(&strip_ansi(&line)) + 3 + visible + 2 > limit {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push_str(" · ");
+        }
+        line.push_str(fact);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// Milliseconds that may be missing: `-`, else as [`human_duration`].
 pub fn human_ms(v: Option<f64>) -> String {
     v.map_or("-".to_string(), |v| human_duration(v.round() as i64))

@@ -9,7 +9,9 @@ use chrono::{DateTime, FixedOffset};
 use super::state::{details, summarize};
 use super::style::{Role, Theme};
 use super::table::{fit, write_header, write_row, Cell, CellRef, Column};
-use super::text::{escape, escaped, human_duration, plural, short_id, strip_ansi, truncate, width};
+use super::text::{
+    escape, escaped, human_duration, plural, short_id, strip_ansi, truncate, width, wrap_facts,
+};
 use super::time::{ColumnShape, Zone};
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
@@ -711,27 +713,6 @@ pub(super) fn write_session_header(
         )?;
     }
     Ok(())
-}
-
-/// Joins facts with ` · `, starting a new line before one that would pass
-/// `width` (after the two-space indent).
-fn wrap_facts(facts: &[String], width: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for fact in facts {
-        let visible = super::text::width(&strip_ansi(fact));
-        if !line.is_empty() && super::text::width(&strip_ansi(&line)) + 3 + visible + 2 > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push_str(" · ");
-        }
-        line.push_str(fact);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }
 
 #[cfg(test)]
