@@ -178,6 +178,39 @@ fn hops_match_the_routes_recorded_in_every_fixture() {
     assert!(checked >= 10, "checked {checked} files");
 }
 
+/// Every hop's timestamp is the text its entry was written with, in every
+/// writer's form: Go's, fixed-width fractions with trailing zeros, other
+/// offsets (a hop keeps the text only when Go would not have written it
+/// that way).
+#[test]
+fn hop_timestamps_are_as_written() {
+    let mut checked = 0;
+    for path in trace_files(&root().join("fixtures")) {
+        let name = path.to_string_lossy().to_string();
+        if name.contains("deep-nesting") {
+            continue; // deeper than serde_json reads, here in the test
+        }
+        let entries = json_lines(&stdout(&run(&["trace", "--format", "jsonl", &name])));
+        let written: std::collections::HashMap<u64, Value> = entries
+            .iter()
+            .map(|e| (e["index"].as_u64().unwrap(), e["timestamp"].clone()))
+            .collect();
+        let hops = json_lines(&stdout(&run(&[
+            "trace",
+            "--flow-only",
+            "--format",
+            "jsonl",
+            &name,
+        ])));
+        for hop in hops {
+            let index = hop["index"].as_u64().unwrap();
+            assert_eq!(hop["timestamp"], written[&index], "{name}, entry {index}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 100, "checked {checked} hops");
+}
+
 #[test]
 fn filter_keeps_hops_from_or_to_the_agent() {
     let hops = json_lines(&stdout(&run(&[
