@@ -386,19 +386,18 @@ fn critical_path(spans: &Spans) -> CriticalPath {
     };
     // The finished runs by agent, by agent and route, and by route, each
     // in key order: every step looks up its predecessor instead of
-    // searching all runs, which was quadratic on long sessions.
-    // Places in `finished`, in 4 bytes (a run takes over 100 bytes: there
-    // are never 2^32).
+    // searching all runs, which was quadratic on long sessions. Each list
+    // holds places in `finished` in 4 bytes (a run record takes 120: there
+    // are never 2^32 of them).
     let mut by_agent: FastMap<&str, Vec<u32>> = FastMap::default();
     let mut by_agent_route: FastMap<(&str, &str), Vec<u32>> = FastMap::default();
     let mut by_route: FastMap<&str, Vec<u32>> = FastMap::default();
-    for (i, k) in (0..finished.len()).zip(0u32..) {
-        let r = run(i);
-        let i = k;
-        by_agent.entry(r.agent).or_default().push(i);
+    for (k, place) in (0u32..).zip(0..finished.len()) {
+        let r = run(place);
+        by_agent.entry(r.agent).or_default().push(k);
         if let Some(next) = r.next {
-            by_agent_route.entry((r.agent, next)).or_default().push(i);
-            by_route.entry(next).or_default().push(i);
+            by_agent_route.entry((r.agent, next)).or_default().push(k);
+            by_route.entry(next).or_default().push(k);
         }
     }
     // Places in `finished` (a run read whole is a few hundred bytes, and a
