@@ -513,14 +513,26 @@ pub fn analyze(
         })
         .collect();
     drop(numbers);
+    // The totals, in one pass over the runs.
     let mut tokens = Tokens::default();
     let mut models: Vec<String> = Vec::new();
+    let (mut errors, mut unfinished, mut retries, mut requeues) = (0, 0, 0, 0);
     for r in spans.runs() {
         tokens.add(r.tokens);
         if let Some(m) = r.model {
             if !models.iter().any(|held| held == m) {
                 models.push(m.to_string());
             }
+        }
+        match r.status {
+            RunStatus::Error => errors += 1,
+            RunStatus::Unfinished => unfinished += 1,
+            RunStatus::Ok => {}
+        }
+        match r.kind {
+            Some(HopKind::Retry) => retries += 1,
+            Some(HopKind::Requeue) => requeues += 1,
+            _ => {}
         }
     }
     let slowest = slowest(spans, top);
@@ -546,7 +558,6 @@ pub fn analyze(
                 retried_by,
             }
         });
-    let count = |kind: HopKind| spans.runs().filter(|r| r.kind == Some(kind)).count() as u64;
     // A retry is routed to itself after an error; an error router that
     // dispatches the agent again without recording a route shows as an
     // event sent by the agent to itself after its failed run.
@@ -575,16 +586,10 @@ pub fn analyze(
         events: spans.events().len() as u64,
         runs: spans.runs().len() as u64,
         agents: per_agent.len() as u64,
-        errors: spans
-            .runs()
-            .filter(|r| r.status == RunStatus::Error)
-            .count() as u64,
-        retries: count(HopKind::Retry) + dispatched_retries,
-        requeues: count(HopKind::Requeue),
-        unfinished: spans
-            .runs()
-            .filter(|r| r.status == RunStatus::Unfinished)
-            .count() as u64,
+        errors,
+        retries: retries + dispatched_retries,
+        requeues,
+        unfinished,
         file: file.to_string(),
         loops: find_loops(&agents_in_order, |&a| {
             agents

@@ -220,6 +220,13 @@ impl Flow {
         self.names.hop(hop)
     }
 
+    /// Hop `i`'s event id, or what stands for none.
+    fn event_of(&self, i: usize) -> &str {
+        self.hops[i]
+            .event_id
+            .map_or(NO_EVENT, |id| self.names.get(id))
+    }
+
     /// Adds `hop` at the end.
     pub fn push(&mut self, hop: &Hop<'_>) {
         let held = self.names.hold(hop);
@@ -274,18 +281,18 @@ impl FlowBuilder {
                 }
             }
         }
-        let agent = e.agent_id.as_deref().filter(|a| !a.is_empty())?;
+        let agent_id = e.agent_id.as_deref().filter(|a| !a.is_empty())?;
         let hook = HopHook::of(&e.hook)?;
-        let agent = self.names.id(agent);
+        let agent = self.names.id(agent_id);
         let event_id = e.event_id.as_deref().map(|id| self.names.id(id));
         let key = (event_id, agent);
+        let route = e.route();
         if hook == HopHook::AfterEventHandling
-            && (self.done.contains(&key) || (e.route().is_none() && e.error().is_none()))
+            && (self.done.contains(&key) || (route.is_none() && e.error().is_none()))
         {
             return None;
         }
         self.done.insert(key);
-        let route = e.route();
         let next = route.map(|r| self.names.id(r));
         let failed = e.error().is_some() || hook == HopHook::AgentError;
         let state_changes = self.inputs.as_mut().map(|inputs| {
@@ -306,7 +313,7 @@ impl FlowBuilder {
             index: e.index,
             timestamp: e.timestamp,
             written,
-            kind: HopKind::classify(self.names.get(agent), route, failed),
+            kind: HopKind::classify(agent_id, route, failed),
             agent,
             next,
             hook,
@@ -325,11 +332,10 @@ impl FlowBuilder {
     /// (what it remembers to make hops is not needed to draw them).
     pub fn take_names(&mut self) -> Names {
         let mut names = std::mem::take(&mut self.names);
-        *self = if self.inputs.is_some() {
-            FlowBuilder::with_state_diff()
-        } else {
-            FlowBuilder::default()
-        };
+        self.done = FastSet::default();
+        if let Some(inputs) = &mut self.inputs {
+            *inputs = FastMap::default();
+        }
         names.shrink_to_fit();
         names
     }
@@ -375,11 +381,15 @@ pub fn group_by_event(flow: &Flow) -> EventGroups<'_> {
     // Each group's first hop, and its size.
     let mut first: Vec<usize> = Vec::new();
     let mut fill: Vec<usize> = Vec::new();
+    // The slot of a hop's event.
+    fn slot<'v>(by_name: &'v mut [usize], unnamed: &'v mut usize, hop: &FlowHop) -> &'v mut usize {
+        match hop.event_id {
+            Some(id) => &mut by_name[id.index()],
+            None => unnamed,
+        }
+    }
     for (i, hop) in flow.hops.iter().enumerate() {
-        let slot = match hop.event_id {
-            Some(id) => &mut group_of_name[id.index()],
-            None => &mut unnamed,
-        };
+        let slot = slot(&mut group_of_name, &mut unnamed, hop);
         if *slot == NEW {
             *slot = first.len();
             first.push(i);
@@ -397,10 +407,7 @@ pub fn group_by_event(flow: &Flow) -> EventGroups<'_> {
     }
     let mut members = vec![0; flow.hops.len()];
     for (i, hop) in flow.hops.iter().enumerate() {
-        let g = match hop.event_id {
-            Some(id) => group_of_name[id.index()],
-            None => unnamed,
-        };
+        let g = *slot(&mut group_of_name, &mut unnamed, hop);
         members[fill[g]] = i;
         fill[g] += 1;
     }
@@ -411,10 +418,7 @@ pub fn group_by_event(flow: &Flow) -> EventGroups<'_> {
     let mut by_label: Vec<(&str, usize)> = first
         .iter()
         .enumerate()
-        .map(|(g, &hop)| {
-            let id = flow.hops[hop].event_id.map(|id| flow.names.get(id));
-            (event_label(id.unwrap_or(NO_EVENT)), g)
-        })
+        .map(|(g, &hop)| (event_label(flow.event_of(hop)), g))
         .collect();
     by_label.sort_unstable();
     let mut shared = vec![false; first.len()];
@@ -468,9 +472,7 @@ impl<'a> EventGroups<'a> {
     /// Group `g`'s label and hops (`g` below [`EventGroups::len`]).
     pub fn group(&self, g: usize) -> (Cow<'a, str>, impl Iterator<Item = Hop<'a>> + '_) {
         let flow = self.flow;
-        let full = flow.hops[self.first[g]]
-            .event_id
-            .map_or(NO_EVENT, |id| flow.names.get(id));
+        let full = flow.event_of(self.first[g]);
         let label = event_label(full);
         let label = if self.shared[g] && full != label {
             Cow::Owned(format!("{label} ({full})"))

@@ -26,11 +26,7 @@ impl Name {
 /// Strings, each held once.
 #[derive(Default)]
 pub struct Names {
-    /// Every string, one after another.
-    text: String,
-    /// Where each string ends in `text` (each starts where the one before
-    /// ends).
-    ends: Vec<usize>,
+    strings: Strings,
     /// Each string's number, found by the string's hash.
     table: HashTable<Name>,
     /// Seeded per run, as [`super::FastMap`]: a file cannot be written to
@@ -41,8 +37,8 @@ pub struct Names {
 impl std::fmt::Debug for Names {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Names")
-            .field("count", &self.ends.len())
-            .field("bytes", &self.text.len())
+            .field("count", &self.len())
+            .field("bytes", &self.strings.text.len())
             .finish()
     }
 }
@@ -55,68 +51,77 @@ impl Names {
     /// number ran out, so the allocator fails first; the last number is
     /// shared if it ever does not.
     pub fn id(&mut self, s: &str) -> Name {
-        let Names {
-            text,
-            ends,
-            table,
-            hasher,
-        } = self;
-        let hash = hasher.hash_one(s);
-        let found = table.find(hash, |&name| Self::slice(text, ends, name) == s);
-        if let Some(&name) = found {
+        let hash = self.hasher.hash_one(s);
+        if let Some(name) = self.lookup(s, hash) {
             return name;
         }
-        let number = u32::try_from(ends.len() + 1).unwrap_or(u32::MAX);
-        let name = Name(NonZeroU32::MIN.saturating_add(number - 1));
-        text.push_str(s);
-        ends.push(text.len());
-        table.insert_unique(hash, name, |&held| {
-            hasher.hash_one(Self::slice(text, ends, held))
-        });
+        let number = u32::try_from(self.len() + 1)
+            .ok()
+            .and_then(NonZeroU32::new)
+            .unwrap_or(NonZeroU32::MAX);
+        let name = Name(number);
+        self.strings.push(s);
+        let (strings, hasher) = (&self.strings, &self.hasher);
+        self.table
+            .insert_unique(hash, name, |&held| hasher.hash_one(strings.get(held)));
         name
     }
 
     /// The name of `s`, if it is held.
     pub fn find(&self, s: &str) -> Option<Name> {
-        let hash = self.hasher.hash_one(s);
-        self.table
-            .find(hash, |&name| Self::slice(&self.text, &self.ends, name) == s)
-            .copied()
+        self.lookup(s, self.hasher.hash_one(s))
+    }
+
+    /// The name of `s`, whose hash is `hash`, if it is held.
+    fn lookup(&self, s: &str, hash: u64) -> Option<Name> {
+        self.table.find(hash, |&name| self.get(name) == s).copied()
     }
 
     /// The string `name` stands for.
     pub fn get(&self, name: Name) -> &str {
-        Self::slice(&self.text, &self.ends, name)
+        self.strings.get(name)
     }
 
     /// How many strings are held.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.strings.ends.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.strings.ends.is_empty()
     }
 
     /// Gives back room grown for names that never came (a builder's
     /// buffers grow by doubling; these are kept while a view is drawn).
     pub fn shrink_to_fit(&mut self) {
-        self.text.shrink_to_fit();
-        self.ends.shrink_to_fit();
-        let Names {
-            text,
-            ends,
-            table,
-            hasher,
-        } = self;
-        table.shrink_to_fit(|&held| hasher.hash_one(Self::slice(text, ends, held)));
+        self.strings.text.shrink_to_fit();
+        self.strings.ends.shrink_to_fit();
+        let (strings, hasher) = (&self.strings, &self.hasher);
+        self.table
+            .shrink_to_fit(|&held| hasher.hash_one(strings.get(held)));
+    }
+}
+
+/// The strings themselves, one after another.
+#[derive(Default)]
+struct Strings {
+    text: String,
+    /// Where each string ends in `text` (each starts where the one before
+    /// ends).
+    ends: Vec<usize>,
+}
+
+impl Strings {
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
     }
 
-    fn slice<'a>(text: &'a str, ends: &[usize], name: Name) -> &'a str {
+    fn get(&self, name: Name) -> &str {
         let i = name.index();
-        let start = i.checked_sub(1).map_or(0, |before| ends[before]);
+        let start = i.checked_sub(1).map_or(0, |before| self.ends[before]);
         // Every name handed out has its end recorded, on a char boundary.
-        text.get(start..ends[i]).unwrap_or_default()
+        self.text.get(start..self.ends[i]).unwrap_or_default()
     }
 }
 

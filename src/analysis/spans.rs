@@ -138,27 +138,37 @@ struct EventRecord {
     end_index: Place,
 }
 
-/// Where each event id's event is in the events, by the id's name, in 4
-/// bytes a name (`u32::MAX`: none; names that are not event ids leave
-/// gaps). An event past the four billionth is not found: its record alone
-/// would have taken 256 GB first.
+/// Where each event is in the events, by its id's name, in 4 bytes a name
+/// (`u32::MAX`: none; names that are not event ids leave gaps), and where
+/// the event without an id is. An event past the four billionth is not
+/// found: its record alone would have taken 256 GB first.
 #[derive(Debug, Default)]
-struct EventPlaces(Vec<u32>);
+struct EventPlaces {
+    named: Vec<u32>,
+    unnamed: Option<usize>,
+}
 
 impl EventPlaces {
-    fn get(&self, id: Name) -> Option<usize> {
-        let at = *self.0.get(id.index())?;
+    fn get(&self, id: Option<Name>) -> Option<usize> {
+        let Some(id) = id else {
+            return self.unnamed;
+        };
+        let at = *self.named.get(id.index())?;
         (at != u32::MAX).then_some(at as usize)
     }
 
-    fn set(&mut self, id: Name, at: usize) {
+    fn set(&mut self, id: Option<Name>, at: usize) {
+        let Some(id) = id else {
+            self.unnamed = Some(at);
+            return;
+        };
         let Ok(at) = u32::try_from(at) else {
             return;
         };
-        if self.0.len() <= id.index() {
-            self.0.resize(id.index() + 1, u32::MAX);
+        if self.named.len() <= id.index() {
+            self.named.resize(id.index() + 1, u32::MAX);
         }
-        self.0[id.index()] = at;
+        self.named[id.index()] = at;
     }
 }
 
@@ -215,10 +225,8 @@ pub struct SpanBuilder {
     open: FastMap<(Option<Name>, Name), OpenRun>,
     /// Events in the order they were first seen.
     events: Vec<EventRecord>,
-    /// Where each event id's event is in `events`, by the id's name
+    /// Where each event is in `events`.
     event_at: EventPlaces,
-    /// Where the event without an id is, once seen.
-    unnamed_event: Option<usize>,
     runs: Vec<RunRecord>,
     names: Names,
     /// AfterEventHandling entries with no BeforeEventHandling.
@@ -242,12 +250,11 @@ impl SpanBuilder {
         }
     }
 
-    /// Where event `id`'s span is, once it began.
-    fn event_place(&self, id: Option<Name>) -> Option<usize> {
-        match id {
-            Some(id) => self.event_at.get(id),
-            None => self.unnamed_event,
-        }
+    /// From the start of `event` to `start`, when both are known and in
+    /// that order.
+    fn wait_ms(&self, event: Option<Name>, start: Timestamp) -> Option<f64> {
+        let at = self.event_at.get(event)?;
+        millis_between(self.events[at].start, start).filter(|w| *w >= 0.0)
     }
 
     pub fn push(&mut self, e: &Entry) {
@@ -257,11 +264,17 @@ impl SpanBuilder {
     /// [`SpanBuilder::push`], with the usage of a run already worked out
     /// (`None`: from the entry's payloads).
     pub fn push_with_usage(&mut self, e: &Entry, usage: Option<(Tokens, Option<String>)>) {
-        let event = e.event_id.as_deref().filter(|s| !s.is_empty());
+        if matches!(e.hook, Hook::Other(_) | Hook::Unknown) {
+            return;
+        }
+        let event = e
+            .event_id
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|id| self.names.id(id));
         match &e.hook {
             Hook::BeforeEventHandling => {
-                let event = event.map(|id| self.names.id(id));
-                let at = match self.event_place(event) {
+                let at = match self.event_at.get(event) {
                     Some(at) => at,
                     None => {
                         let at = self.events.len();
@@ -269,10 +282,7 @@ impl SpanBuilder {
                             event_id: event,
                             ..EventRecord::default()
                         });
-                        match event {
-                            Some(id) => self.event_at.set(id, at),
-                            None => self.unnamed_event = Some(at),
-                        }
+                        self.event_at.set(event, at);
                         at
                     }
                 };
@@ -290,22 +300,19 @@ impl SpanBuilder {
                     span.source = source;
                 }
             }
-            Hook::AfterEventHandling => {
-                let event = event.map(|id| self.names.id(id));
-                match self.event_place(event) {
-                    Some(at) => {
-                        let span = &mut self.events[at];
-                        span.end = e.timestamp;
-                        span.end_index = Some(e.index).into();
-                    }
-                    None => self.orphan_event_ends.push(e.index),
+            Hook::AfterEventHandling => match self.event_at.get(event) {
+                Some(at) => {
+                    let span = &mut self.events[at];
+                    span.end = e.timestamp;
+                    span.end_index = Some(e.index).into();
                 }
-            }
+                None => self.orphan_event_ends.push(e.index),
+            },
             Hook::BeforeAgentRun => {
                 let Some(agent) = e.agent_id.as_deref().filter(|a| !a.is_empty()) else {
                     return;
                 };
-                let key = (event.map(|id| self.names.id(id)), self.names.id(agent));
+                let key = (event, self.names.id(agent));
                 // The second BeforeAgentRun of the route orchestrator is the
                 // same run.
                 if self.open.contains_key(&key) {
@@ -329,17 +336,13 @@ impl SpanBuilder {
                 let Some(agent) = e.agent_id.as_deref().filter(|a| !a.is_empty()) else {
                     return;
                 };
-                let event = event.map(|id| self.names.id(id));
                 let agent_name = self.names.id(agent);
                 let open = self.open.remove(&(event, agent_name));
                 let failed = e.hook == Hook::AgentError || e.error().is_some();
                 let route = e.route();
                 let start = open.as_ref().map_or(Timestamp::Unset, |o| o.start);
                 let (tokens, model) = usage.unwrap_or_else(|| usage_of(Payloads::of(e)));
-                let wait_ms = self
-                    .event_place(event)
-                    .and_then(|at| millis_between(self.events[at].start, start))
-                    .filter(|w| *w >= 0.0);
+                let wait_ms = self.wait_ms(event, start);
                 let output_state = self
                     .keep_states
                     .then(|| {
@@ -381,18 +384,10 @@ impl SpanBuilder {
     /// The runs (finished in file order, then the unfinished ones) and the
     /// events in order of appearance.
     pub fn finish(mut self) -> Spans {
-        let mut unfinished: Vec<RunRecord> = self
-            .open
-            .drain()
+        let mut unfinished: Vec<RunRecord> = std::mem::take(&mut self.open)
+            .into_iter()
             .map(|((event, agent), open)| RunRecord {
-                wait_ms: match event {
-                    Some(id) => self.event_at.get(id),
-                    None => self.unnamed_event,
-                }
-                .and_then(|at| self.events.get(at))
-                .and_then(|ev| millis_between(ev.start, open.start))
-                .filter(|w| *w >= 0.0)
-                .into(),
+                wait_ms: self.wait_ms(event, open.start).into(),
                 agent,
                 event_id: event,
                 start: open.start,
@@ -422,7 +417,6 @@ impl SpanBuilder {
             runs: self.runs,
             events: self.events,
             event_at: self.event_at,
-            unnamed_event: self.unnamed_event,
             names: self.names,
             orphan_event_ends: self.orphan_event_ends,
         }
@@ -437,7 +431,6 @@ pub struct Spans {
     events: Vec<EventRecord>,
     /// As [`SpanBuilder`]'s: each event id's event.
     event_at: EventPlaces,
-    unnamed_event: Option<usize>,
     names: Names,
     pub orphan_event_ends: Vec<u64>,
 }
@@ -488,10 +481,11 @@ impl Spans {
     /// Who sent event `id` (the `source_agent_id` of its
     /// BeforeEventHandling), when it began and named one.
     pub fn sender(&self, id: Option<&str>) -> Option<&str> {
-        let at = match id {
-            Some(id) => self.event_at.get(self.names.find(id)?),
-            None => self.unnamed_event,
-        }?;
+        let id = match id {
+            Some(id) => Some(self.names.find(id)?),
+            None => None,
+        };
+        let at = self.event_at.get(id)?;
         self.events[at].source.map(|s| self.names.get(s))
     }
 

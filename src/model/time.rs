@@ -44,9 +44,7 @@ impl Timestamp {
             i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos())
         })
     }
-}
 
-impl Timestamp {
     /// The time as Go's `time.RFC3339Nano` writes it: the fraction without
     /// its trailing zeros (none when whole), `Z` for a zero offset. `None`
     /// when unset, or for what that layout cannot write (a year outside

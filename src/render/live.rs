@@ -170,15 +170,6 @@ impl HopRenderer for LiveFlow {
         self.layout.write(cells, &self.options, out)
     }
 
-    fn finish(
-        &mut self,
-        _names: Names,
-        _ctx: &TraceContext<'_>,
-        _out: &mut dyn Write,
-    ) -> io::Result<()> {
-        Ok(())
-    }
-
     fn set_session(&mut self, label: &str, color: u8) {
         self.layout.set_session(label, color);
     }

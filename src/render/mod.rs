@@ -155,13 +155,16 @@ pub fn entry_renderer(format: EntryFormat, options: TextOptions) -> Box<dyn Entr
 pub trait HopRenderer {
     /// `hop`, whose strings are in `names` (those of every hop so far).
     fn hop(&mut self, hop: &FlowHop, names: &Names, out: &mut dyn Write) -> io::Result<()>;
-    /// After the last hop; `names` holds the strings of every hop.
+    /// After the last hop; `names` holds the strings of every hop. A view
+    /// that wrote each hop as it came has nothing left to write.
     fn finish(
         &mut self,
-        names: Names,
-        context: &TraceContext<'_>,
-        out: &mut dyn Write,
-    ) -> io::Result<()>;
+        _names: Names,
+        _context: &TraceContext<'_>,
+        _out: &mut dyn Write,
+    ) -> io::Result<()> {
+        Ok(())
+    }
     /// As [`EntryRenderer::set_session`].
     fn set_session(&mut self, _label: &str, _color: u8) {}
 }
