@@ -13,12 +13,14 @@ use crate::config::{Config, ExportConfig, SpanExportConfig, SpanFormat};
 use crate::input::{self, Source};
 use crate::output::push::push;
 use crate::output::Reporter;
-use crate::render::{chrome, otlp};
+use crate::render::{chrome, otlp, JsonItems};
 
 /// Sessions sent per request when pushing.
 const SESSIONS_PER_REQUEST: usize = 20;
 
 /// Exports `sources` (entries that pass `filter` are paired into spans).
+/// Every source is read before anything is written, so a source that
+/// cannot be read leaves no partial document behind.
 pub fn export_sources(
     config: &Config,
     sources: &[Source],
@@ -37,95 +39,172 @@ pub fn export_sources(
             &mut reporter,
         )?);
     }
-    export_loaded(config, &loaded, export, out)
+    let mut exporter = Exporter::new(export, out);
+    for session in &loaded {
+        exporter.session(session)?;
+    }
+    exporter.finish(config)
 }
 
-/// Exports sessions already read.
-fn export_loaded(
-    config: &Config,
-    sessions: &[Loaded],
-    export: &SpanExportConfig,
-    out: &mut dyn Write,
-) -> Result<Outcome> {
-    let mut reporter = Reporter::new(config.stderr_theme, 20, config.quiet);
-    let mut outcome = Outcome::default();
-    let mut resource_spans = Vec::new();
-    let mut chrome_events = Vec::new();
-    for (i, loaded) in sessions.iter().enumerate() {
-        outcome.damaged |= loaded.report.damage > 0;
+/// Writes (or pushes) sessions one at a time, each as soon as it is
+/// given: the document is never held, only the session being written
+/// (or, when pushing, the body of one request).
+struct Exporter<'a> {
+    export: &'a SpanExportConfig,
+    out: &'a mut dyn Write,
+    outcome: Outcome,
+    /// Sessions given so far.
+    sessions: usize,
+    /// What opens the document has been written.
+    started: bool,
+    /// Items of the document's one array written so far (resource spans,
+    /// or Chrome's events).
+    items: usize,
+    /// The request being filled, when pushing.
+    body: Vec<u8>,
+    body_sessions: usize,
+    spans_sent: usize,
+    requests: usize,
+}
+
+/// What opens an OTLP request, before its resource spans.
+const REQUEST_START: &[u8] = br#"{"resourceSpans":["#;
+/// What closes an OTLP request (and Chrome's document).
+const DOCUMENT_END: &[u8] = b"]}";
+
+impl<'a> Exporter<'a> {
+    fn new(export: &'a SpanExportConfig, out: &'a mut dyn Write) -> Self {
+        Exporter {
+            export,
+            out,
+            outcome: Outcome::default(),
+            sessions: 0,
+            started: false,
+            items: 0,
+            body: Vec::new(),
+            body_sessions: 0,
+            spans_sent: 0,
+            requests: 0,
+        }
+    }
+
+    fn session(&mut self, loaded: &Loaded) -> Result<()> {
+        self.outcome.damaged |= loaded.report.damage > 0;
+        self.sessions += 1;
         let session = if loaded.session == "-" {
-            loaded.name.clone()
+            &loaded.name
         } else {
-            loaded.session.clone()
+            &loaded.session
         };
-        match export.format {
-            SpanFormat::Chrome => chrome_events.extend(chrome::session_events(
-                i + 1,
-                &session,
-                &loaded.summary,
-                &loaded.spans,
-            )),
-            SpanFormat::Otlp | SpanFormat::OtlpJsonl => {
-                let rs =
-                    otlp::resource_spans(&session, &loaded.summary, &loaded.spans, &export.otlp);
-                if export.format == SpanFormat::OtlpJsonl && export.push.is_none() {
-                    // One request per line, as the OpenTelemetry file exporter writes.
-                    serde_json::to_writer(&mut *out, &otlp::request(vec![rs]))?;
-                    writeln!(out)?;
-                } else {
-                    resource_spans.push(rs);
+        let (summary, spans) = (&loaded.summary, &loaded.spans);
+        let otlp = &self.export.otlp;
+        match (self.export.format, &self.export.push) {
+            (SpanFormat::Chrome, _) => {
+                self.start_document(chrome::DOCUMENT_START.as_bytes())?;
+                let mut items = JsonItems::new(&mut *self.out, self.items);
+                chrome::session_events(self.sessions, session, summary, spans, &mut items)?;
+                self.items = items.written();
+            }
+            (_, Some(_)) => {
+                if self.body_sessions == 0 {
+                    self.body.clear();
+                    self.body.extend_from_slice(REQUEST_START);
+                }
+                let rs = otlp::resource_spans(session, summary, spans, otlp);
+                JsonItems::new(&mut self.body, self.body_sessions).push(&rs)?;
+                self.spans_sent += rs.spans_written();
+                self.body_sessions += 1;
+                if self.body_sessions == SESSIONS_PER_REQUEST {
+                    self.send()?;
                 }
             }
-        }
-    }
-    match (&export.format, &export.push) {
-        (SpanFormat::Chrome, _) => {
-            serde_json::to_writer(&mut *out, &chrome::document(chrome_events))?;
-            writeln!(out)?;
-        }
-        (_, Some(push_options)) => {
-            let (mut spans, mut requests) = (0, 0);
-            for batch in resource_spans.chunks(SESSIONS_PER_REQUEST) {
-                let request = otlp::request(batch.to_vec());
-                spans += otlp::span_count(&request);
-                push(&serde_json::to_vec(&request)?, push_options)?;
-                requests += 1;
+            (SpanFormat::Otlp, None) => {
+                self.start_document(REQUEST_START)?;
+                let rs = otlp::resource_spans(session, summary, spans, otlp);
+                JsonItems::new(&mut *self.out, self.items).push(&rs)?;
+                self.items += 1;
             }
-            reporter.note(&format!(
-                "sent {spans} spans of {} session{} to {} in {requests} request{}",
-                resource_spans.len(),
-                if resource_spans.len() == 1 { "" } else { "s" },
-                push_options.url,
-                if requests == 1 { "" } else { "s" }
-            ));
+            (SpanFormat::OtlpJsonl, None) => {
+                // One request per line, as the OpenTelemetry file exporter writes.
+                self.out.write_all(REQUEST_START)?;
+                let rs = otlp::resource_spans(session, summary, spans, otlp);
+                serde_json::to_writer(&mut *self.out, &rs)?;
+                self.out.write_all(DOCUMENT_END)?;
+                writeln!(self.out)?;
+            }
         }
-        (SpanFormat::Otlp, None) => {
-            serde_json::to_writer(&mut *out, &otlp::request(resource_spans))?;
-            writeln!(out)?;
-        }
-        (SpanFormat::OtlpJsonl, None) => {}
+        Ok(())
     }
-    out.flush()?;
-    Ok(outcome)
+
+    /// Writes what opens the document, once, before its first item.
+    fn start_document(&mut self, start: &[u8]) -> Result<()> {
+        if !self.started {
+            self.out.write_all(start)?;
+            self.started = true;
+        }
+        Ok(())
+    }
+
+    /// Sends the request being filled.
+    fn send(&mut self) -> Result<()> {
+        let Some(options) = &self.export.push else {
+            return Ok(());
+        };
+        self.body.extend_from_slice(DOCUMENT_END);
+        push(&self.body, options)?;
+        self.requests += 1;
+        self.body_sessions = 0;
+        Ok(())
+    }
+
+    /// Closes the document (an empty one when no session was given), or
+    /// sends the last request and says what was sent.
+    fn finish(mut self, config: &Config) -> Result<Outcome> {
+        match (self.export.format, &self.export.push) {
+            (SpanFormat::Chrome, _) => {
+                self.start_document(chrome::DOCUMENT_START.as_bytes())?;
+                self.out.write_all(DOCUMENT_END)?;
+                writeln!(self.out)?;
+            }
+            (_, Some(options)) => {
+                if self.body_sessions > 0 {
+                    self.send()?;
+                }
+                let mut reporter = Reporter::new(config.stderr_theme, 20, config.quiet);
+                let (sessions, requests) = (self.sessions, self.requests);
+                reporter.note(&format!(
+                    "sent {} spans of {sessions} session{} to {} in {requests} request{}",
+                    self.spans_sent,
+                    if sessions == 1 { "" } else { "s" },
+                    options.url,
+                    if requests == 1 { "" } else { "s" }
+                ));
+            }
+            (SpanFormat::Otlp, None) => {
+                self.start_document(REQUEST_START)?;
+                self.out.write_all(DOCUMENT_END)?;
+                writeln!(self.out)?;
+            }
+            (SpanFormat::OtlpJsonl, None) => {}
+        }
+        self.out.flush()?;
+        Ok(self.outcome)
+    }
 }
 
-/// `agentcli export`: the sessions named, or those under the trace
-/// directory that pass the list filters, each read once.
+/// `agentcli export`: the sessions named (each read before anything is
+/// written, as for `trace`), or those under the trace directory that pass
+/// the list filters, each read once and written before the next is read.
 pub fn run(config: &Config, export: &ExportConfig, out: &mut dyn Write) -> Result<Outcome> {
     let mut reporter = Reporter::new(config.stderr_theme, 20, config.quiet);
     let filter = Filter::default();
-    let mut sessions = Vec::new();
     if !export.sessions.is_empty() {
-        for arg in &export.sessions {
-            sessions.push(load(
-                &input::resolve(arg, &config.dir)?,
-                &filter,
-                export.spans.otlp.include_state,
-                config.redact.as_ref(),
-                &mut reporter,
-            )?);
-        }
-        return export_loaded(config, &sessions, &export.spans, out);
+        let sources = export
+            .sessions
+            .iter()
+            .map(|arg| input::resolve(arg, &config.dir))
+            .collect::<Result<Vec<_>, _>>()?;
+        return export_sources(config, &sources, &filter, &export.spans, out);
     }
     let mut listed = Outcome::default();
     let files = super::list_traces(
@@ -134,6 +213,7 @@ pub fn run(config: &Config, export: &ExportConfig, out: &mut dyn Write) -> Resul
         &mut reporter,
         &mut listed,
     )?;
+    let mut exporter = Exporter::new(&export.spans, out);
     for path in files {
         let loaded = match load(
             &Source::File(path),
@@ -152,16 +232,16 @@ pub fn run(config: &Config, export: &ExportConfig, out: &mut dyn Write) -> Resul
             .summary
             .selected(&export.time, &export.agents, export.failed)
         {
-            sessions.push(loaded);
+            exporter.session(&loaded)?;
         }
     }
-    if sessions.is_empty() {
+    if exporter.sessions == 0 {
         reporter.note(&format!(
             "no sessions to export in '{}'",
             crate::render::text::escape(&config.dir.display().to_string())
         ));
     }
-    let mut outcome = export_loaded(config, &sessions, &export.spans, out)?;
+    let mut outcome = exporter.finish(config)?;
     outcome.damaged |= listed.damaged;
     Ok(outcome)
 }

@@ -5,29 +5,107 @@
 
 use std::collections::HashMap;
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use crate::analysis::flow::HopKind;
 use crate::analysis::spans::{RunStatus, Spans};
 use crate::analysis::SessionSummary;
 use crate::model::Timestamp;
+use crate::render::JsonItems;
 
-/// The events of one session, as process `pid`.
+/// One trace event; fields in the order written, those that do not apply
+/// left out.
+#[derive(Serialize)]
+struct Event<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    args: Option<Args<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bp: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cat: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dur: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    name: &'a str,
+    ph: &'static str,
+    pid: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    s: Option<&'static str>,
+    tid: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ts: Option<f64>,
+}
+
+impl<'a> Event<'a> {
+    fn new(name: &'a str, ph: &'static str, pid: usize, tid: usize) -> Self {
+        Event {
+            args: None,
+            bp: None,
+            cat: None,
+            dur: None,
+            id: None,
+            name,
+            ph,
+            pid,
+            s: None,
+            tid,
+            ts: None,
+        }
+    }
+
+    /// A metadata (`M`) event.
+    fn metadata(name: &'a str, pid: usize, tid: usize, args: Args<'a>) -> Self {
+        Event {
+            args: Some(args),
+            ..Event::new(name, "M", pid, tid)
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Args<'a> {
+    Name {
+        name: &'a str,
+    },
+    SortIndex {
+        sort_index: usize,
+    },
+    Run {
+        entry: Option<u64>,
+        event_id: Option<&'a str>,
+        kind: Option<&'static str>,
+        next: Option<&'a str>,
+        status: RunStatus,
+    },
+    Error {
+        message: Option<&'a str>,
+    },
+}
+
+/// Writes the events of one session, as process `pid`, among the items of
+/// the document's `traceEvents`.
 pub fn session_events(
     pid: usize,
     session: &str,
     summary: &SessionSummary,
     spans: &Spans,
-) -> Vec<Value> {
-    let mut events = vec![json!({
-        "name": "process_name", "ph": "M", "pid": pid, "tid": 0,
-        "args": {"name": format!("session {session}")},
-    })];
+    items: &mut JsonItems<'_>,
+) -> serde_json::Result<()> {
+    let mut emit = |event: &Event<'_>| items.push(event);
+    let process = format!("session {session}");
+    emit(&Event::metadata(
+        "process_name",
+        pid,
+        0,
+        Args::Name { name: &process },
+    ))?;
     let Some(origin) = summary
         .start
         .map(|t| i128::from(t.timestamp()) * 1_000_000 + i128::from(t.timestamp_subsec_micros()))
     else {
-        return events;
+        return Ok(());
     };
     let micros = |n: i128| (n / 1000 - origin) as f64;
     let end_of_session = summary.end.map_or(Timestamp::Unset, Timestamp::At);
@@ -38,14 +116,18 @@ pub fn session_events(
         }
     }
     for (i, agent) in agents.iter().enumerate() {
-        events.push(json!({
-            "name": "thread_name", "ph": "M", "pid": pid, "tid": i + 1,
-            "args": {"name": agent},
-        }));
-        events.push(json!({
-            "name": "thread_sort_index", "ph": "M", "pid": pid, "tid": i + 1,
-            "args": {"sort_index": i + 1},
-        }));
+        emit(&Event::metadata(
+            "thread_name",
+            pid,
+            i + 1,
+            Args::Name { name: agent },
+        ))?;
+        emit(&Event::metadata(
+            "thread_sort_index",
+            pid,
+            i + 1,
+            Args::SortIndex { sort_index: i + 1 },
+        ))?;
     }
     let tid = |agent: &str| agents.iter().position(|a| *a == agent).map_or(0, |i| i + 1);
     // (start, end) of each run, in nanoseconds.
@@ -67,19 +149,27 @@ pub fn session_events(
             continue;
         };
         let t = tid(run.agent);
-        events.push(json!({
-            "name": run.agent, "cat": "agent", "ph": "X", "pid": pid, "tid": t,
-            "ts": micros(start), "dur": (end - start) as f64 / 1000.0,
-            "args": {
-                "event_id": run.event_id, "status": run.status, "next": run.next,
-                "kind": run.kind.map(HopKind::as_str), "entry": run.end_index.or(run.start_index),
-            },
-        }));
+        emit(&Event {
+            args: Some(Args::Run {
+                entry: run.end_index.or(run.start_index),
+                event_id: run.event_id,
+                kind: run.kind.map(HopKind::as_str),
+                next: run.next,
+                status: run.status,
+            }),
+            cat: Some("agent"),
+            dur: Some((end - start) as f64 / 1000.0),
+            ts: Some(micros(start)),
+            ..Event::new(run.agent, "X", pid, t)
+        })?;
         if run.status == RunStatus::Error {
-            events.push(json!({
-                "name": "error", "cat": "error", "ph": "i", "s": "t", "pid": pid, "tid": t,
-                "ts": micros(end), "args": {"message": run.error},
-            }));
+            emit(&Event {
+                args: Some(Args::Error { message: run.error }),
+                cat: Some("error"),
+                s: Some("t"),
+                ts: Some(micros(end)),
+                ..Event::new("error", "i", pid, t)
+            })?;
         }
         // A hand-off: an arrow to the next run of the agent routed to.
         let Some(next) = run.next else {
@@ -97,19 +187,26 @@ pub fn session_events(
         if let Some((j, target_start)) = target {
             flow_id += 1;
             let id = format!("{pid}-{flow_id}");
-            events.push(json!({
-                "name": "handoff", "cat": "flow", "ph": "s", "id": id, "pid": pid, "tid": t, "ts": micros(end),
-            }));
-            events.push(json!({
-                "name": "handoff", "cat": "flow", "ph": "f", "bp": "e", "id": id, "pid": pid,
-                "tid": tid(spans.run(j).agent), "ts": micros(target_start),
-            }));
+            emit(&Event {
+                cat: Some("flow"),
+                id: Some(&id),
+                ts: Some(micros(end)),
+                ..Event::new("handoff", "s", pid, t)
+            })?;
+            emit(&Event {
+                bp: Some("e"),
+                cat: Some("flow"),
+                id: Some(&id),
+                ts: Some(micros(target_start)),
+                ..Event::new("handoff", "f", pid, tid(spans.run(j).agent))
+            })?;
         }
     }
-    events
+    Ok(())
 }
 
-/// The whole file.
-pub fn document(events: Vec<Value>) -> Value {
-    json!({"traceEvents": events, "displayTimeUnit": "ms"})
-}
+/// What the document holds before its events (`traceEvents` is its last
+/// key, so the events are written as they come).
+pub const DOCUMENT_START: &str = r#"{"displayTimeUnit":"ms","traceEvents":["#;
+/// What closes the document after its events.
+pub const DOCUMENT_END: &str = "]}";

@@ -258,6 +258,35 @@ pub fn live_hop_renderer(
     }
 }
 
+/// The items of a JSON array written one at a time as compact JSON, with
+/// the commas between them (the brackets are the caller's): a document of
+/// any size is written without being held.
+pub struct JsonItems<'w> {
+    out: &'w mut dyn Write,
+    written: usize,
+}
+
+impl<'w> JsonItems<'w> {
+    /// Goes on with an array that already holds `written` items.
+    pub fn new(out: &'w mut dyn Write, written: usize) -> Self {
+        JsonItems { out, written }
+    }
+
+    pub fn push(&mut self, item: &impl serde::Serialize) -> serde_json::Result<()> {
+        if self.written > 0 {
+            self.out.write_all(b",").map_err(serde_json::Error::io)?;
+        }
+        serde_json::to_writer(&mut *self.out, item)?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Items written so far.
+    pub fn written(&self) -> usize {
+        self.written
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

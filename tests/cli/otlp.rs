@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::util::{agentcli, json_lines, root, run, stdout, trace_files};
+use crate::util::{agentcli, json_lines, root, run, stderr, stdout, trace_files};
 
 /// `python3 tests/otlp/validate.py`, when opentelemetry-proto is installed
 /// (CI installs it and must not skip).
@@ -311,6 +311,96 @@ fn push_retries_after_503_with_retry_after_and_delivers_every_span() {
         serde_json::from_str(&stdout(&run(&["export", "--dir", "fixtures/sessions"]))).unwrap();
     assert_eq!(pushed, written, "every span of every session");
     assert!(String::from_utf8_lossy(&out.stderr).contains("sent "));
+}
+
+/// 45 sessions: the five fixtures, each under nine names.
+fn many_sessions() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, file) in trace_files(&root().join("fixtures/sessions"))
+        .iter()
+        .enumerate()
+    {
+        for copy in 0..9 {
+            let name = format!("session-{i}{copy}.trace.json");
+            std::fs::copy(file, dir.path().join(name)).unwrap();
+        }
+    }
+    dir
+}
+
+#[test]
+fn push_sends_twenty_sessions_a_request_and_counts_every_span() {
+    let dir = many_sessions();
+    let dir_arg = dir.path().to_str().unwrap();
+    let (address, got) = receiver(vec![(200, vec![])]);
+    let out = agentcli()
+        .args(["export", "--dir", dir_arg, "--otlp-endpoint", &address])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let got = got.lock().unwrap().clone();
+    let sizes: Vec<usize> = got
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_slice(&r.body).unwrap();
+            body["resourceSpans"].as_array().unwrap().len()
+        })
+        .collect();
+    assert_eq!(sizes, [20, 20, 5]);
+    // The requests together are the document `export` writes.
+    let mut pushed = Vec::new();
+    for r in &got {
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        pushed.extend(body["resourceSpans"].as_array().unwrap().iter().cloned());
+    }
+    let written: Value =
+        serde_json::from_str(&stdout(&run(&["export", "--dir", dir_arg]))).unwrap();
+    assert_eq!(&pushed, written["resourceSpans"].as_array().unwrap());
+    let spans: usize = pushed
+        .iter()
+        .map(|rs| rs["scopeSpans"][0]["spans"].as_array().unwrap().len())
+        .sum();
+    assert!(spans > 45, "{spans} spans");
+    let note = stderr(&out);
+    assert!(
+        note.contains(&format!(
+            "sent {spans} spans of 45 sessions to {address}/v1/traces in 3 requests"
+        )),
+        "{note}"
+    );
+}
+
+#[test]
+fn exports_of_many_sessions_are_one_document_of_them_all() {
+    let dir = many_sessions();
+    let dir_arg = dir.path().to_str().unwrap();
+    let document: Value =
+        serde_json::from_str(&stdout(&run(&["export", "--dir", dir_arg]))).unwrap();
+    let lines = json_lines(&stdout(&run(&[
+        "export",
+        "--dir",
+        dir_arg,
+        "--format",
+        "otlp-jsonl",
+    ])));
+    assert_eq!(lines.len(), 45);
+    let from_lines: Vec<Value> = lines
+        .iter()
+        .map(|l| l["resourceSpans"][0].clone())
+        .collect();
+    assert_eq!(&from_lines, document["resourceSpans"].as_array().unwrap());
+    let chrome: Value = serde_json::from_str(&stdout(&run(&[
+        "export", "--dir", dir_arg, "--format", "chrome",
+    ])))
+    .unwrap();
+    let processes: Vec<u64> = chrome["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["name"] == "process_name")
+        .map(|e| e["pid"].as_u64().unwrap())
+        .collect();
+    assert_eq!(processes, (1..=45).collect::<Vec<u64>>());
 }
 
 #[test]
