@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::flow::HopKind;
 use super::names::{Name, Names};
-use crate::input::Payloads;
+use crate::input::{Payloads, Prepare};
 use crate::model::{Entry, Hook, RawJson, Timestamp};
 
 /// Token usage, as state payloads report it.
@@ -259,6 +259,13 @@ impl SpanBuilder {
 
     pub fn push(&mut self, e: &Entry) {
         self.push_with_usage(e, None);
+    }
+
+    /// [`SpanBuilder::push`] of an entry [`usage_prepare`] may have
+    /// prepared.
+    pub fn push_prepared(&mut self, e: &Entry) {
+        let usage = e.prepared.as_deref().and_then(usage_from_bytes);
+        self.push_with_usage(e, usage);
     }
 
     /// [`SpanBuilder::push`], with the usage of a run already worked out
@@ -540,6 +547,24 @@ pub fn usage_of(payloads: Payloads<'_>) -> (Tokens, Option<String>) {
         }
     }
     (Tokens::default(), None)
+}
+
+/// Work for the reader's threads: the usage of each run's outcome entry
+/// ([`usage_of`]), carried in `Entry::prepared` for
+/// [`SpanBuilder::push_prepared`]. `keeps_payloads` when the spans keep
+/// states ([`SpanBuilder::with_states`]); otherwise the reader lends the
+/// payloads and copies none.
+pub fn usage_prepare(keeps_payloads: bool) -> Prepare {
+    Prepare {
+        make: std::sync::Arc::new(|| {
+            Box::new(|e: &mut Entry, payloads: Payloads<'_>| {
+                if matches!(e.hook, Hook::AfterAgentRun | Hook::AgentError) {
+                    e.prepared = Some(usage_to_bytes(&usage_of(payloads)));
+                }
+            })
+        }),
+        keeps_payloads,
+    }
 }
 
 /// A run's usage as bytes, for a view that works it out on the reader's

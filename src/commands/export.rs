@@ -51,7 +51,9 @@ pub fn export_sources(
 /// (or, when pushing, the body of one request).
 struct Exporter<'a> {
     export: &'a SpanExportConfig,
-    out: &'a mut dyn Write,
+    /// Serialized pieces are small and many: a buffer of its own takes
+    /// them without a call through `dyn Write` each.
+    out: std::io::BufWriter<&'a mut dyn Write>,
     outcome: Outcome,
     /// Sessions given so far.
     sessions: usize,
@@ -76,7 +78,7 @@ impl<'a> Exporter<'a> {
     fn new(export: &'a SpanExportConfig, out: &'a mut dyn Write) -> Self {
         Exporter {
             export,
-            out,
+            out: std::io::BufWriter::with_capacity(1 << 16, out),
             outcome: Outcome::default(),
             sessions: 0,
             started: false,
@@ -101,7 +103,7 @@ impl<'a> Exporter<'a> {
         match (self.export.format, &self.export.push) {
             (SpanFormat::Chrome, _) => {
                 self.start_document(chrome::DOCUMENT_START.as_bytes())?;
-                let mut items = JsonItems::new(&mut *self.out, self.items);
+                let mut items = JsonItems::new(&mut self.out, self.items);
                 chrome::session_events(self.sessions, session, summary, spans, &mut items)?;
                 self.items = items.written();
             }
@@ -121,14 +123,14 @@ impl<'a> Exporter<'a> {
             (SpanFormat::Otlp, None) => {
                 self.start_document(REQUEST_START)?;
                 let rs = otlp::resource_spans(session, summary, spans, otlp);
-                JsonItems::new(&mut *self.out, self.items).push(&rs)?;
+                JsonItems::new(&mut self.out, self.items).push(&rs)?;
                 self.items += 1;
             }
             (SpanFormat::OtlpJsonl, None) => {
                 // One request per line, as the OpenTelemetry file exporter writes.
                 self.out.write_all(REQUEST_START)?;
                 let rs = otlp::resource_spans(session, summary, spans, otlp);
-                serde_json::to_writer(&mut *self.out, &rs)?;
+                serde_json::to_writer(&mut self.out, &rs)?;
                 self.out.write_all(DOCUMENT_END)?;
                 writeln!(self.out)?;
             }

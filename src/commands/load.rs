@@ -4,9 +4,9 @@
 use anyhow::{Context, Result};
 
 use crate::analysis::flow::{Flow, FlowBuilder, HopTimeline};
-use crate::analysis::spans::{SpanBuilder, Spans};
+use crate::analysis::spans::{usage_prepare, SpanBuilder, Spans};
 use crate::analysis::{Filter, SessionSummary};
-use crate::input::{self, Diagnostic, EntrySink, ParseOptions, ReadReport, Source};
+use crate::input::{self, Diagnostic, EntrySink, ParseOptions, Prepare, ReadReport, Source};
 use crate::model::Entry;
 use crate::output::Reporter;
 
@@ -22,6 +22,7 @@ pub struct Loaded {
 
 struct LoadSink<'a> {
     filter: &'a Filter,
+    keep_states: bool,
     summary: SessionSummary,
     spans: SpanBuilder,
     flow: FlowBuilder,
@@ -33,7 +34,7 @@ impl EntrySink for LoadSink<'_> {
     fn entry(&mut self, entry: &mut Entry) -> Result<()> {
         self.summary.add(entry);
         if self.filter.matches(entry) {
-            self.spans.push(entry);
+            self.spans.push_prepared(entry);
             if let Some(hop) = self.flow.push(entry) {
                 self.hops.push(hop);
             }
@@ -42,6 +43,11 @@ impl EntrySink for LoadSink<'_> {
     }
     fn problem(&mut self, problem: Diagnostic) {
         self.reporter.problem(&problem);
+    }
+    /// Token usage is read on the reader's threads; payloads stay in the
+    /// entries only when the spans keep states.
+    fn prepare(&self) -> Option<Prepare> {
+        Some(usage_prepare(self.keep_states))
     }
 }
 
@@ -60,6 +66,7 @@ pub fn load(
     let reader = super::open_source(source)?;
     let mut sink = LoadSink {
         filter,
+        keep_states,
         summary: SessionSummary::default(),
         spans: if keep_states {
             SpanBuilder::with_states()

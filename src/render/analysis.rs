@@ -9,9 +9,9 @@ use super::text::{escape, human_duration, plural, short_id, truncate, width};
 use super::timeline::write_session_header;
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::analyze::{analyze, Analysis, RunView};
-use crate::analysis::spans::{usage_from_bytes, usage_of, usage_to_bytes, RunStatus, SpanBuilder};
-use crate::input::{Payloads, Prepare};
-use crate::model::{Completeness, Entry, Hook};
+use crate::analysis::spans::{usage_prepare, RunStatus, SpanBuilder};
+use crate::input::Prepare;
+use crate::model::{Completeness, Entry};
 
 /// Loops listed in the summary; the rest are counted (the JSON analysis
 /// lists them all).
@@ -47,21 +47,11 @@ impl EntryRenderer for AnalysisView {
     /// Token usage is read out of the outcome entries' payloads on the
     /// reader's threads (lent there, never copied).
     fn prepare(&self) -> Option<Prepare> {
-        Some(Prepare {
-            make: std::sync::Arc::new(|| {
-                Box::new(|e: &mut Entry, payloads: Payloads<'_>| {
-                    if matches!(e.hook, Hook::AfterAgentRun | Hook::AgentError) {
-                        e.prepared = Some(usage_to_bytes(&usage_of(payloads)));
-                    }
-                })
-            }),
-            keeps_payloads: false,
-        })
+        Some(usage_prepare(false))
     }
 
     fn entry(&mut self, entry: &Entry, _out: &mut dyn Write) -> io::Result<()> {
-        let usage = entry.prepared.as_deref().and_then(usage_from_bytes);
-        self.spans.push_with_usage(entry, usage);
+        self.spans.push_prepared(entry);
         Ok(())
     }
 

@@ -86,12 +86,12 @@ enum Args<'a> {
 
 /// Writes the events of one session, as process `pid`, among the items of
 /// the document's `traceEvents`.
-pub fn session_events(
+pub fn session_events<W: std::io::Write + ?Sized>(
     pid: usize,
     session: &str,
     summary: &SessionSummary,
     spans: &Spans,
-    items: &mut JsonItems<'_>,
+    items: &mut JsonItems<'_, W>,
 ) -> serde_json::Result<()> {
     let mut emit = |event: &Event<'_>| items.push(event);
     let process = format!("session {session}");

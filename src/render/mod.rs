@@ -261,14 +261,14 @@ pub fn live_hop_renderer(
 /// The items of a JSON array written one at a time as compact JSON, with
 /// the commas between them (the brackets are the caller's): a document of
 /// any size is written without being held.
-pub struct JsonItems<'w> {
-    out: &'w mut dyn Write,
+pub struct JsonItems<'w, W: Write + ?Sized> {
+    out: &'w mut W,
     written: usize,
 }
 
-impl<'w> JsonItems<'w> {
+impl<'w, W: Write + ?Sized> JsonItems<'w, W> {
     /// Goes on with an array that already holds `written` items.
-    pub fn new(out: &'w mut dyn Write, written: usize) -> Self {
+    pub fn new(out: &'w mut W, written: usize) -> Self {
         JsonItems { out, written }
     }
 
