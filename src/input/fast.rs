@@ -9,6 +9,8 @@
 //! path changes how quickly an entry is read, never what is read; a test
 //! compares both paths on every fixture.
 
+use crate::model::past_string;
+
 /// A key (as written, no escapes) and its value's JSON text.
 pub type Pair<'a> = (&'a str, &'a str);
 
@@ -213,7 +215,7 @@ pub fn depth_exceeds(raw: &str, limit: u32) -> bool {
         let closers = b[i..n].iter().filter(|&&c| c == b'}' || c == b']').count();
         depth = depth.saturating_sub(closers as u32);
         if b[n] == b'"' {
-            i = skip_string_trusted(b, n + 1);
+            i = past_string(b, n + 1);
         } else {
             depth += 1;
             if depth > limit {
@@ -223,20 +225,6 @@ pub fn depth_exceeds(raw: &str, limit: u32) -> bool {
         }
     }
     false
-}
-
-/// Past the closing quote of a string whose contents start at `i`, in
-/// text known to be valid.
-fn skip_string_trusted(b: &[u8], mut i: usize) -> usize {
-    loop {
-        match memchr::memchr2(b'"', b'\\', &b[i..]) {
-            // A backslash as the last byte (only in text that was not
-            // valid after all) must not step past the end.
-            Some(n) if b[i + n] == b'\\' => i = (i + n + 2).min(b.len()),
-            Some(n) => return i + n + 1,
-            None => return b.len(),
-        }
-    }
 }
 
 struct Cursor<'a> {
@@ -472,7 +460,7 @@ impl<'a> Cursor<'a> {
     fn skip_trusted(&mut self) {
         let b = self.b;
         match b.get(self.i) {
-            Some(b'"') => self.i = skip_string_trusted(b, self.i + 1),
+            Some(b'"') => self.i = past_string(b, self.i + 1),
             Some(b'{' | b'[') => {
                 let mut depth = 0u64;
                 let mut i = self.i;
@@ -488,7 +476,7 @@ impl<'a> Cursor<'a> {
                         }
                     }
                     match b[n] {
-                        b'"' => i = skip_string_trusted(b, n + 1),
+                        b'"' => i = past_string(b, n + 1),
                         _ => {
                             depth += 1;
                             i = n + 1;

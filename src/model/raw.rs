@@ -113,13 +113,25 @@ pub fn compact_into(json: &str, out: &mut Vec<u8>, quote: &[u8]) -> bool {
 const MAX_PRETTY_DEPTH: usize = 32;
 
 /// Writes `json` pretty-printed, two spaces a level, without recursion.
+/// Past the closing quote of a string whose contents start at `i`, in
+/// text known to be valid: memchr from backslash to backslash.
+pub fn past_string(b: &[u8], mut i: usize) -> usize {
+    loop {
+        match memchr::memchr2(b'"', b'\\', b.get(i..).unwrap_or_default()) {
+            // A backslash as the last byte (only in text that was not
+            // valid after all) must not step past the end.
+            Some(n) if b[i + n] == b'\\' => i = (i + n + 2).min(b.len()),
+            Some(n) => return i + n + 1,
+            None => return b.len(),
+        }
+    }
+}
+
 fn write_pretty(json: &str, base: usize, out: &mut String) {
     let mut compact = String::with_capacity(json.len());
     write_compact(json, &mut compact);
     let bytes = compact.as_bytes();
     let mut depth = base;
-    let mut in_string = false;
-    let mut escaped = false;
     let mut i = 0;
     let newline = |out: &mut String, depth: usize| {
         if depth > MAX_PRETTY_DEPTH {
@@ -133,19 +145,12 @@ fn write_pretty(json: &str, base: usize, out: &mut String) {
     let mut run_start = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            i += 1;
-            continue;
-        }
         match b {
-            b'"' => in_string = true,
+            b'"' => {
+                // Strings are copied with the run they are in.
+                i = past_string(bytes, i + 1);
+                continue;
+            }
             b'{' | b'[' => {
                 out.push_str(&compact[run_start..=i]);
                 let close = if b == b'{' { b'}' } else { b']' };
@@ -254,6 +259,42 @@ mod tests {
             let (want, want_special) = reference(&json, double);
             proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), want);
             proptest::prop_assert_eq!(special, want_special);
+        }
+    }
+
+    /// JSON values of a few levels, with strings that hold quotes,
+    /// backslashes, brackets and commas.
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i32>().prop_map(serde_json::Value::from),
+            "[a\\\"{}\\[\\],: é]{0,12}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map("[a-c\\\"{]{0,3}", inner, 0..4)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Pretty printing is serde_json's, whatever the strings hold and
+        /// however the text was spaced.
+        #[test]
+        fn pretty_is_serde_jsons_pretty(value in json_value(), spaced: bool) {
+            let text = if spaced {
+                serde_json::to_string_pretty(&value).unwrap()
+            } else {
+                serde_json::to_string(&value).unwrap()
+            };
+            proptest::prop_assert_eq!(
+                RawJson(text).pretty(0),
+                serde_json::to_string_pretty(&value).unwrap()
+            );
         }
     }
 
