@@ -23,14 +23,79 @@ pub const MASK: &str = "\"[REDACTED]\"";
 /// Key globs, matched without regard to case.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    patterns: Vec<glob::Pattern>,
+    patterns: Vec<KeyPattern>,
+}
+
+/// One glob. Most are a word with `*` around it (`*api_key*`), or a word
+/// (`cookie`): those are matched as a search for the word, which gives
+/// what the glob gives and costs a fraction of it (every key of every
+/// state is matched, in every view, once redaction is configured).
+#[derive(Debug, Clone)]
+enum KeyPattern {
+    /// The word in lowercase ASCII (glob folds only ASCII letters), and
+    /// whether it may be preceded and followed by anything.
+    Word {
+        word: String,
+        any_before: bool,
+        any_after: bool,
+    },
+    Glob(glob::Pattern),
+}
+
+impl KeyPattern {
+    fn new(text: &str) -> Result<KeyPattern, glob::PatternError> {
+        let glob = glob::Pattern::new(text)?;
+        let (any_before, rest) = match text.strip_prefix('*') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (any_after, word) = match rest.strip_suffix('*') {
+            Some(word) => (true, word),
+            None => (false, rest),
+        };
+        if word.is_empty() || word.contains(['*', '?', '[', ']']) {
+            return Ok(KeyPattern::Glob(glob));
+        }
+        Ok(KeyPattern::Word {
+            word: word.to_ascii_lowercase(),
+            any_before,
+            any_after,
+        })
+    }
+
+    /// Whether `key`, already in lowercase ASCII, matches.
+    fn matches(&self, key: &str, lower: &[u8]) -> bool {
+        match self {
+            KeyPattern::Word {
+                word,
+                any_before,
+                any_after,
+            } => {
+                let word = word.as_bytes();
+                match (any_before, any_after) {
+                    (true, true) => memchr::memmem::find(lower, word).is_some(),
+                    (true, false) => lower.ends_with(word),
+                    (false, true) => lower.starts_with(word),
+                    (false, false) => lower == word,
+                }
+            }
+            KeyPattern::Glob(glob) => glob.matches_with(
+                key,
+                glob::MatchOptions {
+                    case_sensitive: false,
+                    require_literal_separator: false,
+                    require_literal_leading_dot: false,
+                },
+            ),
+        }
+    }
 }
 
 impl Redactor {
     pub fn new(globs: &[String]) -> Result<Redactor, String> {
         let mut patterns = Vec::new();
         for g in globs {
-            patterns.push(glob::Pattern::new(g).map_err(|e| format!("'{g}': {e}"))?);
+            patterns.push(KeyPattern::new(g).map_err(|e| format!("'{g}': {e}"))?);
         }
         Ok(Redactor { patterns })
     }
@@ -41,12 +106,21 @@ impl Redactor {
 
     /// Whether the value of `key` is masked.
     pub fn matches(&self, key: &str) -> bool {
-        let options = glob::MatchOptions {
-            case_sensitive: false,
-            require_literal_separator: false,
-            require_literal_leading_dot: false,
+        // Keys are short: folded on the stack.
+        let mut buffer = [0u8; 64];
+        let folded;
+        let lower: &[u8] = match buffer.get_mut(..key.len()) {
+            Some(room) => {
+                room.copy_from_slice(key.as_bytes());
+                room.make_ascii_lowercase();
+                room
+            }
+            None => {
+                folded = key.to_ascii_lowercase();
+                folded.as_bytes()
+            }
         };
-        self.patterns.iter().any(|p| p.matches_with(key, options))
+        self.patterns.iter().any(|p| p.matches(key, lower))
     }
 
     /// `json` (valid JSON text) with the values of matching keys masked.
@@ -88,7 +162,13 @@ impl Redactor {
                         if let Some(top) = stack.last_mut() {
                             top.1 = false;
                         }
-                        let key: String = serde_json::from_str(&json[i..end]).unwrap_or_default();
+                        // As written, unless escapes need decoding.
+                        let written = &json[i + 1..end.saturating_sub(1).max(i + 1)];
+                        let key = if written.contains('\\') {
+                            serde_json::from_str(&json[i..end]).unwrap_or_default()
+                        } else {
+                            std::borrow::Cow::Borrowed(written)
+                        };
                         if self.matches(&key) {
                             // Skip `:` and blanks to the value, mask it whole.
                             let mut v = end;
@@ -117,15 +197,7 @@ impl Redactor {
 
 /// The index just past the string starting at `start` (a `"`).
 fn string_end(bytes: &[u8], start: usize) -> usize {
-    let mut i = start + 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    bytes.len()
+    crate::model::past_string(bytes, start + 1)
 }
 
 /// The index just past the JSON value starting at `start`.
@@ -197,6 +269,62 @@ mod tests {
         assert_eq!(
             defaults().redact(json),
             "{\n  \"client_secret\" :  \"[REDACTED]\" ,\n  \"x\\\"secret\": \"[REDACTED]\",\n  \"ok\": \"secret\"\n}"
+        );
+    }
+
+    proptest::proptest! {
+        /// Every pattern matches what glob matches, whatever its shape
+        /// and case, on keys of any case, with letters glob does not fold.
+        #[test]
+        fn patterns_match_as_glob_matches(
+            pattern in "[*]?[aAbB_?\\[\\]*é]{0,4}[*]?",
+            key in "[aAbB_/.éÉ]{0,70}",
+        ) {
+            let Ok(glob) = glob::Pattern::new(&pattern) else {
+                proptest::prop_assert!(Redactor::new(&[pattern]).is_err());
+                return Ok(());
+            };
+            let options = glob::MatchOptions {
+                case_sensitive: false,
+                require_literal_separator: false,
+                require_literal_leading_dot: false,
+            };
+            let redactor = Redactor::new(&[pattern]).unwrap();
+            proptest::prop_assert_eq!(redactor.matches(&key), glob.matches_with(&key, options));
+        }
+    }
+
+    #[test]
+    fn words_are_searched_and_other_globs_matched() {
+        let shapes = |globs: &[&str]| {
+            let globs: Vec<String> = globs.iter().map(|g| g.to_string()).collect();
+            Redactor::new(&globs)
+                .unwrap()
+                .patterns
+                .iter()
+                .map(|p| matches!(p, KeyPattern::Word { .. }))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            shapes(&[
+                "*api_key*",
+                "Cookie",
+                "pass*",
+                "*_TOKEN",
+                "*",
+                "a?b",
+                "*[ab]*",
+                "a*b"
+            ]),
+            [true, true, true, true, false, false, false, false]
+        );
+        let r = Redactor::new(&["*API_key*".to_string(), "cookie".to_string()]).unwrap();
+        assert!(r.matches("OPENAI_API_KEY"));
+        assert!(r.matches("COOKIE"));
+        assert!(!r.matches("cookies"));
+        assert!(
+            r.matches(&format!("{}api_key", "x".repeat(100))),
+            "longer than the stack buffer"
         );
     }
 
