@@ -2,8 +2,6 @@
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use anyhow::Result;
 
@@ -151,42 +149,15 @@ fn summarize_all(
     keys: &[String],
     cache: Option<&Cache<Cached>>,
 ) -> Vec<Outcomes> {
-    let threads = input::parallel::cores().min(paths.len().max(1));
-    if threads <= 1 {
-        let mut scratch = input::parallel::Scratch::default();
-        return paths
-            .iter()
-            .zip(keys)
-            .map(|(p, k)| summarize(p, k, cache, &mut scratch))
-            .collect();
-    }
-    let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<Outcomes>> = Vec::new();
-    results.resize_with(paths.len(), || None);
-    let done = Mutex::new(results);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                let mut scratch = input::parallel::Scratch::default();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = paths.get(i) else { break };
-                    let result = summarize(path, &keys[i], cache, &mut scratch);
-                    if let Ok(mut done) = done.lock() {
-                        done[i] = Some(result);
-                    }
-                }
-            });
-        }
-    });
-    done.into_inner()
-        .unwrap_or_default()
-        .into_iter()
-        .zip(paths)
-        .map(|(r, p)| {
-            r.unwrap_or_else(|| (Err(anyhow::anyhow!("'{}' was not read", p.display())), None))
-        })
-        .collect()
+    input::parallel::side_by_side(paths.len(), |i, scratch| {
+        summarize(&paths[i], &keys[i], cache, scratch)
+    })
+    .into_iter()
+    .zip(paths)
+    .map(|(r, p)| {
+        r.unwrap_or_else(|| (Err(anyhow::anyhow!("'{}' was not read", p.display())), None))
+    })
+    .collect()
 }
 
 pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Outcome> {

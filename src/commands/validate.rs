@@ -36,13 +36,27 @@ struct FileResult {
     defects: Vec<Defect>,
 }
 
-fn validate(source: &Source, tolerance_ms: u64) -> Result<FileResult> {
+/// Checks one session: read on every core, or, with `scratch`, on this
+/// thread alone (one of many files read side by side).
+fn validate(
+    source: &Source,
+    tolerance_ms: u64,
+    scratch: Option<&mut input::parallel::Scratch>,
+) -> Result<FileResult> {
     let name = source.to_string();
     let reader = super::open_source(source)?;
     let mut validator = Validator::new(tolerance_ms);
     let options = ParseOptions::lean();
-    let report = input::read_all(reader, options, &mut ValidateSink(&mut validator))
-        .with_context(|| format!("failed to read '{name}'"))?;
+    let mut sink = ValidateSink(&mut validator);
+    let size = source.size();
+    let report = match scratch {
+        None => input::read_all_with(reader, size, options, None, &mut sink),
+        Some(scratch) => {
+            let sizes = input::parallel::Sizes::for_file(size.unwrap_or(0));
+            input::parallel::read_inline(reader, options, &mut sink, sizes, scratch)
+        }
+    }
+    .with_context(|| format!("failed to read '{name}'"))?;
     Ok(FileResult {
         path: name,
         entries: report.entries,
@@ -68,10 +82,18 @@ pub fn run(
                 .collect()
         }
     };
+    let tolerance = validate_config.tolerance_ms;
+    let checked = match sources.as_slice() {
+        [one] => vec![Some(validate(one, tolerance, None))],
+        many => input::parallel::side_by_side(many.len(), |i, scratch| {
+            validate(&many[i], tolerance, Some(scratch))
+        }),
+    };
     let mut results = Vec::with_capacity(sources.len());
     let mut unreadable = listed.damaged;
-    for source in &sources {
-        match validate(source, validate_config.tolerance_ms) {
+    for (source, checked) in sources.iter().zip(checked) {
+        let checked = checked.unwrap_or_else(|| Err(anyhow::anyhow!("'{source}' was not read")));
+        match checked {
             Ok(r) => results.push(r),
             Err(e) => {
                 unreadable = true;

@@ -391,6 +391,43 @@ impl<R: Read> Drop for StopOnPanic<'_, R> {
     }
 }
 
+/// Does `work` for each of `count` items (files, say, each read with
+/// [`read_inline`]) on as many threads as there are cores, each thread
+/// lending its [`Scratch`] from item to item. The results come back in
+/// item order; `None` for an item no thread finished.
+pub fn side_by_side<T: Send>(
+    count: usize,
+    work: impl Fn(usize, &mut Scratch) -> T + Sync,
+) -> Vec<Option<T>> {
+    let threads = cores().min(count.max(1));
+    if threads <= 1 {
+        let mut scratch = Scratch::default();
+        return (0..count).map(|i| Some(work(i, &mut scratch))).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<T>> = Vec::new();
+    results.resize_with(count, || None);
+    let done = Mutex::new(results);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut scratch = Scratch::default();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= count {
+                        break;
+                    }
+                    let result = work(i, &mut scratch);
+                    if let Ok(mut done) = done.lock() {
+                        done[i] = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    done.into_inner().unwrap_or_default()
+}
+
 /// Reads `input` on the calling thread, block by block as the workers
 /// would (one pass per entry, no scanner unless something is odd): for
 /// many small files read side by side, where threads per file would cost
