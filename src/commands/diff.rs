@@ -22,6 +22,7 @@ pub fn run(config: &Config, d: &DiffConfig, out: &mut dyn Write) -> Result<Outco
         false,
         config.redact.as_ref(),
         &mut reporter,
+        None,
     )?;
     let b = load(
         &input::resolve(&d.b, &config.dir)?,
@@ -29,6 +30,7 @@ pub fn run(config: &Config, d: &DiffConfig, out: &mut dyn Write) -> Result<Outco
         false,
         config.redact.as_ref(),
         &mut reporter,
+        None,
     )?;
     let result = diff(&side(&a), &side(&b));
     if d.json {

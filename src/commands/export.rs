@@ -6,7 +6,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use super::load::{load, Loaded};
+use super::load::{load, load_each, Loaded};
 use super::Outcome;
 use crate::analysis::Filter;
 use crate::config::{Config, ExportConfig, SpanExportConfig, SpanFormat};
@@ -37,6 +37,7 @@ pub fn export_sources(
             export.otlp.include_state,
             config.redact.as_ref(),
             &mut reporter,
+            None,
         )?);
     }
     let mut exporter = Exporter::new(export, out);
@@ -216,27 +217,31 @@ pub fn run(config: &Config, export: &ExportConfig, out: &mut dyn Write) -> Resul
         &mut listed,
     )?;
     let mut exporter = Exporter::new(&export.spans, out);
-    for path in files {
-        let loaded = match load(
-            &Source::File(path),
-            &filter,
-            export.spans.otlp.include_state,
-            config.redact.as_ref(),
-            &mut reporter,
-        ) {
-            Ok(l) => l,
-            Err(e) => {
-                reporter.warn(&format!("{e:#}"));
-                continue;
+    let include_state = export.spans.otlp.include_state;
+    let redact = config.redact.as_ref();
+    load_each(
+        &files,
+        &filter,
+        include_state,
+        redact,
+        &mut reporter,
+        |loaded, reporter| {
+            let loaded = match loaded {
+                Ok(l) => l,
+                Err(e) => {
+                    reporter.warn(&format!("{e:#}"));
+                    return Ok(());
+                }
+            };
+            if loaded
+                .summary
+                .selected(&export.time, &export.agents, export.failed)
+            {
+                exporter.session(&loaded)?;
             }
-        };
-        if loaded
-            .summary
-            .selected(&export.time, &export.agents, export.failed)
-        {
-            exporter.session(&loaded)?;
-        }
-    }
+            Ok(())
+        },
+    )?;
     if exporter.sessions == 0 {
         reporter.note(&format!(
             "no sessions to export in '{}'",

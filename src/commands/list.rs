@@ -112,7 +112,8 @@ fn summarize(
     // the end is known without another read.
     let sizes = input::parallel::Sizes::for_file(size);
     let file = file.take(len.unwrap_or(u64::MAX));
-    let report = match input::parallel::read_inline(file, options, &mut sink, sizes, scratch) {
+    let report = match input::parallel::read_inline(file, options, None, &mut sink, sizes, scratch)
+    {
         Ok(r) => r,
         Err(e) => return (Err(e), None),
     };

@@ -1,11 +1,16 @@
 //! Reading a whole session into what the analyses need: its summary, its
 //! paired spans and its hops in time order. Shared by diff and stats.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use anyhow::{Context, Result};
 
 use crate::analysis::flow::{Flow, FlowBuilder, HopTimeline};
 use crate::analysis::spans::{usage_prepare, SpanBuilder, Spans};
 use crate::analysis::{Filter, SessionSummary};
+use crate::input::parallel::Scratch;
+use crate::input::redact::Redactor;
 use crate::input::{self, Diagnostic, EntrySink, ParseOptions, Prepare, ReadReport, Source};
 use crate::model::Entry;
 use crate::output::Reporter;
@@ -53,13 +58,16 @@ impl EntrySink for LoadSink<'_> {
 
 /// Reads `source` to its end; entries that pass `filter` are paired. Runs
 /// keep their input and output states when `keep_states` (for exports that
-/// include them); otherwise states are read for token counts only.
+/// include them); otherwise states are read for token counts only. Read on
+/// every core, or, with `scratch`, on this thread alone (one of many files
+/// read side by side, see [`load_each`]).
 pub fn load(
     source: &Source,
     filter: &Filter,
     keep_states: bool,
-    redact: Option<&std::sync::Arc<crate::input::redact::Redactor>>,
+    redact: Option<&Arc<Redactor>>,
     reporter: &mut Reporter,
+    scratch: Option<&mut Scratch>,
 ) -> Result<Loaded> {
     let name = source.to_string();
     reporter.set_source(&name);
@@ -81,8 +89,16 @@ pub fn load(
         keep_state: true,
         keep_raw: false,
     };
-    let report = input::read_all_with(reader, source.size(), options, redact.cloned(), &mut sink)
-        .with_context(|| format!("failed to read '{name}'"))?;
+    let size = source.size();
+    let report = match scratch {
+        None => input::read_all_with(reader, size, options, redact.cloned(), &mut sink),
+        Some(scratch) => {
+            let sizes = input::parallel::Sizes::for_file(size.unwrap_or(0));
+            let redact = redact.map(|r| &**r);
+            input::parallel::read_inline(reader, options, redact, &mut sink, sizes, scratch)
+        }
+    }
+    .with_context(|| format!("failed to read '{name}'"))?;
     let LoadSink {
         summary,
         spans,
@@ -101,4 +117,67 @@ pub fn load(
         hops: hops.take_sorted(flow.take_names()),
         report,
     })
+}
+
+/// Files read side by side in one batch at most (and bytes, so that a
+/// batch of sessions held at once stays small); a file this size or
+/// larger is read alone, on every core.
+const BATCH_FILES: usize = 64;
+const BATCH_BYTES: u64 = 64 << 20;
+
+/// Loads each of `files` as [`load`] does and hands it (or why it could
+/// not be read) to `each`, in order. Small files are read side by side,
+/// one per thread, a batch at a time; their problems are held and come
+/// out in file order, as if the files had been read one after another.
+pub fn load_each(
+    files: &[PathBuf],
+    filter: &Filter,
+    keep_states: bool,
+    redact: Option<&Arc<Redactor>>,
+    reporter: &mut Reporter,
+    mut each: impl FnMut(Result<Loaded>, &mut Reporter) -> Result<()>,
+) -> Result<()> {
+    let mut batch: Vec<&PathBuf> = Vec::new();
+    let mut bytes = 0;
+    for (i, path) in files.iter().enumerate() {
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        let alone = size >= BATCH_BYTES;
+        if !alone {
+            batch.push(path);
+            bytes += size;
+        }
+        let last = i + 1 == files.len();
+        if alone || last || batch.len() == BATCH_FILES || bytes >= BATCH_BYTES {
+            let template = reporter.holding();
+            let loaded = input::parallel::side_by_side(batch.len(), |i, scratch| {
+                let mut held = template.holding();
+                let source = Source::File(batch[i].clone());
+                let loaded = load(
+                    &source,
+                    filter,
+                    keep_states,
+                    redact,
+                    &mut held,
+                    Some(scratch),
+                );
+                (loaded, held)
+            });
+            for (result, path) in loaded.into_iter().zip(&batch) {
+                let (loaded, held) = result.unwrap_or_else(|| {
+                    let why = anyhow::anyhow!("'{}' was not read", path.display());
+                    (Err(why), template.holding())
+                });
+                reporter.replay(held);
+                each(loaded, reporter)?;
+            }
+            batch.clear();
+            bytes = 0;
+        }
+        if alone {
+            let source = Source::File(path.clone());
+            let loaded = load(&source, filter, keep_states, redact, reporter, None);
+            each(loaded, reporter)?;
+        }
+    }
+    Ok(())
 }

@@ -5,11 +5,10 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use super::load::load;
+use super::load::load_each;
 use super::Outcome;
 use crate::analysis::analyze::AgentTally;
 use crate::config::{Config, StatsConfig};
-use crate::input::Source;
 use crate::output::Reporter;
 use crate::render::stats::{render_stats, StatsRow};
 
@@ -26,43 +25,47 @@ pub fn run(config: &Config, stats: &StatsConfig, out: &mut dyn Write) -> Result<
     // (agent, sessions it ran in)
     let mut sessions_of: Vec<(String, u64)> = Vec::new();
     let mut matched = 0;
-    for path in &files {
-        let loaded = match load(
-            &Source::File(path.clone()),
-            &stats.filter,
-            false,
-            config.redact.as_ref(),
-            &mut reporter,
-        ) {
-            Ok(l) => l,
-            Err(e) => {
-                reporter.warn(&format!("{e:#}"));
-                outcome.damaged = true;
-                continue;
-            }
-        };
-        outcome.damaged |= loaded.report.damage > 0;
-        if !loaded.summary.started_in(&stats.time) {
-            continue;
-        }
-        let wanted =
-            |agent: &str| stats.agents.is_empty() || stats.agents.iter().any(|a| a == agent);
-        if !stats.agents.is_empty() && !loaded.spans.runs().any(|r| wanted(r.agent)) {
-            continue;
-        }
-        matched += 1;
-        let mut seen: Vec<&str> = Vec::new();
-        for r in loaded.spans.runs().filter(|r| wanted(r.agent)) {
-            if !seen.contains(&r.agent) {
-                seen.push(r.agent);
-                match sessions_of.iter_mut().find(|(a, _)| *a == r.agent) {
-                    Some(slot) => slot.1 += 1,
-                    None => sessions_of.push((r.agent.to_string(), 1)),
+    let filter = &stats.filter;
+    let redact = config.redact.as_ref();
+    load_each(
+        &files,
+        filter,
+        false,
+        redact,
+        &mut reporter,
+        |loaded, reporter| {
+            let loaded = match loaded {
+                Ok(l) => l,
+                Err(e) => {
+                    reporter.warn(&format!("{e:#}"));
+                    outcome.damaged = true;
+                    return Ok(());
                 }
+            };
+            outcome.damaged |= loaded.report.damage > 0;
+            if !loaded.summary.started_in(&stats.time) {
+                return Ok(());
             }
-            tally.add(&r);
-        }
-    }
+            let wanted =
+                |agent: &str| stats.agents.is_empty() || stats.agents.iter().any(|a| a == agent);
+            if !stats.agents.is_empty() && !loaded.spans.runs().any(|r| wanted(r.agent)) {
+                return Ok(());
+            }
+            matched += 1;
+            let mut seen: Vec<&str> = Vec::new();
+            for r in loaded.spans.runs().filter(|r| wanted(r.agent)) {
+                if !seen.contains(&r.agent) {
+                    seen.push(r.agent);
+                    match sessions_of.iter_mut().find(|(a, _)| *a == r.agent) {
+                        Some(slot) => slot.1 += 1,
+                        None => sessions_of.push((r.agent.to_string(), 1)),
+                    }
+                }
+                tally.add(&r);
+            }
+            Ok(())
+        },
+    )?;
     if matched == 0 {
         reporter.note(&format!(
             "no sessions {} in '{}'",

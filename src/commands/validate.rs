@@ -53,7 +53,7 @@ fn validate(
         None => input::read_all_with(reader, size, options, None, &mut sink),
         Some(scratch) => {
             let sizes = input::parallel::Sizes::for_file(size.unwrap_or(0));
-            input::parallel::read_inline(reader, options, &mut sink, sizes, scratch)
+            input::parallel::read_inline(reader, options, None, &mut sink, sizes, scratch)
         }
     }
     .with_context(|| format!("failed to read '{name}'"))?;

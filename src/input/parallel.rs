@@ -432,10 +432,11 @@ pub fn side_by_side<T: Send>(
 /// would (one pass per entry, no scanner unless something is odd): for
 /// many small files read side by side, where threads per file would cost
 /// more than they save. What `scratch` holds is used again from one file
-/// to the next.
+/// to the next. Payloads are masked by `redact`, when given.
 pub fn read_inline(
     input: impl Read,
     options: ParseOptions,
+    redact: Option<&Redactor>,
     sink: &mut dyn EntrySink,
     sizes: Sizes,
     scratch: &mut Scratch,
@@ -448,7 +449,7 @@ pub fn read_inline(
     let mut items = std::mem::take(&mut scratch.items);
     let mut read = || -> anyhow::Result<()> {
         while let Some(unit) = cutter.next(&mut buffer)? {
-            let mut reading = Reading::new(options, None, prepare.as_ref(), preparer.as_mut());
+            let mut reading = Reading::new(options, redact, prepare.as_ref(), preparer.as_mut());
             let mut done = read_unit(unit, std::mem::take(&mut items), &mut reading);
             let taken = merge.take(&mut done, sink);
             if let Some(block) = done.spare {

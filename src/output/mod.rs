@@ -123,6 +123,8 @@ pub struct Reporter {
     source: String,
     shown: usize,
     hidden: usize,
+    /// Lines held rather than written ([`Reporter::holding`]).
+    held: Option<Vec<(Role, &'static str, String)>>,
 }
 
 impl Reporter {
@@ -134,6 +136,25 @@ impl Reporter {
             source: String::new(),
             shown: 0,
             hidden: 0,
+            held: None,
+        }
+    }
+
+    /// A reporter like this one that holds its lines until they are
+    /// [`Reporter::replay`]ed: for a file read on another thread, whose
+    /// problems must still come out in file order.
+    pub fn holding(&self) -> Reporter {
+        Reporter {
+            held: Some(Vec::new()),
+            ..Reporter::new(self.theme, self.limit, self.quiet)
+        }
+    }
+
+    /// Writes what `held` held (its source finished), as if reported here.
+    pub fn replay(&mut self, mut held: Reporter) {
+        held.finish_source();
+        for (role, label, text) in held.held.take().unwrap_or_default() {
+            self.say(role, label, &text);
         }
     }
 
@@ -189,7 +210,11 @@ impl Reporter {
         }
     }
 
-    fn say(&self, role: Role, label: &str, text: &str) {
+    fn say(&mut self, role: Role, label: &'static str, text: &str) {
+        if let Some(held) = &mut self.held {
+            held.push((role, label, text.to_string()));
+            return;
+        }
         // stderr may be closed too; nothing useful can be done about it.
         let mut err = io::stderr().lock();
         progress::clear_line(&mut err);

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::util::{root, run, snapshot_run, stdout, trace_files};
+use crate::util::{agentcli, root, run, snapshot_run, stderr, stdout, trace_files};
 
 #[test]
 fn adds_up_the_analyses_of_every_session() {
@@ -77,4 +77,47 @@ fn shows_a_table_and_keeps_only_the_agents_asked_for() {
     ]);
     assert_eq!(none.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&none.stderr).contains("no sessions match"));
+}
+
+/// 70 damaged sessions, more than are read side by side at once: every
+/// file's problems come out in file order, each file's cut at 20 with how
+/// many more there were, as when the files were read one after another.
+#[test]
+fn problems_of_many_sessions_come_out_in_file_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut want = Vec::new();
+    for f in 0..70 {
+        let name = format!("s{f:02}.trace.json");
+        let problems = if f % 10 == 3 { 25 } else { 1 };
+        let mut text = String::new();
+        for i in 0..problems {
+            text.push_str(&format!(
+                "{{\"timestamp\":\"2025-01-01T00:00:{i:02}Z\",\"hook\":\"BeforeAgentRun\",\"agent_id\":\"a\",\"event_id\":\"e{i}\"}}\nGARBAGE{i}\n"
+            ));
+            if i < 20 {
+                want.push(format!("{name}:{}:1:", 2 * i + 2));
+            }
+        }
+        if problems > 20 {
+            want.push(format!("{name}: 5 more problems not shown"));
+        }
+        std::fs::write(dir.path().join(&name), text).unwrap();
+    }
+    let out = agentcli()
+        .current_dir(dir.path())
+        .args(["stats", "--dir", "."])
+        .output()
+        .unwrap();
+    let got: Vec<String> = stderr(&out)
+        .lines()
+        .filter_map(|l| l.strip_prefix("warning: ./"))
+        .map(|l| {
+            let end = l
+                .find(" skipped")
+                .or(l.find(" (--debug"))
+                .unwrap_or(l.len());
+            l[..end].to_string()
+        })
+        .collect();
+    assert_eq!(got, want);
 }
