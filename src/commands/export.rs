@@ -219,20 +219,15 @@ pub fn run(config: &Config, export: &ExportConfig, out: &mut dyn Write) -> Resul
     let mut exporter = Exporter::new(&export.spans, out);
     let include_state = export.spans.otlp.include_state;
     let redact = config.redact.as_ref();
-    load_each(
+    // A session that could not be read makes the export incomplete, as
+    // for stats and validate.
+    listed.damaged |= load_each(
         &files,
         &filter,
         include_state,
         redact,
         &mut reporter,
-        |loaded, reporter| {
-            let loaded = match loaded {
-                Ok(l) => l,
-                Err(e) => {
-                    reporter.warn(&format!("{e:#}"));
-                    return Ok(());
-                }
-            };
+        |loaded| {
             if loaded
                 .summary
                 .selected(&export.time, &export.agents, export.failed)

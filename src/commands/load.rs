@@ -125,18 +125,28 @@ pub fn load(
 const BATCH_FILES: usize = 64;
 const BATCH_BYTES: u64 = 64 << 20;
 
-/// Loads each of `files` as [`load`] does and hands it (or why it could
-/// not be read) to `each`, in order. Small files are read side by side,
-/// one per thread, a batch at a time; their problems are held and come
-/// out in file order, as if the files had been read one after another.
+/// Loads each of `files` as [`load`] does and hands it to `each`, in
+/// order; a file that cannot be read is warned about and skipped (the
+/// result says whether any was). Small files are read side by side, one
+/// per thread, a batch at a time; their problems are held and come out in
+/// file order, as if the files had been read one after another.
 pub fn load_each(
     files: &[PathBuf],
     filter: &Filter,
     keep_states: bool,
     redact: Option<&Arc<Redactor>>,
     reporter: &mut Reporter,
-    mut each: impl FnMut(Result<Loaded>, &mut Reporter) -> Result<()>,
-) -> Result<()> {
+    mut each: impl FnMut(Loaded) -> Result<()>,
+) -> Result<bool> {
+    let mut unreadable = false;
+    let mut take = |loaded: Result<Loaded>, reporter: &mut Reporter| match loaded {
+        Ok(loaded) => each(loaded),
+        Err(e) => {
+            reporter.warn(&format!("{e:#}"));
+            unreadable = true;
+            Ok(())
+        }
+    };
     let mut batch: Vec<&PathBuf> = Vec::new();
     let mut bytes = 0;
     for (i, path) in files.iter().enumerate() {
@@ -168,7 +178,7 @@ pub fn load_each(
                     (Err(why), template.holding())
                 });
                 reporter.replay(held);
-                each(loaded, reporter)?;
+                take(loaded, reporter)?;
             }
             batch.clear();
             bytes = 0;
@@ -176,8 +186,8 @@ pub fn load_each(
         if alone {
             let source = Source::File(path.clone());
             let loaded = load(&source, filter, keep_states, redact, reporter, None);
-            each(loaded, reporter)?;
+            take(loaded, reporter)?;
         }
     }
-    Ok(())
+    Ok(unreadable)
 }
