@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::flow::HopKind;
 use super::names::{Name, Names};
+use crate::input::fast::Pair;
 use crate::input::{Payloads, Prepare};
 use crate::model::{Entry, Hook, RawJson, Timestamp};
 
@@ -542,11 +543,127 @@ pub fn usage_of(payloads: Payloads<'_>) -> (Tokens, Option<String>) {
         .into_iter()
         .flatten()
     {
-        if let Some(found) = usage_in(raw) {
+        // From the objects the reader split, when it can tell.
+        let found = usage_in_pairs(raw, &payloads).unwrap_or_else(|| usage_in(raw));
+        if let Some(found) = found {
             return found;
         }
     }
     (Tokens::default(), None)
+}
+
+/// [`usage_in`], read from the pairs of the objects the reader split (or
+/// splits now) rather than from a parsed tree: the same answer, `None`
+/// when it cannot tell (an object the fast path does not split, a string
+/// to decode).
+fn usage_in_pairs<'a>(
+    raw: &'a str,
+    payloads: &Payloads<'a>,
+) -> Option<Option<(Tokens, Option<String>)>> {
+    if !raw.trim_start().starts_with('{') {
+        // Not an object: nothing to find.
+        return Some(None);
+    }
+    let pairs = |object: &'a str| payloads.pairs(object);
+    // The value of `key` in `pairs`; the last when named twice, as a
+    // parsed tree keeps it.
+    fn get<'a>(pairs: &[Pair<'a>], key: &str) -> Option<&'a str> {
+        pairs.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+    let is_object = |v: &str| v.starts_with('{');
+    let top = pairs(raw)?;
+    let data_text = get(&top, "data").filter(|d| is_object(d));
+    let data = match data_text {
+        Some(d) => pairs(d)?,
+        None => top.clone(),
+    };
+    let usage = get(&data, "usage").filter(|u| is_object(u));
+    let gen_ai = get(&data, "gen_ai").filter(|g| is_object(g));
+    let gen_ai = match gen_ai {
+        Some(g) => Some(pairs(g)?),
+        None => None,
+    };
+    let gen_ai_usage = gen_ai
+        .as_deref()
+        .and_then(|g| get(g, "usage"))
+        .filter(|u| is_object(u));
+    let mut places = Vec::with_capacity(3);
+    if let Some(u) = gen_ai_usage {
+        places.push(pairs(u)?);
+    }
+    if let Some(u) = usage {
+        places.push(pairs(u)?);
+    }
+    places.push(data.clone());
+    // A number as serde_json's arbitrary-precision numbers give it.
+    let number = |place: &[Pair<'_>], keys: &[&str]| -> Option<u64> {
+        keys.iter().find_map(|k| {
+            let x = get(place, k)?;
+            if !matches!(x.as_bytes().first(), Some(b'-' | b'0'..=b'9')) {
+                return None;
+            }
+            x.parse::<u64>().ok().or_else(|| {
+                x.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite() && *f >= 0.0)
+                    .map(|f| f as u64)
+            })
+        })
+    };
+    // A string value, decoded; `Err` when it needs decoding.
+    let text = |v: &str| -> Result<Option<String>, ()> {
+        if !v.starts_with('"') {
+            return Ok(None);
+        }
+        crate::input::fast::plain_string(v)
+            .map(|s| Some(s.to_string()))
+            .ok_or(())
+    };
+    for place in &places {
+        let input = number(
+            place,
+            &["prompt_tokens", "input_tokens", "gen_ai.usage.input_tokens"],
+        );
+        let output = number(
+            place,
+            &[
+                "completion_tokens",
+                "output_tokens",
+                "gen_ai.usage.output_tokens",
+            ],
+        );
+        let total = number(place, &["total_tokens"]);
+        if input.is_none() && output.is_none() && total.is_none() {
+            continue;
+        }
+        let (i, o) = (input.unwrap_or(0), output.unwrap_or(0));
+        let mut model = None;
+        for k in ["model", "gen_ai.request.model", "model_name"] {
+            if let Some(v) = get(place, k).or_else(|| get(&data, k)) {
+                if let Some(m) = text(v).ok()? {
+                    model = Some(m);
+                    break;
+                }
+            }
+        }
+        if model.is_none() {
+            let request = gen_ai.as_deref().and_then(|g| get(g, "request"));
+            if let Some(request) = request.filter(|r| is_object(r)) {
+                if let Some(m) = get(&pairs(request)?, "model") {
+                    model = text(m).ok()?;
+                }
+            }
+        }
+        return Some(Some((
+            Tokens {
+                input: i,
+                output: o,
+                total: total.unwrap_or(i.saturating_add(o)),
+            },
+            model,
+        )));
+    }
+    Some(None)
 }
 
 /// Work for the reader's threads: the usage of each run's outcome entry
@@ -671,6 +788,113 @@ pub fn usage_in(raw: &str) -> Option<(Tokens, Option<String>)> {
 mod tests {
     use super::*;
     use crate::model::AgentResult;
+
+    /// JSON text of an object made of `pairs` (keys may repeat).
+    fn object_text(pairs: &[(String, String)]) -> String {
+        let body: Vec<String> = pairs.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+        format!("{{{}}}", body.join(", "))
+    }
+
+    /// States with usage in every place it is looked for, numbers and
+    /// model names of every kind, keys named twice.
+    fn usage_state() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let scalar = proptest::sample::select(vec![
+            "12",
+            "0",
+            "-3",
+            "1.5",
+            "1e3",
+            "-0",
+            "1e400",
+            "18446744073709551616",
+            "3.0",
+            "\"gpt\"",
+            "\"a\\\"b\"",
+            "\"7\"",
+            "null",
+            "{}",
+            "[1]",
+            "true",
+        ])
+        .prop_map(str::to_string);
+        let key = proptest::sample::select(vec![
+            "prompt_tokens",
+            "input_tokens",
+            "completion_tokens",
+            "output_tokens",
+            "total_tokens",
+            "gen_ai.usage.input_tokens",
+            "gen_ai.usage.output_tokens",
+            "model",
+            "model_name",
+            "gen_ai.request.model",
+            "other",
+        ])
+        .prop_map(str::to_string);
+        let place = proptest::collection::vec((key, scalar.clone()), 0..5);
+        let place_text = place.clone().prop_map(|p| object_text(&p));
+        let gen_ai = (place_text.clone(), scalar.clone()).prop_map(|(usage, model)| {
+            let request = object_text(&[("model".into(), model)]);
+            object_text(&[("usage".into(), usage), ("request".into(), request)])
+        });
+        let data = (
+            place.clone(),
+            proptest::option::of(place_text.clone()),
+            proptest::option::of(gen_ai),
+        )
+            .prop_map(|(mut pairs, usage, gen_ai)| {
+                if let Some(u) = usage {
+                    pairs.push(("usage".into(), u));
+                }
+                if let Some(g) = gen_ai {
+                    pairs.push(("gen_ai".into(), g));
+                }
+                object_text(&pairs)
+            });
+        (
+            place,
+            proptest::collection::vec(prop_oneof![data, scalar], 0..3),
+        )
+            .prop_map(|(mut pairs, datas)| {
+                for d in datas {
+                    pairs.push(("data".into(), d));
+                }
+                object_text(&pairs)
+            })
+    }
+
+    proptest::proptest! {
+        /// Usage read from the split objects is usage read from a parsed
+        /// tree, whenever the split reading can tell.
+        #[test]
+        fn usage_from_pairs_is_usage_from_the_tree(state in usage_state()) {
+            let payloads = Payloads { state: Some(&state), ..Payloads::default() };
+            if let Some(found) = usage_in_pairs(&state, &payloads) {
+                proptest::prop_assert_eq!(found, usage_in(&state), "{}", state);
+            }
+        }
+    }
+
+    #[test]
+    fn usage_from_pairs_tells_for_the_usual_states() {
+        let state =
+            r#"{"data":{"usage":{"prompt_tokens":12,"completion_tokens":3,"model":"gpt-4o"}}}"#;
+        let payloads = Payloads {
+            state: Some(state),
+            ..Payloads::default()
+        };
+        let want = Some((
+            Tokens {
+                input: 12,
+                output: 3,
+                total: 15,
+            },
+            Some("gpt-4o".to_string()),
+        ));
+        assert_eq!(usage_in_pairs(state, &payloads), Some(want.clone()));
+        assert_eq!(usage_in(state), want);
+    }
 
     fn at(s: &str) -> Timestamp {
         Timestamp::parse(&format!("2025-05-02T10:00:{s}Z")).unwrap()
