@@ -299,7 +299,7 @@ impl FlowBuilder {
             let before = inputs.remove(&e.event_id).unwrap_or_default();
             match super::state_diff::resulting_state(e).and_then(super::state_diff::keys_of) {
                 Some(after) => {
-                    super::state_diff::brief(&super::state_diff::compare(&before, &after))
+                    super::state_diff::brief(&super::state_diff::changed_keys(&before, &after))
                 }
                 None => "(no output state)".to_string(),
             }

@@ -35,55 +35,56 @@ pub struct KeyChange {
 /// A state's keys, flattened one level: `data`'s keys as they are, `meta`'s
 /// as `meta.key`. `None` when the state cannot be read as an object.
 pub fn keys_of(raw: &RawJson) -> Option<Map<String, Value>> {
-    let value: Value = serde_json::from_str(raw.get()).ok()?;
-    let object = value.as_object()?;
-    let mut out = Map::new();
-    match object.get("data") {
-        Some(Value::Object(data)) => out.extend(data.clone()),
-        Some(other) => {
-            out.insert("data".to_string(), other.clone());
-        }
-        None => {}
-    }
-    if let Some(Value::Object(meta)) = object.get("meta") {
+    let Value::Object(mut object) = serde_json::from_str(raw.get()).ok()? else {
+        return None;
+    };
+    // The parsed values are moved, not copied (states are large).
+    let mut out = match object.remove("data") {
+        Some(Value::Object(data)) => data,
+        Some(other) => Map::from_iter([("data".to_string(), other)]),
+        None => Map::new(),
+    };
+    if let Some(Value::Object(meta)) = object.remove("meta") {
         for (k, v) in meta {
-            out.insert(format!("meta.{k}"), v.clone());
+            out.insert(format!("meta.{k}"), v);
         }
     }
     Some(out)
 }
 
-/// The keys added, removed and changed from `before` to `after`, sorted.
+/// The keys added, removed and changed from `before` to `after`, sorted,
+/// with their values.
 pub fn compare(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<KeyChange> {
+    changed_keys(before, after)
+        .into_iter()
+        .map(|(key, change)| KeyChange {
+            key: key.to_string(),
+            change,
+            before: before.get(key).cloned(),
+            after: after.get(key).cloned(),
+        })
+        .collect()
+}
+
+/// The keys added, removed and changed from `before` to `after`, sorted.
+pub fn changed_keys<'a>(
+    before: &'a Map<String, Value>,
+    after: &'a Map<String, Value>,
+) -> Vec<(&'a str, Change)> {
     let mut changes = Vec::new();
     for (k, v) in after {
         match before.get(k) {
-            None => changes.push(KeyChange {
-                key: k.clone(),
-                change: Change::Added,
-                before: None,
-                after: Some(v.clone()),
-            }),
-            Some(old) if old != v => changes.push(KeyChange {
-                key: k.clone(),
-                change: Change::Changed,
-                before: Some(old.clone()),
-                after: Some(v.clone()),
-            }),
+            None => changes.push((k.as_str(), Change::Added)),
+            Some(old) if old != v => changes.push((k.as_str(), Change::Changed)),
             Some(_) => {}
         }
     }
-    for (k, v) in before {
+    for k in before.keys() {
         if !after.contains_key(k) {
-            changes.push(KeyChange {
-                key: k.clone(),
-                change: Change::Removed,
-                before: Some(v.clone()),
-                after: None,
-            });
+            changes.push((k.as_str(), Change::Removed));
         }
     }
-    changes.sort_by(|a, b| a.key.cmp(&b.key));
+    changes.sort_by(|a, b| a.0.cmp(b.0));
     changes
 }
 
@@ -97,15 +98,19 @@ pub fn resulting_state(e: &Entry) -> Option<&RawJson> {
 }
 
 /// `+analysis ~message -sources`.
-pub fn brief(changes: &[KeyChange]) -> String {
+pub fn brief(changes: &[(&str, Change)]) -> String {
     if changes.is_empty() {
         return "(no change)".to_string();
     }
-    changes
-        .iter()
-        .map(|c| format!("{}{}", c.change.sign(), c.key))
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::new();
+    for (key, change) in changes {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push(change.sign());
+        out.push_str(key);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -123,8 +128,10 @@ mod tests {
         ))
         .unwrap();
         let changes = compare(&a, &b);
-        assert_eq!(brief(&changes), "~b -c +d ~meta.route");
+        assert_eq!(brief(&changed_keys(&a, &b)), "~b -c +d ~meta.route");
         assert_eq!(changes[0].before, Some(Value::from(2)));
-        assert_eq!(brief(&compare(&a, &a)), "(no change)");
+        assert_eq!(changes[1].after, None);
+        assert_eq!(changes[2].after, Some(Value::from(4)));
+        assert_eq!(brief(&changed_keys(&a, &a)), "(no change)");
     }
 }
