@@ -79,6 +79,7 @@ for mb in "${sizes[@]}"; do
     row "agentcli trace --format csv" "$size" "$bin trace $f --format csv > /dev/null"
     row "agentcli trace --format jsonl" "$size" "$bin trace $f --format jsonl > /dev/null"
     row "agentcli trace --analyze" "$size" "$bin trace $f --analyze --color never > /dev/null"
+    row "agentcli export (OTLP/JSON)" "$size" "$bin export $f > /dev/null"
     if [ "$use_jq" = 1 ]; then
         # jq needs a closed array: what the Go tool also required.
         closed="$dir/s$mb.closed.json"
@@ -100,6 +101,10 @@ list_rows() { # count
     size=$(du -sm "$many" | cut -f1)
     row "agentcli list ($1 sessions)" "$size" "$bin list --dir $many --no-cache --color never > /dev/null"
     row "agentcli list ($1, cached)" "$size" "$bin list --dir $many --color never > /dev/null"
+    row "agentcli stats ($1 sessions)" "$size" "$bin stats --dir $many --color never > /dev/null"
+    # validate exits 1 on defects; the time is what is measured.
+    row "agentcli validate ($1 sessions)" "$size" "$bin validate --dir $many > /dev/null || true"
+    row "agentcli export ($1 sessions)" "$size" "$bin export --dir $many > /dev/null"
 }
 list_rows 1000
 # 10,000 sessions (about 640 MB to generate once): LIST10K=1.

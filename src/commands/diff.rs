@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use super::load::{load, Loaded};
+use super::load::{load, Keep, Loaded};
 use super::Outcome;
 use crate::analysis::diff::{diff, DiffInput};
 use crate::analysis::Filter;
@@ -16,22 +16,24 @@ use crate::render::diff::write_diff;
 pub fn run(config: &Config, d: &DiffConfig, out: &mut dyn Write) -> Result<Outcome> {
     let mut reporter = Reporter::new(config.stderr_theme, 20, config.quiet);
     let filter = Filter::default();
-    let a = load(
-        &input::resolve(&d.a, &config.dir)?,
-        &filter,
-        false,
-        config.redact.as_ref(),
-        &mut reporter,
-        None,
-    )?;
-    let b = load(
-        &input::resolve(&d.b, &config.dir)?,
-        &filter,
-        false,
-        config.redact.as_ref(),
-        &mut reporter,
-        None,
-    )?;
+    // Both sides as diff reads them: spans and hops, no states.
+    let mut load_side = |arg: &std::ffi::OsString| -> Result<Loaded> {
+        let keep = Keep {
+            states: false,
+            hops: true,
+        };
+        let source = input::resolve(arg, &config.dir)?;
+        load(
+            &source,
+            &filter,
+            keep,
+            config.redact.as_ref(),
+            &mut reporter,
+            None,
+        )
+    };
+    let a = load_side(&d.a)?;
+    let b = load_side(&d.b)?;
     let result = diff(&side(&a), &side(&b));
     if d.json {
         serde_json::to_writer_pretty(&mut *out, &result)?;

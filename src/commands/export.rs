@@ -6,7 +6,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use super::load::{load, load_each, Loaded};
+use super::load::{load, load_each, Keep, Loaded};
 use super::Outcome;
 use crate::analysis::Filter;
 use crate::config::{Config, ExportConfig, SpanExportConfig, SpanFormat};
@@ -34,7 +34,10 @@ pub fn export_sources(
         loaded.push(load(
             source,
             filter,
-            export.otlp.include_state,
+            Keep {
+                states: export.otlp.include_state,
+                hops: false,
+            },
             config.redact.as_ref(),
             &mut reporter,
             None,
@@ -217,26 +220,22 @@ pub fn run(config: &Config, export: &ExportConfig, out: &mut dyn Write) -> Resul
         &mut listed,
     )?;
     let mut exporter = Exporter::new(&export.spans, out);
-    let include_state = export.spans.otlp.include_state;
+    let keep = Keep {
+        states: export.spans.otlp.include_state,
+        hops: false,
+    };
     let redact = config.redact.as_ref();
     // A session that could not be read makes the export incomplete, as
     // for stats and validate.
-    listed.damaged |= load_each(
-        &files,
-        &filter,
-        include_state,
-        redact,
-        &mut reporter,
-        |loaded| {
-            if loaded
-                .summary
-                .selected(&export.time, &export.agents, export.failed)
-            {
-                exporter.session(&loaded)?;
-            }
-            Ok(())
-        },
-    )?;
+    listed.damaged |= load_each(&files, &filter, keep, redact, &mut reporter, |loaded| {
+        if loaded
+            .summary
+            .selected(&export.time, &export.agents, export.failed)
+        {
+            exporter.session(&loaded)?;
+        }
+        Ok(())
+    })?;
     if exporter.sessions == 0 {
         reporter.note(&format!(
             "no sessions to export in '{}'",

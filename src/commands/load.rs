@@ -25,9 +25,19 @@ pub struct Loaded {
     pub report: ReadReport,
 }
 
+/// What a load keeps beyond the summary and the spans.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Keep {
+    /// Each run's input and output states (for exports that include them);
+    /// otherwise states are read for token counts only.
+    pub states: bool,
+    /// The hops in time order (for diff).
+    pub hops: bool,
+}
+
 struct LoadSink<'a> {
     filter: &'a Filter,
-    keep_states: bool,
+    keep: Keep,
     summary: SessionSummary,
     spans: SpanBuilder,
     flow: FlowBuilder,
@@ -40,8 +50,10 @@ impl EntrySink for LoadSink<'_> {
         self.summary.add(entry);
         if self.filter.matches(entry) {
             self.spans.push_prepared(entry);
-            if let Some(hop) = self.flow.push(entry) {
-                self.hops.push(hop);
+            if self.keep.hops {
+                if let Some(hop) = self.flow.push(entry) {
+                    self.hops.push(hop);
+                }
             }
         }
         Ok(())
@@ -52,19 +64,18 @@ impl EntrySink for LoadSink<'_> {
     /// Token usage is read on the reader's threads; payloads stay in the
     /// entries only when the spans keep states.
     fn prepare(&self) -> Option<Prepare> {
-        Some(usage_prepare(self.keep_states))
+        Some(usage_prepare(self.keep.states))
     }
 }
 
-/// Reads `source` to its end; entries that pass `filter` are paired. Runs
-/// keep their input and output states when `keep_states` (for exports that
-/// include them); otherwise states are read for token counts only. Read on
+/// Reads `source` to its end; entries that pass `filter` are paired, and
+/// what `keep` asks for is kept. Read on
 /// every core, or, with `scratch`, on this thread alone (one of many files
 /// read side by side, see [`load_each`]).
 pub fn load(
     source: &Source,
     filter: &Filter,
-    keep_states: bool,
+    keep: Keep,
     redact: Option<&Arc<Redactor>>,
     reporter: &mut Reporter,
     scratch: Option<&mut Scratch>,
@@ -74,9 +85,9 @@ pub fn load(
     let reader = super::open_source(source)?;
     let mut sink = LoadSink {
         filter,
-        keep_states,
+        keep,
         summary: SessionSummary::default(),
-        spans: if keep_states {
+        spans: if keep.states {
             SpanBuilder::with_states()
         } else {
             SpanBuilder::default()
@@ -133,7 +144,7 @@ const BATCH_BYTES: u64 = 64 << 20;
 pub fn load_each(
     files: &[PathBuf],
     filter: &Filter,
-    keep_states: bool,
+    keep: Keep,
     redact: Option<&Arc<Redactor>>,
     reporter: &mut Reporter,
     mut each: impl FnMut(Loaded) -> Result<()>,
@@ -162,14 +173,7 @@ pub fn load_each(
             let loaded = input::parallel::side_by_side(batch.len(), |i, scratch| {
                 let mut held = template.holding();
                 let source = Source::File(batch[i].clone());
-                let loaded = load(
-                    &source,
-                    filter,
-                    keep_states,
-                    redact,
-                    &mut held,
-                    Some(scratch),
-                );
+                let loaded = load(&source, filter, keep, redact, &mut held, Some(scratch));
                 (loaded, held)
             });
             for (result, path) in loaded.into_iter().zip(&batch) {
@@ -185,7 +189,7 @@ pub fn load_each(
         }
         if alone {
             let source = Source::File(path.clone());
-            let loaded = load(&source, filter, keep_states, redact, reporter, None);
+            let loaded = load(&source, filter, keep, redact, reporter, None);
             take(loaded, reporter)?;
         }
     }

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use super::load::load_each;
+use super::load::{load_each, Keep};
 use super::Outcome;
 use crate::analysis::analyze::AgentTally;
 use crate::config::{Config, StatsConfig};
@@ -27,30 +27,37 @@ pub fn run(config: &Config, stats: &StatsConfig, out: &mut dyn Write) -> Result<
     let mut matched = 0;
     let filter = &stats.filter;
     let redact = config.redact.as_ref();
-    let unreadable = load_each(&files, filter, false, redact, &mut reporter, |loaded| {
-        outcome.damaged |= loaded.report.damage > 0;
-        if !loaded.summary.started_in(&stats.time) {
-            return Ok(());
-        }
-        let wanted =
-            |agent: &str| stats.agents.is_empty() || stats.agents.iter().any(|a| a == agent);
-        if !stats.agents.is_empty() && !loaded.spans.runs().any(|r| wanted(r.agent)) {
-            return Ok(());
-        }
-        matched += 1;
-        let mut seen: Vec<&str> = Vec::new();
-        for r in loaded.spans.runs().filter(|r| wanted(r.agent)) {
-            if !seen.contains(&r.agent) {
-                seen.push(r.agent);
-                match sessions_of.iter_mut().find(|(a, _)| *a == r.agent) {
-                    Some(slot) => slot.1 += 1,
-                    None => sessions_of.push((r.agent.to_string(), 1)),
-                }
+    let unreadable = load_each(
+        &files,
+        filter,
+        Keep::default(),
+        redact,
+        &mut reporter,
+        |loaded| {
+            outcome.damaged |= loaded.report.damage > 0;
+            if !loaded.summary.started_in(&stats.time) {
+                return Ok(());
             }
-            tally.add(&r);
-        }
-        Ok(())
-    })?;
+            let wanted =
+                |agent: &str| stats.agents.is_empty() || stats.agents.iter().any(|a| a == agent);
+            if !stats.agents.is_empty() && !loaded.spans.runs().any(|r| wanted(r.agent)) {
+                return Ok(());
+            }
+            matched += 1;
+            let mut seen: Vec<&str> = Vec::new();
+            for r in loaded.spans.runs().filter(|r| wanted(r.agent)) {
+                if !seen.contains(&r.agent) {
+                    seen.push(r.agent);
+                    match sessions_of.iter_mut().find(|(a, _)| *a == r.agent) {
+                        Some(slot) => slot.1 += 1,
+                        None => sessions_of.push((r.agent.to_string(), 1)),
+                    }
+                }
+                tally.add(&r);
+            }
+            Ok(())
+        },
+    )?;
     outcome.damaged |= unreadable;
     if matched == 0 {
         reporter.note(&format!(
