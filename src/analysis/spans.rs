@@ -572,6 +572,12 @@ fn usage_in_pairs<'a>(
     }
     let is_object = |v: &str| v.starts_with('{');
     let top = pairs(raw)?;
+    // What the reader split (borrowed) it checked, as deep as it goes;
+    // deeper than serde_json's limit, the tree cannot be built, and so
+    // finds nothing: leave that answer to it.
+    if matches!(top, std::borrow::Cow::Owned(_)) && crate::input::fast::depth_exceeds(raw, 127) {
+        return None;
+    }
     let data_text = get(&top, "data").filter(|d| is_object(d));
     let data = match data_text {
         Some(d) => pairs(d)?,
@@ -620,25 +626,11 @@ fn usage_in_pairs<'a>(
             .ok_or(())
     };
     for place in &places {
-        let input = number(
-            place,
-            &["prompt_tokens", "input_tokens", "gen_ai.usage.input_tokens"],
-        );
-        let output = number(
-            place,
-            &[
-                "completion_tokens",
-                "output_tokens",
-                "gen_ai.usage.output_tokens",
-            ],
-        );
-        let total = number(place, &["total_tokens"]);
-        if input.is_none() && output.is_none() && total.is_none() {
+        let Some(tokens) = tokens_in(|keys| number(place, keys)) else {
             continue;
-        }
-        let (i, o) = (input.unwrap_or(0), output.unwrap_or(0));
+        };
         let mut model = None;
-        for k in ["model", "gen_ai.request.model", "model_name"] {
+        for k in MODEL_KEYS {
             if let Some(v) = get(place, k).or_else(|| get(&data, k)) {
                 if let Some(m) = text(v).ok()? {
                     model = Some(m);
@@ -654,16 +646,36 @@ fn usage_in_pairs<'a>(
                 }
             }
         }
-        return Some(Some((
-            Tokens {
-                input: i,
-                output: o,
-                total: total.unwrap_or(i.saturating_add(o)),
-            },
-            model,
-        )));
+        return Some(Some((tokens, model)));
     }
     Some(None)
+}
+
+/// Where a place names its token counts, and its model.
+const INPUT_KEYS: [&str; 3] = ["prompt_tokens", "input_tokens", "gen_ai.usage.input_tokens"];
+const OUTPUT_KEYS: [&str; 3] = [
+    "completion_tokens",
+    "output_tokens",
+    "gen_ai.usage.output_tokens",
+];
+const TOTAL_KEYS: [&str; 1] = ["total_tokens"];
+const MODEL_KEYS: [&str; 3] = ["model", "gen_ai.request.model", "model_name"];
+
+/// The tokens a place reports, `number` reading the first of the keys
+/// given that holds a count; `None` when it reports none.
+fn tokens_in(number: impl Fn(&[&str]) -> Option<u64>) -> Option<Tokens> {
+    let input = number(&INPUT_KEYS);
+    let output = number(&OUTPUT_KEYS);
+    let total = number(&TOTAL_KEYS);
+    if input.is_none() && output.is_none() && total.is_none() {
+        return None;
+    }
+    let (i, o) = (input.unwrap_or(0), output.unwrap_or(0));
+    Some(Tokens {
+        input: i,
+        output: o,
+        total: total.unwrap_or(i.saturating_add(o)),
+    })
 }
 
 /// Work for the reader's threads: the usage of each run's outcome entry
@@ -742,24 +754,10 @@ pub fn usage_in(raw: &str) -> Option<(Tokens, Option<String>)> {
         })
     };
     for place in places {
-        let input = number(
-            place,
-            &["prompt_tokens", "input_tokens", "gen_ai.usage.input_tokens"],
-        );
-        let output = number(
-            place,
-            &[
-                "completion_tokens",
-                "output_tokens",
-                "gen_ai.usage.output_tokens",
-            ],
-        );
-        let total = number(place, &["total_tokens"]);
-        if input.is_none() && output.is_none() && total.is_none() {
+        let Some(tokens) = tokens_in(|keys| number(place, keys)) else {
             continue;
-        }
-        let (i, o) = (input.unwrap_or(0), output.unwrap_or(0));
-        let model = ["model", "gen_ai.request.model", "model_name"]
+        };
+        let model = MODEL_KEYS
             .iter()
             .find_map(|k| {
                 place
@@ -772,14 +770,7 @@ pub fn usage_in(raw: &str) -> Option<(Tokens, Option<String>)> {
                     .and_then(Value::as_str)
             })
             .map(str::to_string);
-        return Some((
-            Tokens {
-                input: i,
-                output: o,
-                total: total.unwrap_or(i.saturating_add(o)),
-            },
-            model,
-        ));
+        return Some((tokens, model));
     }
     None
 }
@@ -873,6 +864,26 @@ mod tests {
             if let Some(found) = usage_in_pairs(&state, &payloads) {
                 proptest::prop_assert_eq!(found, usage_in(&state), "{}", state);
             }
+        }
+    }
+
+    /// Nested past serde_json's limit (128 levels with the state itself),
+    /// the tree cannot be built and finds no usage; neither may the pairs.
+    #[test]
+    fn usage_from_pairs_agrees_on_states_too_deep_for_a_tree() {
+        for depth in [125, 126, 127, 200] {
+            let deep = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+            let state = format!(
+                r#"{{"data":{{"usage":{{"prompt_tokens":5,"completion_tokens":3}}}},"deep":{deep}}}"#
+            );
+            let payloads = Payloads {
+                state: Some(&state),
+                ..Payloads::default()
+            };
+            let tree = usage_in(&state);
+            assert_eq!(tree.is_some(), depth < 127, "depth {depth}");
+            let pairs = usage_in_pairs(&state, &payloads).unwrap_or_else(|| usage_in(&state));
+            assert_eq!(pairs, tree, "depth {depth}");
         }
     }
 

@@ -43,8 +43,18 @@ pub fn export_sources(
             None,
         )?);
     }
+    write_all(config, &loaded, export, out)
+}
+
+/// Writes (or pushes) sessions already read.
+fn write_all(
+    config: &Config,
+    loaded: &[Loaded],
+    export: &SpanExportConfig,
+    out: &mut dyn Write,
+) -> Result<Outcome> {
     let mut exporter = Exporter::new(export, out);
-    for session in &loaded {
+    for session in loaded {
         exporter.session(session)?;
     }
     exporter.finish(config)
@@ -75,8 +85,8 @@ struct Exporter<'a> {
 
 /// What opens an OTLP request, before its resource spans.
 const REQUEST_START: &[u8] = br#"{"resourceSpans":["#;
-/// What closes an OTLP request (and Chrome's document).
-const DOCUMENT_END: &[u8] = b"]}";
+/// What closes an OTLP request.
+const REQUEST_END: &[u8] = b"]}";
 
 impl<'a> Exporter<'a> {
     fn new(export: &'a SpanExportConfig, out: &'a mut dyn Write) -> Self {
@@ -135,7 +145,7 @@ impl<'a> Exporter<'a> {
                 self.out.write_all(REQUEST_START)?;
                 let rs = otlp::resource_spans(session, summary, spans, otlp);
                 serde_json::to_writer(&mut self.out, &rs)?;
-                self.out.write_all(DOCUMENT_END)?;
+                self.out.write_all(REQUEST_END)?;
                 writeln!(self.out)?;
             }
         }
@@ -156,7 +166,7 @@ impl<'a> Exporter<'a> {
         let Some(options) = &self.export.push else {
             return Ok(());
         };
-        self.body.extend_from_slice(DOCUMENT_END);
+        self.body.extend_from_slice(REQUEST_END);
         push(&self.body, options)?;
         self.requests += 1;
         self.body_sessions = 0;
@@ -169,7 +179,7 @@ impl<'a> Exporter<'a> {
         match (self.export.format, &self.export.push) {
             (SpanFormat::Chrome, _) => {
                 self.start_document(chrome::DOCUMENT_START.as_bytes())?;
-                self.out.write_all(DOCUMENT_END)?;
+                self.out.write_all(chrome::DOCUMENT_END.as_bytes())?;
                 writeln!(self.out)?;
             }
             (_, Some(options)) => {
@@ -188,7 +198,7 @@ impl<'a> Exporter<'a> {
             }
             (SpanFormat::Otlp, None) => {
                 self.start_document(REQUEST_START)?;
-                self.out.write_all(DOCUMENT_END)?;
+                self.out.write_all(REQUEST_END)?;
                 writeln!(self.out)?;
             }
             (SpanFormat::OtlpJsonl, None) => {}
@@ -205,12 +215,19 @@ pub fn run(config: &Config, export: &ExportConfig, out: &mut dyn Write) -> Resul
     let mut reporter = Reporter::new(config.stderr_theme, 20, config.quiet);
     let filter = Filter::default();
     if !export.sessions.is_empty() {
-        let sources = export
-            .sessions
-            .iter()
-            .map(|arg| input::resolve(arg, &config.dir))
-            .collect::<Result<Vec<_>, _>>()?;
-        return export_sources(config, &sources, &filter, &export.spans, out);
+        // Each named session is found and read in turn (its problems come
+        // out before the next is looked for), all before anything is written.
+        let keep = Keep {
+            states: export.spans.otlp.include_state,
+            hops: false,
+        };
+        let mut loaded = Vec::with_capacity(export.sessions.len());
+        for arg in &export.sessions {
+            let source = input::resolve(arg, &config.dir)?;
+            let redact = config.redact.as_ref();
+            loaded.push(load(&source, &filter, keep, redact, &mut reporter, None)?);
+        }
+        return write_all(config, &loaded, &export.spans, out);
     }
     let mut listed = Outcome::default();
     let files = super::list_traces(

@@ -1,5 +1,6 @@
 //! Reading a whole session into what the analyses need: its summary, its
-//! paired spans and its hops in time order. Shared by diff and stats.
+//! paired spans and, for diff, its hops in time order (diff, stats and
+//! export); many sessions side by side ([`load_each`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -69,9 +70,9 @@ impl EntrySink for LoadSink<'_> {
 }
 
 /// Reads `source` to its end; entries that pass `filter` are paired, and
-/// what `keep` asks for is kept. Read on
-/// every core, or, with `scratch`, on this thread alone (one of many files
-/// read side by side, see [`load_each`]).
+/// what `keep` asks for is kept. Read on every core, or, with `scratch`,
+/// on this thread alone (one of many files read side by side, see
+/// [`load_each`]).
 pub fn load(
     source: &Source,
     filter: &Filter,
@@ -130,17 +131,19 @@ pub fn load(
     })
 }
 
-/// Files read side by side in one batch at most (and bytes, so that a
-/// batch of sessions held at once stays small); a file this size or
-/// larger is read alone, on every core.
+/// Files read side by side in one batch at most, and bytes (a batch is
+/// cut before a file that would take it past them, so the sessions held
+/// at once stay few); a file this size or larger is read alone, on every
+/// core.
 const BATCH_FILES: usize = 64;
 const BATCH_BYTES: u64 = 64 << 20;
 
 /// Loads each of `files` as [`load`] does and hands it to `each`, in
 /// order; a file that cannot be read is warned about and skipped (the
-/// result says whether any was). Small files are read side by side, one
-/// per thread, a batch at a time; their problems are held and come out in
-/// file order, as if the files had been read one after another.
+/// result says whether any was). An error from `each` stops the reading
+/// there. Small files are read side by side, one per thread, a batch at a
+/// time; their problems are held and come out in file order, as if the
+/// files had been read one after another.
 pub fn load_each(
     files: &[PathBuf],
     filter: &Filter,
@@ -160,27 +163,13 @@ pub fn load_each(
     };
     let mut batch: Vec<&PathBuf> = Vec::new();
     let mut bytes = 0;
-    for (i, path) in files.iter().enumerate() {
+    let mut files = files.iter().peekable();
+    while let Some(path) = files.next() {
         let size = std::fs::metadata(path).map_or(0, |m| m.len());
         let alone = size >= BATCH_BYTES;
-        if !alone {
-            batch.push(path);
-            bytes += size;
-        }
-        let last = i + 1 == files.len();
-        if alone || last || batch.len() == BATCH_FILES || bytes >= BATCH_BYTES {
-            let template = reporter.holding();
-            let loaded = input::parallel::side_by_side(batch.len(), |i, scratch| {
-                let mut held = template.holding();
-                let source = Source::File(batch[i].clone());
-                let loaded = load(&source, filter, keep, redact, &mut held, Some(scratch));
-                (loaded, held)
-            });
-            for (result, path) in loaded.into_iter().zip(&batch) {
-                let (loaded, held) = result.unwrap_or_else(|| {
-                    let why = anyhow::anyhow!("'{}' was not read", path.display());
-                    (Err(why), template.holding())
-                });
+        if !batch.is_empty() && (alone || batch.len() == BATCH_FILES || bytes + size > BATCH_BYTES)
+        {
+            for (loaded, held) in load_batch(&batch, filter, keep, redact, reporter) {
                 reporter.replay(held);
                 take(loaded, reporter)?;
             }
@@ -189,9 +178,47 @@ pub fn load_each(
         }
         if alone {
             let source = Source::File(path.clone());
-            let loaded = load(&source, filter, keep, redact, reporter, None);
-            take(loaded, reporter)?;
+            take(
+                load(&source, filter, keep, redact, reporter, None),
+                reporter,
+            )?;
+        } else {
+            batch.push(path);
+            bytes += size;
+        }
+        if files.peek().is_none() {
+            for (loaded, held) in load_batch(&batch, filter, keep, redact, reporter) {
+                reporter.replay(held);
+                take(loaded, reporter)?;
+            }
         }
     }
     Ok(unreadable)
+}
+
+/// Loads `batch` side by side, each file with a reporter that holds its
+/// lines (made like `reporter`), in order.
+fn load_batch(
+    batch: &[&PathBuf],
+    filter: &Filter,
+    keep: Keep,
+    redact: Option<&Arc<Redactor>>,
+    reporter: &Reporter,
+) -> Vec<(Result<Loaded>, Reporter)> {
+    let template = reporter.holding();
+    input::parallel::side_by_side(batch.len(), |i, scratch| {
+        let mut held = template.holding();
+        let source = Source::File(batch[i].clone());
+        let loaded = load(&source, filter, keep, redact, &mut held, Some(scratch));
+        (loaded, held)
+    })
+    .into_iter()
+    .zip(batch)
+    .map(|(result, path)| {
+        result.unwrap_or_else(|| {
+            let why = anyhow::anyhow!("'{}' was not read", path.display());
+            (Err(why), template.holding())
+        })
+    })
+    .collect()
 }

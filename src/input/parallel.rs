@@ -394,7 +394,9 @@ impl<R: Read> Drop for StopOnPanic<'_, R> {
 /// Does `work` for each of `count` items (files, say, each read with
 /// [`read_inline`]) on as many threads as there are cores, each thread
 /// lending its [`Scratch`] from item to item. The results come back in
-/// item order; `None` for an item no thread finished.
+/// item order; `None` for an item no thread finished (a panicking worker
+/// makes the scope panic, so callers see `None` only if that ever
+/// changes: they say the item was not done rather than lose its place).
 pub fn side_by_side<T: Send>(
     count: usize,
     work: impl Fn(usize, &mut Scratch) -> T + Sync,

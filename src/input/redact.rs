@@ -63,7 +63,8 @@ impl KeyPattern {
         })
     }
 
-    /// Whether `key`, already in lowercase ASCII, matches.
+    /// Whether `key` matches; `lower` is the key folded to lowercase ASCII
+    /// (what a word is searched in; a glob matches `key` itself).
     fn matches(&self, key: &str, lower: &[u8]) -> bool {
         match self {
             KeyPattern::Word {
@@ -163,7 +164,9 @@ impl Redactor {
                             top.1 = false;
                         }
                         // As written, unless escapes need decoding.
-                        let written = &json[i + 1..end.saturating_sub(1).max(i + 1)];
+                        // (Empty if the text was not valid after all, as
+                        // a failed decoding gave.)
+                        let written = json.get(i + 1..end.saturating_sub(1)).unwrap_or_default();
                         let key = if written.contains('\\') {
                             serde_json::from_str(&json[i..end]).unwrap_or_default()
                         } else {

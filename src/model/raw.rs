@@ -112,7 +112,6 @@ pub fn compact_into(json: &str, out: &mut Vec<u8>, quote: &[u8]) -> bool {
 /// of levels would print megabytes of spaces.
 const MAX_PRETTY_DEPTH: usize = 32;
 
-/// Writes `json` pretty-printed, two spaces a level, without recursion.
 /// Past the closing quote of a string whose contents start at `i`, in
 /// text known to be valid: memchr from backslash to backslash.
 pub fn past_string(b: &[u8], mut i: usize) -> usize {
@@ -127,6 +126,7 @@ pub fn past_string(b: &[u8], mut i: usize) -> usize {
     }
 }
 
+/// Writes `json` pretty-printed, two spaces a level, without recursion.
 fn write_pretty(json: &str, base: usize, out: &mut String) {
     let mut compact = String::with_capacity(json.len());
     write_compact(json, &mut compact);

@@ -156,12 +156,18 @@ impl Reporter {
         }
     }
 
-    /// Writes what `held` held (its source finished), as if reported here.
+    /// Writes what `held` held, as if it had been reported here: the
+    /// source before it is finished first, and a source `held` did not
+    /// finish (its reading failed) is finished by the next one, as when
+    /// the files are read one after another.
     pub fn replay(&mut self, mut held: Reporter) {
-        held.finish_source();
+        self.finish_source();
         for (role, label, text) in held.held.take().unwrap_or_default() {
             self.say(role, label, &text);
         }
+        self.source = held.source;
+        self.shown = held.shown;
+        self.hidden = held.hidden;
     }
 
     /// Starts reporting for another input.
