@@ -9,6 +9,7 @@ use chrono::SecondsFormat;
 use serde::Serialize;
 
 use super::flow::HopKind;
+use super::names::Name;
 use super::spans::{AgentRun, RunStatus, Spans, Tokens};
 use super::summary::SessionSummary;
 use crate::model::Timestamp;
@@ -499,20 +500,9 @@ pub fn analyze(
         .map(|d| d.num_microseconds().map_or(0.0, |us| us as f64 / 1000.0));
     let per_agent = agent_stats(spans.runs(), wall_ms);
     let ordered = spans.by_time();
-    // Agents by number (4 bytes a run rather than a 16-byte string).
-    let mut numbers: FastMap<&str, u32> = FastMap::default();
-    let mut agents: Vec<&str> = Vec::new();
-    let agents_in_order: Vec<u32> = ordered
-        .iter()
-        .map(|&i| {
-            let agent = spans.run(i).agent;
-            *numbers.entry(agent).or_insert_with(|| {
-                agents.push(agent);
-                u32::try_from(agents.len() - 1).unwrap_or(u32::MAX)
-            })
-        })
-        .collect();
-    drop(numbers);
+    // Agents by the number their name already has (4 bytes a run rather
+    // than a 16-byte string).
+    let agents_in_order: Vec<Name> = ordered.iter().map(|&i| spans.run_agent(i)).collect();
     // The totals, in one pass over the runs.
     let mut tokens = Tokens::default();
     let mut models: Vec<String> = Vec::new();
@@ -575,12 +565,8 @@ pub fn analyze(
         .count() as u64;
     Analysis {
         session: session.to_string(),
-        start: summary
-            .start
-            .map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
-        end: summary
-            .end
-            .map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+        start: summary.start.and_then(|t| rfc3339(Timestamp::At(t))),
+        end: summary.end.and_then(|t| rfc3339(Timestamp::At(t))),
         wall_ms,
         entries: summary.entries,
         events: spans.events().len() as u64,
@@ -591,13 +577,7 @@ pub fn analyze(
         requeues,
         unfinished,
         file: file.to_string(),
-        loops: find_loops(&agents_in_order, |&a| {
-            agents
-                .get(a as usize)
-                .copied()
-                .unwrap_or_default()
-                .to_string()
-        }),
+        loops: find_loops(&agents_in_order, |&a| spans.name(a).to_string()),
         tokens: (!tokens.is_zero()).then_some(tokens),
         models,
         per_agent,

@@ -119,9 +119,16 @@ impl Strings {
 
     fn get(&self, name: Name) -> &str {
         let i = name.index();
-        let start = i.checked_sub(1).map_or(0, |before| self.ends[before]);
-        // Every name handed out has its end recorded, on a char boundary.
-        self.text.get(start..self.ends[i]).unwrap_or_default()
+        let start = i
+            .checked_sub(1)
+            .map_or(Some(0), |before| self.ends.get(before).copied());
+        // Every name handed out has its end recorded, on a char boundary
+        // (a name from other strings reads as empty, never out of bounds).
+        let end = self.ends.get(i).copied();
+        start
+            .zip(end)
+            .and_then(|(start, end)| self.text.get(start..end))
+            .unwrap_or_default()
     }
 }
 

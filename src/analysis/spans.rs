@@ -456,6 +456,17 @@ impl Spans {
         self.run_of(&self.runs[i])
     }
 
+    /// The agent of run `i` (below `runs().len()`), by its name's number:
+    /// what tells agents apart without reading their names.
+    pub fn run_agent(&self, i: usize) -> Name {
+        self.runs[i].agent
+    }
+
+    /// The string a name of these spans stands for.
+    pub fn name(&self, name: Name) -> &str {
+        self.names.get(name)
+    }
+
     /// The events in order of appearance.
     pub fn events(
         &self,
@@ -578,29 +589,25 @@ fn usage_in_pairs<'a>(
     if matches!(top, std::borrow::Cow::Owned(_)) && crate::input::fast::depth_exceeds(raw, 127) {
         return None;
     }
-    let data_text = get(&top, "data").filter(|d| is_object(d));
-    let data = match data_text {
-        Some(d) => pairs(d)?,
-        None => top.clone(),
+    // The pairs of the object `key` names in `pairs`, if it names one;
+    // `Err` when it is not an object the fast path splits.
+    let object_in =
+        |pairs_in: &[Pair<'a>], key: &str| match get(pairs_in, key).filter(|v| is_object(v)) {
+            Some(object) => pairs(object).map(Some).ok_or(()),
+            None => Ok(None),
+        };
+    let data = match object_in(&top, "data").ok()? {
+        Some(data) => data,
+        None => top,
     };
-    let usage = get(&data, "usage").filter(|u| is_object(u));
-    let gen_ai = get(&data, "gen_ai").filter(|g| is_object(g));
-    let gen_ai = match gen_ai {
-        Some(g) => Some(pairs(g)?),
+    let usage = object_in(&data, "usage").ok()?;
+    let gen_ai = object_in(&data, "gen_ai").ok()?;
+    let gen_ai_usage = match gen_ai.as_deref() {
+        Some(g) => object_in(g, "usage").ok()?,
         None => None,
     };
-    let gen_ai_usage = gen_ai
-        .as_deref()
-        .and_then(|g| get(g, "usage"))
-        .filter(|u| is_object(u));
-    let mut places = Vec::with_capacity(3);
-    if let Some(u) = gen_ai_usage {
-        places.push(pairs(u)?);
-    }
-    if let Some(u) = usage {
-        places.push(pairs(u)?);
-    }
-    places.push(data.clone());
+    // Where usage is looked for, first to last.
+    let places = [gen_ai_usage.as_deref(), usage.as_deref(), Some(&*data)];
     // A number as serde_json's arbitrary-precision numbers give it.
     let number = |place: &[Pair<'_>], keys: &[&str]| -> Option<u64> {
         keys.iter().find_map(|k| {
@@ -625,7 +632,7 @@ fn usage_in_pairs<'a>(
             .map(|s| Some(s.to_string()))
             .ok_or(())
     };
-    for place in &places {
+    for place in places.into_iter().flatten() {
         let Some(tokens) = tokens_in(|keys| number(place, keys)) else {
             continue;
         };
@@ -639,11 +646,12 @@ fn usage_in_pairs<'a>(
             }
         }
         if model.is_none() {
-            let request = gen_ai.as_deref().and_then(|g| get(g, "request"));
-            if let Some(request) = request.filter(|r| is_object(r)) {
-                if let Some(m) = get(&pairs(request)?, "model") {
-                    model = text(m).ok()?;
-                }
+            let request = match gen_ai.as_deref() {
+                Some(g) => object_in(g, "request").ok()?,
+                None => None,
+            };
+            if let Some(m) = request.as_deref().and_then(|r| get(r, "model")) {
+                model = text(m).ok()?;
             }
         }
         return Some(Some((tokens, model)));

@@ -150,15 +150,14 @@ fn summarize_all(
     keys: &[String],
     cache: Option<&Cache<Cached>>,
 ) -> Vec<Outcomes> {
-    input::parallel::side_by_side(paths.len(), |i, scratch| {
-        summarize(&paths[i], &keys[i], cache, scratch)
-    })
-    .into_iter()
-    .zip(paths)
-    .map(|(r, p)| {
-        r.unwrap_or_else(|| (Err(anyhow::anyhow!("'{}' was not read", p.display())), None))
-    })
-    .collect()
+    input::parallel::side_by_side(
+        paths.len(),
+        |i, scratch| summarize(&paths[i], &keys[i], cache, scratch),
+        |i| {
+            let why = anyhow::anyhow!("'{}' was not read", paths[i].display());
+            (Err(why), None)
+        },
+    )
 }
 
 pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Outcome> {

@@ -161,64 +161,104 @@ pub fn load_each(
             Ok(())
         }
     };
-    let mut batch: Vec<&PathBuf> = Vec::new();
-    let mut bytes = 0;
-    let mut files = files.iter().peekable();
-    while let Some(path) = files.next() {
-        let size = std::fs::metadata(path).map_or(0, |m| m.len());
-        let alone = size >= BATCH_BYTES;
-        if !batch.is_empty() && (alone || batch.len() == BATCH_FILES || bytes + size > BATCH_BYTES)
-        {
-            for (loaded, held) in load_batch(&batch, filter, keep, redact, reporter) {
-                reporter.replay(held);
+    for batch in batches(files) {
+        match batch {
+            ([path], true) => {
+                let source = Source::File(path.clone());
+                let loaded = load(&source, filter, keep, redact, reporter, None);
                 take(loaded, reporter)?;
             }
-            batch.clear();
-            bytes = 0;
-        }
-        if alone {
-            let source = Source::File(path.clone());
-            take(
-                load(&source, filter, keep, redact, reporter, None),
-                reporter,
-            )?;
-        } else {
-            batch.push(path);
-            bytes += size;
-        }
-        if files.peek().is_none() {
-            for (loaded, held) in load_batch(&batch, filter, keep, redact, reporter) {
-                reporter.replay(held);
-                take(loaded, reporter)?;
+            (batch, _) => {
+                for (loaded, held) in load_batch(batch, filter, keep, redact, reporter) {
+                    reporter.replay(held);
+                    take(loaded, reporter)?;
+                }
             }
         }
     }
     Ok(unreadable)
 }
 
+/// `files` cut into what is read at once, in order: batches of small files
+/// (within [`BATCH_FILES`] and [`BATCH_BYTES`]), and each large file alone
+/// (`true`).
+fn batches(files: &[PathBuf]) -> Vec<(&[PathBuf], bool)> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, path) in files.iter().enumerate() {
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        let alone = size >= BATCH_BYTES;
+        let count = i - start;
+        if count > 0 && (alone || count == BATCH_FILES || bytes + size > BATCH_BYTES) {
+            out.push((&files[start..i], false));
+            (start, bytes) = (i, 0);
+        }
+        if alone {
+            out.push((&files[i..=i], true));
+            start = i + 1;
+        } else {
+            bytes += size;
+        }
+    }
+    if start < files.len() {
+        out.push((&files[start..], false));
+    }
+    out
+}
+
 /// Loads `batch` side by side, each file with a reporter that holds its
 /// lines (made like `reporter`), in order.
 fn load_batch(
-    batch: &[&PathBuf],
+    batch: &[PathBuf],
     filter: &Filter,
     keep: Keep,
     redact: Option<&Arc<Redactor>>,
     reporter: &Reporter,
 ) -> Vec<(Result<Loaded>, Reporter)> {
     let template = reporter.holding();
-    input::parallel::side_by_side(batch.len(), |i, scratch| {
-        let mut held = template.holding();
-        let source = Source::File(batch[i].clone());
-        let loaded = load(&source, filter, keep, redact, &mut held, Some(scratch));
-        (loaded, held)
-    })
-    .into_iter()
-    .zip(batch)
-    .map(|(result, path)| {
-        result.unwrap_or_else(|| {
-            let why = anyhow::anyhow!("'{}' was not read", path.display());
+    input::parallel::side_by_side(
+        batch.len(),
+        |i, scratch| {
+            let mut held = template.holding();
+            let source = Source::File(batch[i].clone());
+            let loaded = load(&source, filter, keep, redact, &mut held, Some(scratch));
+            (loaded, held)
+        },
+        |i| {
+            let why = anyhow::anyhow!("'{}' was not read", batch[i].display());
             (Err(why), template.holding())
-        })
-    })
-    .collect()
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Batches close at 64 files, and before a file that would take them
+    /// past 64 MiB; a file of 64 MiB or more is read alone.
+    #[test]
+    fn batches_hold_few_sessions_and_large_files_go_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, size: u64| {
+            let path = dir.path().join(name);
+            // Sparse: the size is all that is looked at.
+            std::fs::File::create(&path).unwrap().set_len(size).unwrap();
+            path
+        };
+        let (small, mib) = (1000, 1 << 20);
+        let mut files = vec![file("a", small), file("b", small), file("big", 64 * mib)];
+        files.push(file("c", 40 * mib));
+        files.push(file("d", 40 * mib));
+        files.extend((0..65).map(|i| file(&format!("s{i}"), small)));
+        let shape: Vec<(usize, bool)> = batches(&files)
+            .iter()
+            .map(|(batch, alone)| (batch.len(), *alone))
+            .collect();
+        assert_eq!(
+            shape,
+            [(2, false), (1, true), (1, false), (64, false), (2, false)]
+        );
+        assert!(batches(&[]).is_empty());
+    }
 }

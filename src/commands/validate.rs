@@ -84,15 +84,16 @@ pub fn run(
     };
     let tolerance = validate_config.tolerance_ms;
     let checked = match sources.as_slice() {
-        [one] => vec![Some(validate(one, tolerance, None))],
-        many => input::parallel::side_by_side(many.len(), |i, scratch| {
-            validate(&many[i], tolerance, Some(scratch))
-        }),
+        [one] => vec![validate(one, tolerance, None)],
+        many => input::parallel::side_by_side(
+            many.len(),
+            |i, scratch| validate(&many[i], tolerance, Some(scratch)),
+            |i| Err(anyhow::anyhow!("'{}' was not read", many[i])),
+        ),
     };
     let mut results = Vec::with_capacity(sources.len());
     let mut unreadable = listed.damaged;
-    for (source, checked) in sources.iter().zip(checked) {
-        let checked = checked.unwrap_or_else(|| Err(anyhow::anyhow!("'{source}' was not read")));
+    for checked in checked {
         match checked {
             Ok(r) => results.push(r),
             Err(e) => {

@@ -394,17 +394,18 @@ impl<R: Read> Drop for StopOnPanic<'_, R> {
 /// Does `work` for each of `count` items (files, say, each read with
 /// [`read_inline`]) on as many threads as there are cores, each thread
 /// lending its [`Scratch`] from item to item. The results come back in
-/// item order; `None` for an item no thread finished (a panicking worker
-/// makes the scope panic, so callers see `None` only if that ever
-/// changes: they say the item was not done rather than lose its place).
+/// item order. An item no thread finished gets `missed(i)` (a panicking
+/// worker makes the scope panic, so that is not expected; the item keeps
+/// its place all the same).
 pub fn side_by_side<T: Send>(
     count: usize,
     work: impl Fn(usize, &mut Scratch) -> T + Sync,
-) -> Vec<Option<T>> {
+    missed: impl Fn(usize) -> T,
+) -> Vec<T> {
     let threads = cores().min(count.max(1));
     if threads <= 1 {
         let mut scratch = Scratch::default();
-        return (0..count).map(|i| Some(work(i, &mut scratch))).collect();
+        return (0..count).map(|i| work(i, &mut scratch)).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut results: Vec<Option<T>> = Vec::new();
@@ -427,7 +428,13 @@ pub fn side_by_side<T: Send>(
             });
         }
     });
-    done.into_inner().unwrap_or_default()
+    let mut results = done.into_inner().unwrap_or_default();
+    results.resize_with(count, || None);
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.unwrap_or_else(|| missed(i)))
+        .collect()
 }
 
 /// Reads `input` on the calling thread, block by block as the workers

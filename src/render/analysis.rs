@@ -166,9 +166,7 @@ fn write_text(a: &Analysis, options: &TextOptions, out: &mut dyn Write) -> io::R
     } else {
         facts.push("0 unfinished".to_string());
     }
-    for line in super::text::wrap_facts(&facts, options.width) {
-        writeln!(out, "  {line}")?;
-    }
+    super::text::write_facts(&facts, options.width, out)?;
     if let Some(t) = &a.tokens {
         let models = if a.models.is_empty() {
             String::new()

@@ -86,9 +86,7 @@ pub fn write_diff(d: &SessionDiff, options: &TextOptions, out: &mut dyn Write) -
                 .into_owned(),
         );
     }
-    for line in super::text::wrap_facts(&facts, options.width) {
-        writeln!(out, "  {line}")?;
-    }
+    super::text::write_facts(&facts, options.width, out)?;
 
     writeln!(out)?;
     match &d.divergence {

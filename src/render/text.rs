@@ -165,6 +165,19 @@ pub fn strip_ansi(s: &str) -> String {
     out
 }
 
+/// Writes facts joined with ` · `, each line indented by two spaces and
+/// kept within `limit` columns as [`wrap_facts`] cuts them.
+pub fn write_facts(
+    facts: &[String],
+    limit: usize,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    for line in wrap_facts(facts, limit) {
+        writeln!(out, "  {line}")?;
+    }
+    Ok(())
+}
+
 /// Joins facts with ` · `, starting a new line before one that would pass
 /// `limit` columns (after the two-space indent).
 pub fn wrap_facts(facts: &[String], limit: usize) -> Vec<String> {

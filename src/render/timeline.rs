@@ -10,7 +10,7 @@ use super::state::{details, summarize};
 use super::style::{Role, Theme};
 use super::table::{fit, write_header, write_row, Cell, CellRef, Column};
 use super::text::{
-    escape, escaped, human_duration, plural, short_id, strip_ansi, truncate, width, wrap_facts,
+    escape, escaped, human_duration, plural, short_id, strip_ansi, truncate, width, write_facts,
 };
 use super::time::{ColumnShape, Zone};
 use super::{EntryRenderer, TextOptions, TraceContext};
@@ -693,9 +693,7 @@ pub(super) fn write_session_header(
             }
         })
         .collect();
-    for line in wrap_facts(&facts, width_limit) {
-        writeln!(out, "  {line}")?;
-    }
+    write_facts(&facts, width_limit, out)?;
     if !ctx.filter.is_empty() {
         writeln!(
             out,
@@ -718,6 +716,7 @@ pub(super) fn write_session_header(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::text::wrap_facts;
 
     #[test]
     fn header_facts_wrap_at_the_width() {
