@@ -919,7 +919,7 @@ fn read_block(
     reading: &mut Reading<'_>,
     items: &mut Vec<Item>,
 ) -> End {
-    let text = match std::str::from_utf8(bytes) {
+    let text = match crate::model::utf8(bytes) {
         Ok(text) => text,
         // The walker stops where the text stops being UTF-8.
         Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),

@@ -235,7 +235,7 @@ pub(super) fn parse_entry_lent<'t>(
     problems: &mut dyn FnMut(Diagnostic),
 ) -> Option<Entry> {
     let mut utf8_shifts = Vec::new();
-    let text: Cow<'_, str> = match std::str::from_utf8(bytes) {
+    let text: Cow<'_, str> = match crate::model::utf8(bytes) {
         Ok(s) => Cow::Borrowed(s),
         Err(e) => {
             let at = Placer::new(start, bytes, &[], shifts).at(e.valid_up_to());

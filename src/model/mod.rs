@@ -8,7 +8,7 @@ mod raw;
 mod time;
 
 pub use hook::Hook;
-pub use raw::{compact_into, past_string, RawJson};
+pub use raw::{compact_into, past_string, utf8, RawJson};
 pub use time::Timestamp;
 
 /// Where something sits in a file: 1-based line and column (in bytes), and

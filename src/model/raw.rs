@@ -25,6 +25,15 @@ impl RawJson {
     }
 }
 
+/// `bytes` as text, checked for UTF-8 with SIMD (simdutf8); when they are
+/// not UTF-8, std's check says where the valid text ends.
+pub fn utf8(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
+    match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(_) => std::str::from_utf8(bytes),
+    }
+}
+
 /// Copies `json` without the white space between tokens. Works on any
 /// depth without recursion.
 pub fn write_compact(json: &str, out: &mut String) {

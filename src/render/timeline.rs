@@ -294,7 +294,7 @@ impl<'a> RowBytes<'a> {
 
     fn text(&mut self) -> io::Result<&'a str> {
         let len = self.u32()? as usize;
-        std::str::from_utf8(self.take(len)?).map_err(|_| bad_row("text"))
+        crate::model::utf8(self.take(len)?).map_err(|_| bad_row("text"))
     }
 
     /// One encoded cell.
