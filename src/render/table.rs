@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::style::{Role, Theme};
-use super::text::{truncate, width};
+use super::text::{truncate_measured, width};
 
 /// Columns are separated by this.
 pub const GAP: &str = "  ";
@@ -220,7 +220,7 @@ pub fn write_row(
         let (cut, cut_width) = if full <= w {
             (Cow::Borrowed(cell.text()), full)
         } else {
-            let cut = truncate(cell.text(), w);
+            let cut = truncate_measured(cell.text(), w, full);
             let cut_width = width(&cut);
             (cut, cut_width)
         };
