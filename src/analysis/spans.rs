@@ -271,7 +271,7 @@ impl SpanBuilder {
 
     /// [`SpanBuilder::push`], with the usage of a run already worked out
     /// (`None`: from the entry's payloads).
-    pub fn push_with_usage(&mut self, e: &Entry, usage: Option<(Tokens, Option<String>)>) {
+    fn push_with_usage(&mut self, e: &Entry, usage: Option<(Tokens, Option<String>)>) {
         if matches!(e.hook, Hook::Other(_) | Hook::Unknown) {
             return;
         }
@@ -563,6 +563,9 @@ pub fn usage_of(payloads: Payloads<'_>) -> (Tokens, Option<String>) {
     (Tokens::default(), None)
 }
 
+/// serde_json's nesting limit: a value nested deeper is not parsed.
+const SERDE_DEPTH: u32 = 128;
+
 /// [`usage_in`], read from the pairs of the objects the reader split (or
 /// splits now) rather than from a parsed tree: the same answer, `None`
 /// when it cannot tell (an object the fast path does not split, a string
@@ -582,13 +585,9 @@ fn usage_in_pairs<'a>(
         pairs.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v)
     }
     let is_object = |v: &str| v.starts_with('{');
-    let top = pairs(raw)?;
-    // What the reader split (borrowed) it checked, as deep as it goes;
-    // deeper than serde_json's limit, the tree cannot be built, and so
+    // Deeper than serde_json's limit, the tree cannot be built, and so
     // finds nothing: leave that answer to it.
-    if matches!(top, std::borrow::Cow::Owned(_)) && crate::input::fast::depth_exceeds(raw, 127) {
-        return None;
-    }
+    let top = payloads.pairs_within(raw, SERDE_DEPTH - 1)?;
     // The pairs of the object `key` names in `pairs`, if it names one;
     // `Err` when it is not an object the fast path splits.
     let object_in =
@@ -706,7 +705,7 @@ pub fn usage_prepare(keeps_payloads: bool) -> Prepare {
 
 /// A run's usage as bytes, for a view that works it out on the reader's
 /// threads and carries it in `Entry::prepared`.
-pub fn usage_to_bytes((tokens, model): &(Tokens, Option<String>)) -> Vec<u8> {
+fn usage_to_bytes((tokens, model): &(Tokens, Option<String>)) -> Vec<u8> {
     let mut out = Vec::with_capacity(25 + model.as_ref().map_or(0, String::len));
     for n in [tokens.input, tokens.output, tokens.total] {
         out.extend_from_slice(&n.to_le_bytes());
@@ -719,7 +718,7 @@ pub fn usage_to_bytes((tokens, model): &(Tokens, Option<String>)) -> Vec<u8> {
 }
 
 /// What [`usage_to_bytes`] wrote.
-pub fn usage_from_bytes(bytes: &[u8]) -> Option<(Tokens, Option<String>)> {
+fn usage_from_bytes(bytes: &[u8]) -> Option<(Tokens, Option<String>)> {
     let number = |i: usize| -> Option<u64> {
         Some(u64::from_le_bytes(
             bytes.get(i * 8..i * 8 + 8)?.try_into().ok()?,

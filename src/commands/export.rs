@@ -28,22 +28,41 @@ pub fn export_sources(
     export: &SpanExportConfig,
     out: &mut dyn Write,
 ) -> Result<Outcome> {
+    let sources = sources.iter().map(|s| Ok(s.clone()));
+    let loaded = load_in_turn(config, sources, filter, export)?;
+    write_all(config, &loaded, export, out)
+}
+
+/// Finds and reads each source in turn (its problems come out before the
+/// next is looked for), the first that cannot be found or read ending it.
+fn load_in_turn(
+    config: &Config,
+    sources: impl ExactSizeIterator<Item = Result<Source>>,
+    filter: &Filter,
+    export: &SpanExportConfig,
+) -> Result<Vec<Loaded>> {
     let mut reporter = Reporter::new(config.stderr_theme, 20, config.quiet);
     let mut loaded = Vec::with_capacity(sources.len());
     for source in sources {
+        let redact = config.redact.as_ref();
         loaded.push(load(
-            source,
+            &source?,
             filter,
-            Keep {
-                states: export.otlp.include_state,
-                hops: false,
-            },
-            config.redact.as_ref(),
+            keep(export),
+            redact,
             &mut reporter,
             None,
         )?);
     }
-    write_all(config, &loaded, export, out)
+    Ok(loaded)
+}
+
+/// What export keeps of a session: its states only when they are exported.
+fn keep(export: &SpanExportConfig) -> Keep {
+    Keep {
+        states: export.otlp.include_state,
+        hops: false,
+    }
 }
 
 /// Writes (or pushes) sessions already read.
@@ -210,25 +229,19 @@ impl<'a> Exporter<'a> {
 
 /// `agentcli export`: the sessions named (each read before anything is
 /// written, as for `trace`), or those under the trace directory that pass
-/// the list filters, each read once and written before the next is read.
+/// the list filters, read a few at a time side by side
+/// ([`load_each`]) and each written, in file order, as soon as it is read.
 pub fn run(config: &Config, export: &ExportConfig, out: &mut dyn Write) -> Result<Outcome> {
-    let mut reporter = Reporter::new(config.stderr_theme, 20, config.quiet);
     let filter = Filter::default();
     if !export.sessions.is_empty() {
-        // Each named session is found and read in turn (its problems come
-        // out before the next is looked for), all before anything is written.
-        let keep = Keep {
-            states: export.spans.otlp.include_state,
-            hops: false,
-        };
-        let mut loaded = Vec::with_capacity(export.sessions.len());
-        for arg in &export.sessions {
-            let source = input::resolve(arg, &config.dir)?;
-            let redact = config.redact.as_ref();
-            loaded.push(load(&source, &filter, keep, redact, &mut reporter, None)?);
-        }
+        let sources = export
+            .sessions
+            .iter()
+            .map(|arg| Ok(input::resolve(arg, &config.dir)?));
+        let loaded = load_in_turn(config, sources, &filter, &export.spans)?;
         return write_all(config, &loaded, &export.spans, out);
     }
+    let mut reporter = Reporter::new(config.stderr_theme, 20, config.quiet);
     let mut listed = Outcome::default();
     let files = super::list_traces(
         &config.dir,
@@ -237,10 +250,7 @@ pub fn run(config: &Config, export: &ExportConfig, out: &mut dyn Write) -> Resul
         &mut listed,
     )?;
     let mut exporter = Exporter::new(&export.spans, out);
-    let keep = Keep {
-        states: export.spans.otlp.include_state,
-        hops: false,
-    };
+    let keep = keep(&export.spans);
     let redact = config.redact.as_ref();
     // A session that could not be read makes the export incomplete, as
     // for stats and validate.

@@ -150,14 +150,9 @@ fn summarize_all(
     keys: &[String],
     cache: Option<&Cache<Cached>>,
 ) -> Vec<Outcomes> {
-    input::parallel::side_by_side(
-        paths.len(),
-        |i, scratch| summarize(&paths[i], &keys[i], cache, scratch),
-        |i| {
-            let why = anyhow::anyhow!("'{}' was not read", paths[i].display());
-            (Err(why), None)
-        },
-    )
+    input::parallel::side_by_side(paths.len(), |i, scratch| {
+        summarize(&paths[i], &keys[i], cache, scratch)
+    })
 }
 
 pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Outcome> {

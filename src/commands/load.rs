@@ -1,6 +1,6 @@
-//! Reading a whole session into what the analyses need: its summary, its
-//! paired spans and, for diff, its hops in time order (diff, stats and
-//! export); many sessions side by side ([`load_each`]).
+//! Reading a whole session into what diff, stats and export need: its
+//! summary, its paired spans and, for diff only, its hops in time order;
+//! many sessions side by side ([`load_each`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -102,15 +102,8 @@ pub fn load(
         keep_raw: false,
     };
     let size = source.size();
-    let report = match scratch {
-        None => input::read_all_with(reader, size, options, redact.cloned(), &mut sink),
-        Some(scratch) => {
-            let sizes = input::parallel::Sizes::for_file(size.unwrap_or(0));
-            let redact = redact.map(|r| &**r);
-            input::parallel::read_inline(reader, options, redact, &mut sink, sizes, scratch)
-        }
-    }
-    .with_context(|| format!("failed to read '{name}'"))?;
+    let report = input::read_here_or_all(reader, size, options, redact, &mut sink, scratch)
+        .with_context(|| format!("failed to read '{name}'"))?;
     let LoadSink {
         summary,
         spans,
@@ -130,13 +123,6 @@ pub fn load(
         report,
     })
 }
-
-/// Files read side by side in one batch at most, and bytes (a batch is
-/// cut before a file that would take it past them, so the sessions held
-/// at once stay few); a file this size or larger is read alone, on every
-/// core.
-const BATCH_FILES: usize = 64;
-const BATCH_BYTES: u64 = 64 << 20;
 
 /// Loads each of `files` as [`load`] does and hands it to `each`, in
 /// order; a file that cannot be read is warned about and skipped (the
@@ -161,7 +147,7 @@ pub fn load_each(
             Ok(())
         }
     };
-    for batch in batches(files) {
+    for batch in input::parallel::batches(files, file_size) {
         match batch {
             ([path], true) => {
                 let source = Source::File(path.clone());
@@ -179,31 +165,9 @@ pub fn load_each(
     Ok(unreadable)
 }
 
-/// `files` cut into what is read at once, in order: batches of small files
-/// (within [`BATCH_FILES`] and [`BATCH_BYTES`]), and each large file alone
-/// (`true`).
-fn batches(files: &[PathBuf]) -> Vec<(&[PathBuf], bool)> {
-    let mut out = Vec::new();
-    let (mut start, mut bytes) = (0, 0);
-    for (i, path) in files.iter().enumerate() {
-        let size = std::fs::metadata(path).map_or(0, |m| m.len());
-        let alone = size >= BATCH_BYTES;
-        let count = i - start;
-        if count > 0 && (alone || count == BATCH_FILES || bytes + size > BATCH_BYTES) {
-            out.push((&files[start..i], false));
-            (start, bytes) = (i, 0);
-        }
-        if alone {
-            out.push((&files[i..=i], true));
-            start = i + 1;
-        } else {
-            bytes += size;
-        }
-    }
-    if start < files.len() {
-        out.push((&files[start..], false));
-    }
-    out
+/// A file's size, for cutting files into batches (0 when unknown).
+fn file_size(path: &PathBuf) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
 /// Loads `batch` side by side, each file with a reporter that holds its
@@ -216,19 +180,12 @@ fn load_batch(
     reporter: &Reporter,
 ) -> Vec<(Result<Loaded>, Reporter)> {
     let template = reporter.holding();
-    input::parallel::side_by_side(
-        batch.len(),
-        |i, scratch| {
-            let mut held = template.holding();
-            let source = Source::File(batch[i].clone());
-            let loaded = load(&source, filter, keep, redact, &mut held, Some(scratch));
-            (loaded, held)
-        },
-        |i| {
-            let why = anyhow::anyhow!("'{}' was not read", batch[i].display());
-            (Err(why), template.holding())
-        },
-    )
+    input::parallel::side_by_side(batch.len(), |i, scratch| {
+        let mut held = template.holding();
+        let source = Source::File(batch[i].clone());
+        let loaded = load(&source, filter, keep, redact, &mut held, Some(scratch));
+        (loaded, held)
+    })
 }
 
 #[cfg(test)]
@@ -251,7 +208,7 @@ mod tests {
         files.push(file("c", 40 * mib));
         files.push(file("d", 40 * mib));
         files.extend((0..65).map(|i| file(&format!("s{i}"), small)));
-        let shape: Vec<(usize, bool)> = batches(&files)
+        let shape: Vec<(usize, bool)> = input::parallel::batches(&files, file_size)
             .iter()
             .map(|(batch, alone)| (batch.len(), *alone))
             .collect();
@@ -259,6 +216,6 @@ mod tests {
             shape,
             [(2, false), (1, true), (1, false), (64, false), (2, false)]
         );
-        assert!(batches(&[]).is_empty());
+        assert!(input::parallel::batches(&[], file_size).is_empty());
     }
 }

@@ -49,14 +49,8 @@ fn validate(
     let options = ParseOptions::lean();
     let mut sink = ValidateSink(&mut validator);
     let size = source.size();
-    let report = match scratch {
-        None => input::read_all_with(reader, size, options, None, &mut sink),
-        Some(scratch) => {
-            let sizes = input::parallel::Sizes::for_file(size.unwrap_or(0));
-            input::parallel::read_inline(reader, options, None, &mut sink, sizes, scratch)
-        }
-    }
-    .with_context(|| format!("failed to read '{name}'"))?;
+    let report = input::read_here_or_all(reader, size, options, None, &mut sink, scratch)
+        .with_context(|| format!("failed to read '{name}'"))?;
     Ok(FileResult {
         path: name,
         entries: report.entries,
@@ -85,11 +79,16 @@ pub fn run(
     let tolerance = validate_config.tolerance_ms;
     let checked = match sources.as_slice() {
         [one] => vec![validate(one, tolerance, None)],
-        many => input::parallel::side_by_side(
-            many.len(),
-            |i, scratch| validate(&many[i], tolerance, Some(scratch)),
-            |i| Err(anyhow::anyhow!("'{}' was not read", many[i])),
-        ),
+        // Small files side by side, a large one alone on every core.
+        many => input::parallel::batches(many, |s| s.size().unwrap_or(0))
+            .into_iter()
+            .flat_map(|batch| match batch {
+                ([one], true) => vec![validate(one, tolerance, None)],
+                (batch, _) => input::parallel::side_by_side(batch.len(), |i, scratch| {
+                    validate(&batch[i], tolerance, Some(scratch))
+                }),
+            })
+            .collect(),
     };
     let mut results = Vec::with_capacity(sources.len());
     let mut unreadable = listed.damaged;

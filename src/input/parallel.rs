@@ -391,16 +391,48 @@ impl<R: Read> Drop for StopOnPanic<'_, R> {
     }
 }
 
+/// Files read side by side in one batch at most, and bytes (a batch is
+/// cut before a file that would take it past them, so the sessions held
+/// at once stay few); a file this size or larger is read alone, on every
+/// core.
+pub const BATCH_FILES: usize = 64;
+pub const BATCH_BYTES: u64 = 64 << 20;
+
+/// `files` (sized by `size`) cut into what is read at once, in order:
+/// batches of small files to read [`side_by_side`] (within
+/// [`BATCH_FILES`] and [`BATCH_BYTES`]), and each large file alone, on
+/// every core (`true`).
+pub fn batches<T>(files: &[T], size: impl Fn(&T) -> u64) -> Vec<(&[T], bool)> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, path) in files.iter().enumerate() {
+        let size = size(path);
+        let alone = size >= BATCH_BYTES;
+        let count = i - start;
+        if count > 0 && (alone || count == BATCH_FILES || bytes + size > BATCH_BYTES) {
+            out.push((&files[start..i], false));
+            (start, bytes) = (i, 0);
+        }
+        if alone {
+            out.push((&files[i..=i], true));
+            start = i + 1;
+        } else {
+            bytes += size;
+        }
+    }
+    if start < files.len() {
+        out.push((&files[start..], false));
+    }
+    out
+}
+
 /// Does `work` for each of `count` items (files, say, each read with
 /// [`read_inline`]) on as many threads as there are cores, each thread
 /// lending its [`Scratch`] from item to item. The results come back in
-/// item order. An item no thread finished gets `missed(i)` (a panicking
-/// worker makes the scope panic, so that is not expected; the item keeps
-/// its place all the same).
+/// item order.
 pub fn side_by_side<T: Send>(
     count: usize,
     work: impl Fn(usize, &mut Scratch) -> T + Sync,
-    missed: impl Fn(usize) -> T,
 ) -> Vec<T> {
     let threads = cores().min(count.max(1));
     if threads <= 1 {
@@ -408,33 +440,35 @@ pub fn side_by_side<T: Send>(
         return (0..count).map(|i| work(i, &mut scratch)).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<Option<T>> = Vec::new();
-    results.resize_with(count, || None);
-    let done = Mutex::new(results);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                let mut scratch = Scratch::default();
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if i >= count {
-                        break;
+    let mut done: Vec<(usize, T)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut scratch = Scratch::default();
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= count {
+                            return done;
+                        }
+                        done.push((i, work(i, &mut scratch)));
                     }
-                    let result = work(i, &mut scratch);
-                    if let Ok(mut done) = done.lock() {
-                        done[i] = Some(result);
-                    }
-                }
-            });
-        }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            // A worker that panicked passes its panic on, as the scope
+            // would.
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
     });
-    let mut results = done.into_inner().unwrap_or_default();
-    results.resize_with(count, || None);
-    results
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| r.unwrap_or_else(|| missed(i)))
-        .collect()
+    // Each item was taken by exactly one thread.
+    done.sort_unstable_by_key(|&(i, _)| i);
+    done.into_iter().map(|(_, result)| result).collect()
 }
 
 /// Reads `input` on the calling thread, block by block as the workers
@@ -1259,6 +1293,19 @@ mod tests {
                 sink.seen
             );
         }
+    }
+
+    #[test]
+    fn items_done_side_by_side_come_back_in_item_order() {
+        // Items that take longer the earlier they come, so threads finish
+        // them out of order.
+        let done = side_by_side(40, |i, _| {
+            std::thread::sleep(std::time::Duration::from_micros(((40 - i) * 50) as u64));
+            i * 3
+        });
+        assert_eq!(done, (0..40).map(|i| i * 3).collect::<Vec<_>>());
+        assert!(side_by_side(0, |i, _| i).is_empty());
+        assert_eq!(side_by_side(1, |i, _| i + 7), vec![7]);
     }
 
     #[test]

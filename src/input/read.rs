@@ -107,6 +107,17 @@ impl<'a> Payloads<'a> {
             .unwrap_or(&super::fast::NO_OUTLINE)
             .pairs_or_split(object)
     }
+
+    /// [`Payloads::pairs`], but `None` too for an object the reader did
+    /// not split that nests deeper than `limit` (so that what is read
+    /// from it agrees with serde_json, which stops at its own depth).
+    pub fn pairs_within(&self, object: &'a str, limit: u32) -> Option<Cow<'a, [Pair<'a>]>> {
+        let pairs = self.pairs(object)?;
+        if matches!(pairs, Cow::Owned(_)) && super::fast::depth_exceeds(object, limit) {
+            return None;
+        }
+        Some(pairs)
+    }
 }
 
 /// Receives what the reader finds. An error from `entry` (say, a closed
@@ -301,6 +312,27 @@ pub fn read_all_with(
         sink,
         super::parallel::Sizes::for_input(size),
     )
+}
+
+/// [`read_all_with`] on every core, or, given a thread's `scratch`, on
+/// the calling thread alone ([`super::parallel::read_inline`]): for one
+/// file of many read side by side.
+pub fn read_here_or_all(
+    input: impl Read + Send,
+    size: Option<u64>,
+    options: ParseOptions,
+    redact: Option<&std::sync::Arc<super::redact::Redactor>>,
+    sink: &mut dyn EntrySink,
+    scratch: Option<&mut super::parallel::Scratch>,
+) -> anyhow::Result<ReadReport> {
+    match scratch {
+        None => read_all_with(input, size, options, redact.cloned(), sink),
+        Some(scratch) => {
+            let sizes = super::parallel::Sizes::for_file(size.unwrap_or(0));
+            let redact = redact.map(|r| &**r);
+            super::parallel::read_inline(input, options, redact, sink, sizes, scratch)
+        }
+    }
 }
 
 /// A sink that keeps everything; for tests and small inputs.

@@ -47,11 +47,7 @@ fn summarize_fast(entry: &Entry, payloads: Payloads<'_>) -> Option<String> {
     }
     let mut merged: BTreeMap<&str, &str> = BTreeMap::new();
     for raw in sources.into_iter().flatten() {
-        let pairs = payloads.pairs(raw)?;
-        // What the reader split (borrowed) it checked, as deep as it goes.
-        if matches!(pairs, Cow::Owned(_)) && fast::depth_exceeds(raw, DEEP) {
-            return None;
-        }
+        let pairs = payloads.pairs_within(raw, DEEP)?;
         let data = fast::field_in(&pairs, "data")?;
         match data {
             None | Some("null") => {}

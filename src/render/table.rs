@@ -4,7 +4,6 @@
 //! widths (from the terminal, and from its content when it has seen it) and
 //! then streams rows of any number.
 
-use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::style::{Role, Theme};
@@ -216,14 +215,7 @@ pub fn write_row(
             line.push_str(GAP);
         }
         first = false;
-        let full = cell.width();
-        let (cut, cut_width) = if full <= w {
-            (Cow::Borrowed(cell.text()), full)
-        } else {
-            let cut = truncate_measured(cell.text(), w, full);
-            let cut_width = width(&cut);
-            (cut, cut_width)
-        };
+        let (cut, cut_width) = truncate_measured(cell.text(), w, cell.width());
         let room = w.saturating_sub(cut_width);
         let (before, after) = if cell.right() {
             (room, 0)

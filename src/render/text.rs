@@ -145,24 +145,25 @@ pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
     if fits {
         return Cow::Borrowed(s);
     }
-    cut(s, max)
+    cut(s, max).0
 }
 
-/// [`truncate`] of `s`, known to take `columns` (its [`width`]): a text
-/// that does not fit is not measured again.
-pub fn truncate_measured(s: &str, max: usize, columns: usize) -> Cow<'_, str> {
+/// [`truncate`] of `s`, known to take `columns` (its [`width`]), and the
+/// columns the result takes: neither is measured again.
+pub fn truncate_measured(s: &str, max: usize, columns: usize) -> (Cow<'_, str>, usize) {
     if columns <= max {
-        return Cow::Borrowed(s);
+        return (Cow::Borrowed(s), columns);
     }
     cut(s, max)
 }
 
 /// `s`, which takes more than `max` columns, cut to `max - 1` and `…`:
 /// its longest start that takes at most `max - 1` columns (runs of
-/// printable ASCII a column a byte, other characters as Unicode says).
-fn cut(s: &str, max: usize) -> Cow<'_, str> {
+/// printable ASCII a column a byte, other characters as Unicode says);
+/// and the columns that takes.
+fn cut(s: &str, max: usize) -> (Cow<'_, str>, usize) {
     if max == 0 {
-        return Cow::Borrowed("");
+        return (Cow::Borrowed(""), 0);
     }
     let b = s.as_bytes();
     let room = max - 1;
@@ -186,7 +187,7 @@ fn cut(s: &str, max: usize) -> Cow<'_, str> {
     let mut out = String::with_capacity(end + 3);
     out.push_str(&s[..end]);
     out.push('…');
-    Cow::Owned(out)
+    (Cow::Owned(out), used + 1)
 }
 
 /// `s` padded with spaces to `cols` columns (left-aligned).
@@ -244,7 +245,7 @@ pub fn write_facts(
 
 /// Joins facts with ` · `, starting a new line before one that would pass
 /// `limit` columns (after the two-space indent).
-pub fn wrap_facts(facts: &[String], limit: usize) -> Vec<String> {
+fn wrap_facts(facts: &[String], limit: usize) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
     for fact in facts {
@@ -351,6 +352,17 @@ mod tests {
         // ASCII up to the cut, then only marks that take no column: fits.
         assert_eq!(truncate("abc\u{301}\u{200d}", 3), "abc\u{301}\u{200d}");
         assert_eq!(truncate("abcd\u{301}", 3), "ab…");
+    }
+
+    #[test]
+    fn header_facts_wrap_at_the_width() {
+        let facts: Vec<String> = ["aaaa", "bbbb", "cccc"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(wrap_facts(&facts, 100), vec!["aaaa · bbbb · cccc"]);
+        assert_eq!(wrap_facts(&facts, 15), vec!["aaaa · bbbb", "cccc"]);
+        assert_eq!(strip_ansi("\u{1b}[31mred\u{1b}[0m"), "red");
     }
 
     /// Columns counted character by character: the reference.

@@ -716,18 +716,6 @@ pub(super) fn write_session_header(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::text::wrap_facts;
-
-    #[test]
-    fn header_facts_wrap_at_the_width() {
-        let facts: Vec<String> = ["aaaa", "bbbb", "cccc"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(wrap_facts(&facts, 100), vec!["aaaa · bbbb · cccc"]);
-        assert_eq!(wrap_facts(&facts, 15), vec!["aaaa · bbbb", "cccc"]);
-        assert_eq!(strip_ansi("\u{1b}[31mred\u{1b}[0m"), "red");
-    }
 
     /// The whole table of `bytes` with `budget` bytes of rows in memory.
     fn table(bytes: &[u8], budget: usize, verbose: bool, debug: bool, colors: bool) -> String {
