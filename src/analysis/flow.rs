@@ -491,16 +491,16 @@ impl<'a> EventGroups<'a> {
 /// repeats in a row folded, then where the last hop went. Only agents that
 /// ran are chained, so parallel branches never show a hand-off that did not
 /// happen.
-pub fn condensed_route(flow: &Flow) -> Vec<String> {
-    let mut chain: Vec<String> = Vec::new();
+pub fn condensed_route(flow: &Flow) -> Vec<&str> {
+    let mut chain: Vec<&str> = Vec::new();
     for hop in flow.iter() {
-        if chain.last().map(String::as_str) != Some(hop.agent) {
-            chain.push(hop.agent.to_string());
+        if chain.last() != Some(&hop.agent) {
+            chain.push(hop.agent);
         }
     }
     if let Some(next) = flow.iter().next_back().and_then(|h| h.next) {
-        if chain.last().map(String::as_str) != Some(next) {
-            chain.push(next.to_string());
+        if chain.last() != Some(&next) {
+            chain.push(next);
         }
     }
     chain

@@ -1,6 +1,7 @@
 //! `trace --flow-only`: the flow table, then upstream's sections (sequence
 //! diagram, condensed route, per-event diagrams), then the lane diagram.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::ops::Range;
 
@@ -39,38 +40,57 @@ pub fn kind_role(kind: HopKind) -> Role {
     }
 }
 
-/// `agent → next`, `agent → (end)`, with the kind when it is not a plain
-/// hand-off.
-fn arrow(hop: &Hop<'_>) -> String {
-    let next = hop
-        .next
-        .map_or("(end)".to_string(), |n| escape(n).into_owned());
-    let mut text = format!("{} → {next}", escape(hop.agent));
+/// Writes `agent → next` or `agent → (end)`, with the kind when it is not
+/// a plain hand-off.
+fn write_arrow(out: &mut Vec<u8>, hop: &Hop<'_>) {
+    out.extend_from_slice(escape(hop.agent).as_bytes());
+    out.extend_from_slice(" → ".as_bytes());
+    out.extend_from_slice(hop.next.map_or(Cow::Borrowed("(end)"), escape).as_bytes());
     match hop.kind {
         HopKind::Handoff | HopKind::End => {}
         HopKind::Requeue | HopKind::Retry | HopKind::Error => {
-            text.push_str(&format!(" [{}]", hop.kind))
+            out.extend_from_slice(b" [");
+            out.extend_from_slice(hop.kind.as_str().as_bytes());
+            out.push(b']');
         }
     }
-    text
+}
+
+/// Writes `{indent}{n}. ` and the arrow of `hop`, on a line of its own.
+fn write_numbered(out: &mut Vec<u8>, indent: &str, n: usize, hop: &Hop<'_>) {
+    out.extend_from_slice(indent.as_bytes());
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    out.extend_from_slice(b". ");
+    write_arrow(out, hop);
+    out.push(b'\n');
 }
 
 /// `a → b → c`, broken before an arrow when a line would pass `width`.
-fn wrap_chain(chain: &[String], width_limit: usize) -> Vec<String> {
+/// Each agent is measured once; a line's width is the sum of its pieces'.
+fn wrap_chain(chain: &[Cow<'_, str>], width_limit: usize) -> Vec<String> {
+    const ARROW: &str = " → ";
     let mut lines = Vec::new();
     let mut line = String::new();
+    let mut line_width = 0;
     for (i, agent) in chain.iter().enumerate() {
-        let piece = if i == 0 {
-            agent.clone()
+        let agent_width = width(agent);
+        let piece_width = if i == 0 {
+            agent_width
         } else {
-            format!(" → {agent}")
+            width(ARROW) + agent_width
         };
-        if !line.is_empty() && width(&line) + width(&piece) > width_limit {
+        if !line.is_empty() && line_width + piece_width > width_limit {
             lines.push(std::mem::take(&mut line));
-            line = format!("  → {agent}");
+            line.push_str("  → ");
+            line.push_str(agent);
+            line_width = width("  → ") + agent_width;
             continue;
         }
-        line.push_str(&piece);
+        if i > 0 {
+            line.push_str(ARROW);
+        }
+        line.push_str(agent);
+        line_width += piece_width;
     }
     if !line.is_empty() {
         lines.push(line);
@@ -89,20 +109,21 @@ impl FlowText {
     }
 }
 
-/// The cells of a hop's row in [`COLUMNS`], with its time as given.
-pub(super) fn hop_cells(h: &Hop<'_>, time: String) -> [Cell; 7] {
+/// The cells of a hop's row in [`COLUMNS`], with its time as given; they
+/// borrow the hop's strings unless escaping changed them.
+pub(super) fn hop_cells<'a>(h: &Hop<'a>, time: String) -> [Cell<'a>; 7] {
     [
         Cell::plain(time),
-        Cell::styled(escape(h.agent).into_owned(), Role::Agent),
+        Cell::styled(escape(h.agent), Role::Agent),
         match h.next {
-            Some(n) => Cell::styled(escape(n).into_owned(), Role::Agent),
+            Some(n) => Cell::styled(escape(n), Role::Agent),
             None => Cell::styled("(end)", Role::Dim),
         },
-        Cell::plain(escape(h.hook.as_str()).into_owned()),
-        Cell::plain(escape(event_label(h.event_id.unwrap_or("-"))).into_owned()),
+        Cell::plain(h.hook.as_str()),
+        Cell::plain(escape(event_label(h.event_id.unwrap_or("-")))),
         Cell::styled(h.kind.as_str(), kind_role(h.kind)),
         match h.error {
-            Some(e) => Cell::styled(escape(e).into_owned(), Role::Error),
+            Some(e) => Cell::styled(escape(e), Role::Error),
             None => Cell::styled("-", Role::Dim),
         },
     ]
@@ -174,7 +195,7 @@ impl HopView for FlowText {
         writeln!(out, "{}", theme.paint("-----------------", Role::Dim))?;
         let numbered = |range: &Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
             for (i, h) in flow.slice(range.clone()).enumerate() {
-                writeln!(out, "{}. {}", range.start + i + 1, arrow(&h))?;
+                write_numbered(out, "", range.start + i + 1, &h);
             }
             Ok(())
         };
@@ -182,10 +203,7 @@ impl HopView for FlowText {
 
         // 3. The route as one chain.
         writeln!(out, "\n{}", theme.paint("Condensed route:", Role::Header))?;
-        let chain: Vec<String> = condensed_route(flow)
-            .iter()
-            .map(|a| escape(a).into_owned())
-            .collect();
+        let chain: Vec<Cow<'_, str>> = condensed_route(flow).into_iter().map(escape).collect();
         for line in wrap_chain(&chain, width_total) {
             writeln!(out, "{line}")?;
         }
@@ -202,7 +220,7 @@ impl HopView for FlowText {
                 let (label, group) = groups.group(g);
                 writeln!(out, "  {}:", theme.paint(&escape(&label), Role::Emphasis))?;
                 for (i, h) in group.enumerate() {
-                    writeln!(out, "    {}. {}", i + 1, arrow(&h))?;
+                    write_numbered(out, "    ", i + 1, &h);
                 }
             }
             Ok(())
@@ -211,9 +229,14 @@ impl HopView for FlowText {
 
         // 5. Lanes.
         writeln!(out, "\n{}", theme.paint("Lane diagram:", Role::Header))?;
-        let note = |h: &Hop<'_>| match h.error {
-            Some(e) => format!("{}  {}: {}", time_of(h), h.kind, escape(e)),
-            None => format!("{}  {}", time_of(h), h.kind),
+        let note = |h: &Hop<'_>, text: &mut String| {
+            text.push_str(&time_of(h));
+            text.push_str("  ");
+            text.push_str(h.kind.as_str());
+            if let Some(e) = h.error {
+                text.push_str(": ");
+                text.push_str(&escape(e));
+            }
         };
         write_lanes(flow, &note, width_total, theme, out)
     }

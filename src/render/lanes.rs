@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use super::flow::HOPS_PER_BATCH;
 use super::ordered::{fold_parts, render_ranges_in_order};
 use super::style::{Role, Theme};
-use super::text::{escape, pad, truncate};
+use super::text::{escape, truncate};
 use crate::analysis::flow::{participants, Flow, FlowHop, Hop, HopKind};
 
 /// Narrowest a lane gets before agents are shown as letters.
@@ -31,11 +31,11 @@ fn letters(i: usize) -> String {
 }
 
 /// Writes the lane diagram of `hops` (in time order) within `width`
-/// columns; `note` makes the annotation shown to the right of a hop when
+/// columns; `note` appends the annotation shown to the right of a hop when
 /// there is room (made again when needed rather than held for every hop).
 pub fn write_lanes(
     flow: &Flow,
-    note: &(dyn Fn(&Hop<'_>) -> String + Sync),
+    note: &(dyn Fn(&Hop<'_>, &mut String) + Sync),
     width: usize,
     theme: Theme,
     out: &mut dyn Write,
@@ -51,8 +51,13 @@ pub fn write_lanes(
         threads,
         HOPS_PER_BATCH,
         &|part: &[FlowHop]| {
+            let mut text = String::new();
             part.iter()
-                .map(|h| width_of(&note(&flow.hop(h))))
+                .map(|h| {
+                    text.clear();
+                    note(&flow.hop(h), &mut text);
+                    width_of(&text)
+                })
                 .max()
                 .unwrap_or(0)
         },
@@ -135,22 +140,27 @@ pub fn write_lanes(
             }
         })
         .collect();
-    writeln!(
-        out,
-        "{}",
-        theme.paint(blank.iter().collect::<String>().trim_end(), Role::Dim)
-    )?;
+    let blank_line: String = blank.iter().collect();
+    let blank_line = blank_line.trim_end();
+    writeln!(out, "{}", theme.paint(blank_line, Role::Dim))?;
     let rows = LaneRows {
         agents: &agents,
         lane,
+        at: blank_line
+            .char_indices()
+            .map(|(at, _)| at)
+            .chain([blank_line.len()])
+            .collect(),
+        blank_line,
         blank,
         room: show_notes.then(|| width.saturating_sub(total + 2)),
         theme,
     };
     // Each hop's line depends on the hop alone: rendered on every core.
     let lines = |range: &std::ops::Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
+        let mut scratch = LineScratch::default();
         flow.slice(range.clone())
-            .try_for_each(|hop| rows.line(&hop, note, out))
+            .try_for_each(|hop| rows.line(&hop, note, &mut scratch, out))
     };
     render_ranges_in_order(flow.len(), HOPS_PER_BATCH, &lines, threads, out)
 }
@@ -163,6 +173,10 @@ struct LaneRows<'a> {
     lane: usize,
     /// A line with every lane and no hop.
     blank: Vec<char>,
+    /// That line with no blanks after the last lane.
+    blank_line: &'a str,
+    /// Where each of its columns starts in it, and its end.
+    at: Vec<usize>,
     /// Columns for a hop's note, when notes are shown.
     room: Option<usize>,
     theme: Theme,
@@ -185,10 +199,10 @@ impl LaneRows<'_> {
     fn line(
         &self,
         hop: &Hop<'_>,
-        note: &dyn Fn(&Hop<'_>) -> String,
+        note: &dyn Fn(&Hop<'_>, &mut String),
+        scratch: &mut LineScratch,
         out: &mut Vec<u8>,
     ) -> io::Result<()> {
-        let mut row = self.blank.clone();
         let a = self.center(self.lane_of(hop.agent));
         let (mark, role) = match hop.kind {
             HopKind::Handoff => ('●', None),
@@ -197,26 +211,40 @@ impl LaneRows<'_> {
             HopKind::Error => ('✗', Some(Role::Error)),
             HopKind::End => ('■', Some(Role::Dim)),
         };
-        row[a] = mark;
-        if let (HopKind::Handoff, Some(next)) = (hop.kind, hop.next) {
-            let b = self.center(self.lane_of(next));
-            if b > a {
-                for cell in row.iter_mut().take(b).skip(a + 1) {
-                    *cell = if *cell == '│' { '┼' } else { '─' };
-                }
-                row[b] = '▶';
-            } else if b < a {
-                for cell in row.iter_mut().take(a).skip(b + 1) {
-                    *cell = if *cell == '│' { '┼' } else { '─' };
-                }
-                row[b] = '◀';
+        // The arrow's other end, and its head.
+        let head = match (hop.kind, hop.next) {
+            (HopKind::Handoff, Some(next)) => {
+                let b = self.center(self.lane_of(next));
+                (b != a).then_some((b, if b > a { '▶' } else { '◀' }))
             }
+            _ => None,
+        };
+        // Only the columns from one end to the other differ from the line
+        // with no hop; the rest is copied from it. Every end is at a lane,
+        // never past the last one, so the line ends where that one does.
+        let (from, to) = head.map_or((a, a), |(b, _)| (a.min(b), a.max(b)));
+        let line = &mut scratch.line;
+        line.clear();
+        line.push_str(&self.blank_line[..self.at[from]]);
+        for x in from..=to {
+            line.push(match head {
+                _ if x == a => mark,
+                Some((b, arrowhead)) if x == b => arrowhead,
+                _ if self.blank[x] == '│' => '┼',
+                _ => '─',
+            });
         }
-        let line: String = row.iter().collect();
-        let mut line = line.trim_end().to_string();
+        line.push_str(&self.blank_line[self.at[to + 1]..]);
+        // Every character drawn takes one column (a test holds the marks
+        // to that), so the line's width is its number of characters.
+        let drawn = self.at.len() - 1;
         if let Some(room) = self.room {
-            line = pad(&line, self.blank.len() + 2);
-            line.push_str(&truncate(&note(hop), room));
+            let to = self.blank.len() + 2;
+            line.extend(std::iter::repeat_n(' ', to.saturating_sub(drawn)));
+            let text = &mut scratch.note;
+            text.clear();
+            note(hop, text);
+            line.push_str(&truncate(text, room));
         }
         match role {
             Some(role) if self.theme.color => {
@@ -225,9 +253,20 @@ impl LaneRows<'_> {
                 let painted = self.theme.paint(&mark_str, role);
                 writeln!(out, "{}", line.replacen(&mark_str, &painted, 1))
             }
-            _ => writeln!(out, "{line}"),
+            _ => {
+                out.extend_from_slice(line.as_bytes());
+                out.push(b'\n');
+                Ok(())
+            }
         }
     }
+}
+
+/// What drawing a line needs, kept from one line to the next.
+#[derive(Default)]
+struct LineScratch {
+    line: String,
+    note: String,
 }
 
 fn width_of(s: &str) -> usize {
@@ -259,13 +298,21 @@ mod tests {
         let mut out = Vec::new();
         write_lanes(
             &hops.iter().copied().collect(),
-            &|h| h.kind.to_string(),
+            &|h, text| text.push_str(h.kind.as_str()),
             width,
             Theme::default(),
             &mut out,
         )
         .unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    /// A line's width is taken as its number of characters.
+    #[test]
+    fn every_character_drawn_takes_one_column() {
+        for c in ['│', '┼', '─', '▶', '◀', '●', '↺', '↻', '✗', '■', ' '] {
+            assert_eq!(crate::render::text::width(&c.to_string()), 1, "{c}");
+        }
     }
 
     #[test]
@@ -297,7 +344,7 @@ mod tests {
         let mut out = Vec::new();
         write_lanes(
             &hops,
-            &|h| format!("hop {}", h.index),
+            &|h, text| text.push_str(&format!("hop {}", h.index)),
             80,
             Theme::default(),
             &mut out,

@@ -123,7 +123,8 @@ fn table(sessions: &[SessionInfo], options: TextOptions, out: &mut dyn Write) ->
                     .time
                     .convert(t, Zone::Local)
                     .format(START_SHORT)
-                    .to_string();
+                    .to_string()
+                    .into();
             }
         }
         content[1] = rows.iter().map(|r| width(&r[1].text)).max().unwrap_or(0);

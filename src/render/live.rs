@@ -35,7 +35,7 @@ struct LiveLayout {
     widths: Vec<usize>,
     /// Whether the first column is the session.
     labelled: bool,
-    label: Cell,
+    label: Cell<'static>,
     header_done: bool,
     /// Each session's first time, for relative times.
     starts: HashMap<String, DateTime<FixedOffset>>,
@@ -69,10 +69,10 @@ impl LiveLayout {
     /// in the current session.
     fn time(&mut self, t: Option<DateTime<FixedOffset>>, style: TimeStyle) -> String {
         let start = match (style.format, t) {
-            (TimeFormat::Relative, Some(t)) => match self.starts.get(&self.label.text) {
+            (TimeFormat::Relative, Some(t)) => match self.starts.get(&*self.label.text) {
                 Some(start) => Some(*start),
                 None => {
-                    self.starts.insert(self.label.text.clone(), t);
+                    self.starts.insert(self.label.text.to_string(), t);
                     Some(t)
                 }
             },
@@ -84,7 +84,7 @@ impl LiveLayout {
     /// Writes the header once, then the row.
     fn write(
         &mut self,
-        cells: Vec<Cell>,
+        cells: Vec<Cell<'_>>,
         options: &TextOptions,
         out: &mut dyn Write,
     ) -> io::Result<()> {
@@ -129,7 +129,10 @@ impl LiveTable {
 impl EntryRenderer for LiveTable {
     fn entry(&mut self, e: &Entry, out: &mut dyn Write) -> io::Result<()> {
         let (mut cells, details) = entry_row(e, &self.options);
-        cells[1].text = self.layout.time(e.timestamp.get(), self.options.time);
+        cells[1].text = self
+            .layout
+            .time(e.timestamp.get(), self.options.time)
+            .into();
         self.layout.write(Vec::from(cells), &self.options, out)?;
         write_details(&details, &self.layout.indent(), self.options.theme, out)
     }

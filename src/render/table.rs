@@ -4,6 +4,7 @@
 //! widths (from the terminal, and from its content when it has seen it) and
 //! then streams rows of any number.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::style::{Role, Theme};
@@ -103,17 +104,18 @@ pub fn fit(columns: &[Column], content: &[usize], total: usize) -> Vec<usize> {
     widths
 }
 
-/// One cell: text already escaped for the terminal, and how to color it.
+/// One cell: text already escaped for the terminal (borrowed when it
+/// needed no change), and how to color it.
 #[derive(Debug, Clone)]
-pub struct Cell {
-    pub text: String,
+pub struct Cell<'a> {
+    pub text: Cow<'a, str>,
     pub role: Option<Role>,
     /// Right-aligned (numbers).
     pub right: bool,
 }
 
-impl Cell {
-    pub fn plain(text: impl Into<String>) -> Cell {
+impl<'a> Cell<'a> {
+    pub fn plain(text: impl Into<Cow<'a, str>>) -> Self {
         Cell {
             text: text.into(),
             role: None,
@@ -121,7 +123,7 @@ impl Cell {
         }
     }
 
-    pub fn styled(text: impl Into<String>, role: Role) -> Cell {
+    pub fn styled(text: impl Into<Cow<'a, str>>, role: Role) -> Self {
         Cell {
             text: text.into(),
             role: Some(role),
@@ -130,7 +132,7 @@ impl Cell {
     }
 
     /// A number: right-aligned.
-    pub fn number(text: impl Into<String>) -> Cell {
+    pub fn number(text: impl Into<Cow<'a, str>>) -> Self {
         Cell {
             right: true,
             ..Cell::plain(text)
@@ -138,7 +140,7 @@ impl Cell {
     }
 
     /// The same cell, right-aligned.
-    pub fn right(self) -> Cell {
+    pub fn right(self) -> Self {
         Cell {
             right: true,
             ..self
@@ -158,7 +160,7 @@ pub trait CellText {
     fn right(&self) -> bool;
 }
 
-impl CellText for Cell {
+impl CellText for Cell<'_> {
     fn text(&self) -> &str {
         &self.text
     }
@@ -261,7 +263,7 @@ fn spaces(line: &mut String, mut n: usize) {
 pub fn write_table(
     out: &mut dyn Write,
     columns: &[Column],
-    rows: &[Vec<Cell>],
+    rows: &[Vec<Cell<'_>>],
     width_limit: usize,
     theme: Theme,
 ) -> io::Result<Vec<usize>> {
@@ -272,7 +274,7 @@ pub fn write_table(
         }
     }
     let widths = fit(columns, &content, width_limit);
-    let header: Vec<Cell> = columns
+    let header: Vec<Cell<'_>> = columns
         .iter()
         .enumerate()
         .map(|(i, c)| Cell {
@@ -297,7 +299,7 @@ pub fn write_header(
     widths: &[usize],
     theme: Theme,
 ) -> io::Result<()> {
-    let cells: Vec<Cell> = columns
+    let cells: Vec<Cell<'_>> = columns
         .iter()
         .map(|c| Cell::styled(c.header, Role::Header))
         .collect();

@@ -190,17 +190,6 @@ fn cut(s: &str, max: usize) -> (Cow<'_, str>, usize) {
     (Cow::Owned(out), used + 1)
 }
 
-/// `s` padded with spaces to `cols` columns (left-aligned).
-pub fn pad(s: &str, cols: usize) -> String {
-    let w = width(s);
-    let mut out = String::with_capacity(s.len() + cols.saturating_sub(w));
-    out.push_str(s);
-    for _ in w..cols {
-        out.push(' ');
-    }
-    out
-}
-
 /// An event id for a narrow column: `req-…` ids are short already; a UUID
 /// is known by its first 8 digits.
 pub fn short_id(id: &str) -> String {

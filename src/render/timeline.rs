@@ -253,7 +253,7 @@ const ENTRY_CELLS: usize = 5;
 /// role (2 bytes), its width and its length (4 bytes each, little-endian),
 /// then its text. The reader's threads make them (see
 /// [`TimelineTable::prepare`]).
-fn encoded_cells(cells: &[Cell; ENTRY_CELLS]) -> Vec<u8> {
+fn encoded_cells(cells: &[Cell<'_>; ENTRY_CELLS]) -> Vec<u8> {
     let size = cells.iter().map(|c| 10 + c.text.len()).sum();
     let mut out = Vec::with_capacity(size);
     for cell in cells {
@@ -419,7 +419,7 @@ impl<'a> RowRef<'a> {
 pub(super) fn entry_row(
     e: &Entry,
     options: &TextOptions,
-) -> ([Cell; 7], Vec<(&'static str, String)>) {
+) -> ([Cell<'static>; 7], Vec<(&'static str, String)>) {
     let [hook, agent, event, state, error] = entry_cells(e, Payloads::of(e));
     let cells = [
         Cell::styled(e.index.to_string(), Role::Dim),
@@ -435,7 +435,7 @@ pub(super) fn entry_row(
 
 /// The cells of a row the entry alone decides: HOOK, AGENT, EVENT, STATE
 /// and ERROR, escaped for the terminal.
-fn entry_cells(e: &Entry, payloads: Payloads<'_>) -> [Cell; ENTRY_CELLS] {
+fn entry_cells(e: &Entry, payloads: Payloads<'_>) -> [Cell<'static>; ENTRY_CELLS] {
     let hook = if e.hook_derived {
         format!("{}*", e.hook)
     } else if e.hook.as_str().is_empty() {
