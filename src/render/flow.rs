@@ -156,14 +156,19 @@ impl HopView for FlowText {
 
         // 1. The flow table.
         writeln!(out, "\n{}", theme.paint("Agent flow:", Role::Header))?;
-        let content = fold_parts(
+        // When every time takes the same width (the clock), one time tells
+        // the column's; else each is made and measured.
+        let any_time = flow.records().iter().find_map(|h| h.timestamp.get());
+        let uniform = times.uniform() && any_time.is_some();
+        let mut content = fold_parts(
             flow.records(),
             threads,
             HOPS_PER_BATCH,
             &|part: &[FlowHop]| {
                 let mut content = [0usize; 7];
                 for h in part.iter().map(|h| flow.hop(h)) {
-                    for (c, cell) in content.iter_mut().zip(hop_cells(&h, time_of(&h))) {
+                    let time = if uniform { String::new() } else { time_of(&h) };
+                    for (c, cell) in content.iter_mut().zip(hop_cells(&h, time)) {
                         *c = (*c).max(width(&cell.text));
                     }
                 }
@@ -172,6 +177,9 @@ impl HopView for FlowText {
             |a, b| std::array::from_fn(|i| a[i].max(b[i])),
         )
         .unwrap_or_default();
+        if uniform {
+            content[0] = width(&times.show(any_time));
+        }
         let widths = fit(&COLUMNS, &content, width_total);
         write_header(out, &COLUMNS, &widths, theme)?;
         let rows = |range: &Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {

@@ -9,6 +9,7 @@ use super::ordered::{fold_parts, render_ranges_in_order};
 use super::style::{Role, Theme};
 use super::text::{escape, truncate};
 use crate::analysis::flow::{participants, Flow, FlowHop, Hop, HopKind};
+use crate::analysis::names::Name;
 
 /// Narrowest a lane gets before agents are shown as letters.
 const MIN_NAMED_LANE: usize = 6;
@@ -143,8 +144,21 @@ pub fn write_lanes(
     let blank_line: String = blank.iter().collect();
     let blank_line = blank_line.trim_end();
     writeln!(out, "{}", theme.paint(blank_line, Role::Dim))?;
+    // Each lane's agent by its name among the hops' strings (the folded
+    // lane stands for no one name).
+    let names: Vec<Option<Name>> = agents
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if folded > 0 && i == agents.len() - 1 {
+                None
+            } else {
+                flow.name_of(a)
+            }
+        })
+        .collect();
     let rows = LaneRows {
-        agents: &agents,
+        names: &names,
         lane,
         at: blank_line
             .char_indices()
@@ -159,16 +173,18 @@ pub fn write_lanes(
     // Each hop's line depends on the hop alone: rendered on every core.
     let lines = |range: &std::ops::Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
         let mut scratch = LineScratch::default();
-        flow.slice(range.clone())
-            .try_for_each(|hop| rows.line(&hop, note, &mut scratch, out))
+        flow.records()[range.clone()]
+            .iter()
+            .try_for_each(|held| rows.line(held, &flow.hop(held), note, &mut scratch, out))
     };
     render_ranges_in_order(flow.len(), HOPS_PER_BATCH, &lines, threads, out)
 }
 
 /// What every hop's line of the diagram is drawn on.
 struct LaneRows<'a> {
-    /// The lanes' agents (the last one also for agents folded into it).
-    agents: &'a [String],
+    /// The lanes' agents, by name (the last one also for agents folded
+    /// into it).
+    names: &'a [Option<Name>],
     /// Columns to a lane.
     lane: usize,
     /// A line with every lane and no hop.
@@ -187,23 +203,24 @@ impl LaneRows<'_> {
         lane * self.lane + self.lane / 2
     }
 
-    fn lane_of(&self, name: &str) -> usize {
-        self.agents
+    fn lane_of(&self, name: Name) -> usize {
+        self.names
             .iter()
-            .position(|a| a == name)
-            .unwrap_or(self.agents.len() - 1)
+            .position(|&n| n == Some(name))
+            .unwrap_or(self.names.len() - 1)
     }
 
     /// One hop's line: its mark and arrow across the lanes, then its note
     /// when notes are shown.
     fn line(
         &self,
+        held: &FlowHop,
         hop: &Hop<'_>,
         note: &dyn Fn(&Hop<'_>, &mut String),
         scratch: &mut LineScratch,
         out: &mut Vec<u8>,
     ) -> io::Result<()> {
-        let a = self.center(self.lane_of(hop.agent));
+        let a = self.center(self.lane_of(held.agent));
         let (mark, role) = match hop.kind {
             HopKind::Handoff => ('●', None),
             HopKind::Requeue => ('↺', Some(Role::Warning)),
@@ -212,7 +229,7 @@ impl LaneRows<'_> {
             HopKind::End => ('■', Some(Role::Dim)),
         };
         // The arrow's other end, and its head.
-        let head = match (hop.kind, hop.next) {
+        let head = match (hop.kind, held.next) {
             (HopKind::Handoff, Some(next)) => {
                 let b = self.center(self.lane_of(next));
                 (b != a).then_some((b, if b > a { '▶' } else { '◀' }))
