@@ -3,7 +3,6 @@
 //! payload.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Deserialize;
@@ -45,7 +44,10 @@ fn summarize_fast(entry: &Entry, payloads: Payloads<'_>) -> Option<String> {
     if sources.iter().all(Option::is_none) {
         return None;
     }
-    let mut merged: BTreeMap<&str, &str> = BTreeMap::new();
+    // Every pair, in the order a map would take them in, then sorted by
+    // key and left with the last value of each: what a map merged from
+    // them holds (a sorted vector costs less than a tree of a few keys).
+    let mut merged: Vec<(&str, &str)> = Vec::with_capacity(16);
     for raw in sources.into_iter().flatten() {
         let pairs = payloads.pairs_within(raw, DEEP)?;
         let data = fast::field_in(&pairs, "data")?;
@@ -54,11 +56,18 @@ fn summarize_fast(entry: &Entry, payloads: Payloads<'_>) -> Option<String> {
             Some(object) if object.starts_with('{') => {
                 merged.extend(payloads.pairs(object)?.iter().copied())
             }
-            Some(other) => {
-                merged.insert("data", other);
-            }
+            Some(other) => merged.push(("data", other)),
         }
     }
+    // Stable: a key's values stay in the order they came.
+    merged.sort_by(|a, b| a.0.cmp(b.0));
+    merged.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 = later.1;
+        }
+        same
+    });
     shown_keys(entry, merged, |raw, out| describe_raw(raw, out, &payloads))
 }
 
@@ -338,6 +347,29 @@ mod tests {
             e.extra = vec![("x".into(), RawJson("[1]".into()))];
             let fast = summarize_fast(&e, Payloads::of(&e)).unwrap();
             assert_eq!(fast, summarize_slow(&e, Payloads::of(&e)), "{state}");
+        }
+        // A state and an output state merged: the output's value wins a
+        // key both hold, a key given twice keeps its last value.
+        for (state, output) in [
+            (
+                r#"{"data":{"b":1,"a":2,"c":3}}"#,
+                r#"{"data":{"a":"x","d":4,"a":"y"}}"#,
+            ),
+            (r#"{"data":{"k":1,"k":2}}"#, r#"{"data":"plain"}"#),
+            (r#"{"data":"plain"}"#, r#"{"data":{"data":[1],"a":null}}"#),
+            (r#"{"data":{}}"#, r#"{"data":{"z":1,"y":2,"x":3,"w":4}}"#),
+        ] {
+            let mut e = with_state(state);
+            e.result = Some(AgentResult {
+                output_state: Some(RawJson(output.into())),
+                ..AgentResult::default()
+            });
+            let fast = summarize_fast(&e, Payloads::of(&e)).unwrap();
+            assert_eq!(
+                fast,
+                summarize_slow(&e, Payloads::of(&e)),
+                "{state} {output}"
+            );
         }
         // Left to the slow path: a key given twice, arrays as states.
         let twice = with_state(r#"{"data":{},"data":{}}"#);
