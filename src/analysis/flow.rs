@@ -11,6 +11,7 @@ use super::{FastMap, FastSet};
 use std::fmt;
 
 use super::names::{Name, Names};
+pub use crate::model::Written;
 use crate::model::{Entry, Hook, Text, Timestamp};
 
 /// What a hop means.
@@ -86,18 +87,6 @@ impl HopHook {
     }
 }
 
-/// How a hop's timestamp was written in the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Written<S> {
-    /// No `timestamp` field.
-    Absent,
-    /// Exactly as Go's RFC 3339 with nanoseconds writes the parsed time
-    /// (the usual case: nothing is held, the text is made again).
-    AsParsed,
-    /// Anything else, as written.
-    Text(S),
-}
-
 /// One step of the flow, with its strings as `S`: held as a [`FlowHop`]
 /// (its strings [`Name`]s in the flow's [`Names`]: a long session has tens
 /// of thousands of hops, each with its own event id), read as a [`Hop`].
@@ -144,17 +133,6 @@ impl<S> HopOf<S> {
             kind: self.kind,
             error: self.error.map(&mut f),
             state_changes: self.state_changes.map(&mut f),
-        }
-    }
-}
-
-impl<'a> Hop<'a> {
-    /// The timestamp as the file wrote it.
-    pub fn timestamp_text(&self) -> Option<Cow<'a, str>> {
-        match self.written {
-            Written::Absent => None,
-            Written::AsParsed => self.timestamp.rfc3339_nano().map(Cow::Owned),
-            Written::Text(text) => Some(Cow::Borrowed(text)),
         }
     }
 }
@@ -309,10 +287,10 @@ impl FlowBuilder {
                 None => "(no output state)".to_string(),
             }
         });
-        let written = match e.timestamp_raw.as_deref() {
-            None => Written::Absent,
-            Some(raw) if e.timestamp.is_written_as(raw) => Written::AsParsed,
-            Some(raw) => Written::Text(self.names.id(raw)),
+        let written = match &e.timestamp_written {
+            Written::Absent => Written::Absent,
+            Written::AsParsed => Written::AsParsed,
+            Written::Text(raw) => Written::Text(self.names.id(raw)),
         };
         Some(FlowHop {
             index: e.index,

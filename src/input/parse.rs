@@ -18,7 +18,7 @@ use super::diagnostic::{Diagnostic, ProblemKind};
 use super::fast::{Outline, Pair};
 use super::read::Payloads;
 use super::redact::Redactor;
-use crate::model::{AgentResult, Entry, Hook, Position, RawJson, Text, Timestamp};
+use crate::model::{AgentResult, Entry, Hook, Position, RawJson, Text, Timestamp, Written};
 
 /// What the parser keeps of each entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -379,10 +379,15 @@ fn entry_of<'t>(
             }
             "timestamp" => {
                 recognised = true;
-                match field.string(&key, raw) {
+                match field.text(&key, raw) {
                     Some(v) => {
-                        entry.timestamp = field.timestamp(&key, raw, v.as_deref());
-                        entry.timestamp_raw = v;
+                        let (time, go) = field.timestamp(&key, raw, v.as_deref());
+                        entry.timestamp = time;
+                        entry.timestamp_written = match v {
+                            None => Written::Absent,
+                            Some(_) if go => Written::AsParsed,
+                            Some(text) => Written::Text(Text::from(text)),
+                        };
                     }
                     None => keep_extra(&mut entry, keeper, key, raw),
                 }
@@ -515,17 +520,24 @@ impl<'t> FieldReader<'t, '_> {
         None
     }
 
-    fn timestamp(&mut self, key: &dyn fmt::Display, raw: &str, text: Option<&str>) -> Timestamp {
+    /// The time, and whether `text` is written as Go writes it
+    /// ([`Timestamp::parse_written`]).
+    fn timestamp(
+        &mut self,
+        key: &dyn fmt::Display,
+        raw: &str,
+        text: Option<&str>,
+    ) -> (Timestamp, bool) {
         let Some(text) = text else {
-            return Timestamp::Unset;
+            return (Timestamp::Unset, false);
         };
-        match Timestamp::parse(text) {
-            Ok(t) => t,
+        match Timestamp::parse_written(text) {
+            Ok(read) => read,
             Err(e) => {
                 let msg =
                     format!("field \"{key}\" is not an RFC 3339 time ({e}); treated as unset");
                 self.bad(raw, msg);
-                Timestamp::Unset
+                (Timestamp::Unset, false)
             }
         }
     }
@@ -617,8 +629,10 @@ impl<'t> FieldReader<'t, '_> {
             match key.as_ref() {
                 "duration_ms" => result.duration_ms = self.duration(&name, value),
                 "start_time" | "end_time" => {
-                    if let Some(text) = self.string(&name, value) {
-                        let t = self.timestamp(&name, value, text.as_deref());
+                    // Read from the text in place: a time is never kept as
+                    // written here.
+                    if let Some(text) = self.text(&name, value) {
+                        let (t, _) = self.timestamp(&name, value, text.as_deref());
                         if key == "start_time" {
                             result.start_time = t;
                         } else {
@@ -917,7 +931,7 @@ mod tests {
         assert!(r.end_time.get().is_some());
         assert_eq!(e.extra, vec![("x_custom".into(), RawJson("[1, 2]".into()))]);
         assert_eq!(
-            e.timestamp_raw.as_deref(),
+            e.timestamp_text().as_deref(),
             Some("2025-05-02T20:09:16.464169428+05:30")
         );
     }
@@ -957,7 +971,7 @@ mod tests {
         let (e, p) = parse(r#"{"timestamp":"yesterday","hook":"AgentError"}"#);
         let e = e.unwrap();
         assert_eq!(e.timestamp, Timestamp::Unset);
-        assert_eq!(e.timestamp_raw.as_deref(), Some("yesterday"));
+        assert_eq!(e.timestamp_text().as_deref(), Some("yesterday"));
         assert_eq!(p[0].kind, ProblemKind::BadField);
     }
 

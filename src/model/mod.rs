@@ -3,13 +3,15 @@
 //! Plain data with no I/O, no flags and no terminal knowledge; the input layer
 //! builds it and every later layer reads it.
 
+use std::borrow::Cow;
+
 mod hook;
 mod raw;
 mod time;
 
 pub use hook::Hook;
 pub use raw::{compact_into, past_string, utf8, RawJson};
-pub use time::Timestamp;
+pub use time::{GoTime, Timestamp, Written};
 
 /// Where something sits in a file: 1-based line and column (in bytes), and
 /// the 0-based byte offset.
@@ -37,8 +39,10 @@ pub struct Entry {
     pub index: u64,
     /// Where the entry starts in its file.
     pub position: Position,
-    /// The `timestamp` field exactly as written (`None` when missing).
-    pub timestamp_raw: Option<Text>,
+    /// How the `timestamp` field was written: its text is kept only when
+    /// it is not what [`Timestamp::rfc3339_nano`] makes of the time
+    /// ([`Entry::timestamp_text`] gives it either way).
+    pub timestamp_written: Written<Text>,
     pub timestamp: Timestamp,
     /// The `type` field (older writers); often empty.
     pub kind: Option<Text>,
@@ -113,6 +117,15 @@ pub struct AgentResult {
 }
 
 impl Entry {
+    /// The `timestamp` field exactly as written (`None` when missing).
+    pub fn timestamp_text(&self) -> Option<Cow<'_, str>> {
+        match &self.timestamp_written {
+            Written::Absent => None,
+            Written::AsParsed => self.timestamp.rfc3339_nano().map(Cow::Owned),
+            Written::Text(text) => Some(Cow::Borrowed(text)),
+        }
+    }
+
     /// The agent an entry is about: the agent that ran, or, on entries that
     /// carry no `agent_id` (BeforeEventHandling), the agent the event was
     /// sent to.

@@ -2,6 +2,45 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 
+/// A time as Go's `time.RFC3339Nano` writes it, held inline
+/// ([`Timestamp::go_time`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GoTime {
+    bytes: [u8; GO_TEXT_MAX],
+    len: u8,
+}
+
+impl GoTime {
+    pub fn as_str(&self) -> &str {
+        // Digits and ASCII punctuation: always UTF-8.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+/// How a timestamp was written in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Written<S> {
+    /// No `timestamp` field (or null).
+    #[default]
+    Absent,
+    /// Exactly as Go's RFC 3339 with nanoseconds writes the parsed time
+    /// (the usual case: nothing is held, the text is made again).
+    AsParsed,
+    /// Anything else, as written.
+    Text(S),
+}
+
+impl<S: AsRef<str>> Written<S> {
+    /// The same, its text borrowed.
+    pub fn as_deref(&self) -> Written<&str> {
+        match self {
+            Written::Absent => Written::Absent,
+            Written::AsParsed => Written::AsParsed,
+            Written::Text(text) => Written::Text(text.as_ref()),
+        }
+    }
+}
+
 /// A timestamp that keeps the offset it was written with (for display) and
 /// compares by instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -16,19 +55,27 @@ pub enum Timestamp {
 impl Timestamp {
     /// Parses an RFC 3339 timestamp; `Err` when it is not one.
     pub fn parse(text: &str) -> Result<Timestamp, chrono::ParseError> {
+        Timestamp::parse_written(text).map(|(t, _)| t)
+    }
+
+    /// [`Timestamp::parse`], and whether `text` is exactly what
+    /// [`Timestamp::rfc3339_nano`] makes of the result (Go's way, and so
+    /// almost every trace's): then the text need not be kept. Told as the
+    /// text is read, where [`Timestamp::is_written_as`] writes it again.
+    pub fn parse_written(text: &str) -> Result<(Timestamp, bool), chrono::ParseError> {
         if text.is_empty() {
-            return Ok(Timestamp::Unset);
+            return Ok((Timestamp::Unset, false));
         }
-        let t = match canonical(text.as_bytes()) {
-            Some(t) => t,
-            None => DateTime::parse_from_rfc3339(text)?,
+        let (t, go) = match canonical(text.as_bytes()) {
+            Some(read) => read,
+            None => (DateTime::parse_from_rfc3339(text)?, false),
         };
         // Go's zero time, and any rendering of it in another zone, lies in
         // year 1 (or year 0 west of UTC). No trace was written then.
         if t.naive_utc().year() <= 1 {
-            return Ok(Timestamp::Unset);
+            return Ok((Timestamp::Unset, false));
         }
-        Ok(Timestamp::At(t))
+        Ok((Timestamp::At(t), go))
     }
 
     pub fn get(&self) -> Option<DateTime<FixedOffset>> {
@@ -50,11 +97,18 @@ impl Timestamp {
     /// when unset, or for what that layout cannot write (a year outside
     /// 0000–9999, an offset with seconds, a leap second).
     pub fn rfc3339_nano(&self) -> Option<String> {
-        let mut buffer = [0u8; GO_TEXT_MAX];
-        let len = self.go_text(&mut buffer)?;
-        std::str::from_utf8(buffer.get(..len)?)
-            .ok()
-            .map(str::to_string)
+        self.go_time().map(|text| text.as_str().to_string())
+    }
+
+    /// [`Timestamp::rfc3339_nano`] held inline, made without allocating
+    /// (for writers that copy it out at once).
+    pub fn go_time(&self) -> Option<GoTime> {
+        let mut bytes = [0u8; GO_TEXT_MAX];
+        let len = self.go_text(&mut bytes)?;
+        Some(GoTime {
+            bytes,
+            len: u8::try_from(len).ok()?,
+        })
     }
 
     /// Whether `text` is exactly [`Timestamp::rfc3339_nano`] (what Go
@@ -122,10 +176,16 @@ impl GoText<'_> {
     }
 
     /// `value` in `count` digits (the last ones), then `then` unless 0.
-    fn digits(&mut self, value: u32, count: u32, then: u8) {
-        for k in (0..count).rev() {
-            let digit = value / 10u32.pow(k) % 10;
-            self.byte(b'0' + u8::try_from(digit).unwrap_or(0));
+    fn digits(&mut self, mut value: u32, count: u32, then: u8) {
+        // From the last digit back: a division by ten is a multiplication,
+        // where one by a power chosen at run time is a division.
+        let end = self.len + count as usize;
+        if let Some(slots) = self.bytes.get_mut(self.len..end) {
+            for slot in slots.iter_mut().rev() {
+                *slot = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+            self.len = end;
         }
         if then != 0 {
             self.byte(then);
@@ -143,7 +203,9 @@ const GO_TEXT_MAX: usize = 35;
 /// anything else, which chrono then parses or rejects. Whatever this
 /// reads, chrono reads as the same time (a test compares them): it only
 /// spares chrono's general parser, about a tenth of reading a small entry.
-fn canonical(text: &[u8]) -> Option<DateTime<FixedOffset>> {
+/// Also whether the text is written as Go writes the time: no fraction or
+/// one without trailing zeros, and `Z` for UTC.
+fn canonical(text: &[u8]) -> Option<(DateTime<FixedOffset>, bool)> {
     // Eight bytes at a time: `YYYY-MM-`, `DDTHH:MM` and `HH:MM:SS`.
     let word = |at: usize| -> Option<u64> {
         Some(u64::from_le_bytes(text.get(at..at + 8)?.try_into().ok()?))
@@ -160,6 +222,8 @@ fn canonical(text: &[u8]) -> Option<DateTime<FixedOffset>> {
     }
     let mut i = 19;
     let mut nanos = 0;
+    // Go trims a fraction's trailing zeros (and writes none for zero).
+    let mut trimmed = true;
     if text.get(i) == Some(&b'.') {
         i += 1;
         let mut scale = 1_000_000_000;
@@ -179,7 +243,10 @@ fn canonical(text: &[u8]) -> Option<DateTime<FixedOffset>> {
         if scale == 1_000_000_000 {
             return None;
         }
+        trimmed = text[i - 1] != b'0';
     }
+    // Go writes `Z` for UTC, never `+00:00`.
+    let zulu = text.get(i..)? == b"Z";
     let offset = match text.get(i..)? {
         b"Z" => 0,
         [sign @ (b'+' | b'-'), zone @ ..] if zone.len() == 5 => {
@@ -204,10 +271,11 @@ fn canonical(text: &[u8]) -> Option<DateTime<FixedOffset>> {
     };
     let local = chrono::NaiveDate::from_ymd_opt(year, two(date, 5), two(middle, 0))?
         .and_hms_nano_opt(two(middle, 3), two(middle, 6), second, nanos)?;
+    let go = trimmed && (zulu || offset != 0);
     let offset = FixedOffset::east_opt(offset)?;
     local
         .checked_sub_offset(offset)
-        .map(|utc| DateTime::from_naive_utc_and_offset(utc, offset))
+        .map(|utc| (DateTime::from_naive_utc_and_offset(utc, offset), go))
 }
 
 /// Whether the eight bytes of `word` have ASCII digits where `shape` has
@@ -259,6 +327,7 @@ mod tests {
         ] {
             let t = Timestamp::parse(text).unwrap();
             assert_eq!(t.is_written_as(text), go, "{text}");
+            assert_eq!(Timestamp::parse_written(text).unwrap(), (t, go), "{text}");
             let made = t.rfc3339_nano().unwrap();
             assert_eq!(Timestamp::parse(&made).unwrap(), t, "{text} → {made}");
             assert_eq!(made == text, go, "{text} → {made}");
@@ -293,6 +362,9 @@ mod tests {
             if (0..=9999).contains(&t.year()) {
                 proptest::prop_assert_eq!(made.as_deref(), Some(want.as_str()));
                 proptest::prop_assert!(ts.is_written_as(&want));
+                if t.naive_utc().year() > 1 {
+                    proptest::prop_assert_eq!(Timestamp::parse_written(&want).unwrap(), (ts, true));
+                }
                 proptest::prop_assert_eq!(DateTime::parse_from_rfc3339(&want).unwrap(), t);
             } else {
                 proptest::prop_assert_eq!(made, None);
@@ -328,7 +400,13 @@ mod tests {
                 }
             }
             let text = String::from_utf8(text).unwrap();
-            if let Some(fast) = canonical(text.as_bytes()) {
+            if let Some((fast, go)) = canonical(text.as_bytes()) {
+                // Told it is Go's text exactly when writing it again says so.
+                proptest::prop_assert_eq!(
+                    go && fast.naive_utc().year() > 1,
+                    Timestamp::parse(&text).unwrap().is_written_as(&text),
+                    "{}", text
+                );
                 let chrono = DateTime::parse_from_rfc3339(&text);
                 proptest::prop_assert!(chrono.is_ok(), "chrono rejects {}", text);
                 let chrono = chrono.unwrap();
@@ -351,7 +429,7 @@ mod tests {
             "1999-12-31T00:00:00-05:00",
         ] {
             assert_eq!(
-                canonical(usual.as_bytes()),
+                canonical(usual.as_bytes()).map(|(t, _)| t),
                 DateTime::parse_from_rfc3339(usual).ok()
             );
             assert!(canonical(usual.as_bytes()).is_some(), "{usual}");

@@ -150,7 +150,7 @@ impl EntryRenderer for EntryDetail {
                 value.map_or("-".to_string(), |v| escape(v).into_owned())
             )
         };
-        field(out, "timestamp", e.timestamp_raw.as_deref())?;
+        field(out, "timestamp", e.timestamp_text().as_deref())?;
         let hook = if e.hook_derived {
             format!("{} (from type)", e.hook)
         } else {

@@ -72,7 +72,7 @@ impl Record for EntryRecord<'_> {
         };
         vec![
             Value::Int(e.index as i64),
-            Value::opt_str(e.timestamp_raw.as_deref()),
+            Value::timestamp(&e.timestamp, e.timestamp_written.as_deref()),
             hook,
             Value::opt_str(e.kind.as_deref()),
             Value::opt_str(e.session_id.as_deref()),

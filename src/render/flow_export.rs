@@ -37,7 +37,7 @@ impl Record for HopRecord<'_> {
         let h = self.0;
         vec![
             Value::Int(h.index as i64),
-            h.timestamp_text().map_or(Value::Null, Value::Str),
+            Value::timestamp(&h.timestamp, h.written),
             Value::Str(Cow::Borrowed(h.agent)),
             Value::opt_str(h.next),
             Value::Str(Cow::Borrowed(h.hook.as_str())),

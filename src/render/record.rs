@@ -6,13 +6,15 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use crate::model::compact_into;
+use crate::model::{compact_into, GoTime, Timestamp, Written};
 
 /// One value of a record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value<'a> {
     Null,
     Str(Cow<'a, str>),
+    /// A time as Go writes it, made again rather than kept (a string).
+    Time(GoTime),
     Int(i64),
     /// A number with a fraction; not finite is written as null.
     Float(f64),
@@ -26,6 +28,16 @@ pub enum Value<'a> {
 impl<'a> Value<'a> {
     pub fn opt_str(s: Option<&'a str>) -> Value<'a> {
         s.map_or(Value::Null, |s| Value::Str(Cow::Borrowed(s)))
+    }
+
+    /// A timestamp as the file wrote it: made again when Go's way (no
+    /// allocation), else the text kept; null when there was none.
+    pub fn timestamp(time: &Timestamp, written: Written<&'a str>) -> Value<'a> {
+        match written {
+            Written::Absent => Value::Null,
+            Written::AsParsed => time.go_time().map_or(Value::Null, Value::Time),
+            Written::Text(text) => Value::Str(Cow::Borrowed(text)),
+        }
     }
 }
 
@@ -151,6 +163,7 @@ fn write_fields(buf: &mut Vec<u8>, record: &dyn Record, skip: usize) -> io::Resu
         match value {
             Value::Null => buf.extend_from_slice(b"null"),
             Value::Str(s) => serde_json::to_writer(&mut *buf, s.as_ref())?,
+            Value::Time(t) => serde_json::to_writer(&mut *buf, t.as_str())?,
             Value::Int(n) => buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
             Value::Float(f) if f.is_finite() => buf.extend_from_slice(format!("{f}").as_bytes()),
             Value::Float(_) => buf.extend_from_slice(b"null"),
@@ -264,6 +277,10 @@ impl CsvWriter {
                 Value::Null => {}
                 Value::Str(s) if self.formula_guard => write_cell(row, &guard_formula(s)),
                 Value::Str(s) => write_cell(row, &s),
+                Value::Time(t) if self.formula_guard => {
+                    write_cell(row, &guard_formula(Cow::Borrowed(t.as_str())))
+                }
+                Value::Time(t) => write_cell(row, t.as_str()),
                 Value::Int(n) => row.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
                 Value::Float(f) if f.is_finite() => write_cell(row, &format!("{f}")),
                 Value::Float(_) => {}

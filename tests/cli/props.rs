@@ -787,7 +787,8 @@ fn check_entry(
     prop_assert_eq!(got.position.offset, span.0 as u64, "entry {} position", n);
     let line = 1 + bytes[..span.0].iter().filter(|&&b| b == b'\n').count() as u64;
     prop_assert_eq!(got.position.line, line, "entry {} line", n);
-    prop_assert_eq!(got.timestamp_raw.as_deref(), Some(want.time.text.as_str()));
+    let written = got.timestamp_text();
+    prop_assert_eq!(written.as_deref(), Some(want.time.text.as_str()));
     prop_assert_eq!(got.timestamp.get(), want.time.at);
     if let (Some(g), Some(w)) = (got.timestamp.get(), want.time.at) {
         prop_assert_eq!(g.offset(), w.offset(), "the offset is kept");
