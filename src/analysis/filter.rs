@@ -9,7 +9,7 @@
 use std::fmt;
 
 use super::time_range::TimeRange;
-use crate::model::Entry;
+use crate::model::{Entry, Hook};
 
 /// The grammar, for error messages and help.
 pub const GRAMMAR: &str = "filters are KEY=VALUE[,VALUE…] or KEY!=VALUE[,VALUE…] with KEY one of \
@@ -212,6 +212,54 @@ impl Filter {
             return false;
         }
         self.conditions.iter().all(|c| c.matches_with_next(e, next))
+    }
+
+    /// What a bare word that names none of `agents` (the session's) more
+    /// likely meant, for the note that nothing matched: `errors` for
+    /// `error`, a hook's name for `hook=`, a near spelling of an agent.
+    pub fn hint(&self, agents: &[String]) -> Option<String> {
+        self.conditions.iter().find_map(|c| {
+            let Test::Field {
+                key: Key::Agent,
+                values,
+                negate,
+            } = &c.test
+            else {
+                return None;
+            };
+            let [word] = values.as_slice() else {
+                return None;
+            };
+            if c.text.contains('=') || agents.contains(word) {
+                return None;
+            }
+            let bang = if *negate { "!" } else { "" };
+            let lower = word.to_ascii_lowercase();
+            if ["errors", "err", "fail", "failed", "failure", "failures"].contains(&lower.as_str())
+            {
+                return Some(format!(
+                    "`--filter {bang}error` keeps entries {}an error",
+                    if *negate { "without " } else { "with " }
+                ));
+            }
+            if let Some(hook) = Hook::KNOWN
+                .iter()
+                .find(|h| h.as_str().eq_ignore_ascii_case(word))
+            {
+                return Some(format!("'{word}' is a hook: `--filter hook{bang}={hook}`"));
+            }
+            agents
+                .iter()
+                .map(|a| {
+                    (
+                        strsim::normalized_levenshtein(&lower, &a.to_ascii_lowercase()),
+                        a,
+                    )
+                })
+                .filter(|(score, _)| *score >= 0.6)
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, agent)| format!("did you mean `--filter {bang}{agent}`?"))
+        })
     }
 
     /// The filter as the user could type it again, for messages.

@@ -233,6 +233,9 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
             "no {what} match {} ({} entries read{agents})",
             filter_text, summary.entries
         )));
+        if let Some(hint) = trace.filter.hint(&summary.agents) {
+            reporter.hint(&escape(&hint));
+        }
     }
     Ok(Outcome {
         damaged: report.damage > 0,

@@ -222,6 +222,13 @@ impl Reporter {
         }
     }
 
+    /// What the user may have meant, after a note; silenced by `--quiet`.
+    pub fn hint(&mut self, text: &str) {
+        if !self.quiet {
+            self.say(Role::Dim, "hint", text);
+        }
+    }
+
     fn say(&mut self, role: Role, label: &'static str, text: &str) {
         if let Some(held) = &mut self.held {
             held.push((role, label, text.to_string()));

@@ -115,6 +115,63 @@ fn no_match_says_which_filter_and_succeeds() {
     ]));
 }
 
+/// A bare word that names no agent is read as one, as documented; when
+/// nothing matches, the note says what the word more likely meant.
+#[test]
+fn no_match_hints_at_what_a_bare_word_meant() {
+    for (word, hint) in [
+        (
+            "errors",
+            "hint: `--filter error` keeps entries with an error",
+        ),
+        (
+            "FAILED",
+            "hint: `--filter error` keeps entries with an error",
+        ),
+        (
+            "agenterror",
+            "hint: 'agenterror' is a hook: `--filter hook=AgentError`",
+        ),
+        (
+            "beforeAgentRun",
+            "hint: 'beforeAgentRun' is a hook: `--filter hook=BeforeAgentRun`",
+        ),
+        ("summariser", "hint: did you mean `--filter summarizer`?"),
+    ] {
+        let out = agentcli()
+            .args([
+                "trace",
+                "--dir",
+                "fixtures/sessions",
+                "--filter",
+                word,
+                SESSION,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{word}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.contains("note: no entries match"),
+            "{word}: {stderr}"
+        );
+        assert!(stderr.ends_with(&format!("{hint}\n")), "{word}: {stderr}");
+    }
+    // A word unlike any agent, hook or `error` gets the note alone.
+    let out = agentcli()
+        .args([
+            "trace",
+            "--dir",
+            "fixtures/sessions",
+            "--filter",
+            "nobody",
+            SESSION,
+        ])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8(out.stderr).unwrap().contains("hint:"));
+}
+
 #[test]
 fn bad_filter_shows_the_grammar() {
     insta::assert_snapshot!(snapshot_run(&["trace", "--filter", "colour=red", SESSION]));
