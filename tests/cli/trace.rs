@@ -119,25 +119,7 @@ fn no_match_says_which_filter_and_succeeds() {
 /// nothing matches, the note says what the word more likely meant.
 #[test]
 fn no_match_hints_at_what_a_bare_word_meant() {
-    for (word, hint) in [
-        (
-            "errors",
-            "hint: `--filter error` keeps entries with an error",
-        ),
-        (
-            "FAILED",
-            "hint: `--filter error` keeps entries with an error",
-        ),
-        (
-            "agenterror",
-            "hint: 'agenterror' is a hook: `--filter hook=AgentError`",
-        ),
-        (
-            "beforeAgentRun",
-            "hint: 'beforeAgentRun' is a hook: `--filter hook=BeforeAgentRun`",
-        ),
-        ("summariser", "hint: did you mean `--filter summarizer`?"),
-    ] {
+    let filtered = |word: &str| {
         let out = agentcli()
             .args([
                 "trace",
@@ -150,26 +132,35 @@ fn no_match_hints_at_what_a_bare_word_meant() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{word}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
+        String::from_utf8(out.stderr).unwrap()
+    };
+    for (word, hint) in [
+        ("errors", "`--filter error` keeps entries with an error"),
+        ("FAILED", "`--filter error` keeps entries with an error"),
+        (
+            "agenterror",
+            "'agenterror' is a hook: `--filter hook=AgentError`",
+        ),
+        (
+            "beforeAgentRun",
+            "'beforeAgentRun' is a hook: `--filter hook=BeforeAgentRun`",
+        ),
+        ("summariser", "did you mean `--filter summarizer`?"),
+    ] {
+        let stderr = filtered(word);
         assert!(
             stderr.contains("note: no entries match"),
             "{word}: {stderr}"
         );
-        assert!(stderr.ends_with(&format!("{hint}\n")), "{word}: {stderr}");
+        assert!(
+            stderr.ends_with(&format!("hint: {hint}\n")),
+            "{word}: {stderr}"
+        );
     }
     // A word unlike any agent, hook or `error` gets the note alone.
-    let out = agentcli()
-        .args([
-            "trace",
-            "--dir",
-            "fixtures/sessions",
-            "--filter",
-            "nobody",
-            SESSION,
-        ])
-        .output()
-        .unwrap();
-    assert!(!String::from_utf8(out.stderr).unwrap().contains("hint:"));
+    let stderr = filtered("nobody");
+    assert!(stderr.contains("note: no entries match"), "{stderr}");
+    assert!(!stderr.contains("hint:"), "{stderr}");
 }
 
 #[test]
