@@ -363,16 +363,16 @@ fn is_uuid(id: &[u8]) -> bool {
 /// numbers, found through the events' [`Name`]s rather than a map of
 /// their strings, and labels are made when shown.
 pub fn group_by_event(flow: &Flow) -> EventGroups<'_> {
-    const NEW: usize = usize::MAX;
+    const NEW: u32 = u32::MAX;
     // Each event's group by the number of its name; hops without an event
     // id form a group of their own.
     let mut group_of_name = vec![NEW; flow.names.len()];
     let mut unnamed = NEW;
     // Each group's first hop, and its size.
-    let mut first: Vec<usize> = Vec::new();
-    let mut fill: Vec<usize> = Vec::new();
+    let mut first: Vec<u32> = Vec::new();
+    let mut fill: Vec<u32> = Vec::new();
     // The slot of a hop's event.
-    fn slot<'v>(by_name: &'v mut [usize], unnamed: &'v mut usize, hop: &FlowHop) -> &'v mut usize {
+    fn slot<'v>(by_name: &'v mut [u32], unnamed: &'v mut u32, hop: &FlowHop) -> &'v mut u32 {
         match hop.event_id {
             Some(id) => &mut by_name[id.index()],
             None => unnamed,
@@ -381,11 +381,11 @@ pub fn group_by_event(flow: &Flow) -> EventGroups<'_> {
     for (i, hop) in flow.hops.iter().enumerate() {
         let slot = slot(&mut group_of_name, &mut unnamed, hop);
         if *slot == NEW {
-            *slot = first.len();
-            first.push(i);
+            *slot = small(first.len());
+            first.push(small(i));
             fill.push(0);
         }
-        fill[*slot] += 1;
+        fill[*slot as usize] += 1;
     }
     // Where each group starts in `members`; filled in file order, which
     // keeps each group's hops in order and leaves `fill` at the ends.
@@ -395,10 +395,10 @@ pub fn group_by_event(flow: &Flow) -> EventGroups<'_> {
         *size = start;
         start += n;
     }
-    let mut members = vec![0; flow.hops.len()];
+    let mut members = vec![0u32; flow.hops.len()];
     for (i, hop) in flow.hops.iter().enumerate() {
-        let g = *slot(&mut group_of_name, &mut unnamed, hop);
-        members[fill[g]] = i;
+        let g = *slot(&mut group_of_name, &mut unnamed, hop) as usize;
+        members[fill[g] as usize] = small(i);
         fill[g] += 1;
     }
     drop(group_of_name);
@@ -406,11 +406,11 @@ pub fn group_by_event(flow: &Flow) -> EventGroups<'_> {
     // Labels two events share: the groups in order of their label's hash
     // (numbers sort faster than strings), and among groups of the same
     // hash, those of the same label marked.
-    let label = |g: usize| event_label(flow.event_of(first[g]));
+    let label = |g: usize| event_label(flow.event_of(first[g] as usize));
     use std::hash::BuildHasher;
     let hasher = foldhash::fast::RandomState::default();
-    let mut by_hash: Vec<(u64, usize)> = (0..first.len())
-        .map(|g| (hasher.hash_one(label(g)), g))
+    let mut by_hash: Vec<(u64, u32)> = (0..first.len())
+        .map(|g| (hasher.hash_one(label(g)), small(g)))
         .collect();
     by_hash.sort_unstable();
     let mut shared = vec![false; first.len()];
@@ -420,6 +420,7 @@ pub fn group_by_event(flow: &Flow) -> EventGroups<'_> {
     {
         for (i, &(_, a)) in same.iter().enumerate() {
             for &(_, b) in &same[i + 1..] {
+                let (a, b) = (a as usize, b as usize);
                 if label(a) == label(b) {
                     shared[a] = true;
                     shared[b] = true;
@@ -437,6 +438,14 @@ pub fn group_by_event(flow: &Flow) -> EventGroups<'_> {
     }
 }
 
+/// A hop's or group's number, held in 32 bits (half a `usize`: these are
+/// held for every hop while the view is drawn). Four billion hops would
+/// take over 200 GB of hops alone before this ran out, so memory fails
+/// first, as it does for [`Names`]; the last number is shared if not.
+fn small(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
 /// The label of hops without an event id.
 const NO_EVENT: &str = "(no event id)";
 
@@ -444,11 +453,11 @@ const NO_EVENT: &str = "(no event id)";
 pub struct EventGroups<'a> {
     flow: &'a Flow,
     /// Each group's first hop.
-    first: Vec<usize>,
+    first: Vec<u32>,
     /// Where each group's hops end in `members`.
-    ends: Vec<usize>,
+    ends: Vec<u32>,
     /// Hop numbers, group after group.
-    members: Vec<usize>,
+    members: Vec<u32>,
     /// Whether each group's short label is another group's too.
     shared: Vec<bool>,
 }
@@ -471,17 +480,19 @@ impl<'a> EventGroups<'a> {
     /// Group `g`'s label and hops (`g` below [`EventGroups::len`]).
     pub fn group(&self, g: usize) -> (Cow<'a, str>, impl Iterator<Item = Hop<'a>> + '_) {
         let flow = self.flow;
-        let full = flow.event_of(self.first[g]);
+        let full = flow.event_of(self.first[g] as usize);
         let label = event_label(full);
         let label = if self.shared[g] && full != label {
             Cow::Owned(format!("{label} ({full})"))
         } else {
             Cow::Borrowed(label)
         };
-        let start = g.checked_sub(1).map_or(0, |before| self.ends[before]);
-        let hops = self.members[start..self.ends[g]]
+        let start = g
+            .checked_sub(1)
+            .map_or(0, |before| self.ends[before] as usize);
+        let hops = self.members[start..self.ends[g] as usize]
             .iter()
-            .map(move |&i| flow.get(i));
+            .map(move |&i| flow.get(i as usize));
         (label, hops)
     }
 }
@@ -576,6 +587,41 @@ mod tests {
             let mut from = order.clone();
             permute(&mut got, &mut from);
             proptest::prop_assert_eq!(got, want);
+        }
+
+        /// Hops come back from the timeline as a stable sort by instant
+        /// gives them (a hop with no time taking the one before it),
+        /// whether or not they came in order.
+        #[test]
+        fn the_timeline_sorts_hops_as_a_stable_sort_does(
+            times in proptest::collection::vec(proptest::option::of(0i64..6), 0..40),
+        ) {
+            let hop = |i: usize, t: Option<i64>| FlowHop {
+                index: i as u64,
+                timestamp: t.map_or(Timestamp::Unset, |s| {
+                    Timestamp::At(chrono::DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap().into())
+                }),
+                written: Written::Absent,
+                agent: Names::default().id("a"),
+                next: None,
+                hook: HopHook::AfterAgentRun,
+                event_id: None,
+                kind: HopKind::End,
+                error: None,
+                state_changes: None,
+            };
+            let mut timeline = HopTimeline::default();
+            let mut keys = super::super::timeline::TimeKeys::default();
+            let mut want: Vec<(super::super::timeline::TimeKey, u64)> = Vec::new();
+            for (i, &t) in times.iter().enumerate() {
+                let h = hop(i, t);
+                want.push((keys.key(h.timestamp.instant_nanos(), i as u64), i as u64));
+                timeline.push(h);
+            }
+            want.sort();
+            let flow = timeline.take_sorted(Names::default());
+            let got: Vec<u64> = flow.records().iter().map(|h| h.index).collect();
+            proptest::prop_assert_eq!(got, want.iter().map(|w| w.1).collect::<Vec<_>>());
         }
     }
     use crate::model::{AgentResult, RawJson};
@@ -815,16 +861,16 @@ mod tests {
 /// file order on ties): parallel agents interleave and files are not
 /// always in time order.
 ///
-/// The hops are kept in one vector and their instants in another, so that
-/// putting them in order costs no copy of the hops: none when they came in
-/// order (the usual case), else a permutation applied in place. Sorting
-/// (instant, place) pairs with a stable sort would have held a scratch
-/// copy of half the hops, and a second vector of the hops in order.
+/// The hops are kept in one vector, with nothing beside them: whether they
+/// came in order is known from the last instant alone, and only when they
+/// did not (rarely) are their instants worked out again to sort them.
+/// Putting them in order then costs no copy of the hops: a permutation is
+/// applied in place. Sorting (instant, place) pairs with a stable sort
+/// would have held a scratch copy of half the hops, and a second vector of
+/// the hops in order.
 #[derive(Debug, Default)]
 pub struct HopTimeline {
     hops: Vec<FlowHop>,
-    /// Each hop's instant (a hop without one takes the one before).
-    instants: Vec<i128>,
     keys: super::timeline::TimeKeys,
     /// Some hop came before one pushed earlier.
     out_of_order: bool,
@@ -832,11 +878,12 @@ pub struct HopTimeline {
 
 impl HopTimeline {
     pub fn push(&mut self, hop: FlowHop) {
+        // The instant the hop before orders by, then this one's.
+        let before = self.keys.instant(None);
         let instant = self.keys.instant(hop.timestamp.instant_nanos());
-        if self.instants.last().is_some_and(|&last| instant < last) {
+        if !self.hops.is_empty() && instant < before {
             self.out_of_order = true;
         }
-        self.instants.push(instant);
         self.hops.push(hop);
     }
 
@@ -844,8 +891,14 @@ impl HopTimeline {
     /// is left empty.
     pub fn take_sorted(&mut self, names: Names) -> Flow {
         let mut hops = std::mem::take(&mut self.hops);
-        let instants = std::mem::take(&mut self.instants);
+        self.keys = super::timeline::TimeKeys::default();
         if std::mem::take(&mut self.out_of_order) {
+            // Each hop's instant, as `push` worked it out.
+            let mut keys = super::timeline::TimeKeys::default();
+            let instants: Vec<i128> = hops
+                .iter()
+                .map(|h| keys.instant(h.timestamp.instant_nanos()))
+                .collect();
             // Where each place's hop comes from; ties keep file order.
             let mut from: Vec<usize> = (0..hops.len()).collect();
             from.sort_unstable_by_key(|&i| (instants[i], i));
