@@ -216,7 +216,8 @@ impl Filter {
 
     /// What a bare word that names none of `agents` (the session's) more
     /// likely meant, for the note that nothing matched: `errors` for
-    /// `error`, a hook's name for `hook=`, a near spelling of an agent.
+    /// `error`, a hook's name for `hook=`, a near spelling of an agent (as
+    /// near spellings of session ids are found).
     pub fn hint(&self, agents: &[String]) -> Option<String> {
         self.conditions.iter().find_map(|c| {
             let Test::Field {
@@ -248,17 +249,9 @@ impl Filter {
             {
                 return Some(format!("'{word}' is a hook: `--filter hook{bang}={hook}`"));
             }
-            agents
-                .iter()
-                .map(|a| {
-                    (
-                        strsim::normalized_levenshtein(&lower, &a.to_ascii_lowercase()),
-                        a,
-                    )
-                })
-                .filter(|(score, _)| *score >= 0.6)
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|(_, agent)| format!("did you mean `--filter {bang}{agent}`?"))
+            crate::input::closest(word, agents, 1)
+                .pop()
+                .map(|agent| format!("did you mean `--filter {bang}{agent}`?"))
         })
     }
 

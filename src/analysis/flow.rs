@@ -11,8 +11,7 @@ use super::{FastMap, FastSet};
 use std::fmt;
 
 use super::names::{Name, Names};
-pub use crate::model::Written;
-use crate::model::{Entry, Hook, Text, Timestamp};
+use crate::model::{Entry, Hook, Text, Timestamp, Written};
 
 /// What a hop means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -33,7 +33,7 @@ pub(crate) fn fixture_files() -> Vec<(std::path::PathBuf, Vec<u8>)> {
     assert!(files.len() > 20, "{} fixtures", files.len());
     files
 }
-pub use discover::{find_traces, resolve, Listing, ResolveError, Source, TraceGlob};
+pub use discover::{closest, find_traces, resolve, Listing, ResolveError, Source, TraceGlob};
 pub use parse::ParseOptions;
 pub use read::{
     read_all, read_all_with, read_here_or_all, read_some, Collect, EntrySink, Payloads, Prepare,

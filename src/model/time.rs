@@ -245,10 +245,10 @@ fn canonical(text: &[u8]) -> Option<(DateTime<FixedOffset>, bool)> {
         }
         trimmed = text[i - 1] != b'0';
     }
-    // Go writes `Z` for UTC, never `+00:00`.
-    let zulu = text.get(i..)? == b"Z";
-    let offset = match text.get(i..)? {
-        b"Z" => 0,
+    // The offset, and whether it is written as Go writes it: `Z` for UTC,
+    // never `+00:00`.
+    let (offset, go_zone) = match text.get(i..)? {
+        b"Z" => (0, true),
         [sign @ (b'+' | b'-'), zone @ ..] if zone.len() == 5 => {
             let mut bytes = [0u8; 8];
             bytes[..5].copy_from_slice(zone);
@@ -261,17 +261,14 @@ fn canonical(text: &[u8]) -> Option<(DateTime<FixedOffset>, bool)> {
                 return None;
             }
             let seconds = i32::try_from(h * 3600 + m * 60).ok()?;
-            if *sign == b'-' {
-                -seconds
-            } else {
-                seconds
-            }
+            let offset = if *sign == b'-' { -seconds } else { seconds };
+            (offset, offset != 0)
         }
         _ => return None,
     };
     let local = chrono::NaiveDate::from_ymd_opt(year, two(date, 5), two(middle, 0))?
         .and_hms_nano_opt(two(middle, 3), two(middle, 6), second, nanos)?;
-    let go = trimmed && (zulu || offset != 0);
+    let go = trimmed && go_zone;
     let offset = FixedOffset::east_opt(offset)?;
     local
         .checked_sub_offset(offset)

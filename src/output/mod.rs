@@ -217,15 +217,18 @@ impl Reporter {
 
     /// A note (never about damage); silenced by `--quiet`.
     pub fn note(&mut self, text: &str) {
-        if !self.quiet {
-            self.say(Role::Dim, "note", text);
-        }
+        self.aside("note", text);
     }
 
     /// What the user may have meant, after a note; silenced by `--quiet`.
     pub fn hint(&mut self, text: &str) {
+        self.aside("hint", text);
+    }
+
+    /// A line `--quiet` silences.
+    fn aside(&mut self, label: &'static str, text: &str) {
         if !self.quiet {
-            self.say(Role::Dim, "hint", text);
+            self.say(Role::Dim, label, text);
         }
     }
 

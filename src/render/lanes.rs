@@ -130,18 +130,11 @@ pub fn write_lanes(
     }
     writeln!(out, "{}", theme.paint(header.trim_end(), Role::Header))?;
 
-    let center = |i: usize| i * lane + lane / 2;
+    // The line with every lane and no hop: a bar at each lane's centre.
     let total = agents.len() * lane;
-    let blank: Vec<char> = (0..total)
-        .map(|x| {
-            if (0..agents.len()).any(|i| center(i) == x) {
-                '│'
-            } else {
-                ' '
-            }
-        })
+    let blank_line: String = (0..total)
+        .map(|x| if is_center(x, lane) { '│' } else { ' ' })
         .collect();
-    let blank_line: String = blank.iter().collect();
     let blank_line = blank_line.trim_end();
     writeln!(out, "{}", theme.paint(blank_line, Role::Dim))?;
     // Each lane's agent by its name among the hops' strings (the folded
@@ -157,6 +150,10 @@ pub fn write_lanes(
             }
         })
         .collect();
+    // Every character drawn takes one column (a test holds the marks to
+    // that), so a line's columns are its characters: the note starts two
+    // columns past the last lane's room, after the spaces that fill it.
+    let drawn = blank_line.chars().count();
     let rows = LaneRows {
         names: &names,
         lane,
@@ -166,8 +163,12 @@ pub fn write_lanes(
             .chain([blank_line.len()])
             .collect(),
         blank_line,
-        blank,
-        room: show_notes.then(|| width.saturating_sub(total + 2)),
+        room: show_notes.then(|| {
+            (
+                width.saturating_sub(total + 2),
+                (total + 2).saturating_sub(drawn),
+            )
+        }),
         theme,
     };
     // Each hop's line depends on the hop alone: rendered on every core.
@@ -187,14 +188,13 @@ struct LaneRows<'a> {
     names: &'a [Option<Name>],
     /// Columns to a lane.
     lane: usize,
-    /// A line with every lane and no hop.
-    blank: Vec<char>,
-    /// That line with no blanks after the last lane.
+    /// The line with every lane and no hop, up to the last lane.
     blank_line: &'a str,
     /// Where each of its columns starts in it, and its end.
     at: Vec<usize>,
-    /// Columns for a hop's note, when notes are shown.
-    room: Option<usize>,
+    /// When notes are shown: the columns for a hop's note, and the spaces
+    /// between the last lane and the note.
+    room: Option<(usize, usize)>,
     theme: Theme,
 }
 
@@ -247,17 +247,13 @@ impl LaneRows<'_> {
             line.push(match head {
                 _ if x == a => mark,
                 Some((b, arrowhead)) if x == b => arrowhead,
-                _ if self.blank[x] == '│' => '┼',
+                _ if is_center(x, self.lane) => '┼',
                 _ => '─',
             });
         }
         line.push_str(&self.blank_line[self.at[to + 1]..]);
-        // Every character drawn takes one column (a test holds the marks
-        // to that), so the line's width is its number of characters.
-        let drawn = self.at.len() - 1;
-        if let Some(room) = self.room {
-            let to = self.blank.len() + 2;
-            line.extend(std::iter::repeat_n(' ', to.saturating_sub(drawn)));
+        if let Some((room, gap)) = self.room {
+            line.extend(std::iter::repeat_n(' ', gap));
             let text = &mut scratch.note;
             text.clear();
             note(hop, text);
@@ -286,6 +282,12 @@ struct LineScratch {
     note: String,
 }
 
+/// Whether column `x` is the centre of a lane `lane` columns wide (where
+/// its bar is drawn).
+fn is_center(x: usize, lane: usize) -> bool {
+    x % lane == lane / 2
+}
+
 fn width_of(s: &str) -> usize {
     super::text::width(&escape(s))
 }
@@ -293,8 +295,9 @@ fn width_of(s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::flow::{HopHook, Written};
+    use crate::analysis::flow::HopHook;
     use crate::model::Timestamp;
+    use crate::model::Written;
 
     fn hop<'a>(agent: &'a str, next: Option<&'a str>, kind: HopKind) -> Hop<'a> {
         Hop {
