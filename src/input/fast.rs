@@ -604,7 +604,7 @@ fn spaces(b: &[u8], mut i: usize) -> usize {
 ///
 /// Most strings (keys, names, ids) are short: on x86_64 the first 16 bytes
 /// are looked at in one SSE2 step for all three at once, which costs less
-/// than setting up memchr; longer strings go on with memchr.
+/// than setting up a longer search; longer strings go on with [`first_special`].
 #[inline]
 fn string_stop(b: &[u8], i: usize) -> Option<usize> {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
@@ -660,17 +660,95 @@ fn specials(chunk: &[u8; 16], control: bool) -> u32 {
     mask as u32
 }
 
-/// [`string_stop`] by memchr, then a check for control characters.
+/// [`string_stop`] past the first 16 bytes: one pass for all three.
+#[inline]
 fn string_stop_long(b: &[u8], i: usize) -> Option<usize> {
-    let n = memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
-    (!has_control(&b[i..i + n])).then_some(i + n)
+    let at = i + first_special(b.get(i..)?)?;
+    (b[at] >= 0x20).then_some(at)
 }
 
-/// Whether `bytes` hold a raw control character (never valid in a JSON
-/// string). One vectorizable pass.
+/// Where the first `"`, `\` or raw control character of `bytes` is: the
+/// end of a string's plain contents. Long strings (state payloads) are most
+/// of a trace's bytes, so this is one pass, 64 bytes a step with AVX2 when
+/// the processor has it (checked at run time; the build stays portable),
+/// rather than memchr for the first two and a second pass for the third.
 #[inline]
-pub(super) fn has_control(bytes: &[u8]) -> bool {
-    bytes.iter().fold(false, |any, &c| any | (c < 0x20))
+pub(super) fn first_special(bytes: &[u8]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if bytes.len() >= 32 && std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (just checked).
+        return unsafe { first_special_avx2(bytes) };
+    }
+    first_special_portable(bytes)
+}
+
+/// [`first_special`] on any processor: memchr for the first two, then a
+/// look for the third before them.
+fn first_special_portable(bytes: &[u8]) -> Option<usize> {
+    let n = memchr::memchr2(b'"', b'\\', bytes).unwrap_or(bytes.len());
+    match bytes[..n].iter().position(|&c| c < 0x20) {
+        Some(control) => Some(control),
+        None => (n < bytes.len()).then_some(n),
+    }
+}
+
+/// [`first_special`] with AVX2, for at least 32 bytes.
+///
+/// # Safety
+///
+/// The processor must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn first_special_avx2(bytes: &[u8]) -> Option<usize> {
+    use std::arch::x86_64::{_mm256_movemask_epi8, _mm256_or_si256};
+    let len = bytes.len();
+    let p = bytes.as_ptr();
+    let mut i = 0;
+    while i + 64 <= len {
+        // SAFETY: bytes `i..i + 64` are within `bytes`.
+        let (low, high) = unsafe { (specials_avx2(p.add(i)), specials_avx2(p.add(i + 32))) };
+        if _mm256_movemask_epi8(_mm256_or_si256(low, high)) != 0 {
+            let low = _mm256_movemask_epi8(low) as u32 as u64;
+            let high = _mm256_movemask_epi8(high) as u32 as u64;
+            return Some(i + (low | high << 32).trailing_zeros() as usize);
+        }
+        i += 64;
+    }
+    // The last bytes: 32 at a time, the last step ending at the end (there
+    // are at least 32), so it may look again at bytes that held none.
+    while i < len {
+        let from = i.min(len - 32);
+        // SAFETY: bytes `from..from + 32` are within `bytes`.
+        let mask = _mm256_movemask_epi8(unsafe { specials_avx2(p.add(from)) }) as u32;
+        if mask != 0 {
+            return Some(from + mask.trailing_zeros() as usize);
+        }
+        i = from + 32;
+    }
+    None
+}
+
+/// The bytes among the 32 at `p` that are a `"`, a `\\` or below 0x20
+/// (each all ones).
+///
+/// # Safety
+///
+/// The processor must have AVX2, and the 32 bytes at `p` must be readable.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn specials_avx2(p: *const u8) -> std::arch::x86_64::__m256i {
+    use std::arch::x86_64::{
+        _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_max_epu8, _mm256_or_si256, _mm256_set1_epi8,
+    };
+    // SAFETY: the caller keeps the 32 bytes readable; the load is unaligned.
+    let v = unsafe { _mm256_loadu_si256(p.cast()) };
+    let quote = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'"' as i8));
+    let backslash = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\\' as i8));
+    // Below 0x20 exactly when the unsigned maximum with 0x1F is 0x1F.
+    let limit = _mm256_set1_epi8(0x1F);
+    let control = _mm256_cmpeq_epi8(_mm256_max_epu8(v, limit), limit);
+    _mm256_or_si256(_mm256_or_si256(quote, backslash), control)
 }
 
 #[cfg(test)]
@@ -698,6 +776,39 @@ mod tests {
                 .map(|n| from + n)
                 .filter(|&at| bytes[at] >= 0x20);
             proptest::prop_assert_eq!(string_stop(&bytes, from), want);
+        }
+
+        /// The one-pass search (AVX2 on long inputs) finds what a byte
+        /// loop finds: the first quote, backslash or control character,
+        /// wherever it falls (in a 64-byte step, in the last 32 bytes or
+        /// in bytes the last step looks at twice).
+        #[test]
+        fn first_special_agrees_with_a_byte_loop(
+            plain in 0usize..300,
+            special in proptest::sample::select(b"\"\\\0\x1F\n".to_vec()),
+            at in proptest::option::of(0usize..300),
+            noise in proptest::collection::vec(
+                proptest::sample::select(b"a \x7F\x80\xFF\x20}".to_vec()),
+                0..8,
+            ),
+        ) {
+            let mut bytes: Vec<u8> = (0..plain).map(|k| noise.get(k % 8).copied().unwrap_or(b'a')).collect();
+            if let Some(at) = at.filter(|&at| at < bytes.len()) {
+                bytes[at] = special;
+            }
+            let want = bytes.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+            proptest::prop_assert_eq!(first_special(&bytes), want);
+            proptest::prop_assert_eq!(first_special_portable(&bytes), want);
+            for from in [0, 1, 15, 16, 17, 31, 33, 63, 65] {
+                if from <= bytes.len() {
+                    let want = bytes[from..]
+                        .iter()
+                        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+                        .map(|n| from + n)
+                        .filter(|&at| bytes[at] >= 0x20);
+                    proptest::prop_assert_eq!(string_stop(&bytes, from), want);
+                }
+            }
         }
 
         /// White space is passed as a byte loop passes it, with its line

@@ -480,15 +480,7 @@ const STRUCTURAL: [bool; 256] = {
 /// the first quote, backslash or control character.
 #[inline]
 fn plain_string_bytes(rest: &[u8]) -> usize {
-    let end = memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
-    let run = &rest[..end];
-    // Control characters are rare: check the run in one vectorizable pass,
-    // then find the first one only when there is one.
-    if super::fast::has_control(run) {
-        run.iter().position(|&c| c < 0x20).unwrap_or(end)
-    } else {
-        end
-    }
+    super::fast::first_special(rest).unwrap_or(rest.len())
 }
 
 #[cfg(test)]
