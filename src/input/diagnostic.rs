@@ -40,6 +40,11 @@ pub struct Diagnostic {
     pub kind: ProblemKind,
     pub position: Position,
     pub message: String,
+    /// A second place the message names, and where its `line:column`
+    /// text is in the message (so that [`Diagnostic::shift_lines`] moves
+    /// it too).
+    #[serde(skip)]
+    inner: Option<(Position, std::ops::Range<usize>)>,
 }
 
 impl Diagnostic {
@@ -48,6 +53,38 @@ impl Diagnostic {
             kind,
             position,
             message: message.into(),
+            inner: None,
+        }
+    }
+
+    /// A diagnostic whose message names a second place, `inner`, as
+    /// `line:column` between `before` and `after`.
+    pub fn naming(
+        kind: ProblemKind,
+        position: Position,
+        before: &str,
+        inner: Position,
+        after: &str,
+    ) -> Self {
+        let at = inner.to_string();
+        let range = before.len()..before.len() + at.len();
+        Diagnostic {
+            kind,
+            position,
+            message: format!("{before}{at}{after}"),
+            inner: Some((inner, range)),
+        }
+    }
+
+    /// The same problem `lines` lines further down (for a reader that
+    /// counted lines from the start of a block, not of the file).
+    pub fn shift_lines(&mut self, lines: u64) {
+        self.position.line += lines;
+        if let Some((inner, range)) = &mut self.inner {
+            inner.line += lines;
+            let at = inner.to_string();
+            self.message.replace_range(range.clone(), &at);
+            *range = range.start..range.start + at.len();
         }
     }
 }

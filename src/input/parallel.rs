@@ -114,13 +114,34 @@ enum Unit {
         /// Holds the block in its first `len` bytes.
         bytes: Vec<u8>,
         len: usize,
+        /// Where it starts; its line is 1 but for the first (see [`Lines`]).
         start: Position,
         first: bool,
         last: bool,
     },
     /// Entries scanned under the lock, to parse; the last batch
     /// carries how the input ended.
-    Scanned { batch: RawBatch, end: Option<End> },
+    Scanned {
+        batch: RawBatch,
+        end: Option<End>,
+        lines: Lines,
+    },
+}
+
+/// Which line a unit's positions count their lines from. The cutter does
+/// not count line breaks (a pass over every byte, under the lock, that
+/// the parse makes anyway): a unit's lines are counted from its own first
+/// line, and [`Merge::take`], which knows where the units before it
+/// ended, adds where that is. No view's preparer reads an entry's line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lines {
+    /// The file's: the first block, or a scan from the start.
+    File,
+    /// From the line the unit starts on (where the one before it ended).
+    Unit,
+    /// From the line the cutter's scan started on (where the last block
+    /// ended): every scanned batch after the first block.
+    Scan,
 }
 
 /// What a stretch of input tells the next one, and where it ended.
@@ -159,6 +180,7 @@ enum Item {
 struct Done {
     items: Vec<Item>,
     end: Option<End>,
+    lines: Lines,
     /// The block's buffer, for its worker to fill again.
     spare: Option<Vec<u8>>,
 }
@@ -529,6 +551,8 @@ struct Merge {
     framing: Option<Framing>,
     seen_close: bool,
     end: Position,
+    /// Lines before the cutter's scan started (see [`Lines::Scan`]).
+    before_scan: Option<u64>,
 }
 
 impl Merge {
@@ -538,9 +562,18 @@ impl Merge {
     fn take(&mut self, done: &mut Done, sink: &mut dyn EntrySink) -> anyhow::Result<()> {
         // A `]` in an earlier stretch: every entry here comes after it.
         let closed_before = self.seen_close;
+        // The lines before the unit's first (units after the first start
+        // where the one before ended).
+        let before = self.end.line.saturating_sub(1);
+        let shift = match done.lines {
+            Lines::File => 0,
+            Lines::Unit => before,
+            Lines::Scan => *self.before_scan.get_or_insert(before),
+        };
         for item in &mut done.items {
             match item {
                 Item::Problem(d) => {
+                    d.shift_lines(shift);
                     take_problem(&mut self.report, d.clone(), sink);
                 }
                 Item::Entry {
@@ -548,10 +581,15 @@ impl Merge {
                     start,
                     after_close,
                 } => {
+                    entry.position.line += shift;
+                    start.line += shift;
                     let after_close = *after_close || closed_before;
                     count_entry(&mut self.report, entry, *start, after_close, sink)?;
                 }
             }
+        }
+        if let Some(e) = &mut done.end {
+            e.position.line += shift;
         }
         if let Some(e) = done.end {
             match &mut self.framing {
@@ -605,6 +643,7 @@ struct Cutter<R> {
 /// and not yet pushed through it.
 struct Scan {
     scanner: Scanner,
+    lines: Lines,
     batch: RawBatch,
     bytes: Vec<u8>,
     at: usize,
@@ -672,8 +711,9 @@ impl<R: Read> Cutter<R> {
                     // The next block starts with what follows the cut.
                     self.carry.extend_from_slice(&block[cut..len]);
                     let start = self.start;
+                    // Lines are counted from here (see [`Lines`]).
                     self.start = Position {
-                        line: start.line + count_newlines(&block[..cut]),
+                        line: 1,
                         column: 1,
                         offset: start.offset + cut as u64,
                     };
@@ -693,6 +733,11 @@ impl<R: Read> Cutter<R> {
                         .min(self.sizes.max_block + self.sizes.block);
                 }
                 None => {
+                    let lines = if self.first {
+                        Lines::File
+                    } else {
+                        Lines::Scan
+                    };
                     let scanner = if self.first {
                         Scanner::new()
                     } else {
@@ -705,6 +750,7 @@ impl<R: Read> Cutter<R> {
                     };
                     self.scan = Some(Scan {
                         scanner,
+                        lines,
                         batch: RawBatch::default(),
                         bytes: block,
                         at: 0,
@@ -723,6 +769,7 @@ impl Scan {
     fn next(&mut self, input: &mut impl Read, batch_bytes: usize) -> anyhow::Result<Unit> {
         let Scan {
             scanner,
+            lines,
             batch,
             bytes,
             at,
@@ -740,6 +787,7 @@ impl Scan {
                     return Ok(Unit::Scanned {
                         batch: std::mem::take(batch),
                         end: Some(End::of(scanner)),
+                        lines: *lines,
                     });
                 }
             }
@@ -750,6 +798,7 @@ impl Scan {
                 return Ok(Unit::Scanned {
                     batch: std::mem::take(batch),
                     end: None,
+                    lines: *lines,
                 });
             }
         }
@@ -775,11 +824,6 @@ fn fill(
         }
     }
     Ok(false)
-}
-
-/// Line breaks in `bytes` (memchr counts them vectorized).
-fn count_newlines(bytes: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
 /// Where the last entry that starts in column 1 begins (not at 0).
@@ -864,10 +908,11 @@ fn read_unit(unit: Unit, mut items: Vec<Item>, reading: &mut Reading<'_>) -> Don
             Done {
                 items,
                 end: Some(end),
+                lines: if first { Lines::File } else { Lines::Unit },
                 spare: Some(bytes),
             }
         }
-        Unit::Scanned { batch, end } => {
+        Unit::Scanned { batch, end, lines } => {
             items.reserve(batch.items.len());
             let mut outline = fast::Outline::with_room();
             for found in &batch.items {
@@ -892,6 +937,7 @@ fn read_unit(unit: Unit, mut items: Vec<Item>, reading: &mut Reading<'_>) -> Don
             Done {
                 items,
                 end,
+                lines,
                 spare: None,
             }
         }

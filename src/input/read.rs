@@ -55,7 +55,9 @@ pub struct TraceReader {
 #[derive(Clone)]
 pub struct Prepare {
     /// Makes one worker's [`Preparer`], on the worker's thread (so one may
-    /// keep buffers from entry to entry).
+    /// keep buffers from entry to entry). A preparer must not read the
+    /// entry's line: on the worker it is counted from the block's start,
+    /// and made the file's when the entry reaches the sink.
     pub make: std::sync::Arc<dyn Fn() -> Preparer + Send + Sync>,
     /// Whether the view reads the payloads from the entry after preparing
     /// it (the table's `--verbose`). If not, the reader lends the preparer

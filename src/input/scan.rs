@@ -399,13 +399,12 @@ impl Scanner {
 
     fn cut_off(&mut self, sink: &mut dyn FnMut(ScanEvent<'_>), why: &str) {
         let at = self.position();
-        sink(ScanEvent::Problem(Diagnostic::new(
+        sink(ScanEvent::Problem(Diagnostic::naming(
             ProblemKind::CutOffEntry,
             self.entry_start,
-            format!(
-                "entry is cut off ({why} at {at}); its {} bytes were skipped",
-                self.entry.len()
-            ),
+            &format!("entry is cut off ({why} at "),
+            at,
+            &format!("); its {} bytes were skipped", self.entry.len()),
         )));
         self.state = State::TopLevel;
         self.entry.clear();
