@@ -728,7 +728,7 @@ unsafe fn first_special_avx2(bytes: &[u8]) -> Option<usize> {
     None
 }
 
-/// The bytes among the 32 at `p` that are a `"`, a `\\` or below 0x20
+/// The bytes among the 32 at `p` that are a `"`, a `\` or below 0x20
 /// (each all ones).
 ///
 /// # Safety
