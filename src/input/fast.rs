@@ -755,6 +755,19 @@ unsafe fn specials_avx2(p: *const u8) -> std::arch::x86_64::__m256i {
 mod tests {
     use super::*;
 
+    fn is_special(c: u8) -> bool {
+        c == b'"' || c == b'\\' || c < 0x20
+    }
+
+    /// [`string_stop`] as a byte loop.
+    fn stop_by_bytes(bytes: &[u8], from: usize) -> Option<usize> {
+        bytes[from..]
+            .iter()
+            .position(|&c| is_special(c))
+            .map(|n| from + n)
+            .filter(|&at| bytes[at] >= 0x20)
+    }
+
     proptest::proptest! {
         /// The SSE2 step finds what a byte-by-byte look finds, wherever
         /// the stop falls (before, at or past the 16th byte).
@@ -770,12 +783,7 @@ mod tests {
             from in 0usize..48,
         ) {
             let from = from.min(bytes.len());
-            let want = bytes[from..]
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-                .map(|n| from + n)
-                .filter(|&at| bytes[at] >= 0x20);
-            proptest::prop_assert_eq!(string_stop(&bytes, from), want);
+            proptest::prop_assert_eq!(string_stop(&bytes, from), stop_by_bytes(&bytes, from));
         }
 
         /// The one-pass search (AVX2 on long inputs) finds what a byte
@@ -792,21 +800,17 @@ mod tests {
                 0..8,
             ),
         ) {
-            let mut bytes: Vec<u8> = (0..plain).map(|k| noise.get(k % 8).copied().unwrap_or(b'a')).collect();
+            let mut bytes: Vec<u8> =
+                (0..plain).map(|k| noise.get(k % 8).copied().unwrap_or(b'a')).collect();
             if let Some(at) = at.filter(|&at| at < bytes.len()) {
                 bytes[at] = special;
             }
-            let want = bytes.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+            let want = bytes.iter().position(|&c| is_special(c));
             proptest::prop_assert_eq!(first_special(&bytes), want);
             proptest::prop_assert_eq!(first_special_portable(&bytes), want);
             for from in [0, 1, 15, 16, 17, 31, 33, 63, 65] {
                 if from <= bytes.len() {
-                    let want = bytes[from..]
-                        .iter()
-                        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-                        .map(|n| from + n)
-                        .filter(|&at| bytes[at] >= 0x20);
-                    proptest::prop_assert_eq!(string_stop(&bytes, from), want);
+                    proptest::prop_assert_eq!(string_stop(&bytes, from), stop_by_bytes(&bytes, from));
                 }
             }
         }

@@ -733,11 +733,7 @@ impl<R: Read> Cutter<R> {
                         .min(self.sizes.max_block + self.sizes.block);
                 }
                 None => {
-                    let lines = if self.first {
-                        Lines::File
-                    } else {
-                        Lines::Scan
-                    };
+                    let lines = if self.first { Lines::File } else { Lines::Scan };
                     let scanner = if self.first {
                         Scanner::new()
                     } else {
