@@ -81,10 +81,14 @@ impl Diagnostic {
     pub fn shift_lines(&mut self, lines: u64) {
         self.position.line += lines;
         if let Some((inner, range)) = &mut self.inner {
-            inner.line += lines;
-            let at = inner.to_string();
-            self.message.replace_range(range.clone(), &at);
-            *range = range.start..range.start + at.len();
+            // Only where the message still holds the place's text (the
+            // message is open to change).
+            if self.message.get(range.clone()) == Some(inner.to_string().as_str()) {
+                inner.line += lines;
+                let at = inner.to_string();
+                self.message.replace_range(range.clone(), &at);
+                *range = range.start..range.start + at.len();
+            }
         }
     }
 }

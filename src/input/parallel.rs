@@ -114,33 +114,28 @@ enum Unit {
         /// Holds the block in its first `len` bytes.
         bytes: Vec<u8>,
         len: usize,
-        /// Where it starts; its line is 1 but for the first (see [`Lines`]).
+        /// Where it starts; its line is 1 (see [`Lines`]).
         start: Position,
         first: bool,
         last: bool,
     },
     /// Entries scanned under the lock, to parse; the last batch
     /// carries how the input ended.
-    Scanned {
-        batch: RawBatch,
-        end: Option<End>,
-        lines: Lines,
-    },
+    Scanned { batch: RawBatch, end: Option<End> },
 }
 
 /// Which line a unit's positions count their lines from. The cutter does
 /// not count line breaks (a pass over every byte, under the lock, that
-/// the parse makes anyway): a unit's lines are counted from its own first
-/// line, and [`Merge::take`], which knows where the units before it
-/// ended, adds where that is. No view's preparer reads an entry's line.
+/// the parse makes anyway): a unit's lines are counted from where it
+/// starts, and [`Merge::take`], which knows where the units before it
+/// ended, adds the lines before that (none before the first unit). No
+/// view's preparer reads an entry's line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Lines {
-    /// The file's: the first block, or a scan from the start.
-    File,
-    /// From the line the unit starts on (where the one before it ended).
-    Unit,
+    /// From the line a block starts on (where the unit before it ended).
+    Block,
     /// From the line the cutter's scan started on (where the last block
-    /// ended): every scanned batch after the first block.
+    /// ended): every scanned batch, which the one scanner made.
     Scan,
 }
 
@@ -566,8 +561,7 @@ impl Merge {
         // where the one before ended).
         let before = self.end.line.saturating_sub(1);
         let shift = match done.lines {
-            Lines::File => 0,
-            Lines::Unit => before,
+            Lines::Block => before,
             Lines::Scan => *self.before_scan.get_or_insert(before),
         };
         for item in &mut done.items {
@@ -643,7 +637,6 @@ struct Cutter<R> {
 /// and not yet pushed through it.
 struct Scan {
     scanner: Scanner,
-    lines: Lines,
     batch: RawBatch,
     bytes: Vec<u8>,
     at: usize,
@@ -733,7 +726,6 @@ impl<R: Read> Cutter<R> {
                         .min(self.sizes.max_block + self.sizes.block);
                 }
                 None => {
-                    let lines = if self.first { Lines::File } else { Lines::Scan };
                     let scanner = if self.first {
                         Scanner::new()
                     } else {
@@ -746,7 +738,6 @@ impl<R: Read> Cutter<R> {
                     };
                     self.scan = Some(Scan {
                         scanner,
-                        lines,
                         batch: RawBatch::default(),
                         bytes: block,
                         at: 0,
@@ -765,7 +756,6 @@ impl Scan {
     fn next(&mut self, input: &mut impl Read, batch_bytes: usize) -> anyhow::Result<Unit> {
         let Scan {
             scanner,
-            lines,
             batch,
             bytes,
             at,
@@ -783,7 +773,6 @@ impl Scan {
                     return Ok(Unit::Scanned {
                         batch: std::mem::take(batch),
                         end: Some(End::of(scanner)),
-                        lines: *lines,
                     });
                 }
             }
@@ -794,7 +783,6 @@ impl Scan {
                 return Ok(Unit::Scanned {
                     batch: std::mem::take(batch),
                     end: None,
-                    lines: *lines,
                 });
             }
         }
@@ -904,11 +892,11 @@ fn read_unit(unit: Unit, mut items: Vec<Item>, reading: &mut Reading<'_>) -> Don
             Done {
                 items,
                 end: Some(end),
-                lines: if first { Lines::File } else { Lines::Unit },
+                lines: Lines::Block,
                 spare: Some(bytes),
             }
         }
-        Unit::Scanned { batch, end, lines } => {
+        Unit::Scanned { batch, end } => {
             items.reserve(batch.items.len());
             let mut outline = fast::Outline::with_room();
             for found in &batch.items {
@@ -933,7 +921,7 @@ fn read_unit(unit: Unit, mut items: Vec<Item>, reading: &mut Reading<'_>) -> Don
             Done {
                 items,
                 end,
-                lines,
+                lines: Lines::Scan,
                 spare: None,
             }
         }

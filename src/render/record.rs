@@ -277,9 +277,7 @@ impl CsvWriter {
                 Value::Null => {}
                 Value::Str(s) if self.formula_guard => write_cell(row, &guard_formula(s)),
                 Value::Str(s) => write_cell(row, &s),
-                Value::Time(t) if self.formula_guard => {
-                    write_cell(row, &guard_formula(Cow::Borrowed(t.as_str())))
-                }
+                // A time starts with its year's digits: never a formula.
                 Value::Time(t) => write_cell(row, t.as_str()),
                 Value::Int(n) => row.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
                 Value::Float(f) if f.is_finite() => write_cell(row, &format!("{f}")),
