@@ -751,6 +751,66 @@ unsafe fn specials_avx2(p: *const u8) -> std::arch::x86_64::__m256i {
     _mm256_or_si256(_mm256_or_si256(quote, backslash), control)
 }
 
+/// The characters in `s`: `s.chars().count()`, 32 bytes a step with AVX2
+/// when the processor has it (checked at run time). Summaries count every
+/// character of the long strings they cut, most of a state's bytes.
+pub fn char_count(s: &str) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if s.len() >= 64 && std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (just checked).
+        return unsafe { char_count_avx2(s.as_bytes()) };
+    }
+    s.chars().count()
+}
+
+/// The bytes of `bytes` that start a character (all but UTF-8's
+/// continuation bytes, 0x80 to 0xBF): in valid UTF-8, its characters.
+fn starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
+}
+
+/// [`char_count`] with AVX2: each 32 bytes compared at once, counted in
+/// byte lanes that are summed before they can overflow (every 255 steps).
+///
+/// # Safety
+///
+/// The processor must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn char_count_avx2(bytes: &[u8]) -> usize {
+    use std::arch::x86_64::{
+        _mm256_cmpgt_epi8, _mm256_loadu_si256, _mm256_sad_epu8, _mm256_set1_epi8,
+        _mm256_setzero_si256, _mm256_storeu_si256, _mm256_sub_epi8,
+    };
+    let len = bytes.len();
+    let p = bytes.as_ptr();
+    // Continuation bytes are -128 to -65 as signed bytes.
+    let continuation_top = _mm256_set1_epi8(-0x41);
+    let mut total = 0;
+    let mut i = 0;
+    while i + 32 <= len {
+        let steps = ((len - i) / 32).min(255);
+        let mut lanes = _mm256_setzero_si256();
+        for _ in 0..steps {
+            // SAFETY: bytes `i..i + 32` are within `bytes`.
+            let v = unsafe { _mm256_loadu_si256(p.add(i).cast()) };
+            // All ones (-1) where a character starts: subtracting adds one.
+            lanes = _mm256_sub_epi8(lanes, _mm256_cmpgt_epi8(v, continuation_top));
+            i += 32;
+        }
+        let mut sums = [0u64; 4];
+        // SAFETY: `sums` is 32 writable bytes; the store is unaligned.
+        unsafe {
+            _mm256_storeu_si256(
+                sums.as_mut_ptr().cast(),
+                _mm256_sad_epu8(lanes, _mm256_setzero_si256()),
+            )
+        };
+        total += sums.iter().sum::<u64>() as usize;
+    }
+    total + starts(&bytes[i..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -766,6 +826,18 @@ mod tests {
             .position(|&c| is_special(c))
             .map(|n| from + n)
             .filter(|&at| bytes[at] >= 0x20)
+    }
+
+    /// Long runs of one character: every byte lane of the AVX2 count
+    /// reaches its limit before it is summed.
+    #[test]
+    fn long_runs_are_counted() {
+        for piece in ["a", "é", "€", "𝄞"] {
+            for n in [32 * 255, 32 * 255 + 1, 32 * 256, 32 * 256 * 3 + 7] {
+                let s = piece.repeat(n);
+                assert_eq!(char_count(&s), n, "{piece} × {n}");
+            }
+        }
     }
 
     proptest::proptest! {
@@ -813,6 +885,22 @@ mod tests {
                     proptest::prop_assert_eq!(string_stop(&bytes, from), stop_by_bytes(&bytes, from));
                 }
             }
+        }
+
+        /// Characters are counted as `chars().count()` counts them, at
+        /// every length (past the 255 steps a count is summed after) and
+        /// mix of one- to four-byte characters.
+        #[test]
+        fn characters_are_counted_as_chars_counts_them(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec!["a", "é", "€", "𝄞", "\u{7f}", "\u{80}"]),
+                0..300,
+            ),
+            repeat in proptest::sample::select(vec![1usize, 2, 31, 40]),
+        ) {
+            let s = pieces.concat().repeat(repeat);
+            proptest::prop_assert_eq!(char_count(&s), s.chars().count());
+            proptest::prop_assert_eq!(starts(s.as_bytes()), s.chars().count());
         }
 
         /// White space is passed as a byte loop passes it, with its line

@@ -151,7 +151,7 @@ fn describe_string(s: &str, out: &mut String) {
         Some((cut, _)) => {
             out.push_str(&s[..cut]);
             out.push_str("…\" (");
-            out.push_str(itoa::Buffer::new().format(s.chars().count()));
+            out.push_str(itoa::Buffer::new().format(fast::char_count(s)));
             out.push_str(" chars)");
         }
     }
