@@ -104,6 +104,29 @@ pub fn fit(columns: &[Column], content: &[usize], total: usize) -> Vec<usize> {
     widths
 }
 
+/// The widest [`fit`] can make column `i` within `total` columns, whatever
+/// the content: no wider than its maximum, and unless every column is at
+/// its narrowest, no wider than what the columns that are always shown
+/// leave at their narrowest. A view that holds rows until it knows the
+/// widths keeps no more of a cell than this (see [`super::text::showable`]).
+pub fn widest(columns: &[Column], i: usize, total: usize) -> usize {
+    let Some(column) = columns.get(i) else {
+        return 0;
+    };
+    // Shown columns are never cut below their minimum or one column; a
+    // column that is not optional is always shown.
+    let others: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .filter(|&(j, c)| {
+            j != i && !c.optional && width(c.header).clamp(c.min, c.max.max(c.min)) > 0
+        })
+        .map(|(_, c)| c.min.max(1))
+        .collect();
+    let left = total.saturating_sub(others.iter().sum::<usize>() + GAP.len() * others.len());
+    column.max.max(column.min).min(left.max(column.min).max(1))
+}
+
 /// One cell: text already escaped for the terminal (borrowed when it
 /// needed no change), and how to color it.
 #[derive(Debug, Clone)]
@@ -338,6 +361,44 @@ mod tests {
         assert_eq!(fit(&COLS, &[8, 60, 10], 200), vec![8, 60, 10]);
         assert_eq!(fit(&COLS, &[8, 60, 10], 40), vec![8, 18, 10]);
         assert_eq!(fit(&COLS, &[8, 60, 10], 20), vec![6, 5, 5]);
+    }
+
+    proptest::proptest! {
+        /// No content makes a column wider than `widest` says.
+        #[test]
+        fn no_content_makes_a_column_wider_than_widest(
+            shapes in proptest::collection::vec(
+                (0usize..12, 0usize..40, proptest::bool::ANY, proptest::bool::ANY, 0usize..3, 0usize..60),
+                1..7,
+            ),
+            total in 0usize..120,
+        ) {
+            let columns: Vec<Column> = shapes
+                .iter()
+                .map(|&(min, max, elastic, optional, header, _)| Column {
+                    header: ["", "A", "STATE"][header],
+                    min,
+                    max,
+                    elastic,
+                    optional,
+                })
+                .collect();
+            let content: Vec<usize> = shapes.iter().map(|s| s.5).collect();
+            let widths = fit(&columns, &content, total);
+            for (i, &w) in widths.iter().enumerate() {
+                proptest::prop_assert!(w <= widest(&columns, i, total), "column {i}: {widths:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn widest_is_what_the_others_leave() {
+        // Its maximum; what the others leave at their minimum, with two
+        // gaps; its own minimum when even that is less.
+        assert_eq!(widest(&COLS, 1, 120), 100);
+        assert_eq!(widest(&COLS, 1, 40), 40 - 3 - 3 - 4);
+        assert_eq!(widest(&COLS, 1, 4), 5);
+        assert_eq!(fit(&COLS, &[3, 100, 3], 40), vec![3, 30, 3]);
     }
 
     #[test]

@@ -62,6 +62,29 @@ fn has_unsafe(s: &str) -> bool {
     memchr::memchr3_iter(0xC2, 0xD8, 0xE2, b).any(|i| s[i..].chars().next().is_some_and(is_unsafe))
 }
 
+/// [`escape`], and the columns the result takes: text that is all
+/// printable ASCII (nearly all of a trace) is looked at once, not once to
+/// escape and again to measure.
+pub fn escape_measured(s: &str) -> (Cow<'_, str>, usize) {
+    if printable_ascii(s) {
+        return (Cow::Borrowed(s), s.len());
+    }
+    let escaped = escape(s);
+    let columns = width(&escaped);
+    (escaped, columns)
+}
+
+/// [`escape_measured`] for a string already owned.
+pub fn escaped_measured(s: String) -> (String, usize) {
+    if printable_ascii(&s) {
+        let columns = s.len();
+        return (s, columns);
+    }
+    let escaped = escaped(s);
+    let columns = width(&escaped);
+    (escaped, columns)
+}
+
 /// [`escape`] for a string already owned: itself when nothing needs
 /// escaping (no copy).
 pub fn escaped(s: String) -> String {
@@ -165,8 +188,29 @@ fn cut(s: &str, max: usize) -> (Cow<'_, str>, usize) {
     if max == 0 {
         return (Cow::Borrowed(""), 0);
     }
+    let (end, used) = start_within(s, max - 1);
+    let mut out = String::with_capacity(end + 3);
+    out.push_str(&s[..end]);
+    out.push('…');
+    (Cow::Owned(out), used + 1)
+}
+
+/// What of `s` a cell at most `max` columns wide can show: all of it when
+/// it takes no more than `max` columns (`columns`, its [`width`]), else
+/// the start [`truncate_measured`] keeps when cutting to `max`. Kept in
+/// place of `s` with its `columns`, it is cut to any width up to `max`
+/// exactly as `s` would be.
+pub fn showable(s: &str, max: usize, columns: usize) -> &str {
+    if columns <= max || max == 0 {
+        return s;
+    }
+    &s[..start_within(s, max - 1).0]
+}
+
+/// Where the longest start of `s` that takes at most `room` columns ends
+/// (with the combining marks that follow it), and the columns it takes.
+fn start_within(s: &str, room: usize) -> (usize, usize) {
     let b = s.as_bytes();
-    let room = max - 1;
     let mut used = 0;
     let mut end = 0;
     while end < b.len() {
@@ -184,23 +228,20 @@ fn cut(s: &str, max: usize) -> (Cow<'_, str>, usize) {
         used += w;
         end += c.len_utf8();
     }
-    let mut out = String::with_capacity(end + 3);
-    out.push_str(&s[..end]);
-    out.push('…');
-    (Cow::Owned(out), used + 1)
+    (end, used)
 }
 
 /// An event id for a narrow column: `req-…` ids are short already; a UUID
 /// is known by its first 8 digits.
-pub fn short_id(id: &str) -> String {
+pub fn short_id(id: &str) -> Cow<'_, str> {
     let is_uuid = id.len() == 36 && id.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-');
     if is_uuid {
         let mut short = String::with_capacity(11);
         short.push_str(&id[..8]);
         short.push('…');
-        short
+        Cow::Owned(short)
     } else {
-        id.to_string()
+        Cow::Borrowed(id)
     }
 }
 
@@ -415,6 +456,30 @@ mod tests {
                 format!("{}…", &s[..end])
             };
             proptest::prop_assert_eq!(truncate(&s, max).into_owned(), want);
+        }
+
+        /// What `showable` keeps of a text is cut to any width up to its
+        /// limit exactly as the whole text is.
+        #[test]
+        fn the_showable_start_is_cut_as_the_whole_text_is(
+            chars in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    'a', 'a', 'a', 'a', 'a', 'a', 'b', ' ', '数', '🚀', '\u{301}', '\u{200d}', 'é',
+                ]),
+                0..120,
+            ),
+            limit in 0usize..60,
+        ) {
+            let s: String = chars.into_iter().collect();
+            let columns = width(&s);
+            let kept = showable(&s, limit, columns);
+            for max in 0..=limit {
+                proptest::prop_assert_eq!(
+                    truncate_measured(kept, max, columns),
+                    truncate_measured(&s, max, columns),
+                    "limit {}, max {}", limit, max
+                );
+            }
         }
     }
 }

@@ -2,15 +2,17 @@
 //! in time order, sized to the width, with `--verbose` payloads and
 //! `--debug` raw text under each row.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use chrono::{DateTime, FixedOffset};
 
 use super::state::{details, summarize};
 use super::style::{Role, Theme};
-use super::table::{fit, write_header, write_row, Cell, CellRef, Column};
+use super::table::{fit, widest, write_header, write_row, Cell, CellRef, Column};
 use super::text::{
-    escape, escaped, human_duration, plural, short_id, strip_ansi, truncate, width, write_facts,
+    escape, escape_measured, escaped_measured, human_duration, plural, short_id, showable,
+    strip_ansi, truncate, width, write_facts,
 };
 use super::time::{ColumnShape, Zone};
 use super::{EntryRenderer, TextOptions, TraceContext};
@@ -46,6 +48,9 @@ pub struct TimelineTable {
     times: ColumnShape,
     /// The row being encoded (kept for its room).
     row: Vec<u8>,
+    /// The widest each entry cell can be shown in the table's width: what
+    /// is kept of their text.
+    limits: [usize; ENTRY_CELLS],
 }
 
 impl TimelineTable {
@@ -57,12 +62,13 @@ impl TimelineTable {
     /// small to send rows to the file).
     pub fn with_budget(options: TextOptions, budget: usize) -> Self {
         TimelineTable {
-            options,
             rows: RowStore::new(budget),
             keys: TimeKeys::default(),
             content: [0; 7],
             times: ColumnShape::default(),
             row: Vec::new(),
+            limits: std::array::from_fn(|k| widest(&COLUMNS, 2 + k, options.width)),
+            options,
         }
     }
 }
@@ -251,16 +257,23 @@ const ENTRY_CELLS: usize = 5;
 
 /// A row's entry cells encoded as the row store keeps them: each as its
 /// role (2 bytes), its width and its length (4 bytes each, little-endian),
-/// then its text. The reader's threads make them (see
+/// then its text: as much as can be shown within its limit (`limits`,
+/// from the table's width), the width still that of the whole text, which
+/// sizes the column. The reader's threads make them (see
 /// [`TimelineTable::prepare`]).
-fn encoded_cells(cells: &[Cell<'_>; ENTRY_CELLS]) -> Vec<u8> {
+fn encoded_cells(
+    (cells, widths): &([Cell<'_>; ENTRY_CELLS], [usize; ENTRY_CELLS]),
+    limits: &[usize; ENTRY_CELLS],
+) -> Vec<u8> {
     let size = cells.iter().map(|c| 10 + c.text.len()).sum();
     let mut out = Vec::with_capacity(size);
-    for cell in cells {
+    for ((cell, &columns), &limit) in cells.iter().zip(widths).zip(limits) {
+        debug_assert_eq!(columns, width(&cell.text), "{:?}", cell.text);
+        let text = showable(&cell.text, limit, columns);
         out.extend_from_slice(&role_code(cell.role));
-        out.extend_from_slice(&(width(&cell.text) as u32).to_le_bytes());
-        out.extend_from_slice(&(cell.text.len() as u32).to_le_bytes());
-        out.extend_from_slice(cell.text.as_bytes());
+        out.extend_from_slice(&(columns as u32).to_le_bytes());
+        out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        out.extend_from_slice(text.as_bytes());
     }
     out
 }
@@ -416,11 +429,11 @@ impl<'a> RowRef<'a> {
 /// The cells of an entry's row (the time cell is left empty: how a time
 /// is shown depends on the rows around it), and the lines to show under
 /// it with `--verbose` and `--debug`.
-pub(super) fn entry_row(
-    e: &Entry,
+pub(super) fn entry_row<'a>(
+    e: &'a Entry,
     options: &TextOptions,
-) -> ([Cell<'static>; 7], Vec<(&'static str, String)>) {
-    let [hook, agent, event, state, error] = entry_cells(e, Payloads::of(e));
+) -> ([Cell<'a>; 7], Vec<(&'static str, String)>) {
+    let ([hook, agent, event, state, error], _) = entry_cells(e, Payloads::of(e));
     let cells = [
         Cell::styled(e.index.to_string(), Role::Dim),
         Cell::plain(String::new()),
@@ -434,26 +447,53 @@ pub(super) fn entry_row(
 }
 
 /// The cells of a row the entry alone decides: HOOK, AGENT, EVENT, STATE
-/// and ERROR, escaped for the terminal.
-fn entry_cells(e: &Entry, payloads: Payloads<'_>) -> [Cell<'static>; ENTRY_CELLS] {
-    let hook = if e.hook_derived {
-        format!("{}*", e.hook)
+/// and ERROR, escaped for the terminal (borrowed from the entry where
+/// escaping changed nothing: one allocation an entry, the summary), and
+/// the columns each takes.
+fn entry_cells<'a>(
+    e: &'a Entry,
+    payloads: Payloads<'_>,
+) -> ([Cell<'a>; ENTRY_CELLS], [usize; ENTRY_CELLS]) {
+    let (hook, hook_width) = if e.hook_derived {
+        let (hook, columns) = escaped_measured(format!("{}*", e.hook));
+        (Cow::Owned(hook), columns)
     } else if e.hook.as_str().is_empty() {
-        "?".to_string()
+        (Cow::Borrowed("?"), 1)
     } else {
-        e.hook.to_string()
+        escape_measured(e.hook.as_str())
     };
-    let error = match e.error() {
-        Some(msg) => Cell::styled(escape(msg).into_owned(), Role::Error),
-        None => Cell::styled("-", Role::Dim),
+    let (agent, agent_width) = escape_measured(e.agent().unwrap_or("-"));
+    let (event, event_width) = match short_id(e.event_id.as_deref().unwrap_or("-")) {
+        Cow::Borrowed(id) => escape_measured(id),
+        Cow::Owned(id) => {
+            let (id, columns) = escaped_measured(id);
+            (Cow::Owned(id), columns)
+        }
     };
-    [
-        Cell::styled(escaped(hook), Theme::hook_role(&e.hook)),
-        Cell::styled(escape(e.agent().unwrap_or("-")).into_owned(), Role::Agent),
-        Cell::plain(escaped(short_id(e.event_id.as_deref().unwrap_or("-")))),
-        Cell::plain(escaped(summarize(e, payloads))),
-        error,
-    ]
+    let (state, state_width) = escaped_measured(summarize(e, payloads));
+    let (error, error_width) = match e.error() {
+        Some(msg) => {
+            let (msg, columns) = escape_measured(msg);
+            (Cell::styled(msg, Role::Error), columns)
+        }
+        None => (Cell::styled("-", Role::Dim), 1),
+    };
+    (
+        [
+            Cell::styled(hook, Theme::hook_role(&e.hook)),
+            Cell::styled(agent, Role::Agent),
+            Cell::plain(event),
+            Cell::plain(state),
+            error,
+        ],
+        [
+            hook_width,
+            agent_width,
+            event_width,
+            state_width,
+            error_width,
+        ],
+    )
 }
 
 /// The lines under an entry's row: its payloads with `--verbose`, its
@@ -503,10 +543,11 @@ impl EntryRenderer for TimelineTable {
     /// into the entries.
     fn prepare(&self) -> Option<Prepare> {
         let verbose = self.options.verbose;
+        let limits = self.limits;
         Some(Prepare {
-            make: std::sync::Arc::new(|| {
-                Box::new(|e: &mut Entry, payloads: Payloads<'_>| {
-                    e.prepared = Some(encoded_cells(&entry_cells(e, payloads)));
+            make: std::sync::Arc::new(move || {
+                Box::new(move |e: &mut Entry, payloads: Payloads<'_>| {
+                    e.prepared = Some(encoded_cells(&entry_cells(e, payloads), &limits));
                 })
             }),
             keeps_payloads: verbose,
@@ -518,7 +559,7 @@ impl EntryRenderer for TimelineTable {
         let cells = match &e.prepared {
             Some(cells) => cells.as_slice(),
             None => {
-                made = encoded_cells(&entry_cells(e, Payloads::of(e)));
+                made = encoded_cells(&entry_cells(e, Payloads::of(e)), &self.limits);
                 made.as_slice()
             }
         };
