@@ -89,7 +89,7 @@ impl SessionSummary {
 
 /// A finished summary as `list`'s cache keeps it: times in RFC 3339 with
 /// the offset they were written in, to the nanosecond.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct SummaryRecord {
     entries: u64,
     start: Option<String>,

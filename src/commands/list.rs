@@ -88,9 +88,11 @@ fn summarize(
     if let Some(cache) = cache {
         meta = std::fs::metadata(path).ok();
         if let Some((size, stamp)) = meta.as_ref().and_then(|m| Some((m.len(), Stamp::of(m)?))) {
-            if let Some(c) = cache.get(key, stamp) {
-                if let Some(summary) = SessionSummary::from_record(c.summary.clone()) {
-                    return (Ok((row(size, c, summary), c.first_problem.clone())), None);
+            if let Some(mut c) = cache.get(key, stamp) {
+                let record = std::mem::take(&mut c.summary);
+                if let Some(summary) = SessionSummary::from_record(record) {
+                    let first_problem = c.first_problem.take();
+                    return (Ok((row(size, &c, summary), first_problem)), None);
                 }
             }
         }
@@ -177,7 +179,7 @@ pub fn run(config: &Config, list: &ListConfig, out: &mut dyn Write) -> Result<Ou
     let mut sessions = Vec::with_capacity(files.len());
     for ((path, key), (result, fresh)) in files.iter().zip(&keys).zip(results) {
         if let (Some(cache), Some((stamp, cached))) = (cache.as_mut(), fresh) {
-            cache.put(key.clone(), stamp, cached);
+            cache.put(key.clone(), stamp, &cached);
         }
         match result {
             Ok((info, first_problem)) => {

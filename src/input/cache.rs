@@ -3,6 +3,11 @@
 //! that changed in any way is read again. The cache is a convenience: one
 //! that cannot be read or written is treated as empty and never an error,
 //! and one written by another build of agentcli is ignored.
+//!
+//! Rows are held as the JSON text they were stored as, and made into values
+//! only when asked for ([`Cache::get`]): loading 10,000 rows is then one
+//! pass that allocates twice a row, and the rows are made on the threads
+//! that ask for them, side by side, not all on the one that loads them.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -11,6 +16,7 @@ use std::time::UNIX_EPOCH;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 /// Rows kept at most; the oldest written go first.
 const MAX_ROWS: usize = 200_000;
@@ -49,29 +55,33 @@ struct Stored<T> {
     rows: Vec<Row<T>>,
 }
 
-/// The cache file `name` under a directory (`$XDG_CACHE_HOME/agentcli`).
+/// The cache file `name` under a directory (`$XDG_CACHE_HOME/agentcli`),
+/// of rows of `T`.
 pub struct Cache<T> {
     file: PathBuf,
-    /// foldhash: paths are no secret, and there are thousands to look up.
-    rows: HashMap<String, (Stamp, T), foldhash::fast::RandomState>,
+    /// Each row's value as stored. foldhash: paths are no secret, and
+    /// there are thousands to look up.
+    rows: HashMap<String, (Stamp, Box<RawValue>), foldhash::fast::RandomState>,
     /// Paths in the order their rows were written.
     order: Vec<String>,
     changed: bool,
+    of: std::marker::PhantomData<fn() -> T>,
 }
 
 impl<T: Serialize + DeserializeOwned> Cache<T> {
     /// Loads the cache, or starts an empty one.
     pub fn open(dir: &Path, name: &str) -> Self {
         let file = dir.join(name);
-        let stored: Option<Stored<T>> = std::fs::read(&file)
+        let stored: Option<Stored<Box<RawValue>>> = std::fs::read(&file)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .filter(|s: &Stored<T>| s.version == VERSION);
+            .filter(|s: &Stored<Box<RawValue>>| s.version == VERSION);
         let mut cache = Cache {
             file,
             rows: Default::default(),
             order: Vec::new(),
             changed: false,
+            of: std::marker::PhantomData,
         };
         for row in stored.map(|s| s.rows).unwrap_or_default() {
             cache.order.push(row.path.clone());
@@ -80,15 +90,22 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
         cache
     }
 
-    /// The row of `path`, if it was written for the file as it is now.
-    pub fn get(&self, path: &str, stamp: Stamp) -> Option<&T> {
-        self.rows
-            .get(path)
-            .filter(|(kept, _)| *kept == stamp)
-            .map(|(_, value)| value)
+    /// The row of `path`, if it was written for the file as it is now
+    /// (and still reads as a `T`).
+    pub fn get(&self, path: &str, stamp: Stamp) -> Option<T> {
+        let (kept, value) = self.rows.get(path)?;
+        if *kept != stamp {
+            return None;
+        }
+        serde_json::from_str(value.get()).ok()
     }
 
-    pub fn put(&mut self, path: String, stamp: Stamp, value: T) {
+    /// Keeps `value` as the row of `path` (a value that cannot be written
+    /// as JSON is not kept).
+    pub fn put(&mut self, path: String, stamp: Stamp, value: &T) {
+        let Ok(value) = serde_json::value::to_raw_value(value) else {
+            return;
+        };
         if self.rows.insert(path.clone(), (stamp, value)).is_none() {
             self.order.push(path);
         }
@@ -115,7 +132,7 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
         for path in self.order.drain(..excess) {
             self.rows.remove(&path);
         }
-        let rows: Vec<Row<T>> = self
+        let rows: Vec<Row<Box<RawValue>>> = self
             .order
             .iter()
             .filter_map(|path| {
@@ -163,10 +180,10 @@ mod tests {
         };
         let mut cache: Cache<String> = Cache::open(dir.path(), "t.json");
         assert!(cache.get("a", stamp).is_none());
-        cache.put("a".into(), stamp, "row".into());
+        cache.put("a".into(), stamp, &"row".to_string());
         cache.save().unwrap();
         let cache: Cache<String> = Cache::open(dir.path(), "t.json");
-        assert_eq!(cache.get("a", stamp).map(String::as_str), Some("row"));
+        assert_eq!(cache.get("a", stamp).as_deref(), Some("row"));
         let grown = Stamp { size: 11, ..stamp };
         assert!(cache.get("a", grown).is_none());
         let touched = Stamp {
@@ -174,6 +191,22 @@ mod tests {
             ..stamp
         };
         assert!(cache.get("a", touched).is_none());
+    }
+
+    #[test]
+    fn a_row_that_no_longer_reads_is_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let stamp = Stamp {
+            size: 10,
+            modified: (1, 2),
+        };
+        let mut cache: Cache<String> = Cache::open(dir.path(), "t.json");
+        cache.put("a".into(), stamp, &"row".to_string());
+        cache.save().unwrap();
+        // Rows are read when asked for: one of another shape is a miss.
+        let cache: Cache<u64> = Cache::open(dir.path(), "t.json");
+        assert_eq!(cache.rows.len(), 1);
+        assert!(cache.get("a", stamp).is_none());
     }
 
     #[test]
