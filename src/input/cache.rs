@@ -4,19 +4,22 @@
 //! that cannot be read or written is treated as empty and never an error,
 //! and one written by another build of agentcli is ignored.
 //!
-//! Rows are held as the JSON text they were stored as, and made into values
-//! only when asked for ([`Cache::get`]): loading 10,000 rows is then one
-//! pass that allocates twice a row, and the rows are made on the threads
-//! that ask for them, side by side, not all on the one that loads them.
+//! The file is a line of the version (a JSON string), then a line a row:
+//! its path (a JSON string), a tab, and `{"stamp":…,"value":…}`. Loading
+//! it reads the file and each row's path, nothing more; a row's JSON is
+//! made into a value only when asked for ([`Cache::get`]), on the thread
+//! that asks. With 10,000 rows, `list` no longer waits for one thread to
+//! parse them all: the workers that stat the files make their rows side by
+//! side.
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 /// Rows kept at most; the oldest written go first.
 const MAX_ROWS: usize = 200_000;
@@ -42,71 +45,96 @@ impl Stamp {
     }
 }
 
+/// A row's JSON, as it follows its path.
 #[derive(Serialize, Deserialize)]
 struct Row<T> {
-    path: String,
     stamp: Stamp,
     value: T,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Stored<T> {
-    version: String,
-    rows: Vec<Row<T>>,
+/// Where a row's JSON is: in the file as loaded, or made by this run.
+enum Kept {
+    Loaded(Range<usize>),
+    Made(String),
 }
 
 /// The cache file `name` under a directory (`$XDG_CACHE_HOME/agentcli`),
 /// of rows of `T`.
 pub struct Cache<T> {
     file: PathBuf,
-    /// Each row's value as stored. foldhash: paths are no secret, and
-    /// there are thousands to look up.
-    rows: HashMap<String, (Stamp, Box<RawValue>), foldhash::fast::RandomState>,
+    /// The file as loaded (empty when it could not be used).
+    loaded: String,
+    /// foldhash: paths are no secret, and there are thousands to look up.
+    rows: HashMap<String, Kept, foldhash::fast::RandomState>,
     /// Paths in the order their rows were written.
     order: Vec<String>,
     changed: bool,
     of: std::marker::PhantomData<fn() -> T>,
 }
 
+/// The cache's first line: this build's version.
+fn version_line() -> String {
+    serde_json::Value::from(VERSION).to_string()
+}
+
 impl<T: Serialize + DeserializeOwned> Cache<T> {
     /// Loads the cache, or starts an empty one.
     pub fn open(dir: &Path, name: &str) -> Self {
         let file = dir.join(name);
-        let stored: Option<Stored<Box<RawValue>>> = std::fs::read(&file)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .filter(|s: &Stored<Box<RawValue>>| s.version == VERSION);
         let mut cache = Cache {
             file,
+            loaded: String::new(),
             rows: Default::default(),
             order: Vec::new(),
             changed: false,
             of: std::marker::PhantomData,
         };
-        for row in stored.map(|s| s.rows).unwrap_or_default() {
-            cache.order.push(row.path.clone());
-            cache.rows.insert(row.path, (row.stamp, row.value));
+        let Ok(loaded) = std::fs::read_to_string(&cache.file) else {
+            return cache;
+        };
+        // Whole lines only: each ends with a line break.
+        let mut lines = loaded.split_inclusive('\n').filter(|l| l.ends_with('\n'));
+        if lines.next().map(str::trim_end) != Some(version_line().as_str()) {
+            return cache;
         }
+        let mut at = loaded.find('\n').map_or(loaded.len(), |n| n + 1);
+        for line in lines {
+            let start = at;
+            at += line.len();
+            // A JSON string holds no raw tab: the first one ends the path.
+            let Some(tab) = line.find('\t') else {
+                continue;
+            };
+            let Ok(path) = serde_json::from_str::<String>(&line[..tab]) else {
+                continue;
+            };
+            let row = start + tab + 1..at - 1;
+            if cache.rows.insert(path.clone(), Kept::Loaded(row)).is_none() {
+                cache.order.push(path);
+            }
+        }
+        cache.loaded = loaded;
         cache
     }
 
     /// The row of `path`, if it was written for the file as it is now
     /// (and still reads as a `T`).
     pub fn get(&self, path: &str, stamp: Stamp) -> Option<T> {
-        let (kept, value) = self.rows.get(path)?;
-        if *kept != stamp {
-            return None;
-        }
-        serde_json::from_str(value.get()).ok()
+        let json = match self.rows.get(path)? {
+            Kept::Loaded(range) => self.loaded.get(range.clone())?,
+            Kept::Made(json) => json,
+        };
+        let row: Row<T> = serde_json::from_str(json).ok()?;
+        (row.stamp == stamp).then_some(row.value)
     }
 
     /// Keeps `value` as the row of `path` (a value that cannot be written
     /// as JSON is not kept).
     pub fn put(&mut self, path: String, stamp: Stamp, value: &T) {
-        let Ok(value) = serde_json::value::to_raw_value(value) else {
+        let Ok(json) = serde_json::to_string(&Row { stamp, value }) else {
             return;
         };
-        if self.rows.insert(path.clone(), (stamp, value)).is_none() {
+        if self.rows.insert(path.clone(), Kept::Made(json)).is_none() {
             self.order.push(path);
         }
         self.changed = true;
@@ -132,22 +160,6 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
         for path in self.order.drain(..excess) {
             self.rows.remove(&path);
         }
-        let rows: Vec<Row<Box<RawValue>>> = self
-            .order
-            .iter()
-            .filter_map(|path| {
-                let (stamp, value) = self.rows.remove(path)?;
-                Some(Row {
-                    path: path.clone(),
-                    stamp,
-                    value,
-                })
-            })
-            .collect();
-        let stored = Stored {
-            version: VERSION.to_string(),
-            rows,
-        };
         let dir = self.file.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
         let temp = self
@@ -155,7 +167,18 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
             .with_extension(format!("tmp{}", std::process::id()));
         let result = (|| {
             let mut out = std::io::BufWriter::new(std::fs::File::create(&temp)?);
-            serde_json::to_writer(&mut out, &stored)?;
+            writeln!(out, "{}", version_line())?;
+            for path in &self.order {
+                let json = match self.rows.get(path) {
+                    Some(Kept::Loaded(range)) => self.loaded.get(range.clone()),
+                    Some(Kept::Made(json)) => Some(json.as_str()),
+                    None => None,
+                };
+                if let Some(json) = json {
+                    serde_json::to_writer(&mut out, path)?;
+                    writeln!(out, "\t{json}")?;
+                }
+            }
             out.flush()?;
             drop(out);
             std::fs::rename(&temp, &self.file)
@@ -207,6 +230,35 @@ mod tests {
         let cache: Cache<u64> = Cache::open(dir.path(), "t.json");
         assert_eq!(cache.rows.len(), 1);
         assert!(cache.get("a", stamp).is_none());
+    }
+
+    #[test]
+    fn damaged_lines_are_passed_over_and_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let stamp = Stamp {
+            size: 10,
+            modified: (1, 2),
+        };
+        let mut cache: Cache<String> = Cache::open(dir.path(), "t.json");
+        cache.put("a\tb\n".into(), stamp, &"first".to_string());
+        cache.put("c".into(), stamp, &"second".to_string());
+        cache.save().unwrap();
+        let file = dir.path().join("t.json");
+        let mut text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(text.lines().count(), 3, "{text}");
+        text.push_str("no tab\n\"bad\t{}\n{\"d\"}\t{}\n\"e\"\t{\"stamp\":");
+        std::fs::write(&file, text).unwrap();
+        let cache: Cache<String> = Cache::open(dir.path(), "t.json");
+        assert_eq!(cache.get("a\tb\n", stamp).as_deref(), Some("first"));
+        assert_eq!(cache.get("c", stamp).as_deref(), Some("second"));
+        assert_eq!(cache.order, ["a\tb\n", "c"]);
+        // A cache of another build is not read.
+        let other = std::fs::read_to_string(&file)
+            .unwrap()
+            .replacen(VERSION, "0.0.0 (other)", 1);
+        std::fs::write(&file, other).unwrap();
+        let cache: Cache<String> = Cache::open(dir.path(), "t.json");
+        assert!(cache.rows.is_empty());
     }
 
     #[test]

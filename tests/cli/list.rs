@@ -202,7 +202,7 @@ fn summaries_are_cached_until_a_file_changes() {
     assert_eq!(live_entries(&list(&[])), before + 1);
 }
 
-/// A cache that is not JSON is ignored (and replaced), never an error.
+/// A damaged cache is ignored (and replaced), never an error.
 #[test]
 fn a_damaged_cache_is_ignored() {
     let dir = tempfile::tempdir().unwrap();
@@ -225,6 +225,9 @@ fn a_damaged_cache_is_ignored() {
     assert!(out.status.success(), "{}", stderr(&out));
     let uncached = run(&["list", "--format", "json", "--dir", "fixtures/sessions"]);
     assert_eq!(stdout(&out), stdout(&uncached));
-    let rewritten = std::fs::read(&file).unwrap();
-    assert!(rewritten.starts_with(b"{"));
+    // Written again: the version line first, then a line a session.
+    let rewritten = std::fs::read_to_string(&file).unwrap();
+    assert!(rewritten.starts_with('"'), "{rewritten}");
+    let sessions = std::fs::read_dir("fixtures/sessions").unwrap().count();
+    assert_eq!(rewritten.lines().count(), 1 + sessions);
 }
