@@ -194,63 +194,60 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
 mod tests {
     use super::*;
 
+    const STAMP: Stamp = Stamp {
+        size: 10,
+        modified: (1, 2),
+    };
+
+    /// A directory holding the cache `t.json`, saved with `rows` (path and
+    /// value).
+    fn saved(rows: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cache: Cache<String> = Cache::open(dir.path(), "t.json");
+        for (path, value) in rows {
+            cache.put(path.to_string(), STAMP, &value.to_string());
+        }
+        cache.save().unwrap();
+        dir
+    }
+
     #[test]
     fn rows_come_back_only_for_the_same_size_and_time() {
-        let dir = tempfile::tempdir().unwrap();
-        let stamp = Stamp {
-            size: 10,
-            modified: (1, 2),
-        };
-        let mut cache: Cache<String> = Cache::open(dir.path(), "t.json");
-        assert!(cache.get("a", stamp).is_none());
-        cache.put("a".into(), stamp, &"row".to_string());
-        cache.save().unwrap();
+        let empty = tempfile::tempdir().unwrap();
+        let cache: Cache<String> = Cache::open(empty.path(), "t.json");
+        assert!(cache.get("a", STAMP).is_none());
+        let dir = saved(&[("a", "row")]);
         let cache: Cache<String> = Cache::open(dir.path(), "t.json");
-        assert_eq!(cache.get("a", stamp).as_deref(), Some("row"));
-        let grown = Stamp { size: 11, ..stamp };
+        assert_eq!(cache.get("a", STAMP).as_deref(), Some("row"));
+        let grown = Stamp { size: 11, ..STAMP };
         assert!(cache.get("a", grown).is_none());
         let touched = Stamp {
             modified: (1, 3),
-            ..stamp
+            ..STAMP
         };
         assert!(cache.get("a", touched).is_none());
     }
 
     #[test]
     fn a_row_that_no_longer_reads_is_not_found() {
-        let dir = tempfile::tempdir().unwrap();
-        let stamp = Stamp {
-            size: 10,
-            modified: (1, 2),
-        };
-        let mut cache: Cache<String> = Cache::open(dir.path(), "t.json");
-        cache.put("a".into(), stamp, &"row".to_string());
-        cache.save().unwrap();
+        let dir = saved(&[("a", "row")]);
         // Rows are read when asked for: one of another shape is a miss.
         let cache: Cache<u64> = Cache::open(dir.path(), "t.json");
         assert_eq!(cache.rows.len(), 1);
-        assert!(cache.get("a", stamp).is_none());
+        assert!(cache.get("a", STAMP).is_none());
     }
 
     #[test]
     fn damaged_lines_are_passed_over_and_the_rest_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let stamp = Stamp {
-            size: 10,
-            modified: (1, 2),
-        };
-        let mut cache: Cache<String> = Cache::open(dir.path(), "t.json");
-        cache.put("a\tb\n".into(), stamp, &"first".to_string());
-        cache.put("c".into(), stamp, &"second".to_string());
-        cache.save().unwrap();
+        let dir = saved(&[("a\tb\n", "first"), ("c", "second")]);
         let file = dir.path().join("t.json");
         let mut text = std::fs::read_to_string(&file).unwrap();
         assert_eq!(text.lines().count(), 3, "{text}");
         text.push_str("no tab\n\"bad\t{}\n{\"d\"}\t{}\n\"e\"\t{\"stamp\":");
         std::fs::write(&file, text).unwrap();
         let cache: Cache<String> = Cache::open(dir.path(), "t.json");
-        assert_eq!(cache.get("a\tb\n", stamp).as_deref(), Some("first"));
-        assert_eq!(cache.get("c", stamp).as_deref(), Some("second"));
+        assert_eq!(cache.get("a\tb\n", STAMP).as_deref(), Some("first"));
+        assert_eq!(cache.get("c", STAMP).as_deref(), Some("second"));
         assert_eq!(cache.order, ["a\tb\n", "c"]);
         // A cache of another build is not read.
         let other = std::fs::read_to_string(&file)
