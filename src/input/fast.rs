@@ -367,7 +367,8 @@ impl<'a> Cursor<'a> {
             outline.open.push((key, &c.text[value..c.i]));
             Some(())
         })?;
-        outline.pairs.extend(outline.open.drain(mark..));
+        outline.pairs.extend_from_slice(&outline.open[mark..]);
+        outline.open.truncate(mark);
         outline
             .objects
             .push((&self.text[start..self.i], outline.pairs.len()));
