@@ -92,15 +92,21 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
         let Ok(loaded) = std::fs::read_to_string(&cache.file) else {
             return cache;
         };
-        // Whole lines only: each ends with a line break.
-        let mut lines = loaded.split_inclusive('\n').filter(|l| l.ends_with('\n'));
-        if lines.next().map(str::trim_end) != Some(version_line().as_str()) {
-            return cache;
-        }
-        let mut at = loaded.find('\n').map_or(loaded.len(), |n| n + 1);
-        for line in lines {
-            let start = at;
-            at += line.len();
+        let version = version_line();
+        let mut end = 0;
+        for line in loaded.split_inclusive('\n') {
+            let start = end;
+            end += line.len();
+            // Whole lines only: a torn last one is passed over.
+            let Some(line) = line.strip_suffix('\n') else {
+                break;
+            };
+            if start == 0 {
+                if line != version {
+                    return cache;
+                }
+                continue;
+            }
             // A JSON string holds no raw tab: the first one ends the path.
             let Some(tab) = line.find('\t') else {
                 continue;
@@ -108,7 +114,7 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
             let Ok(path) = serde_json::from_str::<String>(&line[..tab]) else {
                 continue;
             };
-            let row = start + tab + 1..at - 1;
+            let row = start + tab + 1..start + line.len();
             if cache.rows.insert(path.clone(), Kept::Loaded(row)).is_none() {
                 cache.order.push(path);
             }
@@ -117,14 +123,18 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
         cache
     }
 
+    /// The JSON of `path`'s row, as loaded or made.
+    fn json(&self, path: &str) -> Option<&str> {
+        match self.rows.get(path)? {
+            Kept::Loaded(range) => self.loaded.get(range.clone()),
+            Kept::Made(json) => Some(json),
+        }
+    }
+
     /// The row of `path`, if it was written for the file as it is now
     /// (and still reads as a `T`).
     pub fn get(&self, path: &str, stamp: Stamp) -> Option<T> {
-        let json = match self.rows.get(path)? {
-            Kept::Loaded(range) => self.loaded.get(range.clone())?,
-            Kept::Made(json) => json,
-        };
-        let row: Row<T> = serde_json::from_str(json).ok()?;
+        let row: Row<T> = serde_json::from_str(self.json(path)?).ok()?;
         (row.stamp == stamp).then_some(row.value)
     }
 
@@ -169,12 +179,7 @@ impl<T: Serialize + DeserializeOwned> Cache<T> {
             let mut out = std::io::BufWriter::new(std::fs::File::create(&temp)?);
             writeln!(out, "{}", version_line())?;
             for path in &self.order {
-                let json = match self.rows.get(path) {
-                    Some(Kept::Loaded(range)) => self.loaded.get(range.clone()),
-                    Some(Kept::Made(json)) => Some(json.as_str()),
-                    None => None,
-                };
-                if let Some(json) = json {
+                if let Some(json) = self.json(path) {
                     serde_json::to_writer(&mut out, path)?;
                     writeln!(out, "\t{json}")?;
                 }

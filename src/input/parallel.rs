@@ -582,10 +582,8 @@ impl Merge {
                 }
             }
         }
-        if let Some(e) = &mut done.end {
+        if let Some(mut e) = done.end {
             e.position.line += shift;
-        }
-        if let Some(e) = done.end {
             match &mut self.framing {
                 // The first stretch knows the array and the BOM.
                 None => self.framing = Some(e.framing),

@@ -151,7 +151,9 @@ fn describe_string(s: &str, out: &mut String) {
         Some((cut, _)) => {
             out.push_str(&s[..cut]);
             out.push_str("…\" (");
-            out.push_str(itoa::Buffer::new().format(fast::char_count(s)));
+            // The characters before the cut were counted on the way to it.
+            let chars = STRING_CHARS + fast::char_count(&s[cut..]);
+            out.push_str(itoa::Buffer::new().format(chars));
             out.push_str(" chars)");
         }
     }
