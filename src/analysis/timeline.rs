@@ -10,6 +10,31 @@ pub struct TimeKey {
     index: u64,
 }
 
+impl TimeKey {
+    /// Bytes in [`TimeKey::to_bytes`].
+    pub const BYTES: usize = 24;
+
+    /// The key as bytes (for views that write keys to a temporary file).
+    pub fn to_bytes(self) -> [u8; Self::BYTES] {
+        let mut bytes = [0; Self::BYTES];
+        bytes[..16].copy_from_slice(&self.nanos.to_le_bytes());
+        bytes[16..].copy_from_slice(&self.index.to_le_bytes());
+        bytes
+    }
+
+    /// The key [`TimeKey::to_bytes`] gave `bytes` for.
+    pub fn from_bytes(bytes: [u8; Self::BYTES]) -> Self {
+        let mut nanos = [0; 16];
+        nanos.copy_from_slice(&bytes[..16]);
+        let mut index = [0; 8];
+        index.copy_from_slice(&bytes[16..]);
+        TimeKey {
+            nanos: i128::from_le_bytes(nanos),
+            index: u64::from_le_bytes(index),
+        }
+    }
+}
+
 /// Hands out [`TimeKey`]s in file order.
 #[derive(Debug, Default)]
 pub struct TimeKeys {

@@ -19,6 +19,7 @@ pub mod mermaid;
 pub mod ordered;
 pub mod otlp;
 pub mod record;
+mod rows;
 pub mod state;
 pub mod stats;
 pub mod style;

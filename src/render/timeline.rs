@@ -7,6 +7,7 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, FixedOffset};
 
+use super::rows::RowStore;
 use super::state::{details, summarize};
 use super::style::{Role, Theme};
 use super::table::{fit, widest, write_header, write_row, Cell, CellRef, Column};
@@ -18,7 +19,7 @@ use super::time::{ColumnShape, Zone};
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
 use crate::input::{Payloads, Prepare};
-use crate::model::{Completeness, Entry, Position, Timestamp};
+use crate::model::{Completeness, Entry, Position};
 
 pub(super) const COLUMNS: [Column; 7] = [
     Column::new("#", 1, 10),
@@ -36,8 +37,7 @@ const ROWS_IN_MEMORY: usize = 8 << 20;
 /// The timeline table. The table is in time order and needs every row to
 /// size its columns, so rows are held until the end: compactly, and past
 /// `ROWS_IN_MEMORY` (8 MB) in a temporary file, so memory stays flat however
-/// long the session. Files are nearly always in time order already; only
-/// when one is not are all rows brought back to be sorted.
+/// long the session, in time order or not ([`RowStore`]).
 pub struct TimelineTable {
     options: TextOptions,
     rows: RowStore,
@@ -62,7 +62,7 @@ impl TimelineTable {
     /// small to send rows to the file).
     pub fn with_budget(options: TextOptions, budget: usize) -> Self {
         TimelineTable {
-            rows: RowStore::new(budget),
+            rows: RowStore::new(budget, row_key),
             keys: TimeKeys::default(),
             content: [0; 7],
             times: ColumnShape::default(),
@@ -71,147 +71,6 @@ impl TimelineTable {
             options,
         }
     }
-}
-
-/// Rows in the order they came, encoded (see [`RowBytes`]): the first ones
-/// in a temporary file (made when memory is full, removed by the system
-/// when closed), the rest in memory.
-struct RowStore {
-    memory: Vec<u8>,
-    budget: usize,
-    file: Option<std::io::BufWriter<std::fs::File>>,
-    /// Keys never went down: the order they came is time order.
-    sorted: bool,
-    last: Option<TimeKey>,
-    /// Once sorted: where each row starts in `memory`, in time order.
-    order: Option<Vec<usize>>,
-}
-
-impl RowStore {
-    fn new(budget: usize) -> Self {
-        RowStore {
-            memory: Vec::new(),
-            budget,
-            file: None,
-            sorted: true,
-            last: None,
-            order: None,
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.memory.is_empty() && self.file.is_none()
-    }
-
-    /// Adds a row (its bytes, length first) made with `key`.
-    fn push(&mut self, key: TimeKey, row: &[u8]) -> io::Result<()> {
-        self.sorted &= self.last.is_none_or(|last| last <= key);
-        self.last = Some(key);
-        self.memory.extend_from_slice(row);
-        if self.memory.len() > self.budget {
-            let file = match &mut self.file {
-                Some(file) => file,
-                None => self.file.insert(std::io::BufWriter::with_capacity(
-                    1 << 16,
-                    tempfile::tempfile()?,
-                )),
-            };
-            file.write_all(&self.memory)?;
-            self.memory.clear();
-        }
-        Ok(())
-    }
-
-    /// Every row, in the order they came (or in time order once sorted).
-    fn for_each(&mut self, mut f: impl FnMut(RowRef<'_>) -> io::Result<()>) -> io::Result<()> {
-        self.for_each_encoded(&mut |row| f(RowRef::decode(row)?))
-    }
-
-    /// [`RowStore::for_each`], each row as encoded.
-    fn for_each_encoded(&mut self, f: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
-        if let Some(order) = &self.order {
-            for &start in order {
-                f(row_at(&self.memory, start)?)?;
-            }
-            return Ok(());
-        }
-        self.each_in_file(f)?;
-        let mut start = 0;
-        while start < self.memory.len() {
-            let row = row_at(&self.memory, start)?;
-            start += 4 + row.len();
-            f(row)?;
-        }
-        Ok(())
-    }
-
-    /// All rows in memory, in time order: for a file that is not in time
-    /// order, the one case that holds them all.
-    fn sort(&mut self) -> io::Result<()> {
-        use std::io::{Read, Seek};
-        if let Some(mut file) = self.file.take() {
-            file.flush()?;
-            let mut file = file.into_inner().map_err(|e| e.into_error())?;
-            file.seek(io::SeekFrom::Start(0))?;
-            let mut all = Vec::new();
-            file.read_to_end(&mut all)?;
-            all.append(&mut self.memory);
-            self.memory = all;
-        }
-        // The keys made again, in the order they came, as they were made.
-        let mut keys = TimeKeys::default();
-        let mut order = Vec::new();
-        let mut start = 0;
-        while start < self.memory.len() {
-            let bytes = row_at(&self.memory, start)?;
-            let row = RowRef::decode(bytes)?;
-            let nanos = row.time.and_then(|t| Timestamp::At(t).instant_nanos());
-            order.push((keys.key(nanos, row.index), start));
-            start += 4 + bytes.len();
-        }
-        order.sort_by_key(|(key, _)| *key);
-        self.order = Some(order.into_iter().map(|(_, start)| start).collect());
-        self.sorted = true;
-        Ok(())
-    }
-
-    /// The rows in the file, read from its start; the file is left ready
-    /// for more.
-    fn each_in_file(&mut self, f: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
-        use std::io::{Read, Seek};
-        let Some(file) = &mut self.file else {
-            return Ok(());
-        };
-        file.flush()?;
-        let file = file.get_mut();
-        file.seek(io::SeekFrom::Start(0))?;
-        let mut reader = io::BufReader::with_capacity(1 << 16, &*file);
-        let mut row = Vec::new();
-        loop {
-            let mut len = [0u8; 4];
-            match reader.read_exact(&mut len) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
-                Err(e) => return Err(e),
-            }
-            row.resize(u32::from_le_bytes(len) as usize, 0);
-            reader.read_exact(&mut row)?;
-            f(&row)?;
-        }
-        file.seek(io::SeekFrom::End(0))?;
-        Ok(())
-    }
-}
-
-/// The row that starts at `start` of `bytes` (its length first).
-fn row_at(bytes: &[u8], start: usize) -> io::Result<&[u8]> {
-    let len = bytes
-        .get(start..start + 4)
-        .ok_or_else(|| bad_row("length"))?;
-    let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
-    bytes
-        .get(start + 4..start + 4 + len)
-        .ok_or_else(|| bad_row("truncated row"))
 }
 
 /// Labels of the lines under a row, by number.
@@ -374,6 +233,22 @@ fn encode_row(
     let len = u32::try_from(out.len() - start - 4).map_err(|_| bad_row("too long"))?;
     out[start..start + 4].copy_from_slice(&len.to_le_bytes());
     Ok(())
+}
+
+/// The key `keys` gave the row `row` (encoded by [`encode_row`]) when it
+/// was pushed, made again in the same order.
+fn row_key(keys: &mut TimeKeys, row: &[u8]) -> io::Result<TimeKey> {
+    let mut bytes = RowBytes(row);
+    let index = bytes.u64()?;
+    let nanos = match bytes.array::<1>()?[0] {
+        0 => None,
+        _ => {
+            let secs = i64::from_le_bytes(bytes.array()?);
+            let nanos = bytes.u32()?;
+            Some(i128::from(secs) * 1_000_000_000 + i128::from(nanos))
+        }
+    };
+    Ok(keys.key(nanos, index))
 }
 
 /// A row read back from the store, its text borrowed.
@@ -584,9 +459,6 @@ impl EntryRenderer for TimelineTable {
         if self.rows.is_empty() {
             return Ok(());
         }
-        if !self.rows.sorted {
-            self.rows.sort()?;
-        }
         let column = self.times.column(self.options.time, ctx.summary.start);
         // The time column's width: one time tells when all have the same
         // width (the clock), else every time in its shape, once.
@@ -594,7 +466,8 @@ impl EntryRenderer for TimelineTable {
         content[1] = 0;
         match self.times.any() {
             Some(t) if column.uniform() => content[1] = width(&column.show(Some(t))),
-            _ => self.rows.for_each(|row| {
+            _ => self.rows.for_each(&mut |row| {
+                let row = RowRef::decode(row)?;
                 content[1] = content[1].max(width(&column.show(row.time)));
                 Ok(())
             })?,
@@ -639,7 +512,7 @@ impl EntryRenderer for TimelineTable {
         };
         let rows = &mut self.rows;
         super::ordered::render_rows_in_order(
-            |each| rows.for_each_encoded(each),
+            |each| rows.for_each(each),
             &render,
             crate::input::parallel::cores(),
             out,

@@ -1,0 +1,426 @@
+//! Rows held until a view can draw them (the table needs every row to size
+//! its columns), in time order, in bounded memory: past a budget they go to
+//! a temporary file, and a file that is not in time order is sorted there,
+//! a run at a time, and merged back.
+//!
+//! A row is its length (4 bytes, little-endian) then its bytes, as the
+//! view encoded them. Rows that came in time order (nearly every file) are
+//! written as they came, with nothing added: one run, read back from the
+//! start. From the first row out of order, each budget's worth of rows is
+//! sorted by key and written as a run of its own, each row after its key
+//! ([`TimeKey::to_bytes`]); reading then merges the runs and the rows
+//! still in memory, holding a small buffer per run.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+
+use crate::analysis::timeline::{TimeKey, TimeKeys};
+
+/// The key of a row of the first run (written as it came, without its
+/// key), made again from the row with the same [`TimeKeys`], in the order
+/// the rows came.
+pub type KeyOf = fn(&mut TimeKeys, &[u8]) -> io::Result<TimeKey>;
+
+/// Bytes a run is read by at a time (less for a shorter run; more for a
+/// longer row).
+const READ: usize = 64 << 10;
+
+/// The rows of a view, as they came; see the module's comment.
+pub struct RowStore {
+    /// Rows not yet written, each its length first.
+    memory: Vec<u8>,
+    /// Each of those rows' key and start in `memory`.
+    chunk: Vec<(TimeKey, usize)>,
+    budget: usize,
+    file: Option<BufWriter<File>>,
+    /// Bytes written to the file.
+    written: u64,
+    /// The runs in the file, in the order written; only the first can be
+    /// written as the rows came (without keys).
+    runs: Vec<Run>,
+    /// Keys never went down: the order rows came is time order.
+    sorted: bool,
+    last: Option<TimeKey>,
+    key_of: KeyOf,
+}
+
+/// A run of rows in the file: from `start` to `end`, each after its key
+/// when `keyed`.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    start: u64,
+    end: u64,
+    keyed: bool,
+}
+
+impl RowStore {
+    pub fn new(budget: usize, key_of: KeyOf) -> Self {
+        RowStore {
+            memory: Vec::new(),
+            chunk: Vec::new(),
+            budget,
+            file: None,
+            written: 0,
+            runs: Vec::new(),
+            sorted: true,
+            last: None,
+            key_of,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.memory.is_empty() && self.written == 0
+    }
+
+    /// Adds a row (its bytes, length first) made with `key`.
+    pub fn push(&mut self, key: TimeKey, row: &[u8]) -> io::Result<()> {
+        self.sorted &= self.last.is_none_or(|last| last <= key);
+        self.last = Some(key);
+        self.chunk.push((key, self.memory.len()));
+        self.memory.extend_from_slice(row);
+        if self.memory.len() > self.budget {
+            self.write_chunk()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the rows in memory to the file: as they came while every
+    /// row has come in order (the first run grows), else sorted, as a run
+    /// of their own.
+    fn write_chunk(&mut self) -> io::Result<()> {
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => self
+                .file
+                .insert(BufWriter::with_capacity(1 << 16, tempfile::tempfile()?)),
+        };
+        let start = self.written;
+        if self.sorted {
+            file.write_all(&self.memory)?;
+            self.written += self.memory.len() as u64;
+            match self.runs.first_mut() {
+                Some(run) => run.end = self.written,
+                None => self.runs.push(Run {
+                    start,
+                    end: self.written,
+                    keyed: false,
+                }),
+            }
+        } else {
+            self.chunk.sort_unstable_by_key(|&(key, _)| key);
+            for &(key, at) in &self.chunk {
+                let row = row_at(&self.memory, at)?;
+                file.write_all(&key.to_bytes())?;
+                file.write_all(&self.memory[at..at + 4 + row.len()])?;
+                self.written += (KEY + 4 + row.len()) as u64;
+            }
+            self.runs.push(Run {
+                start,
+                end: self.written,
+                keyed: true,
+            });
+        }
+        self.memory.clear();
+        self.chunk.clear();
+        Ok(())
+    }
+
+    /// Calls `f` with every row (without its length), in time order.
+    pub fn for_each(&mut self, f: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        let file = match &mut self.file {
+            Some(file) => {
+                file.flush()?;
+                Some(file.get_ref())
+            }
+            None => None,
+        };
+        if self.sorted {
+            if let (Some(file), Some(&run)) = (file, self.runs.first()) {
+                let mut run = RunReader::new(file, run, self.key_of);
+                while run.next()?.is_some() {
+                    f(run.row())?;
+                }
+            }
+            let mut start = 0;
+            while start < self.memory.len() {
+                let row = row_at(&self.memory, start)?;
+                start += 4 + row.len();
+                f(row)?;
+            }
+            return Ok(());
+        }
+        self.chunk.sort_unstable_by_key(|&(key, _)| key);
+        // The next row of each run, and of memory (source `runs.len()`),
+        // smallest key first.
+        let mut runs = Vec::with_capacity(self.runs.len());
+        if let Some(file) = file {
+            for &run in &self.runs {
+                runs.push(RunReader::new(file, run, self.key_of));
+            }
+        }
+        let in_memory = runs.len();
+        let mut next = BinaryHeap::with_capacity(runs.len() + 1);
+        for (i, run) in runs.iter_mut().enumerate() {
+            if let Some(key) = run.next()? {
+                next.push(Reverse((key, i)));
+            }
+        }
+        let mut chunk = self.chunk.iter();
+        let mut memory_row = None;
+        if let Some(&(key, at)) = chunk.next() {
+            next.push(Reverse((key, in_memory)));
+            memory_row = Some(at);
+        }
+        while let Some(Reverse((_, i))) = next.pop() {
+            let key = if i == in_memory {
+                f(row_at(&self.memory, memory_row.unwrap_or_default())?)?;
+                chunk.next().map(|&(key, at)| {
+                    memory_row = Some(at);
+                    key
+                })
+            } else {
+                f(runs[i].row())?;
+                runs[i].next()?
+            };
+            if let Some(key) = key {
+                next.push(Reverse((key, i)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Bytes of a key before a row of a keyed run.
+const KEY: usize = TimeKey::BYTES;
+
+/// Reads a run's rows in order through a buffer of its own, with
+/// positional reads (the runs share the file).
+struct RunReader<'f> {
+    file: &'f File,
+    /// Where the file is read next, and where the run ends.
+    at: u64,
+    end: u64,
+    keyed: bool,
+    /// Keys made again for a run written without them.
+    keys: TimeKeys,
+    key_of: KeyOf,
+    buffer: Vec<u8>,
+    /// The bytes of `buffer` read and not yet used.
+    filled: std::ops::Range<usize>,
+    /// The current row in `buffer`.
+    row: std::ops::Range<usize>,
+}
+
+impl<'f> RunReader<'f> {
+    fn new(file: &'f File, run: Run, key_of: KeyOf) -> Self {
+        let size = usize::try_from(run.end - run.start)
+            .unwrap_or(READ)
+            .min(READ);
+        RunReader {
+            file,
+            at: run.start,
+            end: run.end,
+            keyed: run.keyed,
+            keys: TimeKeys::default(),
+            key_of,
+            buffer: vec![0; size],
+            filled: 0..0,
+            row: 0..0,
+        }
+    }
+
+    /// Moves to the next row and gives its key; `None` at the run's end.
+    fn next(&mut self) -> io::Result<Option<TimeKey>> {
+        let head = if self.keyed { KEY + 4 } else { 4 };
+        if !self.fill(head)? {
+            return Ok(None);
+        }
+        let start = self.filled.start;
+        let len = &self.buffer[start + head - 4..start + head];
+        let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        if !self.fill(head + len)? {
+            return Err(bad_run("a row cut short"));
+        }
+        let start = self.filled.start;
+        self.row = start + head..start + head + len;
+        self.filled.start += head + len;
+        let key = if self.keyed {
+            let mut key = [0; KEY];
+            key.copy_from_slice(&self.buffer[start..start + KEY]);
+            TimeKey::from_bytes(key)
+        } else {
+            (self.key_of)(&mut self.keys, &self.buffer[self.row.clone()])?
+        };
+        Ok(Some(key))
+    }
+
+    /// The current row's bytes.
+    fn row(&self) -> &[u8] {
+        &self.buffer[self.row.clone()]
+    }
+
+    /// Makes `n` bytes ready in the buffer; `false` when the run ended
+    /// first with none, an error when it ended part way.
+    fn fill(&mut self, n: usize) -> io::Result<bool> {
+        if self.filled.len() >= n {
+            return Ok(true);
+        }
+        // Keep what is left at the buffer's start, with room for `n`.
+        self.buffer.copy_within(self.filled.clone(), 0);
+        self.filled = 0..self.filled.len();
+        if self.buffer.len() < n {
+            self.buffer.resize(n, 0);
+        }
+        while self.filled.len() < n {
+            let room = &mut self.buffer[self.filled.end..];
+            let left = usize::try_from(self.end - self.at).unwrap_or(usize::MAX);
+            let room_len = room.len().min(left);
+            if room_len == 0 {
+                return match self.filled.len() {
+                    0 => Ok(false),
+                    _ => Err(bad_run("a run cut short")),
+                };
+            }
+            let read = read_at(self.file, &mut room[..room_len], self.at)?;
+            if read == 0 {
+                return Err(bad_run("the file ended before a run"));
+            }
+            self.at += read as u64;
+            self.filled.end += read;
+        }
+        Ok(true)
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, at)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, at)
+}
+
+/// The row that starts at `start` of `bytes` (its length first).
+pub fn row_at(bytes: &[u8], start: usize) -> io::Result<&[u8]> {
+    let len = bytes
+        .get(start..start + 4)
+        .ok_or_else(|| bad_run("a row's length"))?;
+    let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+    bytes
+        .get(start + 4..start + 4 + len)
+        .ok_or_else(|| bad_run("a truncated row"))
+}
+
+fn bad_run(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("internal error: rows held for the table: {what}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A test row: its index, whether it has a time, the time, then
+    /// `pad` bytes; length first.
+    fn row(index: u64, nanos: Option<i64>, pad: usize) -> Vec<u8> {
+        let mut row = vec![0; 4];
+        row.extend_from_slice(&index.to_le_bytes());
+        row.push(u8::from(nanos.is_some()));
+        row.extend_from_slice(&nanos.unwrap_or_default().to_le_bytes());
+        row.extend(std::iter::repeat_n(b'x', pad));
+        let len = (row.len() - 4) as u32;
+        row[..4].copy_from_slice(&len.to_le_bytes());
+        row
+    }
+
+    fn key_of(keys: &mut TimeKeys, row: &[u8]) -> io::Result<TimeKey> {
+        let index = u64::from_le_bytes(row[..8].try_into().unwrap());
+        let nanos = i64::from_le_bytes(row[9..17].try_into().unwrap());
+        Ok(keys.key((row[8] == 1).then_some(i128::from(nanos)), index))
+    }
+
+    /// The rows `times` (with pads) make, read back from a store of
+    /// `budget` bytes, and the same rows sorted in memory.
+    fn both(times: &[(Option<i64>, usize)], budget: usize) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        let mut store = RowStore::new(budget, key_of);
+        let mut keys = TimeKeys::default();
+        let mut want = Vec::new();
+        for (index, &(nanos, pad)) in times.iter().enumerate() {
+            let index = index as u64;
+            let row = row(index, nanos, pad);
+            let key = keys.key(nanos.map(i128::from), index);
+            store.push(key, &row).unwrap();
+            want.push((key, row[4..].to_vec()));
+        }
+        want.sort_by_key(|(key, _)| *key);
+        let want = want.into_iter().map(|(_, row)| row).collect();
+        let mut got = Vec::new();
+        store
+            .for_each(&mut |row| {
+                got.push(row.to_vec());
+                Ok(())
+            })
+            .unwrap();
+        (got, want)
+    }
+
+    proptest::proptest! {
+        /// Whatever the order, the missing times and the budget (every
+        /// row a run of its own at 0, rows longer than a read), the rows
+        /// come back in time order, each once, twice over.
+        #[test]
+        fn rows_come_back_in_time_order(
+            times in proptest::collection::vec(
+                (proptest::option::weighted(0.8, 0i64..50), 0usize..200),
+                0..200,
+            ),
+            budget in 0usize..2000,
+            long in proptest::bool::weighted(0.1),
+        ) {
+            let mut times = times;
+            if long {
+                if let Some(first) = times.first_mut() {
+                    first.1 = READ + 10;
+                }
+            }
+            let (got, want) = both(&times, budget);
+            let index = |rows: &[Vec<u8>]| rows.iter().map(|r| r[0]).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(index(&got), index(&want));
+            proptest::prop_assert!(got == want);
+        }
+    }
+
+    /// Rows in order stay one run written as they came; one row out of
+    /// order starts the keyed runs, and reading twice gives the same.
+    #[test]
+    fn one_run_while_in_order_then_sorted_runs() {
+        let mut store = RowStore::new(0, key_of);
+        let mut keys = TimeKeys::default();
+        for (index, nanos) in [(0, 5), (1, 6), (2, 7), (3, 1), (4, 9), (5, 0)] {
+            store
+                .push(
+                    keys.key(Some(nanos), index),
+                    &row(index, Some(nanos as i64), 3),
+                )
+                .unwrap();
+        }
+        assert_eq!(store.runs.len(), 4);
+        assert!(!store.runs[0].keyed && store.runs[1..].iter().all(|r| r.keyed));
+        for _ in 0..2 {
+            let mut order = Vec::new();
+            store
+                .for_each(&mut |row| {
+                    order.push(row[0]);
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(order, [5, 3, 0, 1, 2, 4]);
+        }
+    }
+}
