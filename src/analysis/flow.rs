@@ -500,19 +500,15 @@ impl<'a> EventGroups<'a> {
 /// repeats in a row folded, then where the last hop went. Only agents that
 /// ran are chained, so parallel branches never show a hand-off that did not
 /// happen.
-pub fn condensed_route(flow: &Flow) -> Vec<&str> {
-    let mut chain: Vec<&str> = Vec::new();
-    for hop in flow.iter() {
-        if chain.last() != Some(&hop.agent) {
-            chain.push(hop.agent);
-        }
-    }
-    if let Some(next) = flow.iter().next_back().and_then(|h| h.next) {
-        if chain.last() != Some(&next) {
-            chain.push(next);
-        }
-    }
-    chain
+pub fn condensed_route(flow: &Flow) -> impl Iterator<Item = &str> + '_ {
+    // A long session's route has about as many agents as hops: made as
+    // it is read rather than held.
+    let last_next = flow.iter().next_back().and_then(|h| h.next);
+    let mut before: Option<&str> = None;
+    flow.iter()
+        .map(|hop| hop.agent)
+        .chain(last_next)
+        .filter(move |&agent| before.replace(agent) != Some(agent))
 }
 
 /// Agents in order of first appearance (as the agent of a hop or as its
@@ -846,7 +842,7 @@ mod tests {
             ),
         ]);
         assert_eq!(
-            condensed_route(&hs),
+            condensed_route(&hs).collect::<Vec<_>>(),
             ["planner", "writer", "planner", "writer"]
         );
         let e = edges(&hs);

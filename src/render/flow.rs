@@ -65,37 +65,43 @@ fn write_numbered(out: &mut Vec<u8>, indent: &str, n: usize, hop: &Hop<'_>) {
     out.push(b'\n');
 }
 
-/// `a → b → c`, broken before an arrow when a line would pass `width`.
-/// Each agent is measured once; a line's width is the sum of its pieces'.
-fn wrap_chain(chain: &[Cow<'_, str>], width_limit: usize) -> Vec<String> {
+/// Writes `a → b → c`, broken before an arrow when a line would pass
+/// `width`, a line at a time (a long session's route has about as many
+/// agents as hops). Each agent is measured once; a line's width is the sum
+/// of its pieces'.
+fn write_chain<'a>(
+    chain: impl Iterator<Item = Cow<'a, str>>,
+    width_limit: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     const ARROW: &str = " → ";
-    let mut lines = Vec::new();
     let mut line = String::new();
     let mut line_width = 0;
-    for (i, agent) in chain.iter().enumerate() {
-        let agent_width = width(agent);
+    for (i, agent) in chain.enumerate() {
+        let agent_width = width(&agent);
         let piece_width = if i == 0 {
             agent_width
         } else {
             width(ARROW) + agent_width
         };
         if !line.is_empty() && line_width + piece_width > width_limit {
-            lines.push(std::mem::take(&mut line));
+            writeln!(out, "{line}")?;
+            line.clear();
             line.push_str("  → ");
-            line.push_str(agent);
+            line.push_str(&agent);
             line_width = width("  → ") + agent_width;
             continue;
         }
         if i > 0 {
             line.push_str(ARROW);
         }
-        line.push_str(agent);
+        line.push_str(&agent);
         line_width += piece_width;
     }
     if !line.is_empty() {
-        lines.push(line);
+        writeln!(out, "{line}")?;
     }
-    lines
+    Ok(())
 }
 
 /// The text flow view.
@@ -211,10 +217,7 @@ impl HopView for FlowText {
 
         // 3. The route as one chain.
         writeln!(out, "\n{}", theme.paint("Condensed route:", Role::Header))?;
-        let chain: Vec<Cow<'_, str>> = condensed_route(flow).into_iter().map(escape).collect();
-        for line in wrap_chain(&chain, width_total) {
-            writeln!(out, "{line}")?;
-        }
+        write_chain(condensed_route(flow).map(escape), width_total, out)?;
 
         // 4. Per event.
         writeln!(
