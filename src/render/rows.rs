@@ -24,8 +24,14 @@ use crate::analysis::timeline::{TimeKey, TimeKeys};
 pub type KeyOf = fn(&mut TimeKeys, &[u8]) -> io::Result<TimeKey>;
 
 /// Bytes a run is read by at a time (less for a shorter run; more for a
-/// longer row).
+/// longer row)...
 const READ: usize = 64 << 10;
+
+/// ...and less when many runs are merged: their buffers share this much,
+/// down to `MIN_READ` each (a run is a budget's worth of rows, 8 MB for
+/// the table: 1 GB out of order made 8 runs, 3 GB 22).
+const READS: usize = 1 << 20;
+const MIN_READ: usize = 16 << 10;
 
 /// The rows of a view, as they came; see the module's comment.
 pub struct RowStore {
@@ -80,7 +86,9 @@ impl RowStore {
         self.last = Some(key);
         self.chunk.push((key, self.memory.len()));
         self.memory.extend_from_slice(row);
-        if self.memory.len() > self.budget {
+        // The keys count against the budget with the rows they order.
+        let held = self.memory.len() + self.chunk.len() * std::mem::size_of::<(TimeKey, usize)>();
+        if held > self.budget {
             self.write_chunk()?;
         }
         Ok(())
@@ -138,7 +146,7 @@ impl RowStore {
         };
         if self.sorted {
             if let (Some(file), Some(&run)) = (file, self.runs.first()) {
-                let mut run = RunReader::new(file, run, self.key_of);
+                let mut run = RunReader::new(file, run, READ, self.key_of);
                 while run.next()?.is_some() {
                     f(run.row())?;
                 }
@@ -156,8 +164,9 @@ impl RowStore {
         // smallest key first.
         let mut runs = Vec::with_capacity(self.runs.len());
         if let Some(file) = file {
+            let read = (READS / self.runs.len().max(1)).clamp(MIN_READ, READ);
             for &run in &self.runs {
-                runs.push(RunReader::new(file, run, self.key_of));
+                runs.push(RunReader::new(file, run, read, self.key_of));
             }
         }
         let in_memory = runs.len();
@@ -214,10 +223,9 @@ struct RunReader<'f> {
 }
 
 impl<'f> RunReader<'f> {
-    fn new(file: &'f File, run: Run, key_of: KeyOf) -> Self {
-        let size = usize::try_from(run.end - run.start)
-            .unwrap_or(READ)
-            .min(READ);
+    /// A reader of `run` by `read` bytes at a time.
+    fn new(file: &'f File, run: Run, read: usize, key_of: KeyOf) -> Self {
+        let size = usize::try_from(run.end - run.start).map_or(read, |len| len.min(read));
         RunReader {
             file,
             at: run.start,
