@@ -147,7 +147,7 @@ impl RowStore {
         if self.sorted {
             if let (Some(file), Some(&run)) = (file, self.runs.first()) {
                 let mut run = RunReader::new(file, run, READ, self.key_of);
-                while run.next()?.is_some() {
+                while run.advance()?.is_some() {
                     f(run.row())?;
                 }
             }
@@ -176,17 +176,18 @@ impl RowStore {
                 next.push(Reverse((key, i)));
             }
         }
+        // The rows in memory, and where the one in the heap starts.
         let mut chunk = self.chunk.iter();
-        let mut memory_row = None;
+        let mut memory_at = 0;
         if let Some(&(key, at)) = chunk.next() {
             next.push(Reverse((key, in_memory)));
-            memory_row = Some(at);
+            memory_at = at;
         }
         while let Some(Reverse((_, i))) = next.pop() {
             let key = if i == in_memory {
-                f(row_at(&self.memory, memory_row.unwrap_or_default())?)?;
+                f(row_at(&self.memory, memory_at)?)?;
                 chunk.next().map(|&(key, at)| {
-                    memory_row = Some(at);
+                    memory_at = at;
                     key
                 })
             } else {
@@ -241,6 +242,23 @@ impl<'f> RunReader<'f> {
 
     /// Moves to the next row and gives its key; `None` at the run's end.
     fn next(&mut self) -> io::Result<Option<TimeKey>> {
+        let Some(start) = self.advance()? else {
+            return Ok(None);
+        };
+        let key = if self.keyed {
+            let mut key = [0; KEY];
+            key.copy_from_slice(&self.buffer[start..start + KEY]);
+            TimeKey::from_bytes(key)
+        } else {
+            (self.key_of)(&mut self.keys, &self.buffer[self.row.clone()])?
+        };
+        Ok(Some(key))
+    }
+
+    /// Moves to the next row, and gives where its record starts in the
+    /// buffer; `None` at the run's end. Its key is not read: a run read
+    /// alone needs none.
+    fn advance(&mut self) -> io::Result<Option<usize>> {
         let head = if self.keyed { KEY + 4 } else { 4 };
         if !self.fill(head)? {
             return Ok(None);
@@ -254,14 +272,7 @@ impl<'f> RunReader<'f> {
         let start = self.filled.start;
         self.row = start + head..start + head + len;
         self.filled.start += head + len;
-        let key = if self.keyed {
-            let mut key = [0; KEY];
-            key.copy_from_slice(&self.buffer[start..start + KEY]);
-            TimeKey::from_bytes(key)
-        } else {
-            (self.key_of)(&mut self.keys, &self.buffer[self.row.clone()])?
-        };
-        Ok(Some(key))
+        Ok(Some(start))
     }
 
     /// The current row's bytes.
