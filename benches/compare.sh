@@ -44,6 +44,26 @@ session() {
     echo "$file"
 }
 
+# The same session with its first entry dated a month later: out of time
+# order, as files with agents running side by side can be (FORMAT.md). The
+# table then sorts its rows, on disk past its memory budget.
+shuffled() {
+    local file=$1 out="$dir/ooo$2.trace.json"
+    if [ ! -f "$out" ]; then
+        python3 - "$file" "$out" <<'PY'
+import shutil, sys
+shutil.copyfile(sys.argv[1], sys.argv[2])
+with open(sys.argv[2], "r+b") as f:
+    head = f.read(4096)
+    at = head.index(b'"timestamp": "') + len(b'"timestamp": "')
+    month = int(head[at + 5:at + 7]) % 12 + 1
+    f.seek(at + 5)
+    f.write(b"%02d" % month)
+PY
+    fi
+    echo "$out"
+}
+
 # Peak resident memory in MB of one run of a shell command.
 peak_mb() {
     /usr/bin/time -v sh -c "$1" 2>&1 >/dev/null | awk -F': ' '/Maximum resident/ {printf "%.1f", $2/1024}'
@@ -75,6 +95,7 @@ for mb in "${sizes[@]}"; do
     size=$(python3 -c "print(round($bytes / 1e6))")
     row "cat (the floor)" "$size" "cat $f > /dev/null"
     row "agentcli trace (table)" "$size" "$bin trace $f --color never > /dev/null"
+    row "agentcli trace (table), unsorted" "$size" "$bin trace $(shuffled "$f" "$mb") --color never > /dev/null"
     row "agentcli trace --flow-only" "$size" "$bin trace $f --flow-only --color never > /dev/null"
     row "agentcli trace --format csv" "$size" "$bin trace $f --format csv > /dev/null"
     row "agentcli trace --format jsonl" "$size" "$bin trace $f --format jsonl > /dev/null"
