@@ -238,17 +238,26 @@ fn encode_row(
 /// The key `keys` gave the row `row` (encoded by [`encode_row`]) when it
 /// was pushed, made again in the same order.
 fn row_key(keys: &mut TimeKeys, row: &[u8]) -> io::Result<TimeKey> {
-    let mut bytes = RowBytes(row);
-    let index = bytes.u64()?;
-    let nanos = match bytes.array::<1>()?[0] {
-        0 => None,
-        _ => {
-            let secs = i64::from_le_bytes(bytes.array()?);
-            let nanos = bytes.u32()?;
-            Some(i128::from(secs) * 1_000_000_000 + i128::from(nanos))
-        }
-    };
+    let (index, time) = row_head(&mut RowBytes(row))?;
+    let nanos = time.map(|(secs, nanos, _)| i128::from(secs) * 1_000_000_000 + i128::from(nanos));
     Ok(keys.key(nanos, index))
+}
+
+/// A row's time as encoded: seconds, nanoseconds and offset.
+type RowTime = (i64, u32, i32);
+
+/// A row's entry number and time.
+fn row_head(bytes: &mut RowBytes<'_>) -> io::Result<(u64, Option<RowTime>)> {
+    let index = bytes.u64()?;
+    let time = match bytes.array::<1>()?[0] {
+        0 => None,
+        _ => Some((
+            i64::from_le_bytes(bytes.array()?),
+            bytes.u32()?,
+            i32::from_le_bytes(bytes.array()?),
+        )),
+    };
+    Ok((index, time))
 }
 
 /// A row read back from the store, its text borrowed.
@@ -263,13 +272,10 @@ struct RowRef<'a> {
 impl<'a> RowRef<'a> {
     fn decode(row: &'a [u8]) -> io::Result<RowRef<'a>> {
         let mut bytes = RowBytes(row);
-        let index = bytes.u64()?;
-        let time = match bytes.array::<1>()?[0] {
-            0 => None,
-            _ => {
-                let secs = i64::from_le_bytes(bytes.array()?);
-                let nanos = bytes.u32()?;
-                let offset = i32::from_le_bytes(bytes.array()?);
+        let (index, time) = row_head(&mut bytes)?;
+        let time = match time {
+            None => None,
+            Some((secs, nanos, offset)) => {
                 let offset = FixedOffset::east_opt(offset).ok_or_else(|| bad_row("offset"))?;
                 let utc = DateTime::from_timestamp(secs, nanos).ok_or_else(|| bad_row("time"))?;
                 Some(utc.with_timezone(&offset))
