@@ -363,19 +363,11 @@ fn critical_path(spans: &Spans) -> CriticalPath {
     // of thousands: no key or copy is held per run), in order of (end,
     // end entry); ties keep run order, so the last of equal keys is the
     // one a linear `max_by_key` would pick.
-    let end_of = |i: usize| {
-        let r = spans.run(i);
-        (r.end.instant_nanos(), r.end_index)
-    };
-    let ended = |r: &AgentRun<'_>| r.status != RunStatus::Unfinished && r.end.get().is_some();
-    let mut finished: Vec<usize> = Vec::with_capacity(spans.runs().filter(ended).count());
-    finished.extend(
-        spans
-            .runs()
-            .enumerate()
-            .filter(|(_, r)| ended(r))
-            .map(|(i, _)| i),
-    );
+    let end_of = |i: usize| spans.run_end(i);
+    let ended = |&i: &usize| spans.run_status(i) != RunStatus::Unfinished && end_of(i).0.is_some();
+    let all = 0..spans.runs().len();
+    let mut finished: Vec<usize> = Vec::with_capacity(all.clone().filter(ended).count());
+    finished.extend(all.filter(ended));
     // The place is the last thing compared, so an unstable sort (no
     // scratch copy) gives the stable order; runs come nearly in order of
     // end, so few keys are worked out.
@@ -393,11 +385,11 @@ fn critical_path(spans: &Spans) -> CriticalPath {
     let mut by_agent: FastMap<&str, Vec<u32>> = FastMap::default();
     let mut by_agent_route: FastMap<(&str, &str), Vec<u32>> = FastMap::default();
     let mut by_route: FastMap<&str, Vec<u32>> = FastMap::default();
-    for (k, place) in (0u32..).zip(0..finished.len()) {
-        let r = run(place);
-        by_agent.entry(r.agent).or_default().push(k);
-        if let Some(next) = r.next {
-            by_agent_route.entry((r.agent, next)).or_default().push(k);
+    for (k, &i) in (0u32..).zip(&finished) {
+        let (agent, next) = spans.run_route(i);
+        by_agent.entry(agent).or_default().push(k);
+        if let Some(next) = next {
+            by_agent_route.entry((agent, next)).or_default().push(k);
             by_route.entry(next).or_default().push(k);
         }
     }
@@ -419,7 +411,7 @@ fn critical_path(spans: &Spans) -> CriticalPath {
         // not on the path yet; the latest of them, and whether another
         // candidate overlaps it.
         let latest = |list: &[u32]| -> Option<(usize, bool)> {
-            let unseen = |&&i: &&u32| !seen.contains(&run(i as usize).end_index.unwrap_or(0));
+            let unseen = |&&i: &&u32| !seen.contains(&end_of(finished[i as usize]).1.unwrap_or(0));
             let upto = list.partition_point(|&i| ends_by(i as usize, begin));
             let mut below = list[..upto].iter().rev().filter(unseen);
             let chosen = *below.next()? as usize;
@@ -528,7 +520,7 @@ pub fn analyze(
     let slowest = slowest(spans, top);
     let first_error = ordered
         .iter()
-        .position(|&i| spans.run(i).status == RunStatus::Error)
+        .position(|&i| spans.run_status(i) == RunStatus::Error)
         .map(|i| {
             let failed = spans.run(ordered[i]);
             let after = ordered[..i]
@@ -556,9 +548,11 @@ pub fn analyze(
     let dispatched_retries = ordered
         .windows(2)
         .filter(|w| {
+            if spans.run_status(w[0]) != RunStatus::Error {
+                return false;
+            }
             let (failed, again) = (spans.run(w[0]), spans.run(w[1]));
-            failed.status == RunStatus::Error
-                && failed.kind != Some(HopKind::Retry)
+            failed.kind != Some(HopKind::Retry)
                 && again.agent == failed.agent
                 && spans.sender(again.event_id) == Some(again.agent)
         })

@@ -462,6 +462,26 @@ impl Spans {
         self.runs[i].agent
     }
 
+    /// When run `i` (below `runs().len()`) ended: its instant and its
+    /// closing entry, read without making the whole run (the critical path
+    /// orders and searches runs by these).
+    pub fn run_end(&self, i: usize) -> (Option<i128>, Option<u64>) {
+        let r = &self.runs[i];
+        (r.end.instant_nanos(), r.end_index.get())
+    }
+
+    /// The agent of run `i` (below `runs().len()`) and where it routed
+    /// to, if anywhere.
+    pub fn run_route(&self, i: usize) -> (&str, Option<&str>) {
+        let r = &self.runs[i];
+        (self.names.get(r.agent), r.next.map(|n| self.names.get(n)))
+    }
+
+    /// How run `i` (below `runs().len()`) ended.
+    pub fn run_status(&self, i: usize) -> RunStatus {
+        self.runs[i].status
+    }
+
     /// The string a name of these spans stands for.
     pub fn name(&self, name: Name) -> &str {
         self.names.get(name)
