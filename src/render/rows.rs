@@ -324,7 +324,7 @@ fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
 }
 
 /// The row that starts at `start` of `bytes` (its length first).
-pub fn row_at(bytes: &[u8], start: usize) -> io::Result<&[u8]> {
+fn row_at(bytes: &[u8], start: usize) -> io::Result<&[u8]> {
     let len = bytes
         .get(start..start + 4)
         .ok_or_else(|| bad_run("a row's length"))?;

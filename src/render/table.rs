@@ -115,15 +115,16 @@ pub fn widest(columns: &[Column], i: usize, total: usize) -> usize {
     };
     // Shown columns are never cut below their minimum or one column; a
     // column that is not optional is always shown.
-    let others: Vec<usize> = columns
+    let (count, narrowest) = columns
         .iter()
         .enumerate()
         .filter(|&(j, c)| {
             j != i && !c.optional && width(c.header).clamp(c.min, c.max.max(c.min)) > 0
         })
-        .map(|(_, c)| c.min.max(1))
-        .collect();
-    let left = total.saturating_sub(others.iter().sum::<usize>() + GAP.len() * others.len());
+        .fold((0, 0), |(count, sum), (_, c)| {
+            (count + 1, sum + c.min.max(1))
+        });
+    let left = total.saturating_sub(narrowest + GAP.len() * count);
     column.max.max(column.min).min(left.max(column.min).max(1))
 }
 
