@@ -14,8 +14,6 @@ pub mod model;
 pub mod output;
 pub mod render;
 
-use std::io::Write;
-
 /// The version and the commit this build was made from (`--version`, and
 /// what tags the cache).
 pub const VERSION: &str = concat!(
@@ -34,7 +32,7 @@ use crate::config::CommandConfig;
 pub fn execute(
     config: &config::Config,
     command: CommandConfig,
-    out: &mut dyn Write,
+    out: &mut dyn render::Out,
 ) -> Result<Outcome> {
     match command {
         CommandConfig::List(list) => match list.follow {

@@ -2,6 +2,7 @@
 //! (behind a trait so tests can fake it), problems reported on stderr, and
 //! closed pipes treated as success.
 
+pub mod gather;
 pub mod pager;
 pub mod progress;
 pub mod push;
@@ -105,6 +106,16 @@ pub fn describe_io(e: &io::Error) -> String {
 }
 
 /// Whether an error is a write into a closed pipe (`agentcli … | head`),
+/// still being read, so that it is not told as a failure to read.
+#[derive(Debug)]
+pub struct WritingOutput;
+
+impl std::fmt::Display for WritingOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("failed to write the output")
+    }
+}
+
 /// which ends the run quietly and successfully.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {

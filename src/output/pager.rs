@@ -5,7 +5,9 @@
 use std::io::{self, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
+use super::gather::Gather;
 use super::Env;
+use crate::render::Out;
 
 /// A running pager.
 pub struct Pager {
@@ -40,16 +42,16 @@ impl Pager {
 
 /// Where output goes: the terminal (or pipe), or a pager.
 pub enum Output {
-    Stdout(io::BufWriter<io::StdoutLock<'static>>),
-    Pager(io::BufWriter<ChildStdin>, Pager),
+    Stdout(Gather<io::StdoutLock<'static>>),
+    Pager(Gather<ChildStdin>, Pager),
 }
 
 impl Output {
     pub fn stdout() -> Output {
-        Output::Stdout(io::BufWriter::with_capacity(1 << 16, io::stdout().lock()))
+        Output::Stdout(Gather::with_capacity(1 << 16, io::stdout().lock()))
     }
 
-    pub fn writer(&mut self) -> &mut dyn Write {
+    pub fn writer(&mut self) -> &mut dyn Out {
         match self {
             Output::Stdout(w) => w,
             Output::Pager(w, _) => w,
