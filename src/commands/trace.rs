@@ -11,7 +11,7 @@ use crate::analysis::{Filter, SessionSummary};
 use crate::config::{Config, TraceConfig, TraceView};
 use crate::input::{self, Diagnostic, EntrySink, ParseOptions};
 use crate::model::Entry;
-use crate::output::Reporter;
+use crate::output::{Reporter, WritingOutput};
 use crate::render::{self, EntryRenderer, HopRenderer, Out, TraceContext};
 
 /// Where entries go after the summary has seen them.
@@ -50,7 +50,9 @@ impl EntrySink for TraceSink<'_> {
                 *self.candidates += 1;
                 if self.filter.matches(entry) {
                     *self.shown += 1;
-                    renderer.entry(entry, self.out)?;
+                    renderer
+                        .entry(entry, self.out)
+                        .map_err(|e| anyhow::Error::new(e).context(WritingOutput))?;
                 }
             }
             View::Flow { builder, renderer } => {
@@ -62,7 +64,9 @@ impl EntrySink for TraceSink<'_> {
                         .matches_hop(entry, hop.next.map(|n| names.get(n)))
                     {
                         *self.shown += 1;
-                        renderer.hop(&hop, names, self.out)?;
+                        renderer
+                            .hop(&hop, names, self.out)
+                            .map_err(|e| anyhow::Error::new(e).context(WritingOutput))?;
                     }
                 }
             }
@@ -184,7 +188,7 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Out) -> Result<Ou
     };
     let report = input::read_all_with(reader, size, options, config.redact.clone(), &mut sink)
         .map_err(|e| {
-            if crate::output::is_broken_pipe(&e) {
+            if crate::output::is_broken_pipe(&e) || e.downcast_ref::<WritingOutput>().is_some() {
                 e
             } else {
                 e.context(format!("failed to read '{name}'"))

@@ -105,7 +105,7 @@ pub fn describe_io(e: &io::Error) -> String {
     }
 }
 
-/// Whether an error is a write into a closed pipe (`agentcli … | head`),
+/// The context of an error met writing the output while the input was
 /// still being read, so that it is not told as a failure to read.
 #[derive(Debug)]
 pub struct WritingOutput;
@@ -116,6 +116,7 @@ impl std::fmt::Display for WritingOutput {
     }
 }
 
+/// Whether an error is a write into a closed pipe (`agentcli … | head`),
 /// which ends the run quietly and successfully.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {

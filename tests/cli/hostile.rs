@@ -1656,6 +1656,44 @@ fn stays_quiet_when_the_reader_closes_the_pipe_early() {
     }
 }
 
+/// Regression: before this test a full disk met while the rows of an
+/// export were written (during the read, not after it) was told as
+/// `failed to read 'big.trace.json': no space left on device`.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_is_told_as_a_failure_to_write() {
+    let dir = tempdir();
+    let trace = write(&dir.path().join("big.trace.json"), big_trace(2));
+    let trace = path_str(&trace);
+    for args in [
+        vec!["trace", trace],
+        vec!["trace", "--format", "csv", trace],
+        vec!["trace", "--format", "jsonl", trace],
+        vec!["trace", "--flow-only", trace],
+    ] {
+        let full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let out = Command::new(env!("CARGO_BIN_EXE_agentcli"))
+            .env_clear()
+            .env("TZ", "UTC")
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(full)
+            .output()
+            .expect("agentcli starts");
+        assert_survived(&out, &show_args(&args));
+        assert_eq!(code(&out), 2, "{args:?}: {}", brief(&out));
+        let errors = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            errors.trim_end(),
+            "error: failed to write the output: no space left on device",
+            "{args:?}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Other defects found on the way (regressions, and open bugs)
 // ---------------------------------------------------------------------------
