@@ -479,7 +479,7 @@ const STRUCTURAL: [bool; 256] = {
 /// the first quote, backslash or control character.
 #[inline]
 fn plain_string_bytes(rest: &[u8]) -> usize {
-    super::fast::first_special(rest).unwrap_or(rest.len())
+    crate::model::scan::first_special(rest).unwrap_or(rest.len())
 }
 
 #[cfg(test)]

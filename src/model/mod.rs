@@ -7,6 +7,7 @@ use std::borrow::Cow;
 
 mod hook;
 mod raw;
+pub(crate) mod scan;
 mod time;
 
 pub use hook::Hook;

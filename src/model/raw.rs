@@ -1,6 +1,8 @@
 //! JSON kept as written: state payloads are passed through, never rebuilt,
 //! so numbers, key order and escapes survive every export.
 
+use super::scan::{quote_or_backslash, spaces};
+
 /// A JSON value's text exactly as it stood in the file (valid JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RawJson(pub String);
@@ -46,7 +48,8 @@ pub fn write_compact(json: &str, out: &mut String) {
 }
 
 /// Appends `json` to `out` without the white space between tokens, in one
-/// pass: strings are jumped over with memchr and copied whole. Every `"`
+/// pass: strings are jumped over ([`quote_or_backslash`]) and copied whole,
+/// indents passed eight bytes at a time. Every `"`
 /// is written as `quote` (`"` itself, or what a format escapes it to, so
 /// that the text is not passed over again). Returns whether the text
 /// holds a `"` or a `,`.
@@ -67,10 +70,10 @@ pub fn compact_into(json: &str, out: &mut Vec<u8>, quote: &[u8]) -> bool {
                 // To the next quote that no backslash escapes; an escaped
                 // quote is doubled too.
                 loop {
-                    match memchr::memchr2(b'"', b'\\', &bytes[i..]) {
-                        Some(n) if bytes[i + n] == b'\\' => {
+                    match quote_or_backslash(bytes, i) {
+                        Some(at) if bytes[at] == b'\\' => {
                             // The escaped byte, if the text goes on.
-                            let escaped = i + n + 1;
+                            let escaped = at + 1;
                             if bytes.get(escaped) == Some(&b'"') {
                                 out.extend_from_slice(&bytes[run..escaped]);
                                 out.extend_from_slice(quote);
@@ -82,8 +85,8 @@ pub fn compact_into(json: &str, out: &mut Vec<u8>, quote: &[u8]) -> bool {
                                 break;
                             }
                         }
-                        Some(n) => {
-                            i += n;
+                        Some(at) => {
+                            i = at;
                             out.extend_from_slice(&bytes[run..i]);
                             out.extend_from_slice(quote);
                             i += 1;
@@ -102,7 +105,11 @@ pub fn compact_into(json: &str, out: &mut Vec<u8>, quote: &[u8]) -> bool {
                 // The whole run of white space (an indent) at once.
                 out.extend_from_slice(&bytes[run..i]);
                 i += 1;
-                while matches!(bytes.get(i), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+                loop {
+                    i = spaces(bytes, i);
+                    if !matches!(bytes.get(i), Some(b'\n' | b'\r' | b'\t')) {
+                        break;
+                    }
                     i += 1;
                 }
                 run = i;
