@@ -49,11 +49,11 @@ pub fn write_compact(json: &str, out: &mut String) {
 
 /// Appends `json` to `out` without the white space between tokens, in one
 /// pass: strings are jumped over ([`quote_or_backslash`]) and copied whole,
-/// indents passed eight bytes at a time. Every `"`
-/// is written as `quote` (`"` itself, or what a format escapes it to, so
-/// that the text is not passed over again). Returns whether the text
-/// holds a `"` or a `,`.
-pub fn compact_into(json: &str, out: &mut Vec<u8>, quote: &[u8]) -> bool {
+/// indents passed eight bytes at a time, short pieces copied with [`put`].
+/// Every `"` is written as `quote` (`"` itself, or what a format escapes it
+/// to, so that the text is not passed over again). Returns whether the
+/// text holds a `"` or a `,`.
+pub fn compact_into<const N: usize>(json: &str, out: &mut Vec<u8>, quote: &[u8; N]) -> bool {
     let bytes = json.as_bytes();
     let mut special = false;
     // Where the text not yet copied starts.
@@ -63,8 +63,8 @@ pub fn compact_into(json: &str, out: &mut Vec<u8>, quote: &[u8]) -> bool {
         match bytes[i] {
             b'"' => {
                 special = true;
-                out.extend_from_slice(&bytes[run..i]);
-                out.extend_from_slice(quote);
+                put(out, bytes, run, i);
+                out.extend_from_slice(quote.as_slice());
                 i += 1;
                 run = i;
                 // To the next quote that no backslash escapes; an escaped
@@ -75,8 +75,8 @@ pub fn compact_into(json: &str, out: &mut Vec<u8>, quote: &[u8]) -> bool {
                             // The escaped byte, if the text goes on.
                             let escaped = at + 1;
                             if bytes.get(escaped) == Some(&b'"') {
-                                out.extend_from_slice(&bytes[run..escaped]);
-                                out.extend_from_slice(quote);
+                                put(out, bytes, run, escaped);
+                                out.extend_from_slice(quote.as_slice());
                                 run = escaped + 1;
                             }
                             i = escaped + 1;
@@ -87,8 +87,8 @@ pub fn compact_into(json: &str, out: &mut Vec<u8>, quote: &[u8]) -> bool {
                         }
                         Some(at) => {
                             i = at;
-                            out.extend_from_slice(&bytes[run..i]);
-                            out.extend_from_slice(quote);
+                            put(out, bytes, run, i);
+                            out.extend_from_slice(quote.as_slice());
                             i += 1;
                             run = i;
                             break;
@@ -103,7 +103,7 @@ pub fn compact_into(json: &str, out: &mut Vec<u8>, quote: &[u8]) -> bool {
             }
             b' ' | b'\n' | b'\r' | b'\t' => {
                 // The whole run of white space (an indent) at once.
-                out.extend_from_slice(&bytes[run..i]);
+                put(out, bytes, run, i);
                 i += 1;
                 loop {
                     i = spaces(bytes, i);
@@ -120,8 +120,27 @@ pub fn compact_into(json: &str, out: &mut Vec<u8>, quote: &[u8]) -> bool {
         }
         i += 1;
     }
-    out.extend_from_slice(&bytes[run..]);
+    put(out, bytes, run, bytes.len());
     special
+}
+
+/// Appends `src[from..to]`. A piece of up to 16 bytes (a key, a number,
+/// punctuation: most of a state's pieces) goes as one 16-byte copy, the
+/// bytes past it taken back, which costs less than a call to memcpy.
+#[inline(always)]
+fn put(out: &mut Vec<u8>, src: &[u8], from: usize, to: usize) {
+    if to - from <= 16 {
+        if let Some(chunk) = src
+            .get(from..from + 16)
+            .and_then(|c| <&[u8; 16]>::try_from(c).ok())
+        {
+            let len = out.len();
+            out.extend_from_slice(chunk);
+            out.truncate(len + (to - from));
+            return;
+        }
+    }
+    out.extend_from_slice(&src[from..to]);
 }
 
 /// Deeper than this, pretty output stays on one line: indenting thousands
@@ -266,14 +285,19 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn compact_into_is_the_plain_compaction(
-            json in "[ \n\t\r\"\\\\,:{}\\[\\]ab1é]{0,40}",
+            json in "[ \n\t\r\"\\\\,:{}\\[\\]ab1é]{0,40}|[ \"\\\\abcdefghijklmnopqrstuvwxyz]{0,120}",
             double: bool,
+            before in "[a-z]{0,20}",
         ) {
-            let mut out = Vec::new();
-            let quote: &[u8] = if double { b"\"\"" } else { b"\"" };
-            let special = compact_into(&json, &mut out, quote);
+            // Appended after what the buffer held, which stays.
+            let mut out = before.clone().into_bytes();
+            let special = if double {
+                compact_into(&json, &mut out, b"\"\"")
+            } else {
+                compact_into(&json, &mut out, b"\"")
+            };
             let (want, want_special) = reference(&json, double);
-            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), want);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), before + &want);
             proptest::prop_assert_eq!(special, want_special);
         }
     }
