@@ -305,7 +305,7 @@ impl CsvWriter {
 /// Whether a cell must be quoted: it holds a comma, a quote or a line
 /// break.
 fn needs_quotes(bytes: &[u8]) -> bool {
-    memchr::memchr3(b',', b'"', b'\n', bytes).is_some() || memchr::memchr(b'\r', bytes).is_some()
+    crate::model::scan::has_any(bytes, b",\"\n\r")
 }
 
 /// Appends `bytes` with every quote doubled.
