@@ -72,13 +72,15 @@ pub fn render_rows_in_order(
 ) -> io::Result<()> {
     render_in_order(
         |each| {
-            let mut batch = Vec::new();
+            // Room for the row that passes the mark: not grown row by row.
+            let mut batch = Vec::with_capacity(BATCH + (BATCH >> 2));
             rows(&mut |row| {
                 let len = u32::try_from(row.len()).map_err(|_| io::Error::other("row too long"))?;
                 batch.extend_from_slice(&len.to_le_bytes());
                 batch.extend_from_slice(row);
                 if batch.len() >= BATCH {
-                    each(std::mem::take(&mut batch))?;
+                    let next = Vec::with_capacity(BATCH + (BATCH >> 2));
+                    each(std::mem::replace(&mut batch, next))?;
                 }
                 Ok(())
             })?;
