@@ -455,15 +455,12 @@ fn context<'a>(parsed: &'a Parsed, shown: u64, noun: &'static str) -> TraceConte
     }
 }
 
-/// Feeds every entry to an entry view, then finishes it. `entries` are
-/// `parsed`'s, a copy the views may take from (they were read with no view
-/// preparing anything, so there is nothing to take: every round sees the
-/// same entries).
-fn render_entries(view: &mut dyn EntryRenderer, parsed: &Parsed, entries: &mut [Entry]) {
+/// Feeds every entry to an entry view, then finishes it.
+fn render_entries(view: &mut dyn EntryRenderer, parsed: &Parsed) {
     let mut out = io::sink();
     let context = context(parsed, parsed.entries.len() as u64, "entries");
     view.begin(&mut out).expect("begin");
-    for entry in entries {
+    for entry in &parsed.entries {
         view.entry(entry, &mut out).expect("entry");
     }
     view.finish(&context, &mut out).expect("finish");
@@ -477,10 +474,9 @@ mod render {
     #[divan::bench(args = [EntryFormat::Table, EntryFormat::Json, EntryFormat::Jsonl, EntryFormat::Csv])]
     fn entries(bencher: Bencher, format: EntryFormat) {
         let parsed = &*PARSED;
-        let mut entries = parsed.entries.clone();
-        bencher.counter(bytes(&INPUTS.live)).bench_local(|| {
+        bencher.counter(bytes(&INPUTS.live)).bench(|| {
             let mut view = entry_renderer(format, text());
-            render_entries(view.as_mut(), parsed, &mut entries);
+            render_entries(view.as_mut(), parsed);
         });
     }
 
@@ -517,10 +513,9 @@ mod render {
     #[divan::bench(args = [AnalysisFormat::Text, AnalysisFormat::Json])]
     fn analyze_view(bencher: Bencher, format: AnalysisFormat) {
         let parsed = &*PARSED;
-        let mut entries = parsed.entries.clone();
-        bencher.counter(bytes(&INPUTS.live)).bench_local(|| {
+        bencher.counter(bytes(&INPUTS.live)).bench(|| {
             let mut view = AnalysisView::new(text(), format, 5);
-            render_entries(&mut view, parsed, &mut entries);
+            render_entries(&mut view, parsed);
         });
     }
 

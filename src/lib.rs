@@ -14,6 +14,8 @@ pub mod model;
 pub mod output;
 pub mod render;
 
+use std::io::Write;
+
 /// The version and the commit this build was made from (`--version`, and
 /// what tags the cache).
 pub const VERSION: &str = concat!(
@@ -32,7 +34,7 @@ use crate::config::CommandConfig;
 pub fn execute(
     config: &config::Config,
     command: CommandConfig,
-    out: &mut dyn render::Out,
+    out: &mut dyn Write,
 ) -> Result<Outcome> {
     match command {
         CommandConfig::List(list) => match list.follow {

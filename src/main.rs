@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use agentcli::output::gather::Gather;
 use agentcli::output::pager::{Output, Pager};
 use agentcli::output::{is_broken_pipe, use_color, Env, SystemEnv};
 use agentcli::render::text::escape;
@@ -39,7 +38,9 @@ fn main() -> ExitCode {
         let mut output = match &config.pager {
             None => Output::stdout(),
             Some(pager) => match Pager::start(pager, &env) {
-                Ok((pager, input)) => Output::Pager(Gather::with_capacity(1 << 16, input), pager),
+                Ok((pager, input)) => {
+                    Output::Pager(io::BufWriter::with_capacity(1 << 16, input), pager)
+                }
                 Err(e) => {
                     let _ = writeln!(
                         io::stderr().lock(),

@@ -4,6 +4,7 @@
 //! renderers differ, writing each entry the moment it is complete.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Sender};
 
@@ -19,7 +20,7 @@ use crate::input::follow::{Change, FileTail, TailEvent, Wake, Waker};
 use crate::input::{self, ParseOptions, ResolveError, Source, TraceReader};
 use crate::output::Reporter;
 use crate::render::text::escape;
-use crate::render::{self, EntryRenderer, HopRenderer, Out, TextOptions, TraceContext};
+use crate::render::{self, EntryRenderer, HopRenderer, TextOptions, TraceContext};
 
 /// The live renderer shared by every followed session.
 enum Live {
@@ -52,7 +53,7 @@ impl Live {
         }
     }
 
-    fn finish(&mut self, out: &mut dyn Out) -> Result<()> {
+    fn finish(&mut self, out: &mut dyn Write) -> Result<()> {
         let summary = SessionSummary::default();
         let context = TraceContext {
             session: "",
@@ -128,7 +129,7 @@ impl Followed {
         bytes: &[u8],
         live: &mut Live,
         filter: &Filter,
-        out: &mut dyn Out,
+        out: &mut dyn Write,
     ) -> Result<()> {
         if !self.showing {
             self.reader.skip(bytes);
@@ -161,7 +162,7 @@ impl Followed {
     }
 
     /// Reads what is new in the file, saying on stderr what changed.
-    fn poll(&mut self, live: &mut Live, filter: &Filter, out: &mut dyn Out) -> Result<()> {
+    fn poll(&mut self, live: &mut Live, filter: &Filter, out: &mut dyn Write) -> Result<()> {
         let Some(mut tail) = self.tail.take() else {
             return Ok(());
         };
@@ -216,7 +217,7 @@ pub fn run(
     config: &Config,
     trace: &TraceConfig,
     follow: FollowConfig,
-    out: &mut dyn Out,
+    out: &mut dyn Write,
 ) -> Result<Outcome> {
     match trace.session.as_deref() {
         None => follow_dir(config, &config.dir, &trace.view, &trace.filter, follow, out),
@@ -257,7 +258,7 @@ fn follow_file(
     trace: &TraceConfig,
     follow: FollowConfig,
     path: &Path,
-    out: &mut dyn Out,
+    out: &mut dyn Write,
 ) -> Result<Outcome> {
     let text = config.text;
     let mut live = Live::new(&trace.view, text, false)?;
@@ -303,7 +304,7 @@ enum StdinMessage {
     Stop,
 }
 
-fn follow_stdin(config: &Config, trace: &TraceConfig, out: &mut dyn Out) -> Result<Outcome> {
+fn follow_stdin(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<Outcome> {
     let text = config.text;
     let mut live = Live::new(&trace.view, text, false)?;
     let (tx, rx) = channel();
@@ -388,7 +389,7 @@ fn follow_dir(
     view: &TraceView,
     filter: &Filter,
     follow: FollowConfig,
-    out: &mut dyn Out,
+    out: &mut dyn Write,
 ) -> Result<Outcome> {
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}

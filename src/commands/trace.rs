@@ -12,7 +12,7 @@ use crate::config::{Config, TraceConfig, TraceView};
 use crate::input::{self, Diagnostic, EntrySink, ParseOptions};
 use crate::model::Entry;
 use crate::output::{Reporter, WritingOutput};
-use crate::render::{self, EntryRenderer, HopRenderer, Out, TraceContext};
+use crate::render::{self, EntryRenderer, HopRenderer, TraceContext};
 
 /// Where entries go after the summary has seen them.
 pub(super) enum View<'a> {
@@ -29,7 +29,7 @@ pub(super) enum View<'a> {
 pub(super) struct TraceSink<'a> {
     pub filter: &'a Filter,
     pub view: View<'a>,
-    pub out: &'a mut dyn Out,
+    pub out: &'a mut dyn Write,
     pub summary: &'a mut SessionSummary,
     pub shown: &'a mut u64,
     /// Entries read, for the progress line.
@@ -120,7 +120,7 @@ impl Renderers {
     }
 }
 
-pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Out) -> Result<Outcome> {
+pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<Outcome> {
     let Some(session_arg) = trace.session.as_deref() else {
         anyhow::bail!("a SESSION is needed (or --follow, to follow every session under --dir)");
     };

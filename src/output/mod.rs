@@ -2,7 +2,6 @@
 //! (behind a trait so tests can fake it), problems reported on stderr, and
 //! closed pipes treated as success.
 
-pub mod gather;
 pub mod pager;
 pub mod progress;
 pub mod push;

@@ -5,9 +5,7 @@
 use std::io::{self, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
-use super::gather::Gather;
 use super::Env;
-use crate::render::Out;
 
 /// A running pager.
 pub struct Pager {
@@ -42,16 +40,16 @@ impl Pager {
 
 /// Where output goes: the terminal (or pipe), or a pager.
 pub enum Output {
-    Stdout(Gather<io::StdoutLock<'static>>),
-    Pager(Gather<ChildStdin>, Pager),
+    Stdout(io::BufWriter<io::StdoutLock<'static>>),
+    Pager(io::BufWriter<ChildStdin>, Pager),
 }
 
 impl Output {
     pub fn stdout() -> Output {
-        Output::Stdout(Gather::with_capacity(1 << 16, io::stdout().lock()))
+        Output::Stdout(io::BufWriter::with_capacity(1 << 16, io::stdout().lock()))
     }
 
-    pub fn writer(&mut self) -> &mut dyn Out {
+    pub fn writer(&mut self) -> &mut dyn Write {
         match self {
             Output::Stdout(w) => w,
             Output::Pager(w, _) => w,

@@ -7,7 +7,7 @@ use super::style::{Role, Theme};
 use super::table::{write_table, Cell, Column};
 use super::text::{escape, human_duration, plural, short_id, truncate, width};
 use super::timeline::write_session_header;
-use super::{EntryRenderer, Out, TextOptions, TraceContext};
+use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::analyze::{analyze, Analysis, RunView};
 use crate::analysis::spans::{usage_prepare, RunStatus, SpanBuilder};
 use crate::input::Prepare;
@@ -50,7 +50,7 @@ impl EntryRenderer for AnalysisView {
         Some(usage_prepare(false))
     }
 
-    fn entry(&mut self, entry: &mut Entry, _out: &mut dyn Out) -> io::Result<()> {
+    fn entry(&mut self, entry: &Entry, _out: &mut dyn Write) -> io::Result<()> {
         self.spans.push_prepared(entry);
         Ok(())
     }

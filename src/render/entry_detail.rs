@@ -13,7 +13,7 @@ use super::entry_record::EntryRecord;
 use super::record::record_json;
 use super::style::Role;
 use super::text::{escape, truncate};
-use super::{EntryRenderer, Out, TextOptions, TraceContext};
+use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::state_diff::{compare, keys_of, resulting_state, KeyChange};
 use crate::model::{Entry, Hook, Text};
 
@@ -58,7 +58,7 @@ impl EntryDetail {
 }
 
 impl EntryRenderer for EntryDetail {
-    fn entry(&mut self, e: &mut Entry, _out: &mut dyn Out) -> io::Result<()> {
+    fn entry(&mut self, e: &Entry, _out: &mut dyn Write) -> io::Result<()> {
         if self.found.is_some() {
             return Ok(());
         }

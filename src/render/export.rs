@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use super::entry_record::{EntryRecord, ENTRY_COLUMNS};
 use super::record::{record_tail_json, CsvWriter, JsonWriter};
-use super::{EntryRenderer, Out, TraceContext};
+use super::{EntryRenderer, TraceContext};
 use std::sync::Arc;
 
 use crate::input::{Payloads, Prepare};
@@ -77,11 +77,9 @@ impl EntryRenderer for EntryExport {
         })
     }
 
-    fn entry(&mut self, entry: &mut Entry, out: &mut dyn Out) -> io::Result<()> {
+    fn entry(&mut self, entry: &Entry, out: &mut dyn Write) -> io::Result<()> {
         let index = i64::try_from(entry.index).unwrap_or(i64::MAX);
-        // The row made ahead is taken, not copied: written with no copy
-        // on this thread (see `Out::write_taken`).
-        match (&mut self.writer, entry.prepared.take()) {
+        match (&mut self.writer, &entry.prepared) {
             (Writer::Json(w), Some(tail)) => w.record_with_tail(ENTRY_COLUMNS[0], index, tail, out),
             (Writer::Csv(w), Some(tail)) => w.record_with_tail(ENTRY_COLUMNS, index, tail, out),
             (Writer::Json(w), None) => w.record(&EntryRecord::new(entry), out),

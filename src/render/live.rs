@@ -14,7 +14,7 @@ use super::table::{fit, write_header, write_row, Cell, Column};
 use super::text::{escape, width};
 use super::time::{TimeFormat, TimeStyle};
 use super::timeline::{entry_row, write_details, COLUMNS};
-use super::{EntryRenderer, HopRenderer, Out, TextOptions, TraceContext};
+use super::{EntryRenderer, HopRenderer, TextOptions, TraceContext};
 use crate::analysis::flow::FlowHop;
 use crate::analysis::names::Names;
 use crate::model::Entry;
@@ -127,7 +127,7 @@ impl LiveTable {
 }
 
 impl EntryRenderer for LiveTable {
-    fn entry(&mut self, e: &mut Entry, out: &mut dyn Out) -> io::Result<()> {
+    fn entry(&mut self, e: &Entry, out: &mut dyn Write) -> io::Result<()> {
         let (mut cells, details) = entry_row(e, &self.options);
         cells[1].text = self
             .layout

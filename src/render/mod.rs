@@ -120,28 +120,12 @@ impl<'a> TraceContext<'a> {
 }
 
 /// A view of a session's entries. Entries arrive in file order; a view that
-/// Where renderers write: a writer that can also take a buffer whole.
-pub trait Out: Write {
-    /// Writes all of `bytes`. A writer that gathers keeps the buffer until
-    /// it writes, with no copy ([`crate::output::gather::Gather`]); any
-    /// other writes it as `write_all` would.
-    fn write_taken(&mut self, bytes: Vec<u8>) -> io::Result<()> {
-        self.write_all(&bytes)
-    }
-}
-
-impl Out for Vec<u8> {}
-
-impl Out for io::Sink {}
-
 /// streams writes them as they come, one that sorts holds what it needs.
 pub trait EntryRenderer {
     fn begin(&mut self, _out: &mut dyn Write) -> io::Result<()> {
         Ok(())
     }
-    /// One entry; a view may take what was prepared for it (it is not
-    /// read again).
-    fn entry(&mut self, entry: &mut Entry, out: &mut dyn Out) -> io::Result<()>;
+    fn entry(&mut self, entry: &Entry, out: &mut dyn Write) -> io::Result<()>;
     fn finish(&mut self, context: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()>;
     /// Whether the view shows state payloads (the reader skips them if not).
     fn needs_state(&self) -> bool {

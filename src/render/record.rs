@@ -6,7 +6,6 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use super::Out;
 use crate::model::{compact_into, GoTime, Timestamp, Written};
 
 /// One value of a record.
@@ -95,8 +94,8 @@ impl JsonWriter {
         &mut self,
         name: &str,
         first: i64,
-        tail: Vec<u8>,
-        out: &mut dyn Out,
+        tail: &[u8],
+        out: &mut dyn Write,
     ) -> io::Result<()> {
         self.line.clear();
         if self.array {
@@ -112,7 +111,7 @@ impl JsonWriter {
         self.count += 1;
         // The tail as it stands, not copied once more into the line.
         out.write_all(&self.line)?;
-        out.write_taken(tail)?;
+        out.write_all(tail)?;
         if !self.array {
             out.write_all(b"\n")?;
         }
@@ -251,13 +250,13 @@ impl CsvWriter {
         &mut self,
         columns: &[&str],
         first: i64,
-        tail: Vec<u8>,
-        out: &mut dyn Out,
+        tail: &[u8],
+        out: &mut dyn Write,
     ) -> io::Result<()> {
         self.header(columns, out)?;
         out.write_all(itoa::Buffer::new().format(first).as_bytes())?;
         out.write_all(b",")?;
-        out.write_taken(tail)
+        out.write_all(tail)
     }
 
     /// Writes the values of `record` from the `skip`th on as one row.
@@ -451,7 +450,7 @@ mod tests {
         CsvWriter::new(false).record_tail(&Json, &mut tail);
         let mut joined = Vec::new();
         let mut w = CsvWriter::new(false);
-        w.record_with_tail(Json.columns(), 1, tail, &mut joined)
+        w.record_with_tail(Json.columns(), 1, &tail, &mut joined)
             .unwrap();
         let mut whole = Vec::new();
         CsvWriter::new(false).record(&Json, &mut whole).unwrap();

@@ -16,7 +16,7 @@ use super::text::{
     strip_ansi, truncate, width, write_facts,
 };
 use super::time::{ColumnShape, Zone};
-use super::{EntryRenderer, Out, TextOptions, TraceContext};
+use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
 use crate::input::{Payloads, Prepare};
 use crate::model::{Completeness, Entry, Position};
@@ -435,7 +435,7 @@ impl EntryRenderer for TimelineTable {
         })
     }
 
-    fn entry(&mut self, e: &mut Entry, _out: &mut dyn Out) -> io::Result<()> {
+    fn entry(&mut self, e: &Entry, _out: &mut dyn Write) -> io::Result<()> {
         let made;
         let cells = match &e.prepared {
             Some(cells) => cells.as_slice(),
@@ -656,7 +656,7 @@ mod tests {
         let mut summary = crate::analysis::SessionSummary::default();
         let mut view = TimelineTable::with_budget(options, budget);
         let mut out = Vec::new();
-        for e in &mut entries.entries {
+        for e in &entries.entries {
             summary.add(e);
             view.entry(e, &mut out).unwrap();
         }
