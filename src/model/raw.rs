@@ -53,8 +53,8 @@ pub fn write_compact(json: &str, out: &mut String) {
 }
 
 /// Appends `json` to `out` without the white space between tokens, in one
-/// pass: strings are jumped over ([`quote_or_backslash`]) and copied whole,
-/// indents passed eight bytes at a time, short pieces copied with [`put`].
+/// pass: strings are jumped over (`scan::quote_or_backslash`) and copied whole,
+/// indents passed eight bytes at a time, short pieces copied with `put`.
 /// Every `"` is written as `quote` (`"` itself, or what a format escapes it
 /// to, so that the text is not passed over again). Returns whether the
 /// text holds a `"` or a `,`.

@@ -261,7 +261,7 @@ pub fn strip_ansi(s: &str) -> String {
 }
 
 /// Writes facts joined with ` · `, each line indented by two spaces and
-/// kept within `limit` columns as [`wrap_facts`] cuts them.
+/// kept within `limit` columns as `wrap_facts` cuts them.
 pub fn write_facts(
     facts: &[String],
     limit: usize,

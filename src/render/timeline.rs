@@ -37,7 +37,7 @@ const ROWS_IN_MEMORY: usize = 8 << 20;
 /// The timeline table. The table is in time order and needs every row to
 /// size its columns, so rows are held until the end: compactly, and past
 /// `ROWS_IN_MEMORY` (8 MB) in a temporary file, so memory stays flat however
-/// long the session, in time order or not ([`RowStore`]).
+/// long the session, in time order or not (`rows::RowStore`).
 pub struct TimelineTable {
     options: TextOptions,
     rows: RowStore,
