@@ -46,7 +46,9 @@ pub enum Output {
 
 impl Output {
     pub fn stdout() -> Output {
-        Output::Stdout(io::BufWriter::with_capacity(1 << 16, io::stdout().lock()))
+        let stdout = io::stdout().lock();
+        widen_pipe(&stdout);
+        Output::Stdout(io::BufWriter::with_capacity(1 << 16, stdout))
     }
 
     pub fn writer(&mut self) -> &mut dyn Write {
@@ -69,3 +71,32 @@ impl Output {
         }
     }
 }
+
+/// What a pipe on stdout is widened to: Linux's limit for a user
+/// (`/proc/sys/fs/pipe-max-size`, 1 MiB unless changed).
+#[cfg(target_os = "linux")]
+const PIPE_SIZE: libc::c_int = 1 << 20;
+
+/// When stdout is a pipe of less than [`PIPE_SIZE`], makes it that size.
+/// A pipe holds 64 KiB by default: an export of a gigabyte then stops 16
+/// thousand times for the reader to catch up, and at 1 GiB `--format csv |
+/// cat` took a quarter longer than with a 1 MiB pipe. Anything else
+/// (a terminal, a file), a larger pipe, or a refusal (a user over the
+/// system's pipe quota) leaves stdout as it is.
+#[cfg(target_os = "linux")]
+fn widen_pipe(stdout: &impl std::os::fd::AsRawFd) {
+    let fd = stdout.as_raw_fd();
+    // SAFETY: fcntl on a descriptor this process holds open, with the
+    // pipe-size commands, which take and return plain integers and fail
+    // (-1) on anything that is not a pipe.
+    unsafe {
+        let size = libc::fcntl(fd, libc::F_GETPIPE_SZ);
+        if size > 0 && size < PIPE_SIZE {
+            libc::fcntl(fd, libc::F_SETPIPE_SZ, PIPE_SIZE);
+        }
+    }
+}
+
+/// Elsewhere pipes keep their size.
+#[cfg(not(target_os = "linux"))]
+fn widen_pipe<T>(_stdout: &T) {}

@@ -1656,6 +1656,43 @@ fn stays_quiet_when_the_reader_closes_the_pipe_early() {
     }
 }
 
+/// A pipe on stdout is widened to 1 MiB where the system lets a user
+/// have that (`/proc/sys/fs/pipe-max-size`): with 64 KiB, exports of a
+/// gigabyte into `| cat` took a quarter longer. The size is read on the
+/// reader's end once agentcli has written, which it does only after
+/// widening.
+#[cfg(target_os = "linux")]
+#[test]
+fn output_into_a_pipe_gets_a_wide_pipe() {
+    use std::os::fd::AsRawFd;
+    let limit: i32 = fs::read_to_string("/proc/sys/fs/pipe-max-size")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(1 << 20);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agentcli"))
+        .env_clear()
+        .env("TZ", "UTC")
+        .args(["list", "--dir", path_str(&util::fixture("sessions"))])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("agentcli starts");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 1];
+    stdout.read_exact(&mut first).expect("agentcli writes");
+    // SAFETY: F_GETPIPE_SZ on the read end this test holds open.
+    let size = unsafe { libc::fcntl(stdout.as_raw_fd(), libc::F_GETPIPE_SZ) };
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).expect("the rest");
+    assert!(child.wait().expect("wait").success());
+    if limit >= 1 << 20 {
+        assert_eq!(size, 1 << 20, "pipe size");
+    } else {
+        assert!(size > 0, "still a pipe: {size}");
+    }
+}
+
 /// Regression: before this test a full disk met while the rows of an
 /// export were written (during the read, not after it) was told as
 /// `failed to read 'big.trace.json': no space left on device`.
