@@ -180,13 +180,14 @@ fn write_text(a: &Analysis, options: &TextOptions, out: &mut dyn Write) -> io::R
                     .join(", ")
             )
         };
-        writeln!(
-            out,
-            "  tokens: {} in · {} out · {} total{models}",
-            thousands(t.input),
-            thousands(t.output),
-            thousands(t.total)
-        )?;
+        // As facts, so that a long list of models wraps within the width
+        // like the summary above it.
+        let tokens = [
+            format!("tokens: {} in", thousands(t.input)),
+            format!("{} out", thousands(t.output)),
+            format!("{} total{models}", thousands(t.total)),
+        ];
+        super::text::write_facts(&tokens, options.width, out)?;
     }
     for l in a.loops.iter().take(LOOPS_SHOWN) {
         let chain: Vec<String> = l.agents.iter().map(|x| escape(x).into_owned()).collect();
