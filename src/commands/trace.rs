@@ -11,7 +11,7 @@ use crate::analysis::{Filter, SessionSummary};
 use crate::config::{Config, TraceConfig, TraceView};
 use crate::input::{self, Diagnostic, EntrySink, ParseOptions};
 use crate::model::Entry;
-use crate::output::{Reporter, WritingOutput};
+use crate::output::{Reporter, ShowingTrace, WritingOutput};
 use crate::render::{self, EntryRenderer, HopRenderer, TraceContext};
 
 /// Where entries go after the summary has seen them.
@@ -39,6 +39,48 @@ pub(super) struct TraceSink<'a> {
     pub reporter: &'a mut Reporter,
 }
 
+/// The output, watched for a failed write: a view's error is told as a
+/// failure to write the output only when writing it failed (not, say,
+/// when the table could not keep its rows in a temporary file).
+struct Watched<'a> {
+    out: &'a mut dyn Write,
+    failed: bool,
+}
+
+impl<'a> Watched<'a> {
+    fn new(out: &'a mut dyn Write) -> Self {
+        Watched { out, failed: false }
+    }
+
+    /// `done`, what the view returned, with the context its error needs.
+    fn tell(self, done: std::io::Result<()>) -> Result<()> {
+        done.map_err(|e| match self.failed {
+            true => anyhow::Error::new(e).context(WritingOutput),
+            false => anyhow::Error::new(e).context(ShowingTrace),
+        })
+    }
+}
+
+impl Write for Watched<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = self.out.write(bytes);
+        self.failed |= written.is_err();
+        written
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let written = self.out.write_all(bytes);
+        self.failed |= written.is_err();
+        written
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let flushed = self.out.flush();
+        self.failed |= flushed.is_err();
+        flushed
+    }
+}
+
 impl EntrySink for TraceSink<'_> {
     fn entry(&mut self, entry: &mut Entry) -> Result<()> {
         self.summary.add(entry);
@@ -50,9 +92,9 @@ impl EntrySink for TraceSink<'_> {
                 *self.candidates += 1;
                 if self.filter.matches(entry) {
                     *self.shown += 1;
-                    renderer
-                        .entry(entry, self.out)
-                        .map_err(|e| anyhow::Error::new(e).context(WritingOutput))?;
+                    let mut out = Watched::new(self.out);
+                    let done = renderer.entry(entry, &mut out);
+                    out.tell(done)?;
                 }
             }
             View::Flow { builder, renderer } => {
@@ -64,9 +106,9 @@ impl EntrySink for TraceSink<'_> {
                         .matches_hop(entry, hop.next.map(|n| names.get(n)))
                     {
                         *self.shown += 1;
-                        renderer
-                            .hop(&hop, names, self.out)
-                            .map_err(|e| anyhow::Error::new(e).context(WritingOutput))?;
+                        let mut out = Watched::new(self.out);
+                        let done = renderer.hop(&hop, names, &mut out);
+                        out.tell(done)?;
                     }
                 }
             }
@@ -188,7 +230,9 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
     };
     let report = input::read_all_with(reader, size, options, config.redact.clone(), &mut sink)
         .map_err(|e| {
-            if crate::output::is_broken_pipe(&e) || e.downcast_ref::<WritingOutput>().is_some() {
+            let from_view = e.downcast_ref::<WritingOutput>().is_some()
+                || e.downcast_ref::<ShowingTrace>().is_some();
+            if crate::output::is_broken_pipe(&e) || from_view {
                 e
             } else {
                 e.context(format!("failed to read '{name}'"))

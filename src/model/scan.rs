@@ -60,18 +60,13 @@ pub(crate) fn string_stop(b: &[u8], i: usize) -> Option<usize> {
     string_stop_long(b, i)
 }
 
-/// Whether `bytes` hold a `"` or a `\`. Most are short (ids, names): on
-/// x86_64 up to 16 bytes are copied out and looked at in one SSE2 step,
-/// which costs less than setting up memchr.
+/// Whether `bytes` hold a `"` or a `\`. Most are short (ids, names): up
+/// to 16 bytes are looked at in one step ([`has_any`]), which costs less
+/// than setting up memchr; longer ones (string values) go to memchr.
 pub(crate) fn has_quote_or_backslash(bytes: &[u8]) -> bool {
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    if let Some(padding) = 16usize.checked_sub(bytes.len()) {
-        // Zeros after the bytes: neither a quote nor a backslash.
-        let mut chunk = [0u8; 16];
-        chunk[..16 - padding].copy_from_slice(bytes);
-        return specials(&chunk, false) != 0;
+    if bytes.len() <= 16 {
+        return has_any(bytes, b"\"\\\"\\");
     }
-    // A pattern of chars would be searched one char at a time.
     memchr::memchr2(b'\\', b'"', bytes).is_some()
 }
 

@@ -87,9 +87,14 @@ impl Timestamp {
 
     /// Nanoseconds since the Unix epoch, for ordering by instant.
     pub fn instant_nanos(&self) -> Option<i128> {
-        self.get().map(|t| {
-            i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos())
-        })
+        self.get()
+            .map(|t| Timestamp::nanos_of(t.timestamp(), t.timestamp_subsec_nanos()))
+    }
+
+    /// An instant in nanoseconds since the Unix epoch, from its seconds and
+    /// nanoseconds (as [`Timestamp::instant_nanos`] orders them).
+    pub fn nanos_of(secs: i64, nanos: u32) -> i128 {
+        i128::from(secs) * 1_000_000_000 + i128::from(nanos)
     }
 
     /// The time as Go's `time.RFC3339Nano` writes it: the fraction without

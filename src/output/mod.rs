@@ -115,6 +115,17 @@ impl std::fmt::Display for WritingOutput {
     }
 }
 
+/// The context of any other error a view met while the input was still
+/// being read (the table's temporary file, say): not a failure to read.
+#[derive(Debug)]
+pub struct ShowingTrace;
+
+impl std::fmt::Display for ShowingTrace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("failed to show the trace")
+    }
+}
+
 /// Whether an error is a write into a closed pipe (`agentcli … | head`),
 /// which ends the run quietly and successfully.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -224,7 +224,7 @@ fn spawn_lane<'scope, 'env, B: Send + 'scope>(
 }
 
 /// The rows of a batch, each its length (4 bytes, little-endian) first.
-fn each_row(batch: &[u8], f: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+pub(super) fn each_row(batch: &[u8], f: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
     let truncated = || io::Error::other("internal error: truncated row batch");
     let mut rest = batch;
     while !rest.is_empty() {

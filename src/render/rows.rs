@@ -89,7 +89,7 @@ impl RowStore {
         // The keys count against the budget with the rows they order.
         let held = self.memory.len() + self.chunk.len() * std::mem::size_of::<(TimeKey, usize)>();
         if held > self.budget {
-            self.write_chunk()?;
+            self.write_chunk().map_err(held_in_file)?;
         }
         Ok(())
     }
@@ -139,7 +139,7 @@ impl RowStore {
     pub fn for_each(&mut self, f: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
         let file = match &mut self.file {
             Some(file) => {
-                file.flush()?;
+                file.flush().map_err(held_in_file)?;
                 Some(file.get_ref())
             }
             None => None,
@@ -151,13 +151,7 @@ impl RowStore {
                     f(run.row())?;
                 }
             }
-            let mut start = 0;
-            while start < self.memory.len() {
-                let row = row_at(&self.memory, start)?;
-                start += 4 + row.len();
-                f(row)?;
-            }
-            return Ok(());
+            return super::ordered::each_row(&self.memory, f);
         }
         self.chunk.sort_unstable_by_key(|&(key, _)| key);
         // The next row of each run, and of memory (source `runs.len()`),
@@ -302,7 +296,7 @@ impl<'f> RunReader<'f> {
                     _ => Err(bad_run("a run cut short")),
                 };
             }
-            let read = read_at(self.file, &mut room[..room_len], self.at)?;
+            let read = read_at(self.file, &mut room[..room_len], self.at).map_err(held_in_file)?;
             if read == 0 {
                 return Err(bad_run("the file ended before a run"));
             }
@@ -339,6 +333,32 @@ fn bad_run(what: &str) -> io::Error {
         io::ErrorKind::InvalidData,
         format!("internal error: rows held for the table: {what}"),
     )
+}
+
+/// An error of the temporary file, saying what it was for and where
+/// (`TMPDIR`), the file's own error as its source: told bare, it read like
+/// a problem with the trace or with the output.
+fn held_in_file(e: io::Error) -> io::Error {
+    io::Error::other(HeldInFile(e))
+}
+
+#[derive(Debug)]
+struct HeldInFile(io::Error);
+
+impl std::fmt::Display for HeldInFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the table's rows could not be kept in a temporary file in {}",
+            std::env::temp_dir().display()
+        )
+    }
+}
+
+impl std::error::Error for HeldInFile {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
 }
 
 #[cfg(test)]

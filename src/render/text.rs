@@ -76,13 +76,11 @@ pub fn escape_measured(s: &str) -> (Cow<'_, str>, usize) {
 
 /// [`escape_measured`] for a string already owned.
 pub fn escaped_measured(s: String) -> (String, usize) {
-    if printable_ascii(&s) {
-        let columns = s.len();
-        return (s, columns);
-    }
-    let escaped = escaped(s);
-    let columns = width(&escaped);
-    (escaped, columns)
+    let (changed, columns) = match escape_measured(&s) {
+        (Cow::Borrowed(_), columns) => (None, columns),
+        (Cow::Owned(e), columns) => (Some(e), columns),
+    };
+    (changed.unwrap_or(s), columns)
 }
 
 /// [`escape`] for a string already owned: itself when nothing needs

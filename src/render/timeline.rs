@@ -19,7 +19,7 @@ use super::time::{ColumnShape, Zone};
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
 use crate::input::{Payloads, Prepare};
-use crate::model::{Completeness, Entry, Position};
+use crate::model::{Completeness, Entry, Position, Timestamp};
 
 pub(super) const COLUMNS: [Column; 7] = [
     Column::new("#", 1, 10),
@@ -239,12 +239,19 @@ fn encode_row(
 /// was pushed, made again in the same order.
 fn row_key(keys: &mut TimeKeys, row: &[u8]) -> io::Result<TimeKey> {
     let (index, time) = row_head(&mut RowBytes(row))?;
-    let nanos = time.map(|(secs, nanos, _)| i128::from(secs) * 1_000_000_000 + i128::from(nanos));
+    let nanos = time.map(|(secs, nanos, _)| Timestamp::nanos_of(secs, nanos));
     Ok(keys.key(nanos, index))
 }
 
 /// A row's time as encoded: seconds, nanoseconds and offset.
 type RowTime = (i64, u32, i32);
+
+/// A row's time as a date and time in its offset.
+fn row_datetime((secs, nanos, offset): RowTime) -> io::Result<DateTime<FixedOffset>> {
+    let offset = FixedOffset::east_opt(offset).ok_or_else(|| bad_row("offset"))?;
+    let utc = DateTime::from_timestamp(secs, nanos).ok_or_else(|| bad_row("time"))?;
+    Ok(utc.with_timezone(&offset))
+}
 
 /// A row's entry number and time.
 fn row_head(bytes: &mut RowBytes<'_>) -> io::Result<(u64, Option<RowTime>)> {
@@ -273,14 +280,7 @@ impl<'a> RowRef<'a> {
     fn decode(row: &'a [u8]) -> io::Result<RowRef<'a>> {
         let mut bytes = RowBytes(row);
         let (index, time) = row_head(&mut bytes)?;
-        let time = match time {
-            None => None,
-            Some((secs, nanos, offset)) => {
-                let offset = FixedOffset::east_opt(offset).ok_or_else(|| bad_row("offset"))?;
-                let utc = DateTime::from_timestamp(secs, nanos).ok_or_else(|| bad_row("time"))?;
-                Some(utc.with_timezone(&offset))
-            }
-        };
+        let time = time.map(row_datetime).transpose()?;
         let position = Position {
             line: bytes.u64()?,
             column: bytes.u64()?,
@@ -472,9 +472,11 @@ impl EntryRenderer for TimelineTable {
         content[1] = 0;
         match self.times.any() {
             Some(t) if column.uniform() => content[1] = width(&column.show(Some(t))),
+            // Only each row's time is read: not its cells and details.
             _ => self.rows.for_each(&mut |row| {
-                let row = RowRef::decode(row)?;
-                content[1] = content[1].max(width(&column.show(row.time)));
+                let (_, time) = row_head(&mut RowBytes(row))?;
+                let time = time.map(row_datetime).transpose()?;
+                content[1] = content[1].max(width(&column.show(time)));
                 Ok(())
             })?,
         }
