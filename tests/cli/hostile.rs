@@ -1640,8 +1640,12 @@ fn stays_quiet_when_the_reader_closes_the_pipe_early() {
     ] {
         assert_quiet_when_the_reader_hangs_up(dir.path(), &args);
     }
+    // Enough sessions that every listing is well over what the widened
+    // pipe (1 MiB) and the output's buffer hold: with less, a command can
+    // write everything before the reader hangs up, and `validate` (whose
+    // sessions have problems) then rightly exits 1.
     let sessions = dir.path().join("sessions");
-    many_sessions(&sessions, 2000);
+    many_sessions(&sessions, 6000);
     for args in [
         vec!["list"],
         vec!["list", "--format", "jsonl"],
