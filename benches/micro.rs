@@ -500,11 +500,11 @@ mod render {
             for entry in &parsed.entries {
                 if let Some(hop) = builder.push(entry) {
                     hops += 1;
-                    view.hop(&hop, builder.names(), &mut out).expect("hop");
+                    view.hop(&hop, &mut out).expect("hop");
                 }
             }
-            let names = builder.take_names();
-            view.finish(names, &context(parsed, hops, "hops"), &mut out)
+            builder.forget();
+            view.finish(&context(parsed, hops, "hops"), &mut out)
                 .expect("finish");
         });
     }

@@ -11,6 +11,7 @@ use super::{FastMap, FastSet};
 use std::fmt;
 
 use super::names::{Name, Names};
+use super::timeline::TimeKey;
 use crate::model::{Entry, Hook, Text, Timestamp, Written};
 
 /// What a hop means.
@@ -149,7 +150,8 @@ impl Names {
 }
 
 /// A session's hops (in time order, once made by [`HopTimeline`]) with the
-/// strings they name.
+/// strings they name, held whole for commands that compare sessions
+/// (`diff`); the trace views hold theirs in a bounded store instead.
 #[derive(Debug, Default)]
 pub struct Flow {
     hops: Vec<FlowHop>,
@@ -169,44 +171,9 @@ impl Flow {
         self.hops.is_empty()
     }
 
-    /// Hop `i` (below [`Flow::len`]).
-    pub fn get(&self, i: usize) -> Hop<'_> {
-        self.names.hop(&self.hops[i])
-    }
-
     /// The hops in order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = Hop<'_>> + ExactSizeIterator + '_ {
-        self.slice(0..self.hops.len())
-    }
-
-    /// The hops in `range`.
-    pub fn slice(
-        &self,
-        range: std::ops::Range<usize>,
-    ) -> impl DoubleEndedIterator<Item = Hop<'_>> + ExactSizeIterator + '_ {
-        self.hops[range].iter().map(|h| self.names.hop(h))
-    }
-
-    /// The held hops, to split among threads ([`Flow::hop`] reads one).
-    pub fn records(&self) -> &[FlowHop] {
-        &self.hops
-    }
-
-    /// A held hop with its strings.
-    pub fn hop(&self, hop: &FlowHop) -> Hop<'_> {
-        self.names.hop(hop)
-    }
-
-    /// The name `s` has among the hops' strings, if any hop has it.
-    pub fn name_of(&self, s: &str) -> Option<Name> {
-        self.names.find(s)
-    }
-
-    /// Hop `i`'s event id, or what stands for none.
-    fn event_of(&self, i: usize) -> &str {
-        self.hops[i]
-            .event_id
-            .map_or(NO_EVENT, |id| self.names.get(id))
+        self.hops.iter().map(|h| self.names.hop(h))
     }
 
     /// Adds `hop` at the end.
@@ -234,12 +201,17 @@ impl<'a> FromIterator<Hop<'a>> for Flow {
 /// was not recorded that way, and only when it carries a route or an error.
 #[derive(Debug, Default)]
 pub struct FlowBuilder {
-    /// (event, agent) pairs whose outcome already gave a hop.
-    done: FastSet<(Option<Name>, Name)>,
-    /// The strings of the hops made.
-    names: Names,
+    /// (event, agent) pairs whose outcome already gave a hop, each held as
+    /// 128 bits of hash: a long session has one pair per event, and held
+    /// as strings they grew with every event id. The hashers are seeded
+    /// per run, so no file can be written to make two pairs collide, and
+    /// by chance two of a billion pairs do with odds below 10^-20.
+    done: FastSet<u128>,
+    hashers: [foldhash::fast::RandomState; 2],
     /// With state diffs: each open event's input state keys.
     inputs: Option<FastMap<Option<Text>, serde_json::Map<String, serde_json::Value>>>,
+    /// The state changes of the hop last made.
+    changes: String,
 }
 
 impl FlowBuilder {
@@ -252,8 +224,9 @@ impl FlowBuilder {
         }
     }
 
-    /// The hop `e` gives, if any; its strings are in [`FlowBuilder::names`].
-    pub fn push(&mut self, e: &Entry) -> Option<FlowHop> {
+    /// The hop `e` gives, if any, its strings borrowed from `e` (and from
+    /// the builder, for its state changes).
+    pub fn push<'s>(&'s mut self, e: &'s Entry) -> Option<Hop<'s>> {
         if let Some(inputs) = self.inputs.as_mut() {
             if matches!(e.hook, Hook::BeforeEventHandling | Hook::BeforeAgentRun)
                 && !inputs.contains_key(&e.event_id)
@@ -263,11 +236,15 @@ impl FlowBuilder {
                 }
             }
         }
-        let agent_id = e.agent_id.as_deref().filter(|a| !a.is_empty())?;
+        let agent = e.agent_id.as_deref().filter(|a| !a.is_empty())?;
         let hook = HopHook::of(&e.hook)?;
-        let agent = self.names.id(agent_id);
-        let event_id = e.event_id.as_deref().map(|id| self.names.id(id));
-        let key = (event_id, agent);
+        let event_id = e.event_id.as_deref();
+        let key = {
+            use std::hash::BuildHasher;
+            let [a, b] = &self.hashers;
+            u128::from(a.hash_one((event_id, agent))) << 64
+                | u128::from(b.hash_one((event_id, agent)))
+        };
         let route = e.route();
         if hook == HopHook::AfterEventHandling
             && (self.done.contains(&key) || (route.is_none() && e.error().is_none()))
@@ -275,51 +252,43 @@ impl FlowBuilder {
             return None;
         }
         self.done.insert(key);
-        let next = route.map(|r| self.names.id(r));
         let failed = e.error().is_some() || hook == HopHook::AgentError;
-        let state_changes = self.inputs.as_mut().map(|inputs| {
-            let before = inputs.remove(&e.event_id).unwrap_or_default();
-            match super::state_diff::resulting_state(e).and_then(super::state_diff::keys_of) {
-                Some(after) => {
-                    super::state_diff::brief(&super::state_diff::changed_keys(&before, &after))
-                }
-                None => "(no output state)".to_string(),
+        let changes = match self.inputs.as_mut() {
+            Some(inputs) => {
+                let before = inputs.remove(&e.event_id).unwrap_or_default();
+                self.changes = match super::state_diff::resulting_state(e)
+                    .and_then(super::state_diff::keys_of)
+                {
+                    Some(after) => {
+                        super::state_diff::brief(&super::state_diff::changed_keys(&before, &after))
+                    }
+                    None => "(no output state)".to_string(),
+                };
+                Some(self.changes.as_str())
             }
-        });
-        let written = match &e.timestamp_written {
-            Written::Absent => Written::Absent,
-            Written::AsParsed => Written::AsParsed,
-            Written::Text(raw) => Written::Text(self.names.id(raw)),
+            None => None,
         };
-        Some(FlowHop {
+        Some(Hop {
             index: e.index,
             timestamp: e.timestamp,
-            written,
-            kind: HopKind::classify(agent_id, route, failed),
+            written: e.timestamp_written.as_deref(),
+            kind: HopKind::classify(agent, route, failed),
             agent,
-            next,
+            next: route,
             hook,
             event_id,
-            error: e.error().map(|m| self.names.id(m)),
-            state_changes: state_changes.map(|c| self.names.id(&c)),
+            error: e.error(),
+            state_changes: changes,
         })
     }
 
-    /// The strings of the hops made so far.
-    pub fn names(&self) -> &Names {
-        &self.names
-    }
-
-    /// The strings of every hop made; the builder starts again empty
-    /// (what it remembers to make hops is not needed to draw them).
-    pub fn take_names(&mut self) -> Names {
-        let mut names = std::mem::take(&mut self.names);
+    /// Forgets what it remembers to make hops (the events done), once
+    /// every hop is made: it is not needed to draw them.
+    pub fn forget(&mut self) {
         self.done = FastSet::default();
         if let Some(inputs) = &mut self.inputs {
             *inputs = FastMap::default();
         }
-        names.shrink_to_fit();
-        names
     }
 }
 
@@ -353,178 +322,71 @@ fn is_uuid(id: &[u8]) -> bool {
         && hex(&id[24..])
 }
 
-/// Hops grouped by event, in order of each event's first hop. Groups are by
-/// the full event id; when two ids share a short label, each label carries
-/// its full id so that no two events look like one.
-///
-/// A long session has about as many events as hops (one each, unless
-/// agents run side by side): groups are kept as ranges of one list of hop
-/// numbers, found through the events' [`Name`]s rather than a map of
-/// their strings, and labels are made when shown.
-pub fn group_by_event(flow: &Flow) -> EventGroups<'_> {
-    const NEW: u32 = u32::MAX;
-    // Each event's group by the number of its name; hops without an event
-    // id form a group of their own.
-    let mut group_of_name = vec![NEW; flow.names.len()];
-    let mut unnamed = NEW;
-    // Each group's first hop, and its size.
-    let mut first: Vec<u32> = Vec::new();
-    let mut fill: Vec<u32> = Vec::new();
-    // The slot of a hop's event.
-    fn slot<'v>(by_name: &'v mut [u32], unnamed: &'v mut u32, hop: &FlowHop) -> &'v mut u32 {
-        match hop.event_id {
-            Some(id) => &mut by_name[id.index()],
-            None => unnamed,
-        }
-    }
-    for (i, hop) in flow.hops.iter().enumerate() {
-        let slot = slot(&mut group_of_name, &mut unnamed, hop);
-        if *slot == NEW {
-            *slot = small(first.len());
-            first.push(small(i));
-            fill.push(0);
-        }
-        fill[*slot as usize] += 1;
-    }
-    // Where each group starts in `members`; filled in file order, which
-    // keeps each group's hops in order and leaves `fill` at the ends.
-    let mut start = 0;
-    for size in fill.iter_mut() {
-        let n = *size;
-        *size = start;
-        start += n;
-    }
-    let mut members = vec![0u32; flow.hops.len()];
-    for (i, hop) in flow.hops.iter().enumerate() {
-        let g = *slot(&mut group_of_name, &mut unnamed, hop) as usize;
-        members[fill[g] as usize] = small(i);
-        fill[g] += 1;
-    }
-    drop(group_of_name);
-    let ends = fill;
-    // Labels two events share: the groups in order of their label's hash
-    // (numbers sort faster than strings), and among groups of the same
-    // hash, those of the same label marked.
-    let label = |g: usize| event_label(flow.event_of(first[g] as usize));
-    use std::hash::BuildHasher;
-    let hasher = foldhash::fast::RandomState::default();
-    let mut by_hash: Vec<(u64, u32)> = (0..first.len())
-        .map(|g| (hasher.hash_one(label(g)), small(g)))
-        .collect();
-    by_hash.sort_unstable();
-    let mut shared = vec![false; first.len()];
-    for same in by_hash
-        .chunk_by(|a, b| a.0 == b.0)
-        .filter(|run| run.len() > 1)
-    {
-        for (i, &(_, a)) in same.iter().enumerate() {
-            for &(_, b) in &same[i + 1..] {
-                let (a, b) = (a as usize, b as usize);
-                if label(a) == label(b) {
-                    shared[a] = true;
-                    shared[b] = true;
-                }
-            }
-        }
-    }
-    drop(by_hash);
-    EventGroups {
-        flow,
-        first,
-        ends,
-        members,
-        shared,
-    }
-}
-
-/// A hop's or group's number, held in 32 bits (half a `usize`: these are
-/// held for every hop while the view is drawn). Four billion hops would
-/// take over 200 GB of hops alone before this ran out, so memory fails
-/// first, as it does for [`Names`]; the last number is shared if not.
-fn small(i: usize) -> u32 {
-    u32::try_from(i).unwrap_or(u32::MAX)
-}
-
 /// The label of hops without an event id.
-const NO_EVENT: &str = "(no event id)";
+pub const NO_EVENT: &str = "(no event id)";
 
-/// What [`group_by_event`] found.
-pub struct EventGroups<'a> {
-    flow: &'a Flow,
-    /// Each group's first hop.
-    first: Vec<u32>,
-    /// Where each group's hops end in `members`.
-    ends: Vec<u32>,
-    /// Hop numbers, group after group.
-    members: Vec<u32>,
-    /// Whether each group's short label is another group's too.
-    shared: Vec<bool>,
-}
-
-impl<'a> EventGroups<'a> {
-    /// Each group's label and hops, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (Cow<'a, str>, impl Iterator<Item = Hop<'a>> + '_)> {
-        (0..self.len()).map(|g| self.group(g))
-    }
-
-    /// How many groups there are.
-    pub fn len(&self) -> usize {
-        self.first.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.first.is_empty()
-    }
-
-    /// Group `g`'s label and hops (`g` below [`EventGroups::len`]).
-    pub fn group(&self, g: usize) -> (Cow<'a, str>, impl Iterator<Item = Hop<'a>> + '_) {
-        let flow = self.flow;
-        let full = flow.event_of(self.first[g] as usize);
-        let label = event_label(full);
-        let label = if self.shared[g] && full != label {
-            Cow::Owned(format!("{label} ({full})"))
-        } else {
-            Cow::Borrowed(label)
-        };
-        let start = g
-            .checked_sub(1)
-            .map_or(0, |before| self.ends[before] as usize);
-        let hops = self.members[start..self.ends[g] as usize]
-            .iter()
-            .map(move |&i| flow.get(i as usize));
-        (label, hops)
+/// The heading of a group of hops of one event (`None`: of hops without
+/// one): the event's [`event_label`], followed by its full id when
+/// another event in the same view has that label too (`shared`), so that
+/// no two events look like one.
+pub fn group_heading(event: Option<&str>, shared: bool) -> Cow<'_, str> {
+    let full = event.unwrap_or(NO_EVENT);
+    let label = event_label(full);
+    if shared && full != label {
+        Cow::Owned(format!("{label} ({full})"))
+    } else {
+        Cow::Borrowed(label)
     }
 }
 
-/// The route as one chain: the agents that ran, in time order, with
-/// repeats in a row folded, then where the last hop went. Only agents that
-/// ran are chained, so parallel branches never show a hand-off that did not
-/// happen.
-pub fn condensed_route(flow: &Flow) -> impl Iterator<Item = &str> + '_ {
-    // A long session's route has about as many agents as hops: made as
-    // it is read rather than held.
-    let last_next = flow.iter().next_back().and_then(|h| h.next);
-    let mut before: Option<&str> = None;
-    flow.iter()
-        .map(|hop| hop.agent)
-        .chain(last_next)
-        .filter(move |&agent| before.replace(agent) != Some(agent))
+/// The route as one chain, made as hops come in time order: the agents
+/// that ran, with repeats in a row folded, then where the last hop went.
+/// Only agents that ran are chained, so parallel branches never show a
+/// hand-off that did not happen. Nothing is held per hop (a long session's
+/// route has about as many agents as hops).
+#[derive(Debug, Default)]
+pub struct CondensedRoute {
+    /// The agent last added to the chain.
+    before: Option<String>,
+    /// Where the last hop went.
+    last_next: Option<String>,
 }
 
-/// Agents in order of first appearance (as the agent of a hop or as its
-/// next).
-pub fn participants(flow: &Flow) -> Vec<String> {
-    // By name: the agents are few, the hops many.
-    let mut seen = vec![false; flow.names.len()];
-    let mut out: Vec<String> = Vec::new();
-    for hop in &flow.hops {
-        for name in std::iter::once(hop.agent).chain(hop.next) {
-            if !std::mem::replace(&mut seen[name.index()], true) {
-                out.push(flow.names.get(name).to_string());
+impl CondensedRoute {
+    /// The agent `hop` adds to the chain, if any.
+    pub fn push<'h>(&mut self, hop: &Hop<'h>) -> Option<&'h str> {
+        match (&mut self.last_next, hop.next) {
+            (Some(held), Some(next)) => {
+                held.clear();
+                held.push_str(next);
+            }
+            (held, next) => *held = next.map(str::to_string),
+        }
+        self.add(hop.agent).then_some(hop.agent)
+    }
+
+    /// Where the last hop went, if that ends the chain (after the last
+    /// hop is pushed).
+    pub fn end(&mut self) -> Option<String> {
+        let next = self.last_next.take()?;
+        self.add(&next).then_some(next)
+    }
+
+    /// Whether `agent` is a link of its own (not the one before).
+    fn add(&mut self, agent: &str) -> bool {
+        match &mut self.before {
+            Some(before) if before == agent => false,
+            Some(before) => {
+                before.clear();
+                before.push_str(agent);
+                true
+            }
+            None => {
+                self.before = Some(agent.to_string());
+                true
             }
         }
     }
-    out
 }
 
 /// One edge of the agent graph, with how often it was taken.
@@ -537,28 +399,78 @@ pub struct FlowEdge {
     pub count: u64,
 }
 
-/// The agent graph: hops folded into edges by (from, to, kind), in order
-/// of first use.
-pub fn edges(flow: &Flow) -> Vec<FlowEdge> {
-    let mut order: Vec<(Name, Option<Name>, HopKind)> = Vec::new();
-    let mut counts: FastMap<(Name, Option<Name>, HopKind), u64> = FastMap::default();
-    for hop in &flow.hops {
-        let key = (hop.agent, hop.next, hop.kind);
-        let count = counts.entry(key).or_insert_with(|| {
-            order.push(key);
-            0
+/// The agents and the graph of who handed work to whom, made as hops
+/// come: agents are few, hops many, so agents are held once each and
+/// edges by the agents' numbers. Hops may come in any order, each with
+/// its place in time order: agents and edges are told in order of first
+/// use in time.
+#[derive(Debug, Default)]
+pub struct AgentGraph {
+    /// Agents in order of first appearance here, each with its first use
+    /// in time (as the agent of a hop, or after it as its next).
+    agents: Vec<(String, (TimeKey, bool))>,
+    numbers: FastMap<String, u32>,
+    /// Edges in order of first appearance here, with their count and
+    /// first use in time.
+    edges: Vec<(EdgeKey, u64, TimeKey)>,
+    edge_numbers: FastMap<EdgeKey, usize>,
+}
+
+/// An edge by its agents' numbers: from, to (none at the end), and kind.
+type EdgeKey = (u32, Option<u32>, HopKind);
+
+impl AgentGraph {
+    /// Adds `hop`, whose place in time order is `at`.
+    pub fn push(&mut self, hop: &Hop<'_>, at: TimeKey) {
+        let from = self.number(hop.agent, (at, false));
+        let to = hop.next.map(|next| self.number(next, (at, true)));
+        let key = (from, to, hop.kind);
+        let edges = &mut self.edges;
+        let n = *self.edge_numbers.entry(key).or_insert_with(|| {
+            edges.push((key, 0, at));
+            edges.len() - 1
         });
-        *count += 1;
+        let edge = &mut self.edges[n];
+        edge.1 += 1;
+        edge.2 = edge.2.min(at);
     }
-    order
-        .into_iter()
-        .map(|key @ (from, to, kind)| FlowEdge {
-            from: flow.names.get(from).to_string(),
-            to: to.map(|n| flow.names.get(n).to_string()),
-            kind,
-            count: counts[&key],
-        })
-        .collect()
+
+    fn number(&mut self, agent: &str, at: (TimeKey, bool)) -> u32 {
+        if let Some(&n) = self.numbers.get(agent) {
+            let first = &mut self.agents[n as usize].1;
+            *first = (*first).min(at);
+            return n;
+        }
+        let n = u32::try_from(self.agents.len()).unwrap_or(u32::MAX);
+        self.agents.push((agent.to_string(), at));
+        self.numbers.insert(agent.to_string(), n);
+        n
+    }
+
+    /// The agents in order of first appearance in time (as the agent of
+    /// a hop or as its next).
+    pub fn participants(&self) -> Vec<String> {
+        let mut agents: Vec<&(String, (TimeKey, bool))> = self.agents.iter().collect();
+        agents.sort_by_key(|(_, first)| *first);
+        agents.into_iter().map(|(name, _)| name.clone()).collect()
+    }
+
+    /// The edges, hops folded by (from, to, kind), in order of first use
+    /// in time.
+    pub fn edges(&self) -> Vec<FlowEdge> {
+        let name = |n: u32| self.agents[n as usize].0.clone();
+        let mut edges: Vec<_> = self.edges.iter().collect();
+        edges.sort_by_key(|(_, _, first)| *first);
+        edges
+            .into_iter()
+            .map(|&((from, to, kind), count, _)| FlowEdge {
+                from: name(from),
+                to: to.map(name),
+                kind,
+                count,
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -615,7 +527,7 @@ mod tests {
             }
             want.sort();
             let flow = timeline.take_sorted(Names::default());
-            let got: Vec<u64> = flow.records().iter().map(|h| h.index).collect();
+            let got: Vec<u64> = flow.iter().map(|h| h.index).collect();
             proptest::prop_assert_eq!(got, want.iter().map(|w| w.1).collect::<Vec<_>>());
         }
     }
@@ -647,8 +559,13 @@ mod tests {
 
     fn hops(entries: &[Entry]) -> Flow {
         let mut b = FlowBuilder::default();
-        let hops = entries.iter().filter_map(|e| b.push(e)).collect();
-        Flow::new(hops, b.take_names())
+        let mut flow = Flow::default();
+        for e in entries {
+            if let Some(hop) = b.push(e) {
+                flow.push(&hop);
+            }
+        }
+        flow
     }
 
     #[test]
@@ -715,7 +632,10 @@ mod tests {
             Some("x"),
         );
         failed.result = None;
-        assert_eq!(hops(&[failed]).get(0).kind, HopKind::Error);
+        assert_eq!(
+            hops(&[failed]).iter().next().map(|h| h.kind),
+            Some(HopKind::Error)
+        );
     }
 
     #[test]
@@ -730,29 +650,6 @@ mod tests {
         );
         before.state_route = Some("writer".into());
         assert!(hops(&[before]).is_empty());
-    }
-
-    #[test]
-    fn groups_keep_file_order_when_events_interleave() {
-        let hs = hops(&[
-            entry(1, Hook::AfterAgentRun, "a", "req-1", None, None),
-            entry(2, Hook::AfterAgentRun, "b", "req-2", None, None),
-            entry(3, Hook::AfterAgentRun, "c", "req-1", None, None),
-            entry(4, Hook::AfterAgentRun, "d", "req-3", None, None),
-            entry(5, Hook::AfterAgentRun, "e", "req-2", None, None),
-        ]);
-        let groups: Vec<(String, Vec<u64>)> = group_by_event(&hs)
-            .iter()
-            .map(|(l, g)| (l.to_string(), g.map(|h| h.index).collect()))
-            .collect();
-        assert_eq!(
-            groups,
-            [
-                ("req-1".to_string(), vec![1, 3]),
-                ("req-2".to_string(), vec![2, 5]),
-                ("req-3".to_string(), vec![4]),
-            ]
-        );
     }
 
     proptest::proptest! {
@@ -786,30 +683,10 @@ mod tests {
             "be6c6fe9"
         );
         assert_eq!(event_label("custom"), "custom");
-        let hs = hops(&[
-            entry(
-                1,
-                Hook::AfterAgentRun,
-                "planner",
-                "req-1-a",
-                Some("writer"),
-                None,
-            ),
-            entry(2, Hook::AfterAgentRun, "writer", "req-1-b", None, None),
-            entry(3, Hook::AfterAgentRun, "x", "req-2", None, None),
-        ]);
-        let groups: Vec<(String, usize)> = group_by_event(&hs)
-            .iter()
-            .map(|(l, g)| (l.to_string(), g.count()))
-            .collect();
-        assert_eq!(
-            groups,
-            [
-                ("req-1 (req-1-a)".to_string(), 1),
-                ("req-1 (req-1-b)".to_string(), 1),
-                ("req-2".to_string(), 1)
-            ]
-        );
+        assert_eq!(group_heading(Some("req-1-a"), true), "req-1 (req-1-a)");
+        assert_eq!(group_heading(Some("req-1-a"), false), "req-1");
+        assert_eq!(group_heading(Some("req-1"), true), "req-1");
+        assert_eq!(group_heading(None, true), NO_EVENT);
     }
 
     #[test]
@@ -841,14 +718,23 @@ mod tests {
                 None,
             ),
         ]);
-        assert_eq!(
-            condensed_route(&hs).collect::<Vec<_>>(),
-            ["planner", "writer", "planner", "writer"]
-        );
-        let e = edges(&hs);
+        let mut route = CondensedRoute::default();
+        let mut chain: Vec<String> = hs
+            .iter()
+            .filter_map(|h| route.push(&h).map(str::to_string))
+            .collect();
+        chain.extend(route.end());
+        assert_eq!(chain, ["planner", "writer", "planner", "writer"]);
+        let mut graph = AgentGraph::default();
+        let mut keys = super::super::timeline::TimeKeys::default();
+        // In reverse: told in order of first use in time all the same.
+        for h in hs.iter().rev() {
+            graph.push(&h, keys.key(Some(i128::from(h.index as i64)), h.index));
+        }
+        let e = graph.edges();
         assert_eq!(e.len(), 3);
         assert_eq!(e[0].count, 2);
-        assert_eq!(participants(&hs), ["planner", "writer"]);
+        assert_eq!(graph.participants(), ["planner", "writer"]);
     }
 }
 

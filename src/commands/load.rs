@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use crate::analysis::flow::{Flow, FlowBuilder, HopTimeline};
+use crate::analysis::names::Names;
 use crate::analysis::spans::{usage_prepare, SpanBuilder, Spans};
 use crate::analysis::{Filter, SessionSummary};
 use crate::input::parallel::Scratch;
@@ -43,6 +44,8 @@ struct LoadSink<'a> {
     spans: SpanBuilder,
     flow: FlowBuilder,
     hops: HopTimeline,
+    /// The strings of the hops kept.
+    names: Names,
     reporter: &'a mut Reporter,
 }
 
@@ -53,7 +56,7 @@ impl EntrySink for LoadSink<'_> {
             self.spans.push_prepared(entry);
             if self.keep.hops {
                 if let Some(hop) = self.flow.push(entry) {
-                    self.hops.push(hop);
+                    self.hops.push(self.names.hold(&hop));
                 }
             }
         }
@@ -95,6 +98,7 @@ pub fn load(
         },
         flow: FlowBuilder::default(),
         hops: HopTimeline::default(),
+        names: Names::default(),
         reporter,
     };
     let options = ParseOptions {
@@ -108,7 +112,7 @@ pub fn load(
         summary,
         spans,
         mut hops,
-        mut flow,
+        names,
         reporter,
         ..
     } = sink;
@@ -119,7 +123,7 @@ pub fn load(
         session,
         summary,
         spans: spans.finish(),
-        hops: hops.take_sorted(flow.take_names()),
+        hops: hops.take_sorted(names),
         report,
     })
 }

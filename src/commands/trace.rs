@@ -100,14 +100,10 @@ impl EntrySink for TraceSink<'_> {
             View::Flow { builder, renderer } => {
                 if let Some(hop) = builder.push(entry) {
                     *self.candidates += 1;
-                    let names = builder.names();
-                    if self
-                        .filter
-                        .matches_hop(entry, hop.next.map(|n| names.get(n)))
-                    {
+                    if self.filter.matches_hop(entry, hop.next) {
                         *self.shown += 1;
                         let mut out = Watched::new(self.out);
-                        let done = renderer.hop(&hop, names, &mut out);
+                        let done = renderer.hop(&hop, &mut out);
                         out.tell(done)?;
                     }
                 }
@@ -151,7 +147,8 @@ impl Renderers {
             Renderers::Flow(builder, r) => {
                 // Every hop is made: what the builder remembers to make
                 // them (events done) is not needed to draw them.
-                r.finish(builder.take_names(), context, out)?;
+                builder.forget();
+                r.finish(context, out)?;
             }
         }
         Ok(())

@@ -6,9 +6,11 @@
 
 use std::io::{self, Write};
 
+use super::hops::HopStore;
 use super::text::escape;
 use super::{HopView, TraceContext};
-use crate::analysis::flow::{edges, participants, Flow, HopKind};
+use crate::analysis::flow::{AgentGraph, Hop, HopKind};
+use crate::analysis::timeline::TimeKey;
 
 /// `s` as a DOT quoted string. Inside quotes only `"` needs escaping; a
 /// backslash is doubled so it cannot escape the closing quote, and control
@@ -29,16 +31,24 @@ pub fn dot_id(s: &str) -> String {
 }
 
 /// The agent graph in DOT.
-pub struct DotExport;
+#[derive(Default)]
+pub struct DotExport {
+    graph: AgentGraph,
+}
 
 impl HopView for DotExport {
+    fn see(&mut self, hop: &Hop<'_>, at: TimeKey) {
+        self.graph.push(hop, at);
+    }
+
     fn render(
         &mut self,
-        hops: &Flow,
+        _hops: &mut HopStore,
         ctx: &TraceContext<'_>,
         out: &mut dyn Write,
     ) -> io::Result<()> {
-        let all_edges = edges(hops);
+        let graph = &self.graph;
+        let all_edges = graph.edges();
         writeln!(
             out,
             "digraph {} {{",
@@ -50,13 +60,13 @@ impl HopView for DotExport {
             "  node [shape=box, style=rounded, fontname=\"Helvetica\"];"
         )?;
         writeln!(out, "  edge [fontname=\"Helvetica\", fontsize=10];")?;
-        for agent in participants(hops) {
+        for agent in graph.participants() {
             let failed = all_edges
                 .iter()
-                .any(|e| e.from == agent && e.to.is_none() && e.kind == HopKind::Error);
+                .any(|e| e.from == *agent && e.to.is_none() && e.kind == HopKind::Error);
             let ended = all_edges
                 .iter()
-                .any(|e| e.from == agent && e.to.is_none() && e.kind == HopKind::End);
+                .any(|e| e.from == *agent && e.to.is_none() && e.kind == HopKind::End);
             let mut attrs = Vec::new();
             if failed {
                 attrs.push("color=\"#dd3333\", penwidth=2".to_string());

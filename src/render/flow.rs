@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 use std::ops::Range;
 
+use super::hops::{EventItem, HopStore};
 use super::lanes::write_lanes;
 use super::ordered::{fold_parts, render_ranges_in_order};
 use super::style::Role;
@@ -13,9 +14,8 @@ use super::text::{escape, width};
 use super::time::ColumnShape;
 use super::timeline::write_session_header;
 use super::{HopView, TextOptions, TraceContext};
-use crate::analysis::flow::{
-    condensed_route, event_label, group_by_event, Flow, FlowHop, Hop, HopKind,
-};
+use crate::analysis::flow::{event_label, AgentGraph, CondensedRoute, Hop, HopKind};
+use crate::analysis::timeline::TimeKey;
 
 pub(super) const COLUMNS: [Column; 7] = [
     Column::new("TIME", 8, 29),
@@ -66,52 +66,75 @@ fn write_numbered(out: &mut Vec<u8>, indent: &str, n: usize, hop: &Hop<'_>) {
 }
 
 /// Writes `a → b → c`, broken before an arrow when a line would pass
-/// `width`, a line at a time (a long session's route has about as many
-/// agents as hops). Each agent is measured once; a line's width is the sum
-/// of its pieces'.
-fn write_chain<'a>(
-    chain: impl Iterator<Item = Cow<'a, str>>,
+/// the width, a line at a time, as agents come (a long session's route
+/// has about as many agents as hops). Each agent is measured once; a
+/// line's width is the sum of its pieces'.
+struct ChainWriter {
     width_limit: usize,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+    line: String,
+    line_width: usize,
+}
+
+impl ChainWriter {
     const ARROW: &str = " → ";
-    let mut line = String::new();
-    let mut line_width = 0;
-    for (i, agent) in chain.enumerate() {
-        let agent_width = width(&agent);
-        let piece_width = if i == 0 {
-            agent_width
-        } else {
-            width(ARROW) + agent_width
-        };
-        if !line.is_empty() && line_width + piece_width > width_limit {
-            writeln!(out, "{line}")?;
-            line.clear();
-            line.push_str("  → ");
-            line.push_str(&agent);
-            line_width = width("  → ") + agent_width;
-            continue;
+    const BROKEN: &str = "  → ";
+
+    fn new(width_limit: usize) -> Self {
+        ChainWriter {
+            width_limit,
+            line: String::new(),
+            line_width: 0,
         }
-        if i > 0 {
-            line.push_str(ARROW);
+    }
+
+    fn push(&mut self, agent: &str, out: &mut dyn Write) -> io::Result<()> {
+        let agent_width = width(agent);
+        if self.line.is_empty() {
+            self.line.push_str(agent);
+            self.line_width = agent_width;
+            return Ok(());
         }
-        line.push_str(&agent);
-        line_width += piece_width;
+        let piece_width = width(Self::ARROW) + agent_width;
+        if self.line_width + piece_width > self.width_limit {
+            writeln!(out, "{}", self.line)?;
+            self.line.clear();
+            self.line.push_str(Self::BROKEN);
+            self.line.push_str(agent);
+            self.line_width = width(Self::BROKEN) + agent_width;
+            return Ok(());
+        }
+        self.line.push_str(Self::ARROW);
+        self.line.push_str(agent);
+        self.line_width += piece_width;
+        Ok(())
     }
-    if !line.is_empty() {
-        writeln!(out, "{line}")?;
+
+    fn finish(self, out: &mut dyn Write) -> io::Result<()> {
+        if !self.line.is_empty() {
+            writeln!(out, "{}", self.line)?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// The text flow view.
 pub struct FlowText {
     options: TextOptions,
+    /// What the hops' times look like, a time of any hop, and the agents,
+    /// learnt as the hops come.
+    shape: ColumnShape,
+    any_time: Option<chrono::DateTime<chrono::FixedOffset>>,
+    agents: AgentGraph,
 }
 
 impl FlowText {
     pub fn new(options: TextOptions) -> Self {
-        FlowText { options }
+        FlowText {
+            options,
+            shape: ColumnShape::default(),
+            any_time: None,
+            agents: AgentGraph::default(),
+        }
     }
 }
 
@@ -136,110 +159,32 @@ pub(super) fn hop_cells<'a>(h: &Hop<'a>, time: String) -> [Cell<'a>; 7] {
 }
 
 impl HopView for FlowText {
+    fn see(&mut self, hop: &Hop<'_>, at: TimeKey) {
+        if let Some(t) = hop.timestamp.get() {
+            self.shape.see(self.options.time, t);
+            self.any_time.get_or_insert(t);
+        }
+        self.agents.push(hop, at);
+    }
+
     fn render(
         &mut self,
-        flow: &Flow,
+        hops: &mut HopStore,
         ctx: &TraceContext<'_>,
         out: &mut dyn Write,
     ) -> io::Result<()> {
         let theme = self.options.theme;
         let width_total = self.options.width;
         write_session_header(ctx, &self.options, out)?;
-        if flow.is_empty() {
+        if hops.is_empty() {
             return Ok(());
         }
-        // Nothing is held per hop beyond the hops themselves: each
-        // section goes over them again (a long session has tens of
-        // thousands), in batches rendered on every core and written in
-        // order.
+        // Nothing is held per hop beyond the store: each section reads
+        // the hops again (a long session has tens of thousands), a window
+        // at a time, rendered on every core and written in order.
         let threads = crate::input::parallel::cores();
-        let mut shape = ColumnShape::default();
-        for t in flow.records().iter().filter_map(|h| h.timestamp.get()) {
-            shape.see(self.options.time, t);
-        }
-        let times = shape.column(self.options.time, ctx.summary.start);
+        let times = self.shape.column(self.options.time, ctx.summary.start);
         let time_of = |h: &Hop<'_>| times.show(h.timestamp.get());
-
-        // 1. The flow table.
-        writeln!(out, "\n{}", theme.paint("Agent flow:", Role::Header))?;
-        // When every time takes the same width (the clock), one time tells
-        // the column's; else each is made and measured.
-        let any_time = flow.records().iter().find_map(|h| h.timestamp.get());
-        let uniform = times.uniform() && any_time.is_some();
-        let mut content = fold_parts(
-            flow.records(),
-            threads,
-            HOPS_PER_BATCH,
-            &|part: &[FlowHop]| {
-                let mut content = [0usize; 7];
-                for h in part.iter().map(|h| flow.hop(h)) {
-                    let time = if uniform { String::new() } else { time_of(&h) };
-                    for (c, cell) in content.iter_mut().zip(hop_cells(&h, time)) {
-                        *c = (*c).max(width(&cell.text));
-                    }
-                }
-                content
-            },
-            |a, b| std::array::from_fn(|i| a[i].max(b[i])),
-        )
-        .unwrap_or_default();
-        if uniform {
-            content[0] = width(&times.show(any_time));
-        }
-        let widths = fit(&COLUMNS, &content, width_total);
-        write_header(out, &COLUMNS, &widths, theme)?;
-        let rows = |range: &Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
-            for h in flow.slice(range.clone()) {
-                write_row(out, &widths, &hop_cells(&h, time_of(&h)), theme)?;
-                if let Some(changes) = h.state_changes {
-                    let line = format!("  state: {}", escape(changes));
-                    writeln!(
-                        out,
-                        "{}",
-                        theme.paint(&super::text::truncate(&line, width_total), Role::Dim)
-                    )?;
-                }
-            }
-            Ok(())
-        };
-        render_ranges_in_order(flow.len(), HOPS_PER_BATCH, &rows, threads, out)?;
-
-        // 2. Numbered agent → next lines.
-        writeln!(out, "\n{}", theme.paint("Sequence diagram:", Role::Header))?;
-        writeln!(out, "{}", theme.paint("-----------------", Role::Dim))?;
-        let numbered = |range: &Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
-            for (i, h) in flow.slice(range.clone()).enumerate() {
-                write_numbered(out, "", range.start + i + 1, &h);
-            }
-            Ok(())
-        };
-        render_ranges_in_order(flow.len(), HOPS_PER_BATCH, &numbered, threads, out)?;
-
-        // 3. The route as one chain.
-        writeln!(out, "\n{}", theme.paint("Condensed route:", Role::Header))?;
-        write_chain(condensed_route(flow).map(escape), width_total, out)?;
-
-        // 4. Per event.
-        writeln!(
-            out,
-            "\n{}",
-            theme.paint("Per-event sequence diagrams:", Role::Header)
-        )?;
-        let groups = group_by_event(flow);
-        let per_event = |range: &Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
-            for g in range.clone() {
-                let (label, group) = groups.group(g);
-                writeln!(out, "  {}:", theme.paint(&escape(&label), Role::Emphasis))?;
-                for (i, h) in group.enumerate() {
-                    write_numbered(out, "    ", i + 1, &h);
-                }
-            }
-            Ok(())
-        };
-        render_ranges_in_order(groups.len(), HOPS_PER_BATCH, &per_event, threads, out)?;
-
-        // 5. Lanes.
-        writeln!(out, "\n{}", theme.paint("Lane diagram:", Role::Header))?;
         let note = |h: &Hop<'_>, text: &mut String| {
             text.push_str(&time_of(h));
             text.push_str("  ");
@@ -249,6 +194,120 @@ impl HopView for FlowText {
                 text.push_str(&escape(e));
             }
         };
-        write_lanes(flow, &note, width_total, theme, out)
+
+        // 1. The flow table.
+        writeln!(out, "\n{}", theme.paint("Agent flow:", Role::Header))?;
+        // When every time takes the same width (the clock), one time tells
+        // the column's; else each is made and measured. The lane
+        // diagram's notes are measured in the same read.
+        let uniform = times.uniform() && self.any_time.is_some();
+        let max = |a: [usize; 8], b: [usize; 8]| -> [usize; 8] {
+            std::array::from_fn(|i| a[i].max(b[i]))
+        };
+        let mut seen = [0usize; 8];
+        hops.for_each_window(&mut |rows| {
+            let widest = |part: &[usize]| -> io::Result<[usize; 8]> {
+                let mut content = [0usize; 8];
+                let mut text = String::new();
+                for &start in part {
+                    let h = rows.at(start)?;
+                    let time = if uniform { String::new() } else { time_of(&h) };
+                    for (c, cell) in content.iter_mut().zip(hop_cells(&h, time)) {
+                        *c = (*c).max(width(&cell.text));
+                    }
+                    text.clear();
+                    note(&h, &mut text);
+                    content[7] = content[7].max(width(&text));
+                }
+                Ok(content)
+            };
+            let both = |a: io::Result<[usize; 8]>, b: io::Result<[usize; 8]>| Ok(max(a?, b?));
+            if let Some(part) = fold_parts(rows.starts(), threads, HOPS_PER_BATCH, &widest, both) {
+                seen = max(seen, part?);
+            }
+            Ok(())
+        })?;
+        let mut content: [usize; 7] = std::array::from_fn(|i| seen[i]);
+        let note_width = seen[7];
+        if uniform {
+            content[0] = width(&times.show(self.any_time));
+        }
+        let widths = fit(&COLUMNS, &content, width_total);
+        write_header(out, &COLUMNS, &widths, theme)?;
+        hops.for_each_window(&mut |window| {
+            let rows = |range: &Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
+                for h in window.slice(range.clone()) {
+                    let h = h?;
+                    write_row(out, &widths, &hop_cells(&h, time_of(&h)), theme)?;
+                    if let Some(changes) = h.state_changes {
+                        let line = format!("  state: {}", escape(changes));
+                        writeln!(
+                            out,
+                            "{}",
+                            theme.paint(&super::text::truncate(&line, width_total), Role::Dim)
+                        )?;
+                    }
+                }
+                Ok(())
+            };
+            render_ranges_in_order(window.len(), HOPS_PER_BATCH, &rows, threads, out)
+        })?;
+
+        // 2. Numbered agent → next lines.
+        writeln!(out, "\n{}", theme.paint("Sequence diagram:", Role::Header))?;
+        writeln!(out, "{}", theme.paint("-----------------", Role::Dim))?;
+        let mut before = 0;
+        hops.for_each_window(&mut |window| {
+            let numbered = |range: &Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
+                for (i, h) in window.slice(range.clone()).enumerate() {
+                    write_numbered(out, "", before + range.start + i + 1, &h?);
+                }
+                Ok(())
+            };
+            render_ranges_in_order(window.len(), HOPS_PER_BATCH, &numbered, threads, out)?;
+            before += window.len();
+            Ok(())
+        })?;
+
+        // 3. The route as one chain.
+        writeln!(out, "\n{}", theme.paint("Condensed route:", Role::Header))?;
+        let mut route = CondensedRoute::default();
+        let mut chain = ChainWriter::new(width_total);
+        hops.for_each(&mut |h| match route.push(h) {
+            Some(agent) => chain.push(&escape(agent), out),
+            None => Ok(()),
+        })?;
+        if let Some(last) = route.end() {
+            chain.push(&escape(&last), out)?;
+        }
+        chain.finish(out)?;
+
+        // 4. Per event.
+        writeln!(
+            out,
+            "\n{}",
+            theme.paint("Per-event sequence diagrams:", Role::Header)
+        )?;
+        let item = |item: EventItem<'_>, text: &mut Vec<u8>| -> io::Result<()> {
+            match item {
+                EventItem::Group(heading) => {
+                    writeln!(
+                        text,
+                        "  {}:",
+                        theme.paint(&escape(&heading), Role::Emphasis)
+                    )
+                }
+                EventItem::Hop(h, n) => {
+                    write_numbered(text, "    ", n, &h);
+                    Ok(())
+                }
+            }
+        };
+        hops.by_event(&item, out)?;
+
+        // 5. Lanes.
+        writeln!(out, "\n{}", theme.paint("Lane diagram:", Role::Header))?;
+        let agents = self.agents.participants();
+        write_lanes(hops, &agents, (&note, note_width), width_total, theme, out)
     }
 }

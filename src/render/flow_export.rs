@@ -9,10 +9,10 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
+use super::hops::HopStore;
 use super::record::{CsvWriter, JsonWriter, Record, Value};
 use super::{HopRenderer, HopView, TraceContext};
-use crate::analysis::flow::{Flow, FlowHop, Hop};
-use crate::analysis::names::Names;
+use crate::analysis::flow::Hop;
 
 pub const HOP_COLUMNS: &[&str] = &[
     "index",
@@ -107,29 +107,22 @@ impl HopRecords {
 impl HopView for HopRecords {
     fn render(
         &mut self,
-        flow: &Flow,
+        hops: &mut HopStore,
         _ctx: &TraceContext<'_>,
         out: &mut dyn Write,
     ) -> io::Result<()> {
-        for hop in flow.iter() {
-            self.record(hop, out)?;
-        }
+        hops.for_each(&mut |hop| self.record(*hop, out))?;
         self.end(out)
     }
 }
 
 /// Live: each hop as it comes (JSON lines and CSV).
 impl HopRenderer for HopRecords {
-    fn hop(&mut self, hop: &FlowHop, names: &Names, out: &mut dyn Write) -> io::Result<()> {
-        self.record(names.hop(hop), out)
+    fn hop(&mut self, hop: &Hop<'_>, out: &mut dyn Write) -> io::Result<()> {
+        self.record(*hop, out)
     }
 
-    fn finish(
-        &mut self,
-        _names: Names,
-        _ctx: &TraceContext<'_>,
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
+    fn finish(&mut self, _ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         self.end(out)
     }
 }

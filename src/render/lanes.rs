@@ -5,11 +5,12 @@
 use std::io::{self, Write};
 
 use super::flow::HOPS_PER_BATCH;
-use super::ordered::{fold_parts, render_ranges_in_order};
+use super::hops::HopStore;
+use super::ordered::render_ranges_in_order;
 use super::style::{Role, Theme};
 use super::text::{escape, truncate};
-use crate::analysis::flow::{participants, Flow, FlowHop, Hop, HopKind};
-use crate::analysis::names::Name;
+use crate::analysis::flow::{Hop, HopKind};
+use crate::analysis::FastMap;
 
 /// Narrowest a lane gets before agents are shown as letters.
 const MIN_NAMED_LANE: usize = 6;
@@ -31,40 +32,27 @@ fn letters(i: usize) -> String {
     s
 }
 
-/// Writes the lane diagram of `hops` (in time order) within `width`
-/// columns; `note` appends the annotation shown to the right of a hop when
-/// there is room (made again when needed rather than held for every hop).
+/// A hop's note (the annotation shown to the right of its line when there
+/// is room: made again when needed rather than held for every hop), and
+/// the widest any hop's is.
+pub type Notes<'n> = (&'n (dyn Fn(&Hop<'_>, &mut String) + Sync), usize);
+
+/// Writes the lane diagram of `hops` (in time order), whose agents are
+/// `participants`, within `width` columns, with their `notes`.
 pub fn write_lanes(
-    flow: &Flow,
-    note: &(dyn Fn(&Hop<'_>, &mut String) + Sync),
+    hops: &mut HopStore,
+    participants: &[String],
+    (note, note_width): Notes<'_>,
     width: usize,
     theme: Theme,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut agents = participants(flow);
+    let mut agents = participants.to_vec();
     if agents.is_empty() {
         return Ok(());
     }
     let width = width.max(20);
     let threads = crate::input::parallel::cores();
-    let note_width = fold_parts(
-        flow.records(),
-        threads,
-        HOPS_PER_BATCH,
-        &|part: &[FlowHop]| {
-            let mut text = String::new();
-            part.iter()
-                .map(|h| {
-                    text.clear();
-                    note(&flow.hop(h), &mut text);
-                    width_of(&text)
-                })
-                .max()
-                .unwrap_or(0)
-        },
-        usize::max,
-    )
-    .unwrap_or(0);
     let names_width = agents.iter().map(|a| width_of(a)).max().unwrap_or(1);
     // Lanes, then notes if they fit.
     let mut lane = (names_width + 2).clamp(MIN_NAMED_LANE, MAX_LANE);
@@ -137,25 +125,20 @@ pub fn write_lanes(
         .collect();
     let blank_line = blank_line.trim_end();
     writeln!(out, "{}", theme.paint(blank_line, Role::Dim))?;
-    // Each lane's agent by its name among the hops' strings (the folded
-    // lane stands for no one name).
-    let names: Vec<Option<Name>> = agents
+    // Each lane's agent (the folded lane stands for no one agent).
+    let lanes: FastMap<&str, usize> = agents
         .iter()
         .enumerate()
-        .map(|(i, a)| {
-            if folded > 0 && i == agents.len() - 1 {
-                None
-            } else {
-                flow.name_of(a)
-            }
-        })
+        .take(agents.len() - usize::from(folded > 0))
+        .map(|(i, a)| (a.as_str(), i))
         .collect();
     // Every character drawn takes one column (a test holds the marks to
     // that), so a line's columns are its characters: the note starts two
     // columns past the last lane's room, after the spaces that fill it.
     let drawn = blank_line.chars().count();
     let rows = LaneRows {
-        names: &names,
+        lanes: &lanes,
+        last: agents.len() - 1,
         lane,
         at: blank_line
             .char_indices()
@@ -172,20 +155,23 @@ pub fn write_lanes(
         theme,
     };
     // Each hop's line depends on the hop alone: rendered on every core.
-    let lines = |range: &std::ops::Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
-        let mut scratch = LineScratch::default();
-        flow.records()[range.clone()]
-            .iter()
-            .try_for_each(|held| rows.line(held, &flow.hop(held), note, &mut scratch, out))
-    };
-    render_ranges_in_order(flow.len(), HOPS_PER_BATCH, &lines, threads, out)
+    hops.for_each_window(&mut |window| {
+        let lines = |range: &std::ops::Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
+            let mut scratch = LineScratch::default();
+            window
+                .slice(range.clone())
+                .try_for_each(|hop| rows.line(&hop?, note, &mut scratch, out))
+        };
+        render_ranges_in_order(window.len(), HOPS_PER_BATCH, &lines, threads, out)
+    })
 }
 
 /// What every hop's line of the diagram is drawn on.
 struct LaneRows<'a> {
-    /// The lanes' agents, by name (the last one also for agents folded
-    /// into it).
-    names: &'a [Option<Name>],
+    /// Each lane's agent (those folded into the last lane have none).
+    lanes: &'a FastMap<&'a str, usize>,
+    /// The last lane.
+    last: usize,
     /// Columns to a lane.
     lane: usize,
     /// The line with every lane and no hop, up to the last lane.
@@ -203,24 +189,20 @@ impl LaneRows<'_> {
         lane * self.lane + self.lane / 2
     }
 
-    fn lane_of(&self, name: Name) -> usize {
-        self.names
-            .iter()
-            .position(|&n| n == Some(name))
-            .unwrap_or(self.names.len() - 1)
+    fn lane_of(&self, agent: &str) -> usize {
+        self.lanes.get(agent).copied().unwrap_or(self.last)
     }
 
     /// One hop's line: its mark and arrow across the lanes, then its note
     /// when notes are shown.
     fn line(
         &self,
-        held: &FlowHop,
         hop: &Hop<'_>,
         note: &dyn Fn(&Hop<'_>, &mut String),
         scratch: &mut LineScratch,
         out: &mut Vec<u8>,
     ) -> io::Result<()> {
-        let a = self.center(self.lane_of(held.agent));
+        let a = self.center(self.lane_of(hop.agent));
         let (mark, role) = match hop.kind {
             HopKind::Handoff => ('●', None),
             HopKind::Requeue => ('↺', Some(Role::Warning)),
@@ -229,7 +211,7 @@ impl LaneRows<'_> {
             HopKind::End => ('■', Some(Role::Dim)),
         };
         // The arrow's other end, and its head.
-        let head = match (hop.kind, held.next) {
+        let head = match (hop.kind, hop.next) {
             (HopKind::Handoff, Some(next)) => {
                 let b = self.center(self.lane_of(next));
                 (b != a).then_some((b, if b > a { '▶' } else { '◀' }))
@@ -314,11 +296,37 @@ mod tests {
         }
     }
 
+    /// `hops` held in a store of `budget` bytes, and their agents.
+    fn held(hops: &[Hop<'_>], budget: usize) -> (HopStore, Vec<String>) {
+        let mut store = HopStore::with_budget(budget);
+        let mut graph = crate::analysis::flow::AgentGraph::default();
+        for h in hops {
+            let at = store.push(h).unwrap();
+            graph.push(h, at);
+        }
+        (store, graph.participants().to_vec())
+    }
+
+    /// The widest of `hops`' notes.
+    fn widest(hops: &[Hop<'_>], note: &dyn Fn(&Hop<'_>, &mut String)) -> usize {
+        hops.iter()
+            .map(|h| {
+                let mut text = String::new();
+                note(h, &mut text);
+                width_of(&text)
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     fn render(hops: &[Hop<'_>], width: usize) -> String {
         let mut out = Vec::new();
+        let (mut store, agents) = held(hops, 1 << 20);
+        let note = |h: &Hop<'_>, text: &mut String| text.push_str(h.kind.as_str());
         write_lanes(
-            &hops.iter().copied().collect(),
-            &|h, text| text.push_str(h.kind.as_str()),
+            &mut store,
+            &agents,
+            (&note, widest(hops, &note)),
             width,
             Theme::default(),
             &mut out,
@@ -350,33 +358,38 @@ mod tests {
     }
 
     /// Lines drawn in batches on every core come out one per hop, in hop
-    /// order, across many batches.
+    /// order, across many batches and windows, held in memory or not.
     #[test]
     fn a_long_diagram_keeps_hop_order_across_batches() {
         let agents = ["planner", "writer", "critic"];
-        let hops: Flow = (0..5 * HOPS_PER_BATCH + 7)
+        let hops: Vec<Hop<'_>> = (0..5 * HOPS_PER_BATCH + 7)
             .map(|i| {
                 let mut h = hop(agents[i % 3], Some(agents[(i + 1) % 3]), HopKind::Handoff);
                 h.index = i as u64;
                 h
             })
             .collect();
-        let mut out = Vec::new();
-        write_lanes(
-            &hops,
-            &|h, text| text.push_str(&format!("hop {}", h.index)),
-            80,
-            Theme::default(),
-            &mut out,
-        )
-        .unwrap();
-        let text = String::from_utf8(out).unwrap();
-        let notes: Vec<u64> = text
-            .lines()
-            .filter_map(|l| l.split("hop ").nth(1))
-            .map(|n| n.parse().unwrap())
-            .collect();
-        assert_eq!(notes, (0..hops.len() as u64).collect::<Vec<_>>());
+        for budget in [1 << 12, 1 << 24] {
+            let (mut store, participants) = held(&hops, budget);
+            let mut out = Vec::new();
+            let note = |h: &Hop<'_>, text: &mut String| text.push_str(&format!("hop {}", h.index));
+            write_lanes(
+                &mut store,
+                &participants,
+                (&note, widest(&hops, &note)),
+                80,
+                Theme::default(),
+                &mut out,
+            )
+            .unwrap();
+            let text = String::from_utf8(out).unwrap();
+            let notes: Vec<u64> = text
+                .lines()
+                .filter_map(|l| l.split("hop ").nth(1))
+                .map(|n| n.parse().unwrap())
+                .collect();
+            assert_eq!(notes, (0..hops.len() as u64).collect::<Vec<_>>());
+        }
     }
 
     #[test]

@@ -15,8 +15,7 @@ use super::text::{escape, width};
 use super::time::{TimeFormat, TimeStyle};
 use super::timeline::{entry_row, write_details, COLUMNS};
 use super::{EntryRenderer, HopRenderer, TextOptions, TraceContext};
-use crate::analysis::flow::FlowHop;
-use crate::analysis::names::Names;
+use crate::analysis::flow::Hop;
 use crate::model::Entry;
 
 const SESSION: Column = Column::new("SESSION", 7, 18);
@@ -167,9 +166,9 @@ impl LiveFlow {
 }
 
 impl HopRenderer for LiveFlow {
-    fn hop(&mut self, h: &FlowHop, names: &Names, out: &mut dyn Write) -> io::Result<()> {
+    fn hop(&mut self, h: &Hop<'_>, out: &mut dyn Write) -> io::Result<()> {
         let time = self.layout.time(h.timestamp.get(), self.options.time);
-        let cells = Vec::from(hop_cells(&names.hop(h), time));
+        let cells = Vec::from(hop_cells(h, time));
         self.layout.write(cells, &self.options, out)
     }
 

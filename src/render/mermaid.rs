@@ -8,8 +8,10 @@
 
 use std::io::{self, Write};
 
+use super::hops::HopStore;
 use super::{HopView, TraceContext};
-use crate::analysis::flow::{edges, participants, Flow, HopKind};
+use crate::analysis::flow::{AgentGraph, Hop, HopKind};
+use crate::analysis::timeline::TimeKey;
 
 /// Which Mermaid diagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,30 +50,38 @@ pub fn mermaid_text(text: &str) -> String {
 /// The flow as Mermaid.
 pub struct MermaidExport {
     diagram: Diagram,
+    agents: AgentGraph,
 }
 
 impl MermaidExport {
     pub fn new(diagram: Diagram) -> Self {
-        MermaidExport { diagram }
-    }
-}
-
-impl HopView for MermaidExport {
-    fn render(
-        &mut self,
-        hops: &Flow,
-        ctx: &TraceContext<'_>,
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
-        match self.diagram {
-            Diagram::Sequence => sequence(hops, ctx, out),
-            Diagram::Graph => graph(hops, ctx, out),
+        MermaidExport {
+            diagram,
+            agents: AgentGraph::default(),
         }
     }
 }
 
-fn ids(hops: &Flow) -> (Vec<String>, impl Fn(&str) -> String + '_) {
-    let agents = participants(hops);
+impl HopView for MermaidExport {
+    fn see(&mut self, hop: &Hop<'_>, at: TimeKey) {
+        self.agents.push(hop, at);
+    }
+
+    fn render(
+        &mut self,
+        hops: &mut HopStore,
+        ctx: &TraceContext<'_>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        match self.diagram {
+            Diagram::Sequence => sequence(hops, &self.agents, ctx, out),
+            Diagram::Graph => graph(&self.agents, ctx, out),
+        }
+    }
+}
+
+fn ids(graph: &AgentGraph) -> (Vec<String>, impl Fn(&str) -> String) {
+    let agents = graph.participants();
     let names = agents.clone();
     (agents, move |name: &str| {
         let i = names.iter().position(|a| a == name).unwrap_or(0);
@@ -79,8 +89,13 @@ fn ids(hops: &Flow) -> (Vec<String>, impl Fn(&str) -> String + '_) {
     })
 }
 
-fn sequence(hops: &Flow, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let (agents, id) = ids(hops);
+fn sequence(
+    hops: &mut HopStore,
+    graph: &AgentGraph,
+    ctx: &TraceContext<'_>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let (agents, id) = ids(graph);
     writeln!(
         out,
         "%% agentcli flow of session {}",
@@ -93,7 +108,7 @@ fn sequence(hops: &Flow, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Res
     for a in &agents {
         writeln!(out, "    participant {} as {}", id(a), mermaid_text(a))?;
     }
-    for h in hops.iter() {
+    hops.for_each(&mut |h| {
         let from = id(h.agent);
         let error = h
             .error
@@ -108,11 +123,11 @@ fn sequence(hops: &Flow, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Res
                 writeln!(out, "    Note over {from}: end")?
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
-fn graph(hops: &Flow, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
+fn graph(hops: &AgentGraph, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
     let (agents, id) = ids(hops);
     writeln!(
         out,
@@ -127,7 +142,7 @@ fn graph(hops: &Flow, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result
     let mut ended: Vec<String> = Vec::new();
     let mut link = 0;
     let mut styled: Vec<(usize, &str)> = Vec::new();
-    for e in edges(hops) {
+    for e in hops.edges() {
         let from = id(&e.from);
         match (&e.to, e.kind) {
             (Some(to), kind) => {

@@ -12,6 +12,7 @@ pub mod entry_record;
 pub mod export;
 pub mod flow;
 pub mod flow_export;
+pub mod hops;
 pub mod lanes;
 pub mod list;
 pub mod live;
@@ -30,10 +31,11 @@ pub mod timeline;
 
 use std::io::{self, Write};
 
-use crate::analysis::flow::{Flow, FlowHop, HopTimeline};
-use crate::analysis::names::Names;
+use crate::analysis::flow::Hop;
+use crate::analysis::timeline::TimeKey;
 use crate::analysis::SessionSummary;
 use crate::model::{Completeness, Entry};
+use hops::HopStore;
 
 pub use style::{Role, Theme};
 
@@ -154,16 +156,11 @@ pub fn entry_renderer(format: EntryFormat, options: TextOptions) -> Box<dyn Entr
 /// A view of a session's flow: hops arrive in file order (filtered); views
 /// put them in time order.
 pub trait HopRenderer {
-    /// `hop`, whose strings are in `names` (those of every hop so far).
-    fn hop(&mut self, hop: &FlowHop, names: &Names, out: &mut dyn Write) -> io::Result<()>;
-    /// After the last hop; `names` holds the strings of every hop. A view
-    /// that wrote each hop as it came has nothing left to write.
-    fn finish(
-        &mut self,
-        _names: Names,
-        _context: &TraceContext<'_>,
-        _out: &mut dyn Write,
-    ) -> io::Result<()> {
+    /// The next hop.
+    fn hop(&mut self, hop: &Hop<'_>, out: &mut dyn Write) -> io::Result<()>;
+    /// After the last hop. A view that wrote each hop as it came has
+    /// nothing left to write.
+    fn finish(&mut self, _context: &TraceContext<'_>, _out: &mut dyn Write) -> io::Result<()> {
         Ok(())
     }
     /// As [`EntryRenderer::set_session`].
@@ -172,10 +169,15 @@ pub trait HopRenderer {
 
 /// A view drawn from all of a session's hops at once.
 pub trait HopView {
-    /// `flow`'s hops in time order (by instant, file order on ties).
+    /// Each hop as it comes, in file order, with its place in time
+    /// order, for what the view learns of all hops before it draws them
+    /// (one read of the store fewer).
+    fn see(&mut self, _hop: &Hop<'_>, _at: TimeKey) {}
+    /// The hops in `hops`, read in time order (by instant, file order on
+    /// ties) as many times as the view needs.
     fn render(
         &mut self,
-        flow: &Flow,
+        hops: &mut HopStore,
         context: &TraceContext<'_>,
         out: &mut dyn Write,
     ) -> io::Result<()>;
@@ -184,32 +186,29 @@ pub trait HopView {
 /// Collects hops and hands them, in time order, to a whole-session view.
 pub struct Sorted<V> {
     view: V,
-    hops: HopTimeline,
+    hops: HopStore,
 }
 
 impl<V: HopView> Sorted<V> {
     pub fn new(view: V) -> Self {
-        Sorted {
-            view,
-            hops: HopTimeline::default(),
-        }
+        Sorted::with_store(view, HopStore::default())
+    }
+
+    /// A view whose hops go into `hops` (tests give it a small budget).
+    fn with_store(view: V, hops: HopStore) -> Self {
+        Sorted { view, hops }
     }
 }
 
 impl<V: HopView> HopRenderer for Sorted<V> {
-    fn hop(&mut self, hop: &FlowHop, _names: &Names, _out: &mut dyn Write) -> io::Result<()> {
-        self.hops.push(*hop);
+    fn hop(&mut self, hop: &Hop<'_>, _out: &mut dyn Write) -> io::Result<()> {
+        let at = self.hops.push(hop)?;
+        self.view.see(hop, at);
         Ok(())
     }
 
-    fn finish(
-        &mut self,
-        names: Names,
-        context: &TraceContext<'_>,
-        out: &mut dyn Write,
-    ) -> io::Result<()> {
-        let flow = self.hops.take_sorted(names);
-        self.view.render(&flow, context, out)
+    fn finish(&mut self, context: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
+        self.view.render(&mut self.hops, context, out)
     }
 }
 
@@ -223,7 +222,7 @@ pub fn hop_renderer(format: FlowFormat, options: TextOptions) -> Box<dyn HopRend
             options.formula_guard,
         ))),
         FlowFormat::Mermaid(diagram) => Box::new(Sorted::new(mermaid::MermaidExport::new(diagram))),
-        FlowFormat::Dot => Box::new(Sorted::new(dot::DotExport)),
+        FlowFormat::Dot => Box::new(Sorted::new(dot::DotExport::default())),
     }
 }
 
@@ -291,6 +290,7 @@ impl<'w, W: Write + ?Sized> JsonItems<'w, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::flow::FlowBuilder;
     use crate::input::{Diagnostic, EntrySink, ParseOptions, Prepare};
 
     /// Feeds a renderer as `trace` does.
@@ -357,6 +357,83 @@ mod tests {
         view.finish(&TraceContext::whole(&summary), &mut out)
             .unwrap();
         out
+    }
+
+    /// Collects the entries `trace` reads, to make hops of.
+    #[derive(Default)]
+    struct Entries {
+        entries: Vec<Entry>,
+        summary: crate::analysis::SessionSummary,
+    }
+
+    impl EntrySink for Entries {
+        fn entry(&mut self, entry: &mut Entry) -> anyhow::Result<()> {
+            self.summary.add(entry);
+            self.entries.push(std::mem::take(entry));
+            Ok(())
+        }
+        fn problem(&mut self, _problem: Diagnostic) {}
+    }
+
+    /// Every flow view writes the same whether its hops stay in memory
+    /// or go to temporary files (read back in windows, grouped by event
+    /// through sorted files), on every fixture.
+    #[test]
+    fn flow_views_write_the_same_from_memory_and_from_files() {
+        let options = TextOptions {
+            theme: Theme { color: false },
+            width: 100,
+            verbose: false,
+            debug: false,
+            formula_guard: true,
+            time: Default::default(),
+        };
+        let views = |budget: usize| -> Vec<Box<dyn HopRenderer>> {
+            let store = || HopStore::with_budget(budget);
+            vec![
+                Box::new(Sorted::with_store(flow::FlowText::new(options), store())),
+                Box::new(Sorted::with_store(
+                    flow_export::HopRecords::csv(true),
+                    store(),
+                )),
+                Box::new(Sorted::with_store(
+                    flow_export::HopRecords::json(true),
+                    store(),
+                )),
+                Box::new(Sorted::with_store(
+                    mermaid::MermaidExport::new(mermaid::Diagram::Sequence),
+                    store(),
+                )),
+                Box::new(Sorted::with_store(dot::DotExport::default(), store())),
+            ]
+        };
+        for (path, bytes) in crate::input::fixture_files() {
+            let parse = ParseOptions {
+                keep_state: true,
+                keep_raw: false,
+            };
+            let mut read = Entries::default();
+            crate::input::read_all(&bytes[..], parse, &mut read).unwrap();
+            let mut outputs = Vec::new();
+            for budget in [0, 300, 1 << 24] {
+                let mut written = Vec::new();
+                for mut view in views(budget) {
+                    let mut builder = FlowBuilder::with_state_diff();
+                    let mut out = Vec::new();
+                    for entry in &read.entries {
+                        if let Some(hop) = builder.push(entry) {
+                            view.hop(&hop, &mut out).unwrap();
+                        }
+                    }
+                    view.finish(&TraceContext::whole(&read.summary), &mut out)
+                        .unwrap();
+                    written.push(String::from_utf8(out).unwrap());
+                }
+                outputs.push(written);
+            }
+            assert_eq!(outputs[0], outputs[2], "{}", path.display());
+            assert_eq!(outputs[1], outputs[2], "{}", path.display());
+        }
     }
 
     /// Work a view does ahead on the reader's threads (an export's rows,

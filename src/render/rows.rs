@@ -1,14 +1,15 @@
 //! Rows held until a view can draw them (the table needs every row to size
-//! its columns), in time order, in bounded memory: past a budget they go to
-//! a temporary file, and a file that is not in time order is sorted there,
-//! a run at a time, and merged back.
+//! its columns, the flow every hop), in the order of a key (time, for
+//! both), in bounded memory: past a budget they go to a temporary file,
+//! and rows that do not come in key order are sorted there, a run at a
+//! time, and merged back.
 //!
 //! A row is its length (4 bytes, little-endian) then its bytes, as the
-//! view encoded them. Rows that came in time order (nearly every file) are
-//! written as they came, with nothing added: one run, read back from the
-//! start. From the first row out of order, each budget's worth of rows is
-//! sorted by key and written as a run of its own, each row after its key
-//! ([`TimeKey::to_bytes`]); reading then merges the runs and the rows
+//! view encoded them. Rows that came in key order (nearly every file, by
+//! time) are written as they came, with nothing added: one run, read back
+//! from the start. From the first row out of order, each budget's worth of
+//! rows is sorted by key and written as a run of its own, each row after
+//! its key ([`RowKey::put`]); reading then merges the runs and the rows
 //! still in memory, holding a small buffer per run.
 
 use std::cmp::Reverse;
@@ -16,12 +17,43 @@ use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
+use chrono::{DateTime, FixedOffset};
+
 use crate::analysis::timeline::{TimeKey, TimeKeys};
+use crate::model::Timestamp;
+
+/// What rows are kept in order by.
+pub trait RowKey: Copy + Ord {
+    /// Bytes in [`RowKey::put`].
+    const BYTES: usize;
+    /// What makes the keys of rows written without them again, in the
+    /// order the rows came (see [`KeyOf`]).
+    type Keys: Default;
+    /// Appends the key's bytes.
+    fn put(self, out: &mut Vec<u8>);
+    /// The key [`RowKey::put`] gave `bytes` (`BYTES` of them) for.
+    fn get(bytes: &[u8]) -> Self;
+}
+
+impl RowKey for TimeKey {
+    const BYTES: usize = TimeKey::BYTES;
+    type Keys = TimeKeys;
+
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_bytes());
+    }
+
+    fn get(bytes: &[u8]) -> Self {
+        let mut key = [0; TimeKey::BYTES];
+        key.copy_from_slice(&bytes[..TimeKey::BYTES]);
+        TimeKey::from_bytes(key)
+    }
+}
 
 /// The key of a row of the first run (written as it came, without its
-/// key), made again from the row with the same [`TimeKeys`], in the order
-/// the rows came.
-pub type KeyOf = fn(&mut TimeKeys, &[u8]) -> io::Result<TimeKey>;
+/// key), made again from the row with the same `Keys`, in the order the
+/// rows came.
+pub type KeyOf<K> = fn(&mut <K as RowKey>::Keys, &[u8]) -> io::Result<K>;
 
 /// Bytes a run is read by at a time (less for a shorter run; more for a
 /// longer row)...
@@ -34,11 +66,11 @@ const READS: usize = 1 << 20;
 const MIN_READ: usize = 16 << 10;
 
 /// The rows of a view, as they came; see the module's comment.
-pub struct RowStore {
+pub struct RowStore<K: RowKey> {
     /// Rows not yet written, each its length first.
     memory: Vec<u8>,
     /// Each of those rows' key and start in `memory`.
-    chunk: Vec<(TimeKey, usize)>,
+    chunk: Vec<(K, usize)>,
     budget: usize,
     file: Option<BufWriter<File>>,
     /// Bytes written to the file.
@@ -46,10 +78,14 @@ pub struct RowStore {
     /// The runs in the file, in the order written; only the first can be
     /// written as the rows came (without keys).
     runs: Vec<Run>,
-    /// Keys never went down: the order rows came is time order.
+    /// Keys never went down: the order rows came is key order.
     sorted: bool,
-    last: Option<TimeKey>,
-    key_of: KeyOf,
+    last: Option<K>,
+    key_of: KeyOf<K>,
+    /// What the rows are, for errors of the file ("the table's rows").
+    what: &'static str,
+    /// A key's bytes, as written.
+    key: Vec<u8>,
 }
 
 /// A run of rows in the file: from `start` to `end`, each after its key
@@ -61,8 +97,10 @@ struct Run {
     keyed: bool,
 }
 
-impl RowStore {
-    pub fn new(budget: usize, key_of: KeyOf) -> Self {
+impl<K: RowKey> RowStore<K> {
+    /// A store of `what` ("the table's rows"), holding `budget` bytes in
+    /// memory.
+    pub fn new(budget: usize, key_of: KeyOf<K>, what: &'static str) -> Self {
         RowStore {
             memory: Vec::new(),
             chunk: Vec::new(),
@@ -73,6 +111,8 @@ impl RowStore {
             sorted: true,
             last: None,
             key_of,
+            what,
+            key: Vec::with_capacity(K::BYTES),
         }
     }
 
@@ -81,15 +121,15 @@ impl RowStore {
     }
 
     /// Adds a row (its bytes, length first) made with `key`.
-    pub fn push(&mut self, key: TimeKey, row: &[u8]) -> io::Result<()> {
+    pub fn push(&mut self, key: K, row: &[u8]) -> io::Result<()> {
         self.sorted &= self.last.is_none_or(|last| last <= key);
         self.last = Some(key);
         self.chunk.push((key, self.memory.len()));
         self.memory.extend_from_slice(row);
         // The keys count against the budget with the rows they order.
-        let held = self.memory.len() + self.chunk.len() * std::mem::size_of::<(TimeKey, usize)>();
+        let held = self.memory.len() + self.chunk.len() * std::mem::size_of::<(K, usize)>();
         if held > self.budget {
-            self.write_chunk().map_err(held_in_file)?;
+            self.write_chunk().map_err(|e| held_in_file(e, self.what))?;
         }
         Ok(())
     }
@@ -120,9 +160,11 @@ impl RowStore {
             self.chunk.sort_unstable_by_key(|&(key, _)| key);
             for &(key, at) in &self.chunk {
                 let row = row_at(&self.memory, at)?;
-                file.write_all(&key.to_bytes())?;
+                self.key.clear();
+                key.put(&mut self.key);
+                file.write_all(&self.key)?;
                 file.write_all(&self.memory[at..at + 4 + row.len()])?;
-                self.written += (KEY + 4 + row.len()) as u64;
+                self.written += (K::BYTES + 4 + row.len()) as u64;
             }
             self.runs.push(Run {
                 start,
@@ -135,18 +177,32 @@ impl RowStore {
         Ok(())
     }
 
-    /// Calls `f` with every row (without its length), in time order.
+    /// When no row went to the file: the bytes the rows are in, and where
+    /// each row starts in them (its length first, see [`row_at`]), in
+    /// key order. Read so, the rows can be shared among threads.
+    pub fn in_memory(&mut self) -> Option<(&[u8], impl ExactSizeIterator<Item = usize> + '_)> {
+        if self.file.is_some() {
+            return None;
+        }
+        if !self.sorted {
+            self.chunk.sort_unstable_by_key(|&(key, _)| key);
+        }
+        Some((&self.memory[..], self.chunk.iter().map(|&(_, at)| at)))
+    }
+
+    /// Calls `f` with every row (without its length), in key order.
     pub fn for_each(&mut self, f: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        let what = self.what;
         let file = match &mut self.file {
             Some(file) => {
-                file.flush().map_err(held_in_file)?;
+                file.flush().map_err(|e| held_in_file(e, what))?;
                 Some(file.get_ref())
             }
             None => None,
         };
         if self.sorted {
             if let (Some(file), Some(&run)) = (file, self.runs.first()) {
-                let mut run = RunReader::new(file, run, READ, self.key_of);
+                let mut run = RunReader::new(file, run, READ, self.key_of, what);
                 while run.advance()?.is_some() {
                     f(run.row())?;
                 }
@@ -160,7 +216,7 @@ impl RowStore {
         if let Some(file) = file {
             let read = (READS / self.runs.len().max(1)).clamp(MIN_READ, READ);
             for &run in &self.runs {
-                runs.push(RunReader::new(file, run, read, self.key_of));
+                runs.push(RunReader::new(file, run, read, self.key_of, what));
             }
         }
         let in_memory = runs.len();
@@ -196,20 +252,18 @@ impl RowStore {
     }
 }
 
-/// Bytes of a key before a row of a keyed run.
-const KEY: usize = TimeKey::BYTES;
-
 /// Reads a run's rows in order through a buffer of its own, with
 /// positional reads (the runs share the file).
-struct RunReader<'f> {
+struct RunReader<'f, K: RowKey> {
     file: &'f File,
     /// Where the file is read next, and where the run ends.
     at: u64,
     end: u64,
     keyed: bool,
     /// Keys made again for a run written without them.
-    keys: TimeKeys,
-    key_of: KeyOf,
+    keys: K::Keys,
+    key_of: KeyOf<K>,
+    what: &'static str,
     buffer: Vec<u8>,
     /// The bytes of `buffer` read and not yet used.
     filled: std::ops::Range<usize>,
@@ -217,17 +271,18 @@ struct RunReader<'f> {
     row: std::ops::Range<usize>,
 }
 
-impl<'f> RunReader<'f> {
+impl<'f, K: RowKey> RunReader<'f, K> {
     /// A reader of `run` by `read` bytes at a time.
-    fn new(file: &'f File, run: Run, read: usize, key_of: KeyOf) -> Self {
+    fn new(file: &'f File, run: Run, read: usize, key_of: KeyOf<K>, what: &'static str) -> Self {
         let size = usize::try_from(run.end - run.start).map_or(read, |len| len.min(read));
         RunReader {
             file,
             at: run.start,
             end: run.end,
             keyed: run.keyed,
-            keys: TimeKeys::default(),
+            keys: K::Keys::default(),
             key_of,
+            what,
             buffer: vec![0; size],
             filled: 0..0,
             row: 0..0,
@@ -235,14 +290,12 @@ impl<'f> RunReader<'f> {
     }
 
     /// Moves to the next row and gives its key; `None` at the run's end.
-    fn next(&mut self) -> io::Result<Option<TimeKey>> {
+    fn next(&mut self) -> io::Result<Option<K>> {
         let Some(start) = self.advance()? else {
             return Ok(None);
         };
         let key = if self.keyed {
-            let mut key = [0; KEY];
-            key.copy_from_slice(&self.buffer[start..start + KEY]);
-            TimeKey::from_bytes(key)
+            K::get(&self.buffer[start..start + K::BYTES])
         } else {
             (self.key_of)(&mut self.keys, &self.buffer[self.row.clone()])?
         };
@@ -253,7 +306,7 @@ impl<'f> RunReader<'f> {
     /// buffer; `None` at the run's end. Its key is not read: a run read
     /// alone needs none.
     fn advance(&mut self) -> io::Result<Option<usize>> {
-        let head = if self.keyed { KEY + 4 } else { 4 };
+        let head = if self.keyed { K::BYTES + 4 } else { 4 };
         if !self.fill(head)? {
             return Ok(None);
         }
@@ -296,7 +349,8 @@ impl<'f> RunReader<'f> {
                     _ => Err(bad_run("a run cut short")),
                 };
             }
-            let read = read_at(self.file, &mut room[..room_len], self.at).map_err(held_in_file)?;
+            let read = read_at(self.file, &mut room[..room_len], self.at)
+                .map_err(|e| held_in_file(e, self.what))?;
             if read == 0 {
                 return Err(bad_run("the file ended before a run"));
             }
@@ -318,7 +372,7 @@ fn read_at(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
 }
 
 /// The row that starts at `start` of `bytes` (its length first).
-fn row_at(bytes: &[u8], start: usize) -> io::Result<&[u8]> {
+pub(super) fn row_at(bytes: &[u8], start: usize) -> io::Result<&[u8]> {
     let len = bytes
         .get(start..start + 4)
         .ok_or_else(|| bad_run("a row's length"))?;
@@ -328,28 +382,121 @@ fn row_at(bytes: &[u8], start: usize) -> io::Result<&[u8]> {
         .ok_or_else(|| bad_run("a truncated row"))
 }
 
+/// Reads a row's encoded fields in order (each view encodes its own).
+pub(super) struct RowBytes<'a>(pub &'a [u8]);
+
+impl<'a> RowBytes<'a> {
+    pub fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
+        if self.0.len() < n {
+            return Err(bad_run("a field cut short"));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    pub fn array<const N: usize>(&mut self) -> io::Result<[u8; N]> {
+        let mut bytes = [0u8; N];
+        bytes.copy_from_slice(self.take(N)?);
+        Ok(bytes)
+    }
+
+    pub fn u8(&mut self) -> io::Result<u8> {
+        self.array::<1>().map(|[b]| b)
+    }
+
+    pub fn u32(&mut self) -> io::Result<u32> {
+        self.array().map(u32::from_le_bytes)
+    }
+
+    pub fn u64(&mut self) -> io::Result<u64> {
+        self.array().map(u64::from_le_bytes)
+    }
+
+    /// A row's entry number and time, as [`put_head`] wrote them.
+    pub fn head(&mut self) -> io::Result<(u64, Option<RowTime>)> {
+        let index = self.u64()?;
+        let time = match self.u8()? {
+            0 => None,
+            _ => Some((
+                i64::from_le_bytes(self.array()?),
+                self.u32()?,
+                i32::from_le_bytes(self.array()?),
+            )),
+        };
+        Ok((index, time))
+    }
+
+    /// A text, its length (4 bytes) first.
+    pub fn text(&mut self) -> io::Result<&'a str> {
+        let len = self.u32()? as usize;
+        crate::model::utf8(self.take(len)?).map_err(|_| bad_run("a text"))
+    }
+}
+
+/// Appends a row's head, which every time-ordered view's rows start with:
+/// the entry's number and its time, as [`RowBytes::head`] reads them.
+pub(super) fn put_head(out: &mut Vec<u8>, index: u64, time: Timestamp) {
+    out.extend_from_slice(&index.to_le_bytes());
+    match time.get() {
+        None => out.push(0),
+        Some(t) => {
+            out.push(1);
+            out.extend_from_slice(&t.timestamp().to_le_bytes());
+            out.extend_from_slice(&t.timestamp_subsec_nanos().to_le_bytes());
+            out.extend_from_slice(&t.offset().local_minus_utc().to_le_bytes());
+        }
+    }
+}
+
+/// A row's time as encoded: seconds, nanoseconds and offset.
+pub(super) type RowTime = (i64, u32, i32);
+
+/// A row's time as a date and time in its offset.
+pub(super) fn row_datetime((secs, nanos, offset): RowTime) -> io::Result<DateTime<FixedOffset>> {
+    let offset = FixedOffset::east_opt(offset).ok_or_else(|| bad_run("an offset"))?;
+    let utc = DateTime::from_timestamp(secs, nanos).ok_or_else(|| bad_run("a time"))?;
+    Ok(utc.with_timezone(&offset))
+}
+
+/// The key `keys` gave a row that starts with [`put_head`] when it was
+/// pushed, made again in the same order.
+pub(super) fn time_key(keys: &mut TimeKeys, row: &[u8]) -> io::Result<TimeKey> {
+    let (index, time) = RowBytes(row).head()?;
+    let nanos = time.map(|(secs, nanos, _)| Timestamp::nanos_of(secs, nanos));
+    Ok(keys.key(nanos, index))
+}
+
+/// Appends `text`, its length (4 bytes) first, as [`RowBytes::text`]
+/// reads it.
+pub(super) fn put_text(out: &mut Vec<u8>, text: &str) {
+    out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+}
+
 fn bad_run(what: &str) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
-        format!("internal error: rows held for the table: {what}"),
+        format!("internal error: rows held for a view: {what}"),
     )
 }
 
 /// An error of the temporary file, saying what it was for and where
 /// (`TMPDIR`), the file's own error as its source: told bare, it read like
 /// a problem with the trace or with the output.
-fn held_in_file(e: io::Error) -> io::Error {
-    io::Error::other(HeldInFile(e))
+fn held_in_file(e: io::Error, what: &'static str) -> io::Error {
+    io::Error::other(HeldInFile(e, what))
 }
 
 #[derive(Debug)]
-struct HeldInFile(io::Error);
+struct HeldInFile(io::Error, &'static str);
 
 impl std::fmt::Display for HeldInFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "the table's rows could not be kept in a temporary file in {}",
+            "{} could not be kept in a temporary file in {}",
+            self.1,
             std::env::temp_dir().display()
         )
     }
@@ -387,7 +534,7 @@ mod tests {
     /// The rows `times` (with pads) make, read back from a store of
     /// `budget` bytes, and the same rows sorted in memory.
     fn both(times: &[(Option<i64>, usize)], budget: usize) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
-        let mut store = RowStore::new(budget, key_of);
+        let mut store = RowStore::new(budget, key_of, "rows");
         let mut keys = TimeKeys::default();
         let mut want = Vec::new();
         for (index, &(nanos, pad)) in times.iter().enumerate() {
@@ -439,7 +586,7 @@ mod tests {
     /// order starts the keyed runs, and reading twice gives the same.
     #[test]
     fn one_run_while_in_order_then_sorted_runs() {
-        let mut store = RowStore::new(0, key_of);
+        let mut store = RowStore::new(0, key_of, "rows");
         let mut keys = TimeKeys::default();
         for (index, nanos) in [(0, 5), (1, 6), (2, 7), (3, 1), (4, 9), (5, 0)] {
             store

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, FixedOffset};
 
-use super::rows::RowStore;
+use super::rows::{put_head, row_datetime, time_key, RowBytes, RowStore};
 use super::state::{details, summarize};
 use super::style::{Role, Theme};
 use super::table::{fit, widest, write_header, write_row, Cell, CellRef, Column};
@@ -19,7 +19,7 @@ use super::time::{ColumnShape, Zone};
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
 use crate::input::{Payloads, Prepare};
-use crate::model::{Completeness, Entry, Position, Timestamp};
+use crate::model::{Completeness, Entry, Position};
 
 pub(super) const COLUMNS: [Column; 7] = [
     Column::new("#", 1, 10),
@@ -40,7 +40,7 @@ const ROWS_IN_MEMORY: usize = 8 << 20;
 /// long the session, in time order or not (`rows::RowStore`).
 pub struct TimelineTable {
     options: TextOptions,
-    rows: RowStore,
+    rows: RowStore<TimeKey>,
     keys: TimeKeys,
     /// The widest cell of each column (the time column is sized at the
     /// end, when the shape of its times is known).
@@ -62,7 +62,7 @@ impl TimelineTable {
     /// small to send rows to the file).
     pub fn with_budget(options: TextOptions, budget: usize) -> Self {
         TimelineTable {
-            rows: RowStore::new(budget, row_key),
+            rows: RowStore::new(budget, time_key, "the table's rows"),
             keys: TimeKeys::default(),
             content: [0; 7],
             times: ColumnShape::default(),
@@ -137,38 +137,8 @@ fn encoded_cells(
     out
 }
 
-/// Reads encoded bytes in order.
-struct RowBytes<'a>(&'a [u8]);
-
+/// Reads encoded cells in order.
 impl<'a> RowBytes<'a> {
-    fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
-        if self.0.len() < n {
-            return Err(bad_row("truncated"));
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
-    }
-
-    fn array<const N: usize>(&mut self) -> io::Result<[u8; N]> {
-        let mut bytes = [0u8; N];
-        bytes.copy_from_slice(self.take(N)?);
-        Ok(bytes)
-    }
-
-    fn u32(&mut self) -> io::Result<u32> {
-        self.array().map(u32::from_le_bytes)
-    }
-
-    fn u64(&mut self) -> io::Result<u64> {
-        self.array().map(u64::from_le_bytes)
-    }
-
-    fn text(&mut self) -> io::Result<&'a str> {
-        let len = self.u32()? as usize;
-        crate::model::utf8(self.take(len)?).map_err(|_| bad_row("text"))
-    }
-
     /// One encoded cell.
     fn cell(&mut self) -> io::Result<CellRef<'a>> {
         let role = role_of(self.array()?);
@@ -206,16 +176,7 @@ fn encode_row(
 ) -> io::Result<()> {
     let start = out.len();
     out.extend_from_slice(&[0; 4]);
-    out.extend_from_slice(&e.index.to_le_bytes());
-    match e.timestamp.get() {
-        None => out.push(0),
-        Some(t) => {
-            out.push(1);
-            out.extend_from_slice(&t.timestamp().to_le_bytes());
-            out.extend_from_slice(&t.timestamp_subsec_nanos().to_le_bytes());
-            out.extend_from_slice(&t.offset().local_minus_utc().to_le_bytes());
-        }
-    }
+    put_head(out, e.index, e.timestamp);
     for n in [e.position.line, e.position.column, e.position.offset] {
         out.extend_from_slice(&n.to_le_bytes());
     }
@@ -235,38 +196,6 @@ fn encode_row(
     Ok(())
 }
 
-/// The key `keys` gave the row `row` (encoded by [`encode_row`]) when it
-/// was pushed, made again in the same order.
-fn row_key(keys: &mut TimeKeys, row: &[u8]) -> io::Result<TimeKey> {
-    let (index, time) = row_head(&mut RowBytes(row))?;
-    let nanos = time.map(|(secs, nanos, _)| Timestamp::nanos_of(secs, nanos));
-    Ok(keys.key(nanos, index))
-}
-
-/// A row's time as encoded: seconds, nanoseconds and offset.
-type RowTime = (i64, u32, i32);
-
-/// A row's time as a date and time in its offset.
-fn row_datetime((secs, nanos, offset): RowTime) -> io::Result<DateTime<FixedOffset>> {
-    let offset = FixedOffset::east_opt(offset).ok_or_else(|| bad_row("offset"))?;
-    let utc = DateTime::from_timestamp(secs, nanos).ok_or_else(|| bad_row("time"))?;
-    Ok(utc.with_timezone(&offset))
-}
-
-/// A row's entry number and time.
-fn row_head(bytes: &mut RowBytes<'_>) -> io::Result<(u64, Option<RowTime>)> {
-    let index = bytes.u64()?;
-    let time = match bytes.array::<1>()?[0] {
-        0 => None,
-        _ => Some((
-            i64::from_le_bytes(bytes.array()?),
-            bytes.u32()?,
-            i32::from_le_bytes(bytes.array()?),
-        )),
-    };
-    Ok((index, time))
-}
-
 /// A row read back from the store, its text borrowed.
 struct RowRef<'a> {
     index: u64,
@@ -279,7 +208,7 @@ struct RowRef<'a> {
 impl<'a> RowRef<'a> {
     fn decode(row: &'a [u8]) -> io::Result<RowRef<'a>> {
         let mut bytes = RowBytes(row);
-        let (index, time) = row_head(&mut bytes)?;
+        let (index, time) = bytes.head()?;
         let time = time.map(row_datetime).transpose()?;
         let position = Position {
             line: bytes.u64()?,
@@ -474,7 +403,7 @@ impl EntryRenderer for TimelineTable {
             Some(t) if column.uniform() => content[1] = width(&column.show(Some(t))),
             // Only each row's time is read: not its cells and details.
             _ => self.rows.for_each(&mut |row| {
-                let (_, time) = row_head(&mut RowBytes(row))?;
+                let (_, time) = RowBytes(row).head()?;
                 let time = time.map(row_datetime).transpose()?;
                 content[1] = content[1].max(width(&column.show(time)));
                 Ok(())
