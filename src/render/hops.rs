@@ -831,16 +831,18 @@ mod tests {
             entry(4, "y", None, Some(4)),
             entry(5, "z", Some("(no event id)"), Some(5)),
         ];
-        assert_eq!(
-            groups(&entries, 0),
-            [
-                ("req-1 (req-1-a)".to_string(), vec![1]),
-                ("req-1 (req-1-b)".to_string(), vec![2]),
-                ("req-2".to_string(), vec![3]),
-                ("(no event id)".to_string(), vec![4]),
-                ("(no event id)".to_string(), vec![5]),
-            ]
-        );
+        for budget in [0, 1 << 20] {
+            assert_eq!(
+                groups(&entries, budget),
+                [
+                    ("req-1 (req-1-a)".to_string(), vec![1]),
+                    ("req-1 (req-1-b)".to_string(), vec![2]),
+                    ("req-2".to_string(), vec![3]),
+                    ("(no event id)".to_string(), vec![4]),
+                    ("(no event id)".to_string(), vec![5]),
+                ]
+            );
+        }
     }
 
     proptest::proptest! {
