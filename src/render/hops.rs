@@ -1,9 +1,9 @@
 //! A session's hops, held for a view drawn from all of them (the flow
 //! view sizes its columns from every hop, then goes over them section by
 //! section): encoded in a [`RowStore`], in time order, in bounded memory
-//! however long the session. Hops are read back a window at a time, and
-//! grouped by event through two more stores, so no section holds
-//! anything per hop.
+//! however long the session. While they fit in memory, sections read them
+//! where they lie; past that, a window at a time, and grouped by event
+//! through two more stores, so no section holds anything per hop.
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
@@ -18,12 +18,13 @@ use crate::model::{Timestamp, Written};
 /// Bytes of hops held in memory before they go to a temporary file: a
 /// gigabyte's session has about 75,000 hops, 10 MB encoded with their
 /// keys. While they fit, sections read them on every core straight from
-/// memory, and group them by event with a map; past it, through windows
-/// and more stores, in bounded memory.
+/// memory, and group them by event by sorting hashes; past it, through
+/// windows and more stores, in bounded memory.
 const HOPS_IN_MEMORY: usize = 12 << 20;
 
-/// Hops decoded at a time: what a section renders on every core at once.
-pub const WINDOW: usize = 4096;
+/// Hops read back from the file at a time: what a section renders on
+/// every core at once.
+const WINDOW: usize = 4096;
 
 /// What the store's file holds, for its errors.
 const WHAT: &str = "the flow's hops";
@@ -113,8 +114,8 @@ impl HopStore {
     /// order, numbered from 1 (hops without an event id form a group of
     /// their own).
     ///
-    /// While the hops are in memory, each one's group is found through a
-    /// map of the events. Past that (a long session has about as many
+    /// While the hops are in memory, they are grouped by sorting their
+    /// events' hashes. Past that (a long session has about as many
     /// events as hops), the groups are made by sorting, in two more
     /// stores: the hops by their event's label (by its hash, then time),
     /// which finds each event's first hop and the labels two events
@@ -130,6 +131,7 @@ impl HopStore {
             };
             return by_event_in_memory(&rows, line, threads, out);
         }
+        // A twelfth of the budget each: the hops stay in the first store.
         let budget = self.budget / 12;
         let hasher = foldhash::fast::RandomState::default();
         // The hops by (label's hash, place in time order), the key first.
