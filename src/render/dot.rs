@@ -41,6 +41,10 @@ impl HopView for DotExport {
         self.graph.push(hop, at);
     }
 
+    fn reads_hops(&self) -> bool {
+        false
+    }
+
     fn render(
         &mut self,
         _hops: &mut HopStore,

@@ -66,9 +66,15 @@ impl HopStore {
         self.len == 0
     }
 
+    /// The place in time order `hop` (the next in file order) would
+    /// have, for a view that keeps no hops.
+    pub fn place(&mut self, hop: &Hop<'_>) -> TimeKey {
+        self.keys.key(hop.timestamp.instant_nanos(), hop.index)
+    }
+
     /// Adds `hop` (hops come in file order); its place in time order.
     pub fn push(&mut self, hop: &Hop<'_>) -> io::Result<TimeKey> {
-        let key = self.keys.key(hop.timestamp.instant_nanos(), hop.index);
+        let key = self.place(hop);
         self.row.clear();
         self.row.extend_from_slice(&[0; 4]);
         encode(hop, &mut self.row);

@@ -67,6 +67,12 @@ impl HopView for MermaidExport {
         self.agents.push(hop, at);
     }
 
+    /// The graph is drawn from what was seen; the sequence reads every
+    /// hop.
+    fn reads_hops(&self) -> bool {
+        self.diagram == Diagram::Sequence
+    }
+
     fn render(
         &mut self,
         hops: &mut HopStore,

@@ -173,6 +173,11 @@ pub trait HopView {
     /// order, for what the view learns of all hops before it draws them
     /// (one read of the store fewer).
     fn see(&mut self, _hop: &Hop<'_>, _at: TimeKey) {}
+    /// Whether the view reads the hops when it draws (a graph made from
+    /// what it saw needs none kept).
+    fn reads_hops(&self) -> bool {
+        true
+    }
     /// The hops in `hops`, read in time order (by instant, file order on
     /// ties) as many times as the view needs.
     fn render(
@@ -202,7 +207,10 @@ impl<V: HopView> Sorted<V> {
 
 impl<V: HopView> HopRenderer for Sorted<V> {
     fn hop(&mut self, hop: &Hop<'_>, _out: &mut dyn Write) -> io::Result<()> {
-        let at = self.hops.push(hop)?;
+        let at = match self.view.reads_hops() {
+            true => self.hops.push(hop)?,
+            false => self.hops.place(hop),
+        };
         self.view.see(hop, at);
         Ok(())
     }
@@ -402,6 +410,10 @@ mod tests {
                 )),
                 Box::new(Sorted::with_store(
                     mermaid::MermaidExport::new(mermaid::Diagram::Sequence),
+                    store(),
+                )),
+                Box::new(Sorted::with_store(
+                    mermaid::MermaidExport::new(mermaid::Diagram::Graph),
                     store(),
                 )),
                 Box::new(Sorted::with_store(dot::DotExport::default(), store())),
