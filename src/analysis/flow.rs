@@ -183,16 +183,6 @@ impl Flow {
     }
 }
 
-impl<'a> FromIterator<Hop<'a>> for Flow {
-    fn from_iter<I: IntoIterator<Item = Hop<'a>>>(hops: I) -> Self {
-        let mut flow = Flow::default();
-        for hop in hops {
-            flow.push(&hop);
-        }
-        flow
-    }
-}
-
 /// Turns entries, in file order, into hops.
 ///
 /// A run's outcome is recorded by AfterAgentRun or AgentError; their
