@@ -120,10 +120,9 @@ impl ChainWriter {
 /// The text flow view.
 pub struct FlowText {
     options: TextOptions,
-    /// What the hops' times look like, a time of any hop, and the agents,
-    /// learnt as the hops come.
+    /// What the hops' times look like, and the agents, learnt as the
+    /// hops come.
     shape: ColumnShape,
-    any_time: Option<chrono::DateTime<chrono::FixedOffset>>,
     agents: AgentGraph,
 }
 
@@ -132,7 +131,6 @@ impl FlowText {
         FlowText {
             options,
             shape: ColumnShape::default(),
-            any_time: None,
             agents: AgentGraph::default(),
         }
     }
@@ -162,7 +160,6 @@ impl HopView for FlowText {
     fn see(&mut self, hop: &Hop<'_>, at: TimeKey) {
         if let Some(t) = hop.timestamp.get() {
             self.shape.see(self.options.time, t);
-            self.any_time.get_or_insert(t);
         }
         self.agents.push(hop, at);
     }
@@ -200,7 +197,8 @@ impl HopView for FlowText {
         // When every time takes the same width (the clock), one time tells
         // the column's; else each is made and measured. The lane
         // diagram's notes are measured in the same read.
-        let uniform = times.uniform() && self.any_time.is_some();
+        let any_time = self.shape.any();
+        let uniform = times.uniform() && any_time.is_some();
         let max = |a: [usize; 8], b: [usize; 8]| -> [usize; 8] {
             std::array::from_fn(|i| a[i].max(b[i]))
         };
@@ -230,7 +228,7 @@ impl HopView for FlowText {
         let mut content: [usize; 7] = std::array::from_fn(|i| seen[i]);
         let note_width = seen[7];
         if uniform {
-            content[0] = width(&times.show(self.any_time));
+            content[0] = width(&times.show(any_time));
         }
         let widths = fit(&COLUMNS, &content, width_total);
         write_header(out, &COLUMNS, &widths, theme)?;

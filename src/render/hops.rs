@@ -9,7 +9,9 @@ use std::borrow::Cow;
 use std::hash::BuildHasher;
 use std::io::{self, Write};
 
-use super::rows::{put_head, put_text, row_datetime, time_key, RowBytes, RowKey, RowStore};
+use super::rows::{
+    put_head, put_text, row_datetime, set_length, time_key, RowBytes, RowKey, RowStore,
+};
 use crate::analysis::flow::{event_label, group_heading, Hop, HopHook, HopKind, NO_EVENT};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
 use crate::analysis::FastMap;
@@ -148,7 +150,7 @@ impl HopStore {
             let label = event_label(event_of(hop)?.unwrap_or(""));
             let key = Pair(hasher.hash_one(label), place);
             place += 1;
-            keyed_row(&mut row, key, hop)?;
+            keyed_row(&mut row, key, |row| row.extend_from_slice(hop))?;
             by_label.push(key, &row)
         })?;
         // The same hops by (first place of their event, 1 + place), after
@@ -156,14 +158,15 @@ impl HopStore {
         let mut groups: RowStore<Pair> = RowStore::new(budget, Pair::of_row, WHAT);
         let mut labelled = Labelled::default();
         by_label.for_each(&mut |keyed| {
-            let (key, hop) = keyed.split_at(Pair::BYTES);
-            let key = Pair::get(key);
+            let (key, hop) = Pair::split(keyed)?;
             if labelled.hash != Some(key.0) {
                 labelled.headings(&mut groups, &mut row)?;
                 labelled.hash = Some(key.0);
             }
             let first = labelled.first_of(event_of(hop)?, key.1);
-            keyed_row(&mut row, Pair(first, key.1 + 1), hop)?;
+            keyed_row(&mut row, Pair(first, key.1 + 1), |row| {
+                row.extend_from_slice(hop)
+            })?;
             groups.push(Pair(first, key.1 + 1), &row)
         })?;
         labelled.headings(&mut groups, &mut row)?;
@@ -174,7 +177,7 @@ impl HopStore {
             let (window, numbers) = batch;
             for (&start, &number) in window.starts.iter().zip(numbers) {
                 let keyed = super::rows::row_at(&window.bytes, start)?;
-                let (_, rest) = keyed.split_at(Pair::BYTES);
+                let (_, rest) = Pair::split(keyed)?;
                 let item = match number {
                     0 => EventItem::Group(Cow::Borrowed(RowBytes(rest).text()?)),
                     n => EventItem::Hop(decode(rest)?, n),
@@ -260,18 +263,22 @@ fn by_event_in_memory(
             .unwrap_or_else(|| Ok(Default::default()))?;
     drop(places);
     by_event.sort_unstable();
-    // Each group: its first place, where its members start in `by_event`
+    // Each group: its first place, where its members are in `by_event`
     // and its label's hash; in order of first place.
-    let mut groups: Vec<(u32, u32, u64)> = by_event
+    let mut groups: Vec<(u32, std::ops::Range<u32>, u64)> = by_event
         .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
         .scan(0, |at, run| {
             let start = *at;
             *at += run.len();
-            Some((run[0].2, small(start), label_hash[run[0].2 as usize]))
+            Some((
+                run[0].2,
+                small(start)..small(*at),
+                label_hash[run[0].2 as usize],
+            ))
         })
         .collect();
     drop(label_hash);
-    groups.sort_unstable();
+    groups.sort_unstable_by_key(|&(first, _, _)| first);
     // Groups whose label another group has: by label hash, the labels
     // of groups of the same hash compared as text.
     let mut shared = vec![false; groups.len()];
@@ -301,15 +308,10 @@ fn by_event_in_memory(
     let render = |range: &std::ops::Range<usize>, text: &mut Vec<u8>| -> io::Result<()> {
         for g in range.clone() {
             let event = event_of_group(g)?;
-            // Hops without an event id are one group, never shared.
-            let shared = shared[g] && event.is_some();
-            line(EventItem::Group(group_heading(event, shared)), text)?;
-            let (first, start, _) = groups[g];
-            let members = by_event[start as usize..].iter().take_while(|m| {
-                (m.0, m.1) == (by_event[start as usize].0, by_event[start as usize].1)
-            });
-            debug_assert_eq!(by_event[start as usize].2, first);
-            for (n, &(_, _, place)) in members.enumerate() {
+            line(EventItem::Group(group_heading(event, shared[g])), text)?;
+            let members = &groups[g].1;
+            let members = &by_event[members.start as usize..members.end as usize];
+            for (n, &(_, _, place)) in members.iter().enumerate() {
                 line(
                     EventItem::Hop(rows.at(rows.starts()[place as usize])?, n + 1),
                     text,
@@ -345,12 +347,14 @@ struct Pair(u64, u64);
 impl Pair {
     /// The key at the start of a row (rows of these stores carry theirs).
     fn of_row(_: &mut (), row: &[u8]) -> io::Result<Pair> {
-        match row.get(..Pair::BYTES) {
-            Some(key) => Ok(Pair::get(key)),
-            None => Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "internal error: a hop's group key cut short",
-            )),
+        Pair::split(row).map(|(key, _)| key)
+    }
+
+    /// A row's key, and the rest of the row.
+    fn split(row: &[u8]) -> io::Result<(Pair, &[u8])> {
+        match row.split_at_checked(Pair::BYTES) {
+            Some((key, rest)) => Ok((Pair::get(key), rest)),
+            None => Err(bad_hop("group key")),
         }
     }
 }
@@ -443,11 +447,10 @@ impl Labelled {
             .iter()
             .map(|(id, first)| (Some(&ids[id.clone()]), *first, shared(id)));
         let unnamed = self.unnamed.map(|first| (None, first, false));
-        let mut text = Vec::new();
         for (event, first, shared) in named.chain(unnamed) {
-            text.clear();
-            put_text(&mut text, &group_heading(event, shared));
-            keyed_row(row, Pair(first, 0), &text)?;
+            keyed_row(row, Pair(first, 0), |row| {
+                put_text(row, &group_heading(event, shared))
+            })?;
             groups.push(Pair(first, 0), row)?;
         }
         self.ids.clear();
@@ -458,26 +461,13 @@ impl Labelled {
     }
 }
 
-/// Makes `row` the store row of `bytes` after `key`, its length first.
-fn keyed_row(row: &mut Vec<u8>, key: Pair, bytes: &[u8]) -> io::Result<()> {
+/// Makes `row` a store row: its length, `key`, then what `fill` appends.
+fn keyed_row(row: &mut Vec<u8>, key: Pair, fill: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
     row.clear();
     row.extend_from_slice(&[0; 4]);
     key.put(row);
-    row.extend_from_slice(bytes);
+    fill(row);
     set_length(row, 0)
-}
-
-/// Writes the length of the row that starts at `start` of `row` (its
-/// first 4 bytes) into them.
-fn set_length(row: &mut [u8], start: usize) -> io::Result<()> {
-    let len = u32::try_from(row.len() - start - 4).map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            "a hop too long to hold (over 4 GB)",
-        )
-    })?;
-    row[start..start + 4].copy_from_slice(&len.to_le_bytes());
-    Ok(())
 }
 
 /// Hops held one after another, each its length first, read by place.

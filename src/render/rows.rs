@@ -467,6 +467,19 @@ pub(super) fn time_key(keys: &mut TimeKeys, row: &[u8]) -> io::Result<TimeKey> {
     Ok(keys.key(nanos, index))
 }
 
+/// Writes the length of the row that starts at `start` of `row` (a row
+/// begins with 4 bytes kept for its length) into them.
+pub(super) fn set_length(row: &mut [u8], start: usize) -> io::Result<()> {
+    let len = u32::try_from(row.len() - start - 4).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "a row too long to hold (over 4 GB)",
+        )
+    })?;
+    row[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    Ok(())
+}
+
 /// Appends `text`, its length (4 bytes) first, as [`RowBytes::text`]
 /// reads it.
 pub(super) fn put_text(out: &mut Vec<u8>, text: &str) {

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, FixedOffset};
 
-use super::rows::{put_head, row_datetime, time_key, RowBytes, RowStore};
+use super::rows::{put_head, put_text, row_datetime, set_length, time_key, RowBytes, RowStore};
 use super::state::{details, summarize};
 use super::style::{Role, Theme};
 use super::table::{fit, widest, write_header, write_row, Cell, CellRef, Column};
@@ -131,8 +131,7 @@ fn encoded_cells(
         let text = showable(&cell.text, limit, columns);
         out.extend_from_slice(&role_code(cell.role));
         out.extend_from_slice(&(columns as u32).to_le_bytes());
-        out.extend_from_slice(&(text.len() as u32).to_le_bytes());
-        out.extend_from_slice(text.as_bytes());
+        put_text(&mut out, text);
     }
     out
 }
@@ -188,12 +187,9 @@ fn encode_row(
             .position(|l| l == label)
             .ok_or_else(|| bad_row("unknown label"))?;
         out.push(code as u8);
-        out.extend_from_slice(&(text.len() as u32).to_le_bytes());
-        out.extend_from_slice(text.as_bytes());
+        put_text(out, text);
     }
-    let len = u32::try_from(out.len() - start - 4).map_err(|_| bad_row("too long"))?;
-    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
-    Ok(())
+    set_length(out, start)
 }
 
 /// A row read back from the store, its text borrowed.
