@@ -10,7 +10,7 @@ use std::hash::BuildHasher;
 use std::io::{self, Write};
 
 use super::rows::{
-    put_head, put_text, row_datetime, set_length, time_key, RowBytes, RowKey, RowStore,
+    put_head, put_number, put_text, row_datetime, set_length, time_key, RowBytes, RowKey, RowStore,
 };
 use crate::analysis::flow::{event_label, group_heading, Hop, HopHook, HopKind, NO_EVENT};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
@@ -598,7 +598,7 @@ fn encode(hop: &Hop<'_>, out: &mut Vec<u8>) {
             .chain(optional.iter().filter_map(|(_, s)| *s))
     };
     for text in strings() {
-        out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        put_number(out, text.len() as u64);
     }
     for text in strings() {
         out.extend_from_slice(text.as_bytes());
@@ -626,7 +626,7 @@ impl<'a> Fields<'a> {
         let count = 1 + usize::from(written == 2) + (present & 0xf).count_ones() as usize;
         let mut lengths = [0; 6];
         for len in &mut lengths[..count] {
-            *len = bytes.u32()? as usize;
+            *len = bytes.size()?;
         }
         Ok(Fields {
             index,

@@ -405,46 +405,89 @@ impl<'a> RowBytes<'a> {
         self.array::<1>().map(|[b]| b)
     }
 
-    pub fn u32(&mut self) -> io::Result<u32> {
-        self.array().map(u32::from_le_bytes)
+    /// A number as [`put_number`] wrote it.
+    pub fn number(&mut self) -> io::Result<u64> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.u8()?;
+            let bits = u64::from(byte & 0x7f);
+            // The tenth group has one bit of a u64 left.
+            if shift == 63 && bits > 1 {
+                break;
+            }
+            n |= bits << shift;
+            if byte & 0x80 == 0 {
+                return Ok(n);
+            }
+        }
+        Err(bad_run("a number too long"))
     }
 
-    pub fn u64(&mut self) -> io::Result<u64> {
-        self.array().map(u64::from_le_bytes)
+    /// A number [`put_number`] wrote that fits a `usize` (a length, a
+    /// width, a count).
+    pub fn size(&mut self) -> io::Result<usize> {
+        usize::try_from(self.number()?).map_err(|_| bad_run("a size"))
+    }
+
+    /// A signed number as [`put_signed`] wrote it.
+    pub fn signed(&mut self) -> io::Result<i64> {
+        let n = self.number()?;
+        Ok((n >> 1) as i64 ^ -((n & 1) as i64))
     }
 
     /// A row's entry number and time, as [`put_head`] wrote them.
     pub fn head(&mut self) -> io::Result<(u64, Option<RowTime>)> {
-        let index = self.u64()?;
+        let index = self.number()?;
         let time = match self.u8()? {
             0 => None,
-            _ => Some((
-                i64::from_le_bytes(self.array()?),
-                self.u32()?,
-                i32::from_le_bytes(self.array()?),
-            )),
+            _ => {
+                let secs = self.signed()?;
+                let nanos = u32::try_from(self.number()?).map_err(|_| bad_run("nanoseconds"))?;
+                let offset = i32::try_from(self.signed()?).map_err(|_| bad_run("an offset"))?;
+                Some((secs, nanos, offset))
+            }
         };
         Ok((index, time))
     }
 
-    /// A text, its length (4 bytes) first.
+    /// A text, its length first, as [`put_text`] wrote it.
     pub fn text(&mut self) -> io::Result<&'a str> {
-        let len = self.u32()? as usize;
+        let len = self.size()?;
         crate::model::utf8(self.take(len)?).map_err(|_| bad_run("a text"))
     }
+}
+
+/// Appends `n` seven bits a byte, the lowest first, the top bit of each
+/// byte but the last set (LEB128): the numbers rows hold (entry numbers,
+/// lengths, widths, seconds) mostly take one to five bytes rather than
+/// four or eight. A table's row is a third smaller so, and the file it
+/// spills to a gigabyte's worth of rows as much smaller: writing that file
+/// and reading it back was a sixth of the table's time.
+pub(super) fn put_number(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Appends `n` as [`put_number`] does, its sign in the lowest bit (so
+/// that small negative numbers are short too).
+pub(super) fn put_signed(out: &mut Vec<u8>, n: i64) {
+    put_number(out, ((n << 1) ^ (n >> 63)) as u64);
 }
 
 /// Appends a row's head, which every time-ordered view's rows start with:
 /// the entry's number and its time, as [`RowBytes::head`] reads them.
 pub(super) fn put_head(out: &mut Vec<u8>, index: u64, time: Timestamp) {
-    out.extend_from_slice(&index.to_le_bytes());
+    put_number(out, index);
     match time.get() {
         None => out.push(0),
         Some(t) => {
             out.push(1);
-            out.extend_from_slice(&t.timestamp().to_le_bytes());
-            out.extend_from_slice(&t.timestamp_subsec_nanos().to_le_bytes());
-            out.extend_from_slice(&t.offset().local_minus_utc().to_le_bytes());
+            put_signed(out, t.timestamp());
+            put_number(out, u64::from(t.timestamp_subsec_nanos()));
+            put_signed(out, i64::from(t.offset().local_minus_utc()));
         }
     }
 }
@@ -480,10 +523,9 @@ pub(super) fn set_length(row: &mut [u8], start: usize) -> io::Result<()> {
     Ok(())
 }
 
-/// Appends `text`, its length (4 bytes) first, as [`RowBytes::text`]
-/// reads it.
+/// Appends `text`, its length first, as [`RowBytes::text`] reads it.
 pub(super) fn put_text(out: &mut Vec<u8>, text: &str) {
-    out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+    put_number(out, text.len() as u64);
     out.extend_from_slice(text.as_bytes());
 }
 
@@ -621,5 +663,52 @@ mod tests {
                 .unwrap();
             assert_eq!(order, [5, 3, 0, 1, 2, 4]);
         }
+    }
+
+    proptest::proptest! {
+        /// Numbers, signed numbers and texts read back as written, each
+        /// taking only its own bytes.
+        #[test]
+        fn numbers_and_texts_read_back(
+            numbers in proptest::collection::vec(proptest::num::u64::ANY, 0..20),
+            signed in proptest::collection::vec(proptest::num::i64::ANY, 0..20),
+            text in ".{0,40}",
+        ) {
+            let mut out = Vec::new();
+            for &n in &numbers {
+                put_number(&mut out, n);
+            }
+            for &n in &signed {
+                put_signed(&mut out, n);
+            }
+            put_text(&mut out, &text);
+            let mut bytes = RowBytes(&out);
+            for &n in &numbers {
+                proptest::prop_assert_eq!(bytes.number().unwrap(), n);
+            }
+            for &n in &signed {
+                proptest::prop_assert_eq!(bytes.signed().unwrap(), n);
+            }
+            proptest::prop_assert_eq!(bytes.text().unwrap(), text.as_str());
+            proptest::prop_assert!(bytes.0.is_empty());
+        }
+    }
+
+    #[test]
+    fn small_numbers_are_short_and_bad_ones_are_errors() {
+        let len = |n: u64| {
+            let mut out = Vec::new();
+            put_number(&mut out, n);
+            out.len()
+        };
+        assert_eq!((len(0), len(127), len(128), len(u64::MAX)), (1, 1, 2, 10));
+        // Cut short, and longer than a u64: errors, not panics.
+        assert!(RowBytes(&[0x80]).number().is_err());
+        assert!(RowBytes(&[0xff; 11]).number().is_err());
+        assert!(
+            RowBytes(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02])
+                .number()
+                .is_err()
+        );
     }
 }

@@ -7,7 +7,9 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, FixedOffset};
 
-use super::rows::{put_head, put_text, row_datetime, set_length, time_key, RowBytes, RowStore};
+use super::rows::{
+    put_head, put_number, put_text, row_datetime, set_length, time_key, RowBytes, RowStore,
+};
 use super::state::{details, summarize};
 use super::style::{Role, Theme};
 use super::table::{fit, widest, write_header, write_row, Cell, CellRef, Column};
@@ -115,8 +117,8 @@ fn bad_row(what: &str) -> io::Error {
 const ENTRY_CELLS: usize = 5;
 
 /// A row's entry cells encoded as the row store keeps them: each as its
-/// role (2 bytes), its width and its length (4 bytes each, little-endian),
-/// then its text: as much as can be shown within its limit (`limits`,
+/// role (2 bytes), its width and its length (as [`put_number`] writes
+/// them), then its text: as much as can be shown within its limit (`limits`,
 /// from the table's width), the width still that of the whole text, which
 /// sizes the column. The reader's threads make them (see
 /// [`TimelineTable::prepare`]).
@@ -124,13 +126,13 @@ fn encoded_cells(
     (cells, widths): &([Cell<'_>; ENTRY_CELLS], [usize; ENTRY_CELLS]),
     limits: &[usize; ENTRY_CELLS],
 ) -> Vec<u8> {
-    let size = cells.iter().map(|c| 10 + c.text.len()).sum();
+    let size = cells.iter().map(|c| 6 + c.text.len()).sum();
     let mut out = Vec::with_capacity(size);
     for ((cell, &columns), &limit) in cells.iter().zip(widths).zip(limits) {
         debug_assert_eq!(columns, width(&cell.text), "{:?}", cell.text);
         let text = showable(&cell.text, limit, columns);
         out.extend_from_slice(&role_code(cell.role));
-        out.extend_from_slice(&(columns as u32).to_le_bytes());
+        put_number(&mut out, columns as u64);
         put_text(&mut out, text);
     }
     out
@@ -141,7 +143,7 @@ impl<'a> RowBytes<'a> {
     /// One encoded cell.
     fn cell(&mut self) -> io::Result<CellRef<'a>> {
         let role = role_of(self.array()?);
-        let width = self.u32()? as usize;
+        let width = self.size()?;
         let text = self.text()?;
         Ok(CellRef {
             text,
@@ -158,8 +160,8 @@ fn cell_widths(cells: &[u8]) -> io::Result<[usize; ENTRY_CELLS]> {
     let mut widths = [0; ENTRY_CELLS];
     for w in &mut widths {
         bytes.take(2)?;
-        *w = bytes.u32()? as usize;
-        let len = bytes.u32()? as usize;
+        *w = bytes.size()?;
+        let len = bytes.size()?;
         bytes.take(len)?;
     }
     Ok(widths)
@@ -177,10 +179,10 @@ fn encode_row(
     out.extend_from_slice(&[0; 4]);
     put_head(out, e.index, e.timestamp);
     for n in [e.position.line, e.position.column, e.position.offset] {
-        out.extend_from_slice(&n.to_le_bytes());
+        put_number(out, n);
     }
     out.extend_from_slice(cells);
-    out.extend_from_slice(&(details.len() as u32).to_le_bytes());
+    put_number(out, details.len() as u64);
     for (label, text) in details {
         let code = LABELS
             .iter()
@@ -207,15 +209,15 @@ impl<'a> RowRef<'a> {
         let (index, time) = bytes.head()?;
         let time = time.map(row_datetime).transpose()?;
         let position = Position {
-            line: bytes.u64()?,
-            column: bytes.u64()?,
-            offset: bytes.u64()?,
+            line: bytes.number()?,
+            column: bytes.number()?,
+            offset: bytes.number()?,
         };
         let mut cells = [CellRef::default(); ENTRY_CELLS];
         for cell in &mut cells {
             *cell = bytes.cell()?;
         }
-        let count = bytes.u32()?;
+        let count = bytes.size()?;
         let mut details = Vec::new();
         for _ in 0..count {
             let code = bytes.array::<1>()?[0] as usize;
