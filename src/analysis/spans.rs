@@ -5,6 +5,8 @@
 //! The route orchestrator logs BeforeAgentRun twice for one run: the second
 //! is folded into the first. Go's zero time is never used as a time.
 
+use std::hash::BuildHasher;
+
 use super::FastMap;
 
 use serde::Serialize;
@@ -127,49 +129,119 @@ struct RunRecord {
     output_state: Option<Name>,
 }
 
-/// An event as held.
+/// What every event keeps while runs are paired: when it began and who
+/// sent it (each set by its first BeforeEventHandling).
+#[derive(Debug, Clone, Copy)]
+struct EventStart {
+    start: Timestamp,
+    source: Option<Name>,
+}
+
+/// The rest of an event, kept for views of events ([`Spans::events`]).
 #[derive(Debug, Clone, Copy, Default)]
 struct EventRecord {
     event_id: Option<Name>,
-    start: Timestamp,
     end: Timestamp,
     target: Option<Name>,
-    source: Option<Name>,
     start_index: Place,
     end_index: Place,
 }
 
-/// Where each event is in the events, by its id's name, in 4 bytes a name
-/// (`u32::MAX`: none; names that are not event ids leave gaps), and where
-/// the event without an id is. An event past the four billionth is not
-/// found: its record alone would have taken 256 GB first.
-#[derive(Debug, Default)]
-struct EventPlaces {
-    named: Vec<u32>,
-    unnamed: Option<usize>,
+/// The events, found by their ids' 128-bit hashes (seeded per process,
+/// as [`super::FastMap`]): an analysis needs no event's id once its runs
+/// are paired, and a long session has tens of thousands of them. An
+/// event is added by its first BeforeEventHandling.
+#[derive(Default)]
+struct Events {
+    /// Each event's key, in order of first start.
+    keys: Vec<u128>,
+    /// Places in `keys`, by the low half of each key.
+    table: hashbrown::HashTable<u32>,
+    /// Where the event without an id is.
+    unnamed: Option<u32>,
+    hashers: [foldhash::fast::RandomState; 2],
+    starts: Vec<EventStart>,
+    /// Kept for [`Spans::events`]; not for an analysis.
+    records: Option<Vec<EventRecord>>,
 }
 
-impl EventPlaces {
-    fn get(&self, id: Option<Name>) -> Option<usize> {
-        let Some(id) = id else {
-            return self.unnamed;
-        };
-        let at = *self.named.get(id.index())?;
-        (at != u32::MAX).then_some(at as usize)
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Events")
+            .field("count", &self.starts.len())
+            .finish()
+    }
+}
+
+/// An event's id as the events know it: its 128 bits of hash (`None`:
+/// the event without an id).
+pub type EventKey = Option<u128>;
+
+impl Events {
+    fn keeping_records() -> Self {
+        Events {
+            records: Some(Vec::new()),
+            ..Events::default()
+        }
     }
 
-    fn set(&mut self, id: Option<Name>, at: usize) {
-        let Some(id) = id else {
-            self.unnamed = Some(at);
-            return;
+    /// The key of `id` (an empty id is no id).
+    fn key(&self, id: Option<&str>) -> EventKey {
+        let id = id.filter(|s| !s.is_empty())?;
+        let [a, b] = &self.hashers;
+        Some(u128::from(a.hash_one(id)) << 64 | u128::from(b.hash_one(id)))
+    }
+
+    fn get(&self, key: EventKey) -> Option<usize> {
+        let at = match key {
+            None => self.unnamed?,
+            Some(key) => *self
+                .table
+                .find(key as u64, |&at| self.keys[at as usize] == key)?,
         };
-        let Ok(at) = u32::try_from(at) else {
-            return;
-        };
-        if self.named.len() <= id.index() {
-            self.named.resize(id.index() + 1, u32::MAX);
+        Some(at as usize)
+    }
+
+    /// The place of the event `key`, added if new. An event past the four
+    /// billionth is not held: its record alone would have taken over
+    /// 100 GB first.
+    fn add(&mut self, key: EventKey) -> Option<usize> {
+        if let Some(at) = self.get(key) {
+            return Some(at);
         }
-        self.named[id.index()] = at;
+        let at = u32::try_from(self.starts.len()).ok()?;
+        match key {
+            None => self.unnamed = Some(at),
+            Some(key) => {
+                let keys = &self.keys;
+                self.table
+                    .insert_unique(key as u64, at, |&at| keys[at as usize] as u64);
+            }
+        }
+        // The unnamed event's key is never looked up by hash.
+        self.keys.push(key.unwrap_or_default());
+        self.starts.push(EventStart {
+            start: Timestamp::Unset,
+            source: None,
+        });
+        if let Some(records) = &mut self.records {
+            records.push(EventRecord::default());
+        }
+        Some(at as usize)
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.keys.shrink_to_fit();
+        self.starts.shrink_to_fit();
+        if let Some(records) = &mut self.records {
+            records.shrink_to_fit();
+        }
+        let keys = &self.keys;
+        self.table.shrink_to_fit(|&at| keys[at as usize] as u64);
     }
 }
 
@@ -218,22 +290,94 @@ struct OpenRun {
     start: Timestamp,
     start_index: u64,
     state: Option<Name>,
+    /// The run's event id, for the run should it never finish (only the
+    /// key is kept otherwise).
+    event_id: Option<Box<str>>,
 }
 
-/// Pairs entries, in file order, into runs and events.
+/// A run as pairing found it, handed to a [`RunSink`] (see [`AgentRun`]
+/// for the fields): its strings borrowed from the entry, its agent and
+/// input state as [`Name`]s of the builder's [`Names`], which the sink
+/// gets too.
+pub struct FoundRun<'a> {
+    pub agent: Name,
+    pub event_id: Option<&'a str>,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub duration_ms: Option<f64>,
+    pub wait_ms: Option<f64>,
+    pub status: RunStatus,
+    pub error: Option<&'a str>,
+    pub next: Option<&'a str>,
+    pub kind: Option<HopKind>,
+    pub tokens: Tokens,
+    pub model: Option<&'a str>,
+    pub start_index: Option<u64>,
+    pub end_index: Option<u64>,
+    pub orphan: bool,
+    pub input_state: Option<Name>,
+    pub output_state: Option<&'a str>,
+    /// The run's event, by its key.
+    pub event: EventKey,
+    /// `Some` when the run's event had begun by the time the run was
+    /// found: who sent it is then final (its first BeforeEventHandling
+    /// said). Else ask [`SpanBuilder::sender`] once every entry is in.
+    pub sender: Option<Option<Name>>,
+}
+
+/// Where pairing puts the runs it finds: finished runs as they end (in
+/// file order), then the unfinished ones by their first entry. `names`
+/// are the builder's, which the run's names are in.
+pub trait RunSink {
+    fn run(&mut self, found: &FoundRun<'_>, names: &mut Names);
+}
+
+/// The runs, held for [`Spans`].
 #[derive(Debug, Default)]
-pub struct SpanBuilder {
-    open: FastMap<(Option<Name>, Name), OpenRun>,
-    /// Events in the order they were first seen.
-    events: Vec<EventRecord>,
-    /// Where each event is in `events`.
-    event_at: EventPlaces,
-    runs: Vec<RunRecord>,
+pub struct HeldRuns(Vec<RunRecord>);
+
+impl RunSink for HeldRuns {
+    fn run(&mut self, r: &FoundRun<'_>, names: &mut Names) {
+        let mut name = |s: Option<&str>| s.map(|s| names.id(s));
+        self.0.push(RunRecord {
+            agent: r.agent,
+            event_id: name(r.event_id),
+            start: r.start,
+            end: r.end,
+            duration_ms: r.duration_ms.into(),
+            wait_ms: r.wait_ms.into(),
+            status: r.status,
+            error: name(r.error),
+            next: name(r.next),
+            kind: r.kind,
+            tokens: r.tokens,
+            model: name(r.model),
+            start_index: r.start_index.into(),
+            end_index: r.end_index.into(),
+            orphan: r.orphan,
+            input_state: r.input_state,
+            output_state: name(r.output_state),
+        });
+    }
+}
+
+/// Pairs entries, in file order, into runs (handed to `S`) and events.
+#[derive(Debug)]
+pub struct SpanBuilder<S = HeldRuns> {
+    open: FastMap<(EventKey, Name), OpenRun>,
+    events: Events,
     names: Names,
+    sink: S,
     /// AfterEventHandling entries with no BeforeEventHandling.
     orphan_event_ends: Vec<u64>,
     /// Keep runs' input and output states.
     keep_states: bool,
+}
+
+impl Default for SpanBuilder<HeldRuns> {
+    fn default() -> Self {
+        SpanBuilder::with_sink(HeldRuns::default(), true)
+    }
 }
 
 /// Milliseconds from `a` to `b`, when both are real.
@@ -241,7 +385,7 @@ pub fn millis_between(a: Timestamp, b: Timestamp) -> Option<f64> {
     Some((b.instant_nanos()? - a.instant_nanos()?) as f64 / 1e6)
 }
 
-impl SpanBuilder {
+impl SpanBuilder<HeldRuns> {
     /// A builder that keeps each run's input and output state (entries must
     /// carry their states).
     pub fn with_states() -> Self {
@@ -251,11 +395,70 @@ impl SpanBuilder {
         }
     }
 
+    /// The runs (finished in file order, then the unfinished ones) and the
+    /// events in order of appearance.
+    pub fn finish(mut self) -> Spans {
+        self.close_unfinished();
+        let mut runs = self.sink.0;
+        // Kept while the analyses run: no room grown for runs that never
+        // came.
+        runs.shrink_to_fit();
+        self.events.shrink_to_fit();
+        self.names.shrink_to_fit();
+        Spans {
+            runs,
+            events: self.events,
+            names: self.names,
+            orphan_event_ends: self.orphan_event_ends,
+        }
+    }
+}
+
+impl<S: RunSink> SpanBuilder<S> {
+    /// A builder that hands each run to `sink`, keeping events' ids, ends
+    /// and targets only if `keep_events` (for [`Spans::events`]).
+    pub fn with_sink(sink: S, keep_events: bool) -> Self {
+        SpanBuilder {
+            open: FastMap::default(),
+            events: if keep_events {
+                Events::keeping_records()
+            } else {
+                Events::default()
+            },
+            names: Names::default(),
+            sink,
+            orphan_event_ends: Vec::new(),
+            keep_states: false,
+        }
+    }
+
     /// From the start of `event` to `start`, when both are known and in
     /// that order.
-    fn wait_ms(&self, event: Option<Name>, start: Timestamp) -> Option<f64> {
-        let at = self.event_at.get(event)?;
-        millis_between(self.events[at].start, start).filter(|w| *w >= 0.0)
+    fn wait_ms(&self, event: EventKey, start: Timestamp) -> Option<f64> {
+        let at = self.events.get(event)?;
+        millis_between(self.events.starts[at].start, start).filter(|w| *w >= 0.0)
+    }
+
+    /// Who sent event `key`, once every entry is in: the
+    /// `source_agent_id` of its first BeforeEventHandling, when it began and
+    /// named one.
+    pub fn sender(&self, key: EventKey) -> Option<Name> {
+        self.events.starts[self.events.get(key)?].source
+    }
+
+    /// How many events began.
+    pub fn event_count(&self) -> usize {
+        self.events.len()
+    }
+
+    /// The builder's strings (agents, routes, senders, models).
+    pub fn names(&self) -> &Names {
+        &self.names
+    }
+
+    /// The sink the runs went to.
+    pub fn sink(&mut self) -> &mut S {
+        &mut self.sink
     }
 
     pub fn push(&mut self, e: &Entry) {
@@ -275,44 +478,40 @@ impl SpanBuilder {
         if matches!(e.hook, Hook::Other(_) | Hook::Unknown) {
             return;
         }
-        let event = e
-            .event_id
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .map(|id| self.names.id(id));
+        let event_id = e.event_id.as_deref().filter(|s| !s.is_empty());
+        let event = self.events.key(event_id);
         match &e.hook {
             Hook::BeforeEventHandling => {
-                let at = match self.event_at.get(event) {
-                    Some(at) => at,
-                    None => {
-                        let at = self.events.len();
-                        self.events.push(EventRecord {
-                            event_id: event,
-                            ..EventRecord::default()
-                        });
-                        self.event_at.set(event, at);
-                        at
-                    }
+                let new = self.events.get(event).is_none();
+                let Some(at) = self.events.add(event) else {
+                    return;
                 };
-                if self.events[at].start_index.get().is_none() {
+                if new {
                     let target = e.target_agent_id.as_deref().map(|t| self.names.id(t));
                     let source = e
                         .source_agent_id
                         .as_deref()
                         .filter(|s| !s.is_empty())
                         .map(|s| self.names.id(s));
-                    let span = &mut self.events[at];
-                    span.start = e.timestamp;
-                    span.start_index = Some(e.index).into();
-                    span.target = target;
-                    span.source = source;
+                    self.events.starts[at] = EventStart {
+                        start: e.timestamp,
+                        source,
+                    };
+                    if let Some(records) = &mut self.events.records {
+                        let event_id = event_id.map(|id| self.names.id(id));
+                        let record = &mut records[at];
+                        record.event_id = event_id;
+                        record.start_index = Some(e.index).into();
+                        record.target = target;
+                    }
                 }
             }
-            Hook::AfterEventHandling => match self.event_at.get(event) {
+            Hook::AfterEventHandling => match self.events.get(event) {
                 Some(at) => {
-                    let span = &mut self.events[at];
-                    span.end = e.timestamp;
-                    span.end_index = Some(e.index).into();
+                    if let Some(records) = &mut self.events.records {
+                        records[at].end = e.timestamp;
+                        records[at].end_index = Some(e.index).into();
+                    }
                 }
                 None => self.orphan_event_ends.push(e.index),
             },
@@ -337,6 +536,7 @@ impl SpanBuilder {
                         start: e.timestamp,
                         start_index: e.index,
                         state,
+                        event_id: event_id.map(Box::from),
                     },
                 );
             }
@@ -350,7 +550,6 @@ impl SpanBuilder {
                 let route = e.route();
                 let start = open.as_ref().map_or(Timestamp::Unset, |o| o.start);
                 let (tokens, model) = usage.unwrap_or_else(|| usage_of(Payloads::of(e)));
-                let wait_ms = self.wait_ms(event, start);
                 let output_state = self
                     .keep_states
                     .then(|| {
@@ -360,73 +559,73 @@ impl SpanBuilder {
                             .map(RawJson::compact)
                     })
                     .flatten();
-                let run = RunRecord {
+                let found = FoundRun {
                     kind: Some(HopKind::classify(agent, route, failed)),
-                    duration_ms: run_duration(e, start).into(),
+                    duration_ms: run_duration(e, start),
                     agent: agent_name,
-                    event_id: event,
+                    event_id,
                     start,
                     end: e.timestamp,
-                    wait_ms: wait_ms.into(),
+                    wait_ms: self.wait_ms(event, start),
                     status: if failed {
                         RunStatus::Error
                     } else {
                         RunStatus::Ok
                     },
-                    error: e.error().map(|m| self.names.id(m)),
-                    next: route.map(|r| self.names.id(r)),
+                    error: e.error(),
+                    next: route,
                     tokens,
-                    model: model.map(|m| self.names.id(&m)),
-                    start_index: open.as_ref().map(|o| o.start_index).into(),
-                    end_index: Some(e.index).into(),
+                    model: model.as_deref(),
+                    start_index: open.as_ref().map(|o| o.start_index),
+                    end_index: Some(e.index),
                     orphan: open.is_none(),
-                    input_state: open.and_then(|o| o.state),
-                    output_state: output_state.map(|s| self.names.id(&s)),
+                    input_state: open.as_ref().and_then(|o| o.state),
+                    output_state: output_state.as_deref(),
+                    event,
+                    sender: self
+                        .events
+                        .get(event)
+                        .map(|at| self.events.starts[at].source),
                 };
-                self.runs.push(run);
+                self.sink.run(&found, &mut self.names);
             }
             Hook::Other(_) | Hook::Unknown => {}
         }
     }
 
-    /// The runs (finished in file order, then the unfinished ones) and the
-    /// events in order of appearance.
-    pub fn finish(mut self) -> Spans {
-        let mut unfinished: Vec<RunRecord> = std::mem::take(&mut self.open)
-            .into_iter()
-            .map(|((event, agent), open)| RunRecord {
-                wait_ms: self.wait_ms(event, open.start).into(),
+    /// Hands the runs still open to the sink, as unfinished, in order of
+    /// their first entries.
+    pub fn close_unfinished(&mut self) {
+        let mut unfinished: Vec<((EventKey, Name), OpenRun)> =
+            std::mem::take(&mut self.open).into_iter().collect();
+        unfinished.sort_by_key(|(_, open)| open.start_index);
+        for ((event, agent), open) in unfinished {
+            let wait_ms = self.wait_ms(event, open.start);
+            let found = FoundRun {
                 agent,
-                event_id: event,
+                event_id: open.event_id.as_deref(),
                 start: open.start,
                 end: Timestamp::Unset,
-                duration_ms: None.into(),
+                duration_ms: None,
+                wait_ms,
                 status: RunStatus::Unfinished,
                 error: None,
                 next: None,
                 kind: None,
                 tokens: Tokens::default(),
                 model: None,
-                start_index: Some(open.start_index).into(),
-                end_index: Place::default(),
+                start_index: Some(open.start_index),
+                end_index: None,
                 orphan: false,
                 input_state: open.state,
                 output_state: None,
-            })
-            .collect();
-        unfinished.sort_by_key(|r| r.start_index.get());
-        self.runs.extend(unfinished);
-        // Kept while the analyses run: no room grown for runs that never
-        // came.
-        self.runs.shrink_to_fit();
-        self.events.shrink_to_fit();
-        self.names.shrink_to_fit();
-        Spans {
-            runs: self.runs,
-            events: self.events,
-            event_at: self.event_at,
-            names: self.names,
-            orphan_event_ends: self.orphan_event_ends,
+                event,
+                sender: self
+                    .events
+                    .get(event)
+                    .map(|at| self.events.starts[at].source),
+            };
+            self.sink.run(&found, &mut self.names);
         }
     }
 }
@@ -436,9 +635,7 @@ impl SpanBuilder {
 #[derive(Debug, Default)]
 pub struct Spans {
     runs: Vec<RunRecord>,
-    events: Vec<EventRecord>,
-    /// As [`SpanBuilder`]'s: each event id's event.
-    event_at: EventPlaces,
+    events: Events,
     names: Names,
     pub orphan_event_ends: Vec<u64>,
 }
@@ -492,15 +689,20 @@ impl Spans {
         &self,
     ) -> impl DoubleEndedIterator<Item = EventSpan<'_>> + ExactSizeIterator + Clone + '_ {
         let name = |n: Option<Name>| n.map(|n| self.names.get(n));
-        self.events.iter().map(move |e| EventSpan {
-            event_id: name(e.event_id),
-            start: e.start,
-            end: e.end,
-            target: name(e.target),
-            source: name(e.source),
-            start_index: e.start_index.get(),
-            end_index: e.end_index.get(),
-        })
+        let records = self.events.records.as_deref().unwrap_or_default();
+        self.events
+            .starts
+            .iter()
+            .zip(records)
+            .map(move |(s, e)| EventSpan {
+                event_id: name(e.event_id),
+                start: s.start,
+                end: e.end,
+                target: name(e.target),
+                source: name(s.source),
+                start_index: e.start_index.get(),
+                end_index: e.end_index.get(),
+            })
     }
 
     /// The runs' places in [`Spans::runs`], in time order: by start, else
@@ -520,12 +722,8 @@ impl Spans {
     /// Who sent event `id` (the `source_agent_id` of its
     /// BeforeEventHandling), when it began and named one.
     pub fn sender(&self, id: Option<&str>) -> Option<&str> {
-        let id = match id {
-            Some(id) => Some(self.names.find(id)?),
-            None => None,
-        };
-        let at = self.event_at.get(id)?;
-        self.events[at].source.map(|s| self.names.get(s))
+        let at = self.events.get(self.events.key(id))?;
+        self.events.starts[at].source.map(|s| self.names.get(s))
     }
 
     fn run_of(&self, r: &RunRecord) -> AgentRun<'_> {
