@@ -253,189 +253,430 @@ impl AgentTally {
 /// Runs of agents that repeat (two to six agents, twice or more), in
 /// `agents` (the agents of the runs in time order, as anything that
 /// compares; `name` gives each one's name).
-pub fn find_loops<T: PartialEq>(agents: &[T], name: impl Fn(&T) -> String) -> Vec<Loop> {
-    let mut loops = Vec::new();
-    let mut i = 0;
-    while i < agents.len() {
-        let mut best: Option<(usize, usize)> = None;
-        for len in 2..=6.min((agents.len() - i) / 2) {
-            let pattern = &agents[i..i + len];
-            if pattern.windows(2).all(|w| w[0] == w[1]) {
-                continue;
-            }
-            let mut reps = 1;
-            while i + (reps + 1) * len <= agents.len()
-                && &agents[i + reps * len..i + (reps + 1) * len] == pattern
-            {
-                reps += 1;
-            }
-            if reps >= 2 && best.is_none_or(|(l, r)| len * reps > l * r) {
-                best = Some((len, reps));
-            }
-        }
-        match best {
-            Some((len, reps)) => {
-                loops.push(Loop {
-                    agents: agents[i..i + len].iter().map(&name).collect(),
-                    repeats: reps as u64,
-                    first_run: i as u64 + 1,
-                });
-                i += len * reps;
-            }
-            None => i += 1,
-        }
+pub fn find_loops<T: PartialEq + Clone>(agents: &[T], name: impl Fn(&T) -> String) -> Vec<Loop> {
+    let mut finder = LoopFinder::default();
+    for agent in agents {
+        finder.push(agent.clone());
     }
-    loops
-}
-
-/// The `top` runs with the longest durations (ties: the earlier to end,
-/// then the earlier run), longest first: kept in a heap of `top`, not
-/// sorted among all runs.
-fn slowest(spans: &Spans, top: usize) -> Vec<usize> {
-    use std::cmp::{Ordering, Reverse};
-    /// A run's rank: greater is slower (or earlier on ties).
-    struct Rank {
-        duration: f64,
-        end_index: Option<u64>,
-        run: usize,
-    }
-    impl Ord for Rank {
-        fn cmp(&self, other: &Self) -> Ordering {
-            self.duration
-                .total_cmp(&other.duration)
-                .then(other.end_index.cmp(&self.end_index))
-                .then(other.run.cmp(&self.run))
-        }
-    }
-    impl PartialOrd for Rank {
-        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-            Some(self.cmp(other))
-        }
-    }
-    impl PartialEq for Rank {
-        fn eq(&self, other: &Self) -> bool {
-            self.cmp(other) == Ordering::Equal
-        }
-    }
-    impl Eq for Rank {}
-    if top == 0 {
-        return Vec::new();
-    }
-    // The least of the kept at the top, to be pushed out.
-    let mut kept: std::collections::BinaryHeap<Reverse<Rank>> = Default::default();
-    for (run, r) in spans.runs().enumerate() {
-        let Some(duration) = r.duration_ms else {
-            continue;
-        };
-        let rank = Rank {
-            duration,
-            end_index: r.end_index,
-            run,
-        };
-        if kept.len() < top {
-            kept.push(Reverse(rank));
-        } else if kept.peek().is_some_and(|least| rank > least.0) {
-            kept.pop();
-            kept.push(Reverse(rank));
-        }
-    }
-    // Ascending Reverse is descending rank.
-    kept.into_sorted_vec()
+    finder
+        .finish()
         .into_iter()
-        .map(|r| r.0.run)
+        .map(|found| Loop {
+            agents: found.agents.iter().map(&name).collect(),
+            repeats: found.repeats,
+            first_run: found.first_run,
+        })
         .collect()
 }
 
-fn runs_of<'m, K, Q>(map: &'m FastMap<K, Vec<u32>>, key: &Q) -> &'m [u32]
-where
-    K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
-    Q: std::hash::Hash + Eq + ?Sized,
-{
+/// A loop as [`LoopFinder`] finds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundLoop<T> {
+    pub agents: Vec<T>,
+    pub repeats: u64,
+    /// Position (from 1) of the loop's first run.
+    pub first_run: u64,
+}
+
+/// Finds loops in agents that come one at a time: from each position, the
+/// pattern of two to six agents (not all one agent) repeated back to back
+/// over the most runs, if it repeats; past it if found, else on by one.
+/// Only what is not decided yet is held: from the position looked from to
+/// where every pattern's repeats stop (a few runs, unless a loop goes on).
+#[derive(Debug)]
+pub struct LoopFinder<T> {
+    /// The agents from `position` on.
+    ahead: std::collections::VecDeque<T>,
+    /// Place (from 0) of the first agent ahead.
+    position: u64,
+    /// Try again once this many agents are ahead (held back while a
+    /// pattern's repeats run on: trying at every agent would go over them
+    /// again and again).
+    wait_for: usize,
+    found: Vec<FoundLoop<T>>,
+}
+
+impl<T> Default for LoopFinder<T> {
+    fn default() -> Self {
+        LoopFinder {
+            ahead: Default::default(),
+            position: 0,
+            wait_for: 0,
+            found: Vec::new(),
+        }
+    }
+}
+
+/// Patterns are two to six agents long.
+const LOOP_LENGTHS: std::ops::RangeInclusive<usize> = 2..=6;
+
+impl<T: PartialEq + Clone> LoopFinder<T> {
+    pub fn push(&mut self, agent: T) {
+        self.ahead.push_back(agent);
+        if self.ahead.len() >= self.wait_for {
+            self.decide(false);
+        }
+    }
+
+    /// The loops, in order, once every agent is in.
+    pub fn finish(mut self) -> Vec<FoundLoop<T>> {
+        self.decide(true);
+        self.found
+    }
+
+    /// Moves on from each position whose answer the agents ahead decide
+    /// (all of them: `ended`).
+    fn decide(&mut self, ended: bool) {
+        loop {
+            let n = self.ahead.len();
+            // Every length is looked at while more agents may come.
+            if n == 0 || (!ended && n < 2 * LOOP_LENGTHS.end()) {
+                return;
+            }
+            let longest = if ended {
+                (*LOOP_LENGTHS.end()).min(n / 2)
+            } else {
+                *LOOP_LENGTHS.end()
+            };
+            let mut best: Option<(usize, usize)> = None;
+            for len in *LOOP_LENGTHS.start()..=longest {
+                let at = |i: usize| &self.ahead[i];
+                if (1..len).all(|i| at(i) == at(i - 1)) {
+                    continue;
+                }
+                // Whole repeats after the pattern; `None` when the agents
+                // ahead end inside one that matches so far.
+                let mut reps = 1;
+                let decided = loop {
+                    let next = reps * len;
+                    let known = (next + len).min(n);
+                    let matches = (next..known).all(|i| at(i) == at(i - next));
+                    if !matches {
+                        break true;
+                    }
+                    if known < next + len {
+                        break ended;
+                    }
+                    reps += 1;
+                };
+                if !decided {
+                    self.wait_for = n * 2;
+                    return;
+                }
+                if reps >= 2 && best.is_none_or(|(l, r)| len * reps > l * r) {
+                    best = Some((len, reps));
+                }
+            }
+            let step = match best {
+                Some((len, reps)) => {
+                    self.found.push(FoundLoop {
+                        agents: self.ahead.range(..len).cloned().collect(),
+                        repeats: reps as u64,
+                        first_run: self.position + 1,
+                    });
+                    len * reps
+                }
+                None => 1,
+            };
+            self.ahead.drain(..step);
+            self.position += step as u64;
+            self.wait_for = 0;
+        }
+    }
+}
+
+/// A run's rank among the slowest: greater is slower (or earlier on ties:
+/// the earlier to end, then the earlier run).
+#[derive(Debug)]
+struct Rank {
+    duration: f64,
+    end_index: Option<u64>,
+    run: u64,
+}
+
+impl Ord for Rank {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.duration
+            .total_cmp(&other.duration)
+            .then(other.end_index.cmp(&self.end_index))
+            .then(other.run.cmp(&self.run))
+    }
+}
+
+impl PartialOrd for Rank {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Rank {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for Rank {}
+
+/// What `--analyze` adds up over runs as they come, in run order (finished
+/// runs as they end, then the unfinished ones): counts, tokens, models,
+/// per-agent figures, and the slowest runs, kept in a heap of `top`.
+pub struct RunTotals {
+    tally: AgentTally,
+    tokens: Tokens,
+    models: Vec<String>,
+    runs: u64,
+    errors: u64,
+    unfinished: u64,
+    retries: u64,
+    requeues: u64,
+    top: usize,
+    /// The least of the kept at the top, to be pushed out.
+    slowest: std::collections::BinaryHeap<std::cmp::Reverse<Rank>>,
+}
+
+impl RunTotals {
+    pub fn new(top: usize) -> Self {
+        RunTotals {
+            tally: AgentTally::default(),
+            tokens: Tokens::default(),
+            models: Vec::new(),
+            runs: 0,
+            errors: 0,
+            unfinished: 0,
+            retries: 0,
+            requeues: 0,
+            top,
+            slowest: Default::default(),
+        }
+    }
+
+    /// Adds the next run, its place among the runs `place` (from 0).
+    pub fn add(&mut self, place: u64, r: &AgentRun<'_>) {
+        self.runs += 1;
+        self.tally.add(r);
+        self.tokens.add(r.tokens);
+        if let Some(m) = r.model {
+            if !self.models.iter().any(|held| held == m) {
+                self.models.push(m.to_string());
+            }
+        }
+        match r.status {
+            RunStatus::Error => self.errors += 1,
+            RunStatus::Unfinished => self.unfinished += 1,
+            RunStatus::Ok => {}
+        }
+        match r.kind {
+            Some(HopKind::Retry) => self.retries += 1,
+            Some(HopKind::Requeue) => self.requeues += 1,
+            _ => {}
+        }
+        let Some(duration) = r.duration_ms else {
+            return;
+        };
+        if self.top == 0 {
+            return;
+        }
+        let rank = Rank {
+            duration,
+            end_index: r.end_index,
+            run: place,
+        };
+        if self.slowest.len() < self.top {
+            self.slowest.push(std::cmp::Reverse(rank));
+        } else if self.slowest.peek().is_some_and(|least| rank > least.0) {
+            self.slowest.pop();
+            self.slowest.push(std::cmp::Reverse(rank));
+        }
+    }
+
+    /// The places of the slowest runs, slowest first.
+    pub fn slowest(&self) -> Vec<u64> {
+        let mut ranks: Vec<&Rank> = self.slowest.iter().map(|r| &r.0).collect();
+        ranks.sort_by(|a, b| b.cmp(a));
+        ranks.into_iter().map(|r| r.run).collect()
+    }
+}
+
+/// A run as the walk in time order reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct WalkRun {
+    /// Its place among the runs (from 0).
+    pub place: u64,
+    pub agent: Name,
+    pub next: Option<Name>,
+    pub status: RunStatus,
+    pub kind: Option<HopKind>,
+    /// Who sent its event.
+    pub sender: Option<Name>,
+}
+
+/// What `--analyze` reads from runs in time order (see
+/// [`super::spans::Spans::by_time`]): loops, the first error with the run
+/// that handed over to it and the one that tried again, and retries that
+/// an error router dispatched without recording a route.
+#[derive(Default)]
+pub struct TimeWalk {
+    loops: LoopFinder<Name>,
+    previous: Option<WalkRun>,
+    dispatched: u64,
+    /// Before the first error: the last finished run that routed to each
+    /// agent.
+    routed_to: FastMap<Name, u64>,
+    /// The first failed run, its agent, and the run that handed over to it.
+    first_error: Option<(u64, Name, Option<u64>)>,
+    retried_by: Option<u64>,
+}
+
+/// What [`TimeWalk`] found.
+pub struct Walked {
+    pub loops: Vec<FoundLoop<Name>>,
+    /// The first failed run, the run that handed over to it, the next run
+    /// of its agent (places).
+    pub first_error: Option<(u64, Option<u64>, Option<u64>)>,
+    pub dispatched_retries: u64,
+}
+
+impl TimeWalk {
+    pub fn push(&mut self, run: WalkRun) {
+        self.loops.push(run.agent);
+        // A retry is routed to itself after an error; an error router that
+        // dispatches the agent again without recording a route shows as an
+        // event sent by the agent to itself after its failed run.
+        if let Some(failed) = self.previous.filter(|p| p.status == RunStatus::Error) {
+            if failed.kind != Some(HopKind::Retry)
+                && run.agent == failed.agent
+                && run.sender == Some(run.agent)
+            {
+                self.dispatched += 1;
+            }
+        }
+        self.previous = Some(run);
+        match self.first_error {
+            None if run.status == RunStatus::Error => {
+                let after = self.routed_to.get(&run.agent).copied();
+                self.first_error = Some((run.place, run.agent, after));
+                self.routed_to = FastMap::default();
+            }
+            None => {
+                if let Some(next) = run.next.filter(|_| run.status != RunStatus::Unfinished) {
+                    self.routed_to.insert(next, run.place);
+                }
+            }
+            Some((_, agent, _)) => {
+                if self.retried_by.is_none() && run.agent == agent {
+                    self.retried_by = Some(run.place);
+                }
+            }
+        }
+    }
+
+    pub fn finish(self) -> Walked {
+        Walked {
+            loops: self.loops.finish(),
+            first_error: self
+                .first_error
+                .map(|(failed, _, after)| (failed, after, self.retried_by)),
+            dispatched_retries: self.dispatched,
+        }
+    }
+}
+
+/// A finished run as the critical path reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct PathRun {
+    pub end: i128,
+    pub end_index: u64,
+    /// Its place among the runs (from 0).
+    pub place: u64,
+    pub start: Option<i128>,
+    pub agent: Name,
+    pub next: Option<Name>,
+    /// Who sent its event.
+    pub sender: Option<Name>,
+}
+
+impl PathRun {
+    /// When the run began, as far as the path is concerned.
+    fn begin(&self) -> i128 {
+        self.start.unwrap_or(self.end)
+    }
+}
+
+/// The critical path as places of runs.
+#[derive(Debug, Default, PartialEq)]
+pub struct PathPlaces {
+    /// Each step's run, gap from the step before, and whether another run
+    /// could have handed over.
+    pub steps: Vec<(u64, Option<f64>, bool)>,
+    pub duration_ms: Option<f64>,
+}
+
+fn runs_of<'m, K: std::hash::Hash + Eq>(map: &'m FastMap<K, Vec<u32>>, key: &K) -> &'m [u32] {
     map.get(key).map_or(&[], Vec::as_slice)
 }
 
-/// Walks back from the run that ended last: each step's predecessor is a
-/// run that routed to its agent and ended before it started, the latest
-/// such; when another candidate ran in parallel with the chosen one, the
-/// step is marked ambiguous rather than guessed silently.
-fn critical_path(spans: &Spans) -> CriticalPath {
-    // Finished runs, by their places in `spans` (a long session has tens
-    // of thousands: no key or copy is held per run), in order of (end,
-    // end entry); ties keep run order, so the last of equal keys is the
-    // one a linear `max_by_key` would pick.
-    let end_of = |i: usize| spans.run_end(i);
-    let ended = |&i: &usize| spans.run_status(i) != RunStatus::Unfinished && end_of(i).0.is_some();
-    let all = 0..spans.runs().len();
-    let mut finished: Vec<usize> = Vec::with_capacity(all.clone().filter(ended).count());
-    finished.extend(all.filter(ended));
-    // The place is the last thing compared, so an unstable sort (no
-    // scratch copy) gives the stable order; runs come nearly in order of
-    // end, so few keys are worked out.
-    finished.sort_unstable_by_key(|&i| (end_of(i), i));
-    let run = |k: usize| spans.run(finished[k]);
-    let ends_by = |k: usize, begin: i128| end_of(finished[k]).0.is_some_and(|e| e <= begin);
+fn millis(from: i128, to: i128) -> f64 {
+    (to - from) as f64 / 1e6
+}
+
+/// Walks back from the run that ended last (of `finished`: runs that
+/// ended, with an end time): each step's predecessor is a run that routed
+/// to its agent and ended before it started, the latest such; when another
+/// candidate ran in parallel with the chosen one, the step is marked
+/// ambiguous rather than guessed silently.
+pub fn critical_path(mut finished: Vec<PathRun>) -> PathPlaces {
+    // In order of (end, end entry); ties keep run order, so the last of
+    // equal keys is the one a linear `max_by_key` would pick.
+    finished.sort_unstable_by_key(|r| (r.end, r.end_index, r.place));
     let Some(last) = finished.len().checked_sub(1) else {
-        return CriticalPath::default();
+        return PathPlaces::default();
     };
+    let run = |k: usize| &finished[k];
+    let ends_by = |k: usize, begin: i128| finished[k].end <= begin;
     // The finished runs by agent, by agent and route, and by route, each
     // in key order: every step looks up its predecessor instead of
     // searching all runs, which was quadratic on long sessions. Each list
-    // holds places in `finished` in 4 bytes (a run record takes 120: there
-    // are never 2^32 of them).
-    let mut by_agent: FastMap<&str, Vec<u32>> = FastMap::default();
-    let mut by_agent_route: FastMap<(&str, &str), Vec<u32>> = FastMap::default();
-    let mut by_route: FastMap<&str, Vec<u32>> = FastMap::default();
-    for (k, &i) in (0u32..).zip(&finished) {
-        let (agent, next) = spans.run_route(i);
-        by_agent.entry(agent).or_default().push(k);
-        if let Some(next) = next {
-            by_agent_route.entry((agent, next)).or_default().push(k);
+    // holds places in `finished` in 4 bytes (there are never 2^32 runs).
+    let mut by_agent: FastMap<Name, Vec<u32>> = FastMap::default();
+    let mut by_agent_route: FastMap<(Name, Name), Vec<u32>> = FastMap::default();
+    let mut by_route: FastMap<Name, Vec<u32>> = FastMap::default();
+    for (k, r) in (0u32..).zip(&finished) {
+        by_agent.entry(r.agent).or_default().push(k);
+        if let Some(next) = r.next {
+            by_agent_route.entry((r.agent, next)).or_default().push(k);
             by_route.entry(next).or_default().push(k);
         }
     }
-    // Places in `finished` (a run read whole is a few hundred bytes, and a
-    // path can be thousands of runs long).
     let mut steps: Vec<(usize, bool)> = vec![(last, false)];
+    // Runs on the path, by their closing entries.
     let mut seen: BTreeSet<u64> = BTreeSet::new();
-    let mut current = run(last);
+    let mut current = last;
     while steps.len() <= finished.len() {
-        seen.insert(current.end_index.unwrap_or(0));
-        let Some(begin) = current
-            .start
-            .instant_nanos()
-            .or(current.end.instant_nanos())
-        else {
-            break;
-        };
+        seen.insert(run(current).end_index);
+        let begin = run(current).begin();
         // The candidates of one list: runs that ended by `begin` and are
         // not on the path yet; the latest of them, and whether another
         // candidate overlaps it.
         let latest = |list: &[u32]| -> Option<(usize, bool)> {
-            let unseen = |&&i: &&u32| !seen.contains(&end_of(finished[i as usize]).1.unwrap_or(0));
+            let unseen = |&&i: &&u32| !seen.contains(&finished[i as usize].end_index);
             let upto = list.partition_point(|&i| ends_by(i as usize, begin));
             let mut below = list[..upto].iter().rev().filter(unseen);
             let chosen = *below.next()? as usize;
-            let chosen_start = {
-                let run = run(chosen);
-                run.start.instant_nanos().or(run.end.instant_nanos())
-            };
+            let chosen_start = run(chosen).begin();
             // Candidates are in key order: only the next one down can
             // still be running when the chosen one starts.
-            let ambiguous = chosen_start.is_some_and(|start| {
-                below
-                    .next()
-                    .is_some_and(|&i| end_of(finished[i as usize]).0 > Some(start))
-            });
+            let ambiguous = below
+                .next()
+                .is_some_and(|&i| finished[i as usize].end > chosen_start);
             Some((chosen, ambiguous))
         };
         // The event names who sent it: that agent's latest run is the
         // predecessor even without a route (an error router's retry).
-        let source = spans.sender(current.event_id);
-        let here = current.agent;
-        let found = match source.map(|src| {
+        let here = run(current).agent;
+        let found = match run(current).sender.map(|src| {
             (
                 latest(runs_of(&by_agent_route, &(src, here))),
-                latest(runs_of(&by_agent, src)),
+                latest(runs_of(&by_agent, &src)),
             )
         }) {
             // The sender's runs that routed here, else any of its runs.
@@ -443,7 +684,7 @@ fn critical_path(spans: &Spans) -> CriticalPath {
             Some((None, Some(any))) => Some(any),
             // Nobody named, or the sender never ran before: whoever
             // routed here.
-            _ => latest(runs_of(&by_route, here)),
+            _ => latest(runs_of(&by_route, &here)),
         };
         let Some((chosen, ambiguous)) = found else {
             break;
@@ -452,34 +693,125 @@ fn critical_path(spans: &Spans) -> CriticalPath {
             last_step.1 = ambiguous;
         }
         steps.push((chosen, false));
-        current = run(chosen);
+        current = chosen;
     }
     steps.reverse();
-    let mut path = CriticalPath {
+    let mut previous_end: Option<i128> = None;
+    let mut path = PathPlaces {
         steps: Vec::with_capacity(steps.len()),
-        ..CriticalPath::default()
+        duration_ms: None,
     };
-    let mut previous_end: Option<Timestamp> = None;
-    for (step, ambiguous) in steps {
-        let run = run(step);
-        path.steps.push(PathStep {
-            run: view(&run),
-            gap_ms: previous_end.and_then(|p| super::spans::millis_between(p, run.start)),
-            ambiguous,
-        });
-        previous_end = Some(run.end);
+    for &(k, ambiguous) in &steps {
+        let r = run(k);
+        let gap = previous_end.zip(r.start).map(|(p, s)| millis(p, s));
+        path.steps.push((r.place, gap, ambiguous));
+        previous_end = Some(r.end);
     }
-    path.ambiguous = path.steps.iter().any(|s| s.ambiguous);
-    let first_start = path
-        .steps
+    path.duration_ms = steps
         .first()
-        .and_then(|s| s.run.start.as_deref().or(s.run.end.as_deref()))
-        .and_then(|t| Timestamp::parse(t).ok());
-    path.duration_ms = first_start.and_then(|s| super::spans::millis_between(s, run(last).end));
+        .map(|&(k, _)| millis(run(k).begin(), run(last).end));
     path
 }
 
-/// The whole analysis of one session.
+/// What `--analyze` found about a session's runs, before its runs are
+/// read again for what it reports of them.
+pub struct Found {
+    pub totals: RunTotals,
+    pub walked: Walked,
+    pub path: PathPlaces,
+    pub events: u64,
+}
+
+impl Found {
+    /// The places of the runs the analysis shows, ascending, each once.
+    pub fn shown(&self) -> Vec<u64> {
+        let mut places = self.totals.slowest();
+        places.extend(self.path.steps.iter().map(|s| s.0));
+        if let Some((failed, after, retried)) = self.walked.first_error {
+            places.extend([Some(failed), after, retried].into_iter().flatten());
+        }
+        places.sort_unstable();
+        places.dedup();
+        places
+    }
+
+    /// The analysis, `view` giving the runs [`Found::shown`] lists and
+    /// `name` the agents' names.
+    pub fn analysis(
+        self,
+        session: &str,
+        summary: &SessionSummary,
+        file: &str,
+        view: impl Fn(u64) -> Option<RunView>,
+        name: impl Fn(Name) -> String,
+    ) -> Analysis {
+        let wall_ms = summary
+            .duration()
+            .map(|d| d.num_microseconds().map_or(0.0, |us| us as f64 / 1000.0));
+        let t = self.totals;
+        let slowest = t.slowest();
+        let per_agent = t.tally.finish(wall_ms);
+        let steps: Vec<PathStep> = self
+            .path
+            .steps
+            .iter()
+            .filter_map(|&(place, gap_ms, ambiguous)| {
+                Some(PathStep {
+                    run: view(place)?,
+                    gap_ms,
+                    ambiguous,
+                })
+            })
+            .collect();
+        Analysis {
+            session: session.to_string(),
+            start: summary.start.and_then(|t| rfc3339(Timestamp::At(t))),
+            end: summary.end.and_then(|t| rfc3339(Timestamp::At(t))),
+            wall_ms,
+            entries: summary.entries,
+            events: self.events,
+            runs: t.runs,
+            agents: per_agent.len() as u64,
+            errors: t.errors,
+            retries: t.retries + self.walked.dispatched_retries,
+            requeues: t.requeues,
+            unfinished: t.unfinished,
+            file: file.to_string(),
+            loops: self
+                .walked
+                .loops
+                .into_iter()
+                .map(|l| Loop {
+                    agents: l.agents.into_iter().map(&name).collect(),
+                    repeats: l.repeats,
+                    first_run: l.first_run,
+                })
+                .collect(),
+            tokens: (!t.tokens.is_zero()).then_some(t.tokens),
+            models: t.models,
+            per_agent,
+            critical_path: CriticalPath {
+                ambiguous: steps.iter().any(|s| s.ambiguous),
+                steps,
+                duration_ms: self.path.duration_ms,
+            },
+            slowest: slowest.into_iter().filter_map(&view).collect(),
+            first_error: self
+                .walked
+                .first_error
+                .and_then(|(failed, after, retried)| {
+                    Some(ErrorContext {
+                        run: view(failed)?,
+                        after: after.and_then(&view),
+                        retried_by: retried.and_then(&view),
+                    })
+                }),
+        }
+    }
+}
+
+/// The whole analysis of one session, from spans held whole (the
+/// streaming analysis of `trace --analyze` must agree with it).
 pub fn analyze(
     session: &str,
     summary: &SessionSummary,
@@ -487,98 +819,51 @@ pub fn analyze(
     top: usize,
     file: &str,
 ) -> Analysis {
-    let wall_ms = summary
-        .duration()
-        .map(|d| d.num_microseconds().map_or(0.0, |us| us as f64 / 1000.0));
-    let per_agent = agent_stats(spans.runs(), wall_ms);
-    let ordered = spans.by_time();
-    // Agents by the number their name already has (4 bytes a run rather
-    // than a 16-byte string).
-    let agents_in_order: Vec<Name> = ordered.iter().map(|&i| spans.run_agent(i)).collect();
-    // The totals, in one pass over the runs.
-    let mut tokens = Tokens::default();
-    let mut models: Vec<String> = Vec::new();
-    let (mut errors, mut unfinished, mut retries, mut requeues) = (0, 0, 0, 0);
-    for r in spans.runs() {
-        tokens.add(r.tokens);
-        if let Some(m) = r.model {
-            if !models.iter().any(|held| held == m) {
-                models.push(m.to_string());
-            }
-        }
-        match r.status {
-            RunStatus::Error => errors += 1,
-            RunStatus::Unfinished => unfinished += 1,
-            RunStatus::Ok => {}
-        }
-        match r.kind {
-            Some(HopKind::Retry) => retries += 1,
-            Some(HopKind::Requeue) => requeues += 1,
-            _ => {}
-        }
+    let mut totals = RunTotals::new(top);
+    for (place, run) in (0u64..).zip(spans.runs()) {
+        totals.add(place, &run);
     }
-    let slowest = slowest(spans, top);
-    let first_error = ordered
-        .iter()
-        .position(|&i| spans.run_status(i) == RunStatus::Error)
-        .map(|i| {
-            let failed = spans.run(ordered[i]);
-            let after = ordered[..i]
-                .iter()
-                .map(|&j| spans.run(j))
-                .rev()
-                .find(|r| r.next == Some(failed.agent) && r.status != RunStatus::Unfinished)
-                .map(|r| view(&r));
-            let retried_by = ordered[i + 1..]
-                .iter()
-                .map(|&j| spans.run(j))
-                .find(|r| r.agent == failed.agent)
-                .map(|r| view(&r));
-            ErrorContext {
-                run: view(&failed),
-                after,
-                retried_by,
-            }
+    let mut walk = TimeWalk::default();
+    let mut finished = Vec::new();
+    for i in spans.by_time() {
+        let run = spans.run(i);
+        let sender = spans.run_sender(i);
+        walk.push(WalkRun {
+            place: i as u64,
+            agent: spans.run_agent(i),
+            next: spans.run_next(i),
+            status: run.status,
+            kind: run.kind,
+            sender,
         });
-    // A retry is routed to itself after an error; an error router that
-    // dispatches the agent again without recording a route shows as an
-    // event sent by the agent to itself after its failed run.
-    // Looked up rather than searched for each failed run: a linear search
-    // per run was quadratic (4 s of a 1 GB session's analysis).
-    let dispatched_retries = ordered
-        .windows(2)
-        .filter(|w| {
-            if spans.run_status(w[0]) != RunStatus::Error {
-                return false;
-            }
-            let (failed, again) = (spans.run(w[0]), spans.run(w[1]));
-            failed.kind != Some(HopKind::Retry)
-                && again.agent == failed.agent
-                && spans.sender(again.event_id) == Some(again.agent)
-        })
-        .count() as u64;
-    Analysis {
-        session: session.to_string(),
-        start: summary.start.and_then(|t| rfc3339(Timestamp::At(t))),
-        end: summary.end.and_then(|t| rfc3339(Timestamp::At(t))),
-        wall_ms,
-        entries: summary.entries,
-        events: spans.events().len() as u64,
-        runs: spans.runs().len() as u64,
-        agents: per_agent.len() as u64,
-        errors,
-        retries: retries + dispatched_retries,
-        requeues,
-        unfinished,
-        file: file.to_string(),
-        loops: find_loops(&agents_in_order, |&a| spans.name(a).to_string()),
-        tokens: (!tokens.is_zero()).then_some(tokens),
-        models,
-        per_agent,
-        critical_path: critical_path(spans),
-        slowest: slowest.iter().map(|&i| view(&spans.run(i))).collect(),
-        first_error,
+        if run.status == RunStatus::Unfinished {
+            continue;
+        }
+        if let (Some(end), Some(end_index)) = (run.end.instant_nanos(), run.end_index) {
+            finished.push(PathRun {
+                end,
+                end_index,
+                place: i as u64,
+                start: run.start.instant_nanos(),
+                agent: spans.run_agent(i),
+                next: spans.run_next(i),
+                sender,
+            });
+        }
     }
+    let found = Found {
+        totals,
+        walked: walk.finish(),
+        path: critical_path(finished),
+        events: spans.events().len() as u64,
+    };
+    found.analysis(
+        session,
+        summary,
+        file,
+        |place| Some(view(&spans.run(usize::try_from(place).ok()?))),
+        |name| spans.name(name).to_string(),
+    )
 }
 
 #[cfg(test)]
@@ -632,7 +917,72 @@ mod tests {
                     .then(a.end_index.cmp(&b.end_index))
             });
             all.truncate(top);
-            proptest::prop_assert_eq!(slowest(&spans, top), all);
+            let mut totals = RunTotals::new(top);
+            for (place, run) in (0u64..).zip(spans.runs()) {
+                totals.add(place, &run);
+            }
+            let all: Vec<u64> = all.into_iter().map(|i| i as u64).collect();
+            proptest::prop_assert_eq!(totals.slowest(), all);
+        }
+    }
+
+    /// Loops found over the whole sequence at once, as they were before
+    /// agents came one at a time.
+    fn loops_of_whole(agents: &[u8]) -> Vec<(Vec<u8>, u64, u64)> {
+        let mut loops = Vec::new();
+        let mut i = 0;
+        while i < agents.len() {
+            let mut best: Option<(usize, usize)> = None;
+            for len in 2..=6.min((agents.len() - i) / 2) {
+                let pattern = &agents[i..i + len];
+                if pattern.windows(2).all(|w| w[0] == w[1]) {
+                    continue;
+                }
+                let mut reps = 1;
+                while i + (reps + 1) * len <= agents.len()
+                    && &agents[i + reps * len..i + (reps + 1) * len] == pattern
+                {
+                    reps += 1;
+                }
+                if reps >= 2 && best.is_none_or(|(l, r)| len * reps > l * r) {
+                    best = Some((len, reps));
+                }
+            }
+            match best {
+                Some((len, reps)) => {
+                    loops.push((agents[i..i + len].to_vec(), reps as u64, i as u64 + 1));
+                    i += len * reps;
+                }
+                None => i += 1,
+            }
+        }
+        loops
+    }
+
+    proptest::proptest! {
+        /// Agents fed one at a time give the loops the whole sequence
+        /// gives: random runs of few agents, with patterns repeated long.
+        #[test]
+        fn loops_found_one_agent_at_a_time_match_the_whole(
+            parts in proptest::collection::vec(
+                (proptest::collection::vec(0u8..4, 1..7), 1usize..40),
+                0..12,
+            ),
+        ) {
+            let agents: Vec<u8> = parts
+                .iter()
+                .flat_map(|(pattern, reps)| pattern.repeat(*reps))
+                .collect();
+            let mut finder = LoopFinder::default();
+            for &a in &agents {
+                finder.push(a);
+            }
+            let got: Vec<(Vec<u8>, u64, u64)> = finder
+                .finish()
+                .into_iter()
+                .map(|l| (l.agents, l.repeats, l.first_run))
+                .collect();
+            proptest::prop_assert_eq!(got, loops_of_whole(&agents));
         }
     }
 

@@ -674,6 +674,19 @@ impl Spans {
         (self.names.get(r.agent), r.next.map(|n| self.names.get(n)))
     }
 
+    /// Where run `i` (below `runs().len()`) routed to, by its name's
+    /// number.
+    pub fn run_next(&self, i: usize) -> Option<Name> {
+        self.runs[i].next
+    }
+
+    /// Who sent the event of run `i` (below `runs().len()`), by its name's
+    /// number.
+    pub fn run_sender(&self, i: usize) -> Option<Name> {
+        let id = self.runs[i].event_id.map(|id| self.names.get(id));
+        self.events.starts[self.events.get(self.events.key(id))?].source
+    }
+
     /// How run `i` (below `runs().len()`) ended.
     pub fn run_status(&self, i: usize) -> RunStatus {
         self.runs[i].status
