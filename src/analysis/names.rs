@@ -21,6 +21,17 @@ impl Name {
     pub fn index(self) -> usize {
         self.0.get() as usize - 1
     }
+
+    /// Its number (never 0), to be written down and read back with
+    /// [`Name::from_number`].
+    pub fn number(self) -> u32 {
+        self.0.get()
+    }
+
+    /// The name numbered `number` (0: none).
+    pub fn from_number(number: u32) -> Option<Name> {
+        NonZeroU32::new(number).map(Name)
+    }
 }
 
 /// Strings, each held once.

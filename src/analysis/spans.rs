@@ -451,14 +451,16 @@ impl<S: RunSink> SpanBuilder<S> {
         self.events.len()
     }
 
-    /// The builder's strings (agents, routes, senders, models).
-    pub fn names(&self) -> &Names {
-        &self.names
-    }
-
-    /// The sink the runs went to.
-    pub fn sink(&mut self) -> &mut S {
-        &mut self.sink
+    /// The sink the runs went to, and what the builder knows of events
+    /// and names.
+    pub fn parts(&mut self) -> (&mut S, SpanLookup<'_>) {
+        (
+            &mut self.sink,
+            SpanLookup {
+                events: &self.events,
+                names: &self.names,
+            },
+        )
     }
 
     pub fn push(&mut self, e: &Entry) {
@@ -627,6 +629,23 @@ impl<S: RunSink> SpanBuilder<S> {
             };
             self.sink.run(&found, &mut self.names);
         }
+    }
+}
+
+/// What a [`SpanBuilder`] knows of events and names, beside its sink.
+pub struct SpanLookup<'a> {
+    events: &'a Events,
+    names: &'a Names,
+}
+
+impl SpanLookup<'_> {
+    /// As [`SpanBuilder::sender`].
+    pub fn sender(&self, key: EventKey) -> Option<Name> {
+        self.events.starts[self.events.get(key)?].source
+    }
+
+    pub fn name(&self, name: Name) -> &str {
+        self.names.get(name)
     }
 }
 

@@ -3,13 +3,21 @@
 
 use std::io::{self, Write};
 
+use super::rows::{put_number, put_text, put_time, set_length, RowBytes, RowKey, RowStore};
 use super::style::{Role, Theme};
 use super::table::{write_table, Cell, Column};
 use super::text::{escape, human_duration, plural, short_id, truncate, width};
 use super::timeline::write_session_header;
 use super::{EntryRenderer, TextOptions, TraceContext};
-use crate::analysis::analyze::{analyze, Analysis, RunView};
-use crate::analysis::spans::{usage_prepare, RunStatus, SpanBuilder};
+use crate::analysis::analyze::{
+    critical_path, view, Analysis, Found, PathRun, RunTotals, RunView, TimeWalk, WalkRun,
+};
+use crate::analysis::flow::HopKind;
+use crate::analysis::names::{Name, Names};
+use crate::analysis::spans::{
+    usage_prepare, AgentRun, EventKey, FoundRun, RunSink, RunStatus, SpanBuilder, SpanLookup,
+    Tokens,
+};
 use crate::input::Prepare;
 use crate::model::{Completeness, Entry};
 
@@ -24,23 +32,370 @@ pub enum AnalysisFormat {
     Json,
 }
 
-/// Pairs entries as they come; analyzes at the end.
+/// Pairs entries as they come, handing each run to [`AnalysisRuns`];
+/// analyzes at the end.
 pub struct AnalysisView {
     options: TextOptions,
     format: AnalysisFormat,
-    top: usize,
-    spans: SpanBuilder,
+    spans: SpanBuilder<AnalysisRuns>,
 }
 
 impl AnalysisView {
     pub fn new(options: TextOptions, format: AnalysisFormat, top: usize) -> Self {
+        AnalysisView::with_budget(options, format, top, RUNS_IN_MEMORY)
+    }
+
+    /// With `budget` bytes of each store's rows in memory (tests make it
+    /// small, to go through the files).
+    pub fn with_budget(
+        options: TextOptions,
+        format: AnalysisFormat,
+        top: usize,
+        budget: usize,
+    ) -> Self {
         AnalysisView {
             options,
             format,
-            top,
-            spans: SpanBuilder::default(),
+            spans: SpanBuilder::with_sink(AnalysisRuns::new(top, budget), false),
         }
     }
+}
+
+/// Bytes of rows each of the analysis's two stores holds in memory before
+/// it goes to a temporary file.
+const RUNS_IN_MEMORY: usize = 2 << 20;
+
+/// The runs as `--analyze` keeps them: added up as they come
+/// ([`RunTotals`]); the finished ones as compact records for the critical
+/// path; and two stores of rows, in memory up to a budget and then in
+/// temporary files: each run in time order for the walk ([`TimeWalk`]),
+/// and each run's details in run order, read once at the end for the runs
+/// the analysis shows. Event ids and error messages are held only there.
+struct AnalysisRuns {
+    /// The next run's place.
+    place: u64,
+    totals: RunTotals,
+    finished: Vec<PathRun>,
+    /// Finished runs (places in `finished`) whose event had not begun
+    /// when they ended: who sent it is looked up at the end.
+    late: Vec<(usize, EventKey)>,
+    by_time: RowStore<RunOrder>,
+    details: RowStore<RunPlace>,
+    /// The first error of the stores' files.
+    failed: Option<io::Error>,
+    row: Vec<u8>,
+}
+
+impl AnalysisRuns {
+    fn new(top: usize, budget: usize) -> Self {
+        AnalysisRuns {
+            place: 0,
+            totals: RunTotals::new(top),
+            finished: Vec::new(),
+            late: Vec::new(),
+            by_time: RowStore::new(budget, RunOrder::of_row, "the analysis's runs"),
+            details: RowStore::new(budget, RunPlace::of_row, "the analysis's runs"),
+            failed: None,
+            row: Vec::new(),
+        }
+    }
+
+    /// Keeps run `r` in both stores.
+    fn store(&mut self, place: u64, r: &FoundRun<'_>, next: Option<Name>) -> io::Result<()> {
+        let at = r.start.instant_nanos().or(r.end.instant_nanos());
+        let order = RunOrder {
+            untimed: at.is_none(),
+            at: at.unwrap_or_default(),
+            entry: r.start_index.or(r.end_index),
+            place,
+        };
+        self.row.clear();
+        self.row.extend_from_slice(&[0; 4]);
+        order.put(&mut self.row);
+        put_number(&mut self.row, u64::from(r.agent.number()));
+        put_number(&mut self.row, u64::from(next.map_or(0, Name::number)));
+        self.row.push(status_code(r.status));
+        self.row.push(kind_code(r.kind));
+        match (r.sender, r.event) {
+            (Some(sender), _) => {
+                self.row.push(0);
+                put_number(&mut self.row, u64::from(sender.map_or(0, Name::number)));
+            }
+            (None, None) => self.row.push(1),
+            (None, Some(key)) => {
+                self.row.push(2);
+                self.row.extend_from_slice(&key.to_le_bytes());
+            }
+        }
+        set_length(&mut self.row, 0)?;
+        self.by_time.push(order, &self.row)?;
+
+        self.row.clear();
+        self.row.extend_from_slice(&[0; 4]);
+        RunPlace(place).put(&mut self.row);
+        put_number(&mut self.row, u64::from(r.agent.number()));
+        let optional = [r.event_id, r.error, r.next];
+        self.row.push(
+            optional
+                .iter()
+                .enumerate()
+                .fold(0, |bits, (i, s)| bits | (u8::from(s.is_some()) << i)),
+        );
+        for text in optional.into_iter().flatten() {
+            put_text(&mut self.row, text);
+        }
+        put_time(&mut self.row, r.start);
+        put_time(&mut self.row, r.end);
+        for index in [r.start_index, r.end_index] {
+            put_number(&mut self.row, index.map_or(0, |i| i.saturating_add(1)));
+        }
+        self.row
+            .extend_from_slice(&r.duration_ms.unwrap_or(f64::NAN).to_le_bytes());
+        self.row.push(status_code(r.status));
+        set_length(&mut self.row, 0)?;
+        self.details.push(RunPlace(place), &self.row)
+    }
+}
+
+impl RunSink for AnalysisRuns {
+    fn run(&mut self, r: &FoundRun<'_>, names: &mut Names) {
+        let place = self.place;
+        self.place += 1;
+        let next = r.next.map(|n| names.id(n));
+        self.totals.add(
+            place,
+            &AgentRun {
+                agent: names.get(r.agent),
+                event_id: r.event_id,
+                start: r.start,
+                end: r.end,
+                duration_ms: r.duration_ms,
+                wait_ms: r.wait_ms,
+                status: r.status,
+                error: r.error,
+                next: r.next,
+                kind: r.kind,
+                tokens: r.tokens,
+                model: r.model,
+                start_index: r.start_index,
+                end_index: r.end_index,
+                orphan: r.orphan,
+                input_state: None,
+                output_state: None,
+            },
+        );
+        if r.status != RunStatus::Unfinished {
+            if let (Some(end), Some(end_index)) = (r.end.instant_nanos(), r.end_index) {
+                if r.sender.is_none() {
+                    self.late.push((self.finished.len(), r.event));
+                }
+                self.finished.push(PathRun {
+                    end,
+                    end_index,
+                    place,
+                    start: r.start.instant_nanos(),
+                    agent: r.agent,
+                    next,
+                    sender: r.sender.flatten(),
+                });
+            }
+        }
+        if self.failed.is_none() {
+            if let Err(e) = self.store(place, r, next) {
+                self.failed = Some(e);
+            }
+        }
+    }
+}
+
+fn status_code(status: RunStatus) -> u8 {
+    match status {
+        RunStatus::Ok => 0,
+        RunStatus::Error => 1,
+        RunStatus::Unfinished => 2,
+    }
+}
+
+fn status_of(code: u8) -> io::Result<RunStatus> {
+    Ok(match code {
+        0 => RunStatus::Ok,
+        1 => RunStatus::Error,
+        2 => RunStatus::Unfinished,
+        _ => return Err(bad_row("a status")),
+    })
+}
+
+fn kind_code(kind: Option<HopKind>) -> u8 {
+    match kind {
+        None => 0,
+        Some(HopKind::Handoff) => 1,
+        Some(HopKind::Requeue) => 2,
+        Some(HopKind::Retry) => 3,
+        Some(HopKind::Error) => 4,
+        Some(HopKind::End) => 5,
+    }
+}
+
+fn kind_of(code: u8) -> io::Result<Option<HopKind>> {
+    Ok(match code {
+        0 => None,
+        1 => Some(HopKind::Handoff),
+        2 => Some(HopKind::Requeue),
+        3 => Some(HopKind::Retry),
+        4 => Some(HopKind::Error),
+        5 => Some(HopKind::End),
+        _ => return Err(bad_row("a kind")),
+    })
+}
+
+fn bad_row(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("internal error: a held run's {what}"),
+    )
+}
+
+/// Runs in time order: by start, else end, then by entry (file order),
+/// then run order; runs with no time last (as [`Spans::by_time`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct RunOrder {
+    untimed: bool,
+    at: i128,
+    entry: Option<u64>,
+    place: u64,
+}
+
+impl RunOrder {
+    const BYTES: usize = 1 + 16 + 9 + 8;
+
+    fn of_row(_: &mut (), row: &[u8]) -> io::Result<RunOrder> {
+        let bytes = row.get(..Self::BYTES).ok_or_else(|| bad_row("order"))?;
+        Ok(<RunOrder as RowKey>::get(bytes))
+    }
+}
+
+impl RowKey for RunOrder {
+    const BYTES: usize = RunOrder::BYTES;
+    type Keys = ();
+
+    fn put(self, out: &mut Vec<u8>) {
+        out.push(u8::from(self.untimed));
+        out.extend_from_slice(&self.at.to_le_bytes());
+        out.push(u8::from(self.entry.is_some()));
+        out.extend_from_slice(&self.entry.unwrap_or_default().to_le_bytes());
+        out.extend_from_slice(&self.place.to_le_bytes());
+    }
+
+    fn get(bytes: &[u8]) -> Self {
+        let mut at = [0; 16];
+        at.copy_from_slice(&bytes[1..17]);
+        let mut entry = [0; 8];
+        entry.copy_from_slice(&bytes[18..26]);
+        let mut place = [0; 8];
+        place.copy_from_slice(&bytes[26..34]);
+        RunOrder {
+            untimed: bytes[0] != 0,
+            at: i128::from_le_bytes(at),
+            entry: (bytes[17] != 0).then_some(u64::from_le_bytes(entry)),
+            place: u64::from_le_bytes(place),
+        }
+    }
+}
+
+/// A run's place among the runs, which its details are kept in order of
+/// (they come in that order: one run in the store, never sorted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct RunPlace(u64);
+
+impl RunPlace {
+    fn of_row(_: &mut (), row: &[u8]) -> io::Result<RunPlace> {
+        let bytes = row.get(..8).ok_or_else(|| bad_row("place"))?;
+        Ok(<RunPlace as RowKey>::get(bytes))
+    }
+}
+
+impl RowKey for RunPlace {
+    const BYTES: usize = 8;
+    type Keys = ();
+
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0.to_le_bytes());
+    }
+
+    fn get(bytes: &[u8]) -> Self {
+        let mut place = [0; 8];
+        place.copy_from_slice(&bytes[..8]);
+        RunPlace(u64::from_le_bytes(place))
+    }
+}
+
+/// A row of the time store, as the walk reads it; who sent the run's event
+/// looked up now if it was not known when the run ended.
+fn walk_run(row: &[u8], lookup: &SpanLookup<'_>) -> io::Result<WalkRun> {
+    let order = RunOrder::of_row(&mut (), row)?;
+    let mut bytes = RowBytes(row.get(RunOrder::BYTES..).ok_or_else(|| bad_row("order"))?);
+    let name = |n: u64| u32::try_from(n).ok().and_then(Name::from_number);
+    let agent = name(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
+    let next = name(bytes.number()?);
+    let status = status_of(bytes.u8()?)?;
+    let kind = kind_of(bytes.u8()?)?;
+    let sender = match bytes.u8()? {
+        0 => name(bytes.number()?),
+        1 => lookup.sender(None),
+        _ => lookup.sender(Some(u128::from_le_bytes(bytes.array()?))),
+    };
+    Ok(WalkRun {
+        place: order.place,
+        agent,
+        next,
+        status,
+        kind,
+        sender,
+    })
+}
+
+/// A row of the details store as the run it shows.
+fn run_view(row: &[u8], lookup: &SpanLookup<'_>) -> io::Result<RunView> {
+    let mut bytes = RowBytes(row.get(8..).ok_or_else(|| bad_row("place"))?);
+    let agent = u32::try_from(bytes.number()?)
+        .ok()
+        .and_then(Name::from_number)
+        .ok_or_else(|| bad_row("agent"))?;
+    let agent = lookup.name(agent);
+    let present = bytes.u8()?;
+    let mut optional = [None; 3];
+    for (i, text) in optional.iter_mut().enumerate() {
+        if present & (1 << i) != 0 {
+            *text = Some(bytes.text()?);
+        }
+    }
+    let [event_id, error, next] = optional;
+    let start = bytes.timestamp()?;
+    let end = bytes.timestamp()?;
+    let index = |n: u64| n.checked_sub(1);
+    let start_index = index(bytes.number()?);
+    let end_index = index(bytes.number()?);
+    let duration = f64::from_le_bytes(bytes.array()?);
+    let status = status_of(bytes.u8()?)?;
+    Ok(view(&AgentRun {
+        agent,
+        event_id,
+        start,
+        end,
+        duration_ms: (!duration.is_nan()).then_some(duration),
+        wait_ms: None,
+        status,
+        error,
+        next,
+        kind: None,
+        tokens: Tokens::default(),
+        model: None,
+        start_index,
+        end_index,
+        orphan: false,
+        input_state: None,
+        output_state: None,
+    }))
 }
 
 impl EntryRenderer for AnalysisView {
@@ -56,14 +411,54 @@ impl EntryRenderer for AnalysisView {
     }
 
     fn finish(&mut self, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
-        let spans = std::mem::take(&mut self.spans).finish();
+        self.spans.close_unfinished();
+        let events = self.spans.event_count() as u64;
+        let (runs, lookup) = self.spans.parts();
+        if let Some(e) = runs.failed.take() {
+            return Err(e);
+        }
+        let mut finished = std::mem::take(&mut runs.finished);
+        for &(k, key) in &runs.late {
+            finished[k].sender = lookup.sender(key);
+        }
+        let mut walk = TimeWalk::default();
+        runs.by_time.for_each(&mut |row| {
+            walk.push(walk_run(row, &lookup)?);
+            Ok(())
+        })?;
+        let found = Found {
+            totals: std::mem::replace(&mut runs.totals, RunTotals::new(0)),
+            walked: walk.finish(),
+            path: critical_path(finished),
+            events,
+        };
+        // The runs shown, read back in one pass in run order.
+        let shown = found.shown();
+        let mut views: Vec<RunView> = Vec::with_capacity(shown.len());
+        let mut wanted = shown.iter().peekable();
+        runs.details.for_each(&mut |row| {
+            let place = RunPlace::of_row(&mut (), row)?.0;
+            if wanted.next_if(|&&p| p == place).is_some() {
+                views.push(run_view(row, &lookup)?);
+            }
+            Ok(())
+        })?;
         let file = match ctx.completeness {
             Completeness::Open | Completeness::Torn => {
                 "still being written, or stopped without closing"
             }
             _ => "complete",
         };
-        let analysis = analyze(ctx.session, ctx.summary, &spans, self.top, file);
+        let analysis = found.analysis(
+            ctx.session,
+            ctx.summary,
+            file,
+            |place| {
+                let at = shown.binary_search(&place).ok()?;
+                views.get(at).cloned()
+            },
+            |name| lookup.name(name).to_string(),
+        );
         match self.format {
             AnalysisFormat::Json => {
                 serde_json::to_writer_pretty(&mut *out, &analysis)?;
@@ -396,6 +791,173 @@ impl Write for Indented<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::spans::Spans;
+    use crate::analysis::SessionSummary;
+    use crate::model::{AgentResult, Hook, Timestamp};
+    use crate::render::style::Theme;
+
+    fn options() -> TextOptions {
+        TextOptions {
+            theme: Theme { color: false },
+            width: 100,
+            verbose: false,
+            debug: false,
+            formula_guard: true,
+            time: Default::default(),
+        }
+    }
+
+    /// The analysis as JSON, from spans held whole.
+    fn held(entries: &[Entry], summary: &SessionSummary, top: usize) -> String {
+        let mut builder = SpanBuilder::default();
+        for e in entries {
+            builder.push(e);
+        }
+        let spans: Spans = builder.finish();
+        let ctx = TraceContext::whole(summary);
+        let a = crate::analysis::analyze::analyze(ctx.session, summary, &spans, top, "complete");
+        serde_json::to_string_pretty(&a).unwrap() + "\n"
+    }
+
+    /// The analysis as the view writes it (text too), its stores holding
+    /// `budget` bytes in memory.
+    fn streamed(
+        entries: &mut [Entry],
+        summary: &SessionSummary,
+        top: usize,
+        budget: usize,
+    ) -> [String; 2] {
+        [AnalysisFormat::Json, AnalysisFormat::Text].map(|format| {
+            let mut view = AnalysisView::with_budget(options(), format, top, budget);
+            let mut out = Vec::new();
+            for e in entries.iter_mut() {
+                view.entry(e, &mut out).unwrap();
+            }
+            view.finish(&TraceContext::whole(summary), &mut out)
+                .unwrap();
+            String::from_utf8(out).unwrap()
+        })
+    }
+
+    /// The view, which keeps no run, agrees with the analysis of spans held
+    /// whole, whatever its stores hold in memory; its text is the same
+    /// however its stores are held.
+    fn agrees(entries: &mut [Entry], what: &str) {
+        let mut summary = SessionSummary::default();
+        for e in entries.iter() {
+            summary.add(e);
+        }
+        for top in [0, 3, 10] {
+            let want = held(entries, &summary, top);
+            let mut texts = Vec::new();
+            for budget in [0, 300, 1 << 24] {
+                let [json, text] = streamed(entries, &summary, top, budget);
+                assert_eq!(json, want, "{what}, top {top}, budget {budget}");
+                texts.push(text);
+            }
+            assert!(texts.windows(2).all(|w| w[0] == w[1]), "{what}");
+        }
+    }
+
+    #[test]
+    fn the_view_agrees_with_spans_held_whole_on_every_fixture() {
+        struct Entries(Vec<Entry>);
+        impl crate::input::EntrySink for Entries {
+            fn entry(&mut self, entry: &mut Entry) -> anyhow::Result<()> {
+                self.0.push(std::mem::take(entry));
+                Ok(())
+            }
+            fn problem(&mut self, _: crate::input::Diagnostic) {}
+        }
+        for (path, bytes) in crate::input::fixture_files() {
+            let parse = crate::input::ParseOptions {
+                keep_state: true,
+                keep_raw: false,
+            };
+            let mut read = Entries(Vec::new());
+            crate::input::read_all(&bytes[..], parse, &mut read).unwrap();
+            agrees(&mut read.0, &path.display().to_string());
+        }
+    }
+
+    /// An entry of a made-up session.
+    #[allow(clippy::type_complexity)]
+    fn entry(
+        index: u64,
+        (hook, agent, event, at, source, route, error, duration): (
+            u8,
+            Option<u8>,
+            Option<u8>,
+            Option<i64>,
+            Option<u8>,
+            Option<u8>,
+            bool,
+            Option<i64>,
+        ),
+    ) -> Entry {
+        let name = |n: u8| format!("agent{n}").into();
+        Entry {
+            index,
+            hook: match hook {
+                0 => Hook::BeforeEventHandling,
+                1 => Hook::BeforeAgentRun,
+                2 => Hook::AfterAgentRun,
+                3 => Hook::AgentError,
+                _ => Hook::AfterEventHandling,
+            },
+            agent_id: agent.map(name),
+            event_id: event.map(|e| {
+                if e == 0 {
+                    "".into()
+                } else {
+                    format!("e{e}").into()
+                }
+            }),
+            timestamp: at.map_or(Timestamp::Unset, |ms| {
+                Timestamp::At(
+                    chrono::DateTime::from_timestamp_millis(1_700_000_000_000 + ms)
+                        .unwrap()
+                        .fixed_offset(),
+                )
+            }),
+            source_agent_id: source.map(name),
+            state_route: route.map(name),
+            error: error.then(|| "failed".into()),
+            result: duration.map(|d| AgentResult {
+                duration_ms: Some(d),
+                ..AgentResult::default()
+            }),
+            ..Entry::default()
+        }
+    }
+
+    proptest::proptest! {
+        /// Made-up sessions: few agents and events, times missing, equal,
+        /// out of order; events begun after their runs; runs never
+        /// finished; routes, errors and durations here and there.
+        #[test]
+        fn the_view_agrees_with_spans_held_whole_on_made_up_sessions(
+            entries in proptest::collection::vec(
+                (
+                    0u8..5,
+                    proptest::option::weighted(0.9, 0u8..4),
+                    proptest::option::weighted(0.9, 0u8..7),
+                    proptest::option::weighted(0.9, 0i64..20),
+                    proptest::option::of(0u8..4),
+                    proptest::option::of(0u8..4),
+                    proptest::bool::weighted(0.2),
+                    proptest::option::of(0i64..5),
+                ),
+                0..60,
+            ),
+        ) {
+            let mut entries: Vec<Entry> = (1u64..)
+                .zip(entries)
+                .map(|(i, fields)| entry(i, fields))
+                .collect();
+            agrees(&mut entries, "made up");
+        }
+    }
 
     #[test]
     fn bars_and_numbers() {

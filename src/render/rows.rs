@@ -438,7 +438,12 @@ impl<'a> RowBytes<'a> {
     /// A row's entry number and time, as [`put_head`] wrote them.
     pub fn head(&mut self) -> io::Result<(u64, Option<RowTime>)> {
         let index = self.number()?;
-        let time = match self.u8()? {
+        Ok((index, self.time()?))
+    }
+
+    /// A time as [`put_time`] wrote it.
+    pub fn time(&mut self) -> io::Result<Option<RowTime>> {
+        Ok(match self.u8()? {
             0 => None,
             _ => {
                 let secs = self.signed()?;
@@ -446,8 +451,15 @@ impl<'a> RowBytes<'a> {
                 let offset = i32::try_from(self.signed()?).map_err(|_| bad_run("an offset"))?;
                 Some((secs, nanos, offset))
             }
-        };
-        Ok((index, time))
+        })
+    }
+
+    /// A time as [`put_time`] wrote it, as a timestamp.
+    pub fn timestamp(&mut self) -> io::Result<Timestamp> {
+        Ok(match self.time()? {
+            None => Timestamp::Unset,
+            Some(time) => Timestamp::At(row_datetime(time)?),
+        })
     }
 
     /// A text, its length first, as [`put_text`] wrote it.
@@ -481,6 +493,12 @@ pub(super) fn put_signed(out: &mut Vec<u8>, n: i64) {
 /// the entry's number and its time, as [`RowBytes::head`] reads them.
 pub(super) fn put_head(out: &mut Vec<u8>, index: u64, time: Timestamp) {
     put_number(out, index);
+    put_time(out, time);
+}
+
+/// Appends a time, as [`RowBytes::time`] reads it: whether it is set, then
+/// its seconds, nanoseconds and offset.
+pub(super) fn put_time(out: &mut Vec<u8>, time: Timestamp) {
     match time.get() {
         None => out.push(0),
         Some(t) => {
