@@ -695,22 +695,218 @@ pub fn critical_path(mut finished: Vec<PathRun>) -> PathPlaces {
         steps.push((chosen, false));
         current = chosen;
     }
+    let steps: Vec<(PathRun, bool)> = steps
+        .into_iter()
+        .map(|(k, ambiguous)| (finished[k], ambiguous))
+        .collect();
+    path_places(steps)
+}
+
+/// The path's places, gaps and length from its steps, last first.
+fn path_places(mut steps: Vec<(PathRun, bool)>) -> PathPlaces {
     steps.reverse();
     let mut previous_end: Option<i128> = None;
     let mut path = PathPlaces {
         steps: Vec::with_capacity(steps.len()),
         duration_ms: None,
     };
-    for &(k, ambiguous) in &steps {
-        let r = run(k);
+    for (r, ambiguous) in &steps {
         let gap = previous_end.zip(r.start).map(|(p, s)| millis(p, s));
-        path.steps.push((r.place, gap, ambiguous));
+        path.steps.push((r.place, gap, *ambiguous));
         previous_end = Some(r.end);
     }
     path.duration_ms = steps
         .first()
-        .map(|&(k, _)| millis(run(k).begin(), run(last).end));
+        .zip(steps.last())
+        .map(|((first, _), (last, _))| millis(first.begin(), last.end));
     path
+}
+
+/// A list of candidates for the step before a run: runs of an agent, runs
+/// of an agent that routed to another, or runs that routed to an agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum PathList {
+    Agent(Name),
+    AgentRoute(Name, Name),
+    Route(Name),
+}
+
+impl PathList {
+    fn has(self, r: &PathRun) -> bool {
+        match self {
+            PathList::Agent(a) => r.agent == a,
+            PathList::AgentRoute(a, n) => r.agent == a && r.next == Some(n),
+            PathList::Route(n) => r.next == Some(n),
+        }
+    }
+}
+
+/// What the critical path knows of the finished runs before it reads
+/// them from the last: how many there are, and each list's earliest end.
+#[derive(Debug, Default)]
+pub struct PathLists {
+    earliest: FastMap<PathList, i128>,
+    count: usize,
+}
+
+impl PathLists {
+    pub fn add(&mut self, r: &PathRun) {
+        self.count += 1;
+        let lists = [
+            Some(PathList::Agent(r.agent)),
+            r.next.map(|n| PathList::AgentRoute(r.agent, n)),
+            r.next.map(PathList::Route),
+        ];
+        for list in lists.into_iter().flatten() {
+            let end = self.earliest.entry(list).or_insert(r.end);
+            *end = (*end).min(r.end);
+        }
+    }
+
+    /// Whether `list` has a run that ended by `begin`.
+    fn reaches(&self, list: PathList, begin: i128) -> bool {
+        self.earliest.get(&list).is_some_and(|&end| end <= begin)
+    }
+}
+
+/// [`critical_path`] over finished runs that `next` gives from the last
+/// to end (descending (end, end entry, place)), holding only the runs
+/// between a step and the one before it: each step's predecessor ended
+/// before it began, so the walk back only goes down. `None` when the
+/// runs' times make it go up (a run that began after it ended), or when
+/// more than `window` runs would have to be held to find a step: then
+/// [`critical_path`] over all of them answers.
+pub fn critical_path_from_last<E>(
+    lists: &PathLists,
+    next: &mut dyn FnMut() -> Result<Option<PathRun>, E>,
+    window: usize,
+) -> Result<Option<PathPlaces>, E> {
+    /// The runs read and not yet left behind, last to end first.
+    struct Window<'n, E> {
+        runs: std::collections::VecDeque<PathRun>,
+        next: &'n mut dyn FnMut() -> Result<Option<PathRun>, E>,
+        ended: bool,
+        cap: usize,
+    }
+    /// Too many runs to hold: the caller reads them all.
+    struct Full;
+    impl<E> Window<'_, E> {
+        /// Reads one more run; `false` after the last.
+        fn fill(&mut self) -> Result<Result<bool, Full>, E> {
+            if self.ended {
+                return Ok(Ok(false));
+            }
+            match (self.next)()? {
+                Some(_) if self.runs.len() >= self.cap => Ok(Err(Full)),
+                Some(r) => {
+                    self.runs.push_back(r);
+                    Ok(Ok(true))
+                }
+                None => {
+                    self.ended = true;
+                    Ok(Ok(false))
+                }
+            }
+        }
+    }
+    let mut w = Window {
+        runs: Default::default(),
+        next,
+        ended: false,
+        cap: window.max(1),
+    };
+    match w.fill()? {
+        Ok(true) => {}
+        Ok(false) => return Ok(Some(PathPlaces::default())),
+        Err(Full) => return Ok(None),
+    }
+    let mut current = w.runs[0];
+    let mut steps: Vec<(PathRun, bool)> = vec![(current, false)];
+    let mut seen: BTreeSet<u64> = BTreeSet::new();
+    // The earliest end among runs left behind.
+    let mut left_behind: Option<i128> = None;
+    while steps.len() <= lists.count {
+        seen.insert(current.end_index);
+        let begin = current.begin();
+        if left_behind.is_some_and(|end| end <= begin) {
+            return Ok(None);
+        }
+        let here = current.agent;
+        let lists_in_order = match current.sender {
+            Some(src) => [
+                Some(PathList::AgentRoute(src, here)),
+                Some(PathList::Agent(src)),
+                Some(PathList::Route(here)),
+            ],
+            None => [Some(PathList::Route(here)), None, None],
+        };
+        let mut found = None;
+        for list in lists_in_order.into_iter().flatten() {
+            if !lists.reaches(list, begin) {
+                continue;
+            }
+            let candidate = |r: &PathRun| list.has(r) && !seen.contains(&r.end_index);
+            // The latest candidate that ended by `begin`.
+            let mut at = w.runs.partition_point(|r| r.end > begin);
+            let chosen = loop {
+                if at == w.runs.len() {
+                    match w.fill()? {
+                        Ok(true) => continue,
+                        Ok(false) => break None,
+                        Err(Full) => return Ok(None),
+                    }
+                }
+                // Runs read just now may still have ended after `begin`.
+                if w.runs[at].end <= begin && candidate(&w.runs[at]) {
+                    break Some(at);
+                }
+                at += 1;
+            };
+            let Some(chosen) = chosen else {
+                continue;
+            };
+            // Whether the next candidate down was still running when the
+            // chosen one began.
+            let chosen_begin = w.runs[chosen].begin();
+            let mut below = chosen + 1;
+            let ambiguous = loop {
+                if below == w.runs.len() {
+                    match w.fill()? {
+                        Ok(true) => continue,
+                        Ok(false) => break false,
+                        Err(Full) => return Ok(None),
+                    }
+                }
+                let r = &w.runs[below];
+                if r.end <= chosen_begin {
+                    break false;
+                }
+                if candidate(r) {
+                    break true;
+                }
+                below += 1;
+            };
+            found = Some((chosen, ambiguous));
+            break;
+        }
+        let Some((chosen, ambiguous)) = found else {
+            break;
+        };
+        if let Some(last_step) = steps.last_mut() {
+            last_step.1 = ambiguous;
+        }
+        current = w.runs[chosen];
+        steps.push((current, false));
+        // Runs that ended after the new step began are no candidates
+        // from here on, unless a step begins later than it ends (checked
+        // above).
+        let begin = current.begin();
+        while let Some(front) = w.runs.front().filter(|r| r.end > begin) {
+            left_behind = Some(front.end);
+            w.runs.pop_front();
+        }
+    }
+    Ok(Some(path_places(steps)))
 }
 
 /// What `--analyze` found about a session's runs, before its runs are
@@ -983,6 +1179,55 @@ mod tests {
                 .map(|l| (l.agents, l.repeats, l.first_run))
                 .collect();
             proptest::prop_assert_eq!(got, loops_of_whole(&agents));
+        }
+    }
+
+    proptest::proptest! {
+        /// The walk back from the last run, holding few runs, finds the
+        /// path the search over all runs finds, or says it cannot (and
+        /// never cannot when runs begin before they end and all may be
+        /// held).
+        #[test]
+        fn the_path_read_from_the_last_run_is_the_path_over_all_runs(
+            runs in proptest::collection::vec(
+                (0i128..40, proptest::option::weighted(0.8, 0i128..12), 0u32..4,
+                 proptest::option::of(1u32..5), proptest::option::of(1u32..5)),
+                0..40,
+            ),
+            window in 1usize..50,
+            sane in proptest::bool::ANY,
+        ) {
+            let name = |n: u32| Name::from_number(n).unwrap();
+            let finished: Vec<PathRun> = runs
+                .iter()
+                .enumerate()
+                .map(|(i, &(end, took, agent, next, sender))| PathRun {
+                    end,
+                    end_index: i as u64 * 3 + 1,
+                    place: i as u64,
+                    // Sane runs begin by their end; others may not.
+                    start: took.map(|t| if sane { end - t } else { end + 6 - t }),
+                    agent: name(agent + 1),
+                    next: next.map(name),
+                    sender: sender.map(name),
+                })
+                .collect();
+            let want = critical_path(finished.clone());
+            let mut lists = PathLists::default();
+            for r in &finished {
+                lists.add(r);
+            }
+            let mut last_first = finished.clone();
+            last_first.sort_by_key(|r| std::cmp::Reverse((r.end, r.end_index, r.place)));
+            let mut rows = last_first.into_iter();
+            let got = critical_path_from_last::<()>(&lists, &mut || Ok(rows.next()), window)
+                .unwrap();
+            if let Some(got) = &got {
+                proptest::prop_assert_eq!(got, &want);
+            }
+            if sane && window >= finished.len() {
+                proptest::prop_assert!(got.is_some());
+            }
         }
     }
 

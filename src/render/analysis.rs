@@ -10,13 +10,13 @@ use super::text::{escape, human_duration, plural, short_id, truncate, width};
 use super::timeline::write_session_header;
 use super::{EntryRenderer, TextOptions, TraceContext};
 use crate::analysis::analyze::{
-    critical_path, view, Analysis, Found, PathRun, RunTotals, RunView, TimeWalk, WalkRun,
+    critical_path, critical_path_from_last, view, Analysis, Found, PathLists, PathRun, RunTotals,
+    RunView, TimeWalk, WalkRun,
 };
 use crate::analysis::flow::HopKind;
 use crate::analysis::names::{Name, Names};
 use crate::analysis::spans::{
-    usage_prepare, AgentRun, EventKey, FoundRun, RunSink, RunStatus, SpanBuilder, SpanLookup,
-    Tokens,
+    usage_prepare, AgentRun, FoundRun, RunSink, RunStatus, SpanBuilder, SpanLookup, Tokens,
 };
 use crate::input::Prepare;
 use crate::model::{Completeness, Entry};
@@ -42,21 +42,23 @@ pub struct AnalysisView {
 
 impl AnalysisView {
     pub fn new(options: TextOptions, format: AnalysisFormat, top: usize) -> Self {
-        AnalysisView::with_budget(options, format, top, RUNS_IN_MEMORY)
+        AnalysisView::with_limits(options, format, top, RUNS_IN_MEMORY, PATH_WINDOW)
     }
 
-    /// With `budget` bytes of each store's rows in memory (tests make it
-    /// small, to go through the files).
-    pub fn with_budget(
+    /// With `budget` bytes of each store's rows in memory, and at most
+    /// `window` runs held by the critical path before it reads them all
+    /// (tests make both small, to go through the files and the fallback).
+    fn with_limits(
         options: TextOptions,
         format: AnalysisFormat,
         top: usize,
         budget: usize,
+        window: usize,
     ) -> Self {
         AnalysisView {
             options,
             format,
-            spans: SpanBuilder::with_sink(AnalysisRuns::new(top, budget), false),
+            spans: SpanBuilder::with_sink(AnalysisRuns::new(top, budget, window), false),
         }
     }
 }
@@ -66,19 +68,22 @@ impl AnalysisView {
 const RUNS_IN_MEMORY: usize = 2 << 20;
 
 /// The runs as `--analyze` keeps them: added up as they come
-/// ([`RunTotals`]); the finished ones as compact records for the critical
-/// path; and two stores of rows, in memory up to a budget and then in
-/// temporary files: each run in time order for the walk ([`TimeWalk`]),
-/// and each run's details in run order, read once at the end for the runs
-/// the analysis shows. Event ids and error messages are held only there.
+/// ([`RunTotals`]), and in three stores of rows, in memory up to a budget
+/// and then in temporary files: the finished runs from the last to end,
+/// for the critical path ([`critical_path_from_last`]); every run in time
+/// order, for the walk ([`TimeWalk`]); and each run's details in run
+/// order, read once at the end for the runs the analysis shows. Event ids
+/// and error messages are held only there.
 struct AnalysisRuns {
+    /// See [`PATH_WINDOW`].
+    window: usize,
     /// The next run's place.
     place: u64,
     totals: RunTotals,
-    finished: Vec<PathRun>,
-    /// Finished runs (places in `finished`) whose event had not begun
-    /// when they ended: who sent it is looked up at the end.
-    late: Vec<(usize, EventKey)>,
+    /// The finished runs, last to end first, for the critical path, and
+    /// what it knows of them ahead.
+    by_end: RowStore<EndOrder>,
+    lists: PathLists,
     by_time: RowStore<RunOrder>,
     details: RowStore<RunPlace>,
     /// The first error of the stores' files.
@@ -87,12 +92,13 @@ struct AnalysisRuns {
 }
 
 impl AnalysisRuns {
-    fn new(top: usize, budget: usize) -> Self {
+    fn new(top: usize, budget: usize, window: usize) -> Self {
         AnalysisRuns {
+            window,
             place: 0,
             totals: RunTotals::new(top),
-            finished: Vec::new(),
-            late: Vec::new(),
+            by_end: RowStore::new(budget, EndOrder::of_row, "the analysis's runs"),
+            lists: PathLists::default(),
             by_time: RowStore::new(budget, RunOrder::of_row, "the analysis's runs"),
             details: RowStore::new(budget, RunPlace::of_row, "the analysis's runs"),
             failed: None,
@@ -116,19 +122,40 @@ impl AnalysisRuns {
         put_number(&mut self.row, u64::from(next.map_or(0, Name::number)));
         self.row.push(status_code(r.status));
         self.row.push(kind_code(r.kind));
-        match (r.sender, r.event) {
-            (Some(sender), _) => {
-                self.row.push(0);
-                put_number(&mut self.row, u64::from(sender.map_or(0, Name::number)));
-            }
-            (None, None) => self.row.push(1),
-            (None, Some(key)) => {
-                self.row.push(2);
-                self.row.extend_from_slice(&key.to_le_bytes());
-            }
-        }
+        put_sender(&mut self.row, r);
         set_length(&mut self.row, 0)?;
         self.by_time.push(order, &self.row)?;
+
+        if r.status != RunStatus::Unfinished {
+            if let (Some(end), Some(end_index)) = (r.end.instant_nanos(), r.end_index) {
+                let start = r.start.instant_nanos();
+                self.lists.add(&PathRun {
+                    end,
+                    end_index,
+                    place,
+                    start,
+                    agent: r.agent,
+                    next,
+                    sender: None,
+                });
+                let order = EndOrder {
+                    end,
+                    end_index,
+                    place,
+                };
+                self.row.clear();
+                self.row.extend_from_slice(&[0; 4]);
+                order.put(&mut self.row);
+                self.row.push(u8::from(start.is_some()));
+                self.row
+                    .extend_from_slice(&start.unwrap_or_default().to_le_bytes());
+                put_number(&mut self.row, u64::from(r.agent.number()));
+                put_number(&mut self.row, u64::from(next.map_or(0, Name::number)));
+                put_sender(&mut self.row, r);
+                set_length(&mut self.row, 0)?;
+                self.by_end.push(order, &self.row)?;
+            }
+        }
 
         self.row.clear();
         self.row.extend_from_slice(&[0; 4]);
@@ -184,28 +211,42 @@ impl RunSink for AnalysisRuns {
                 output_state: None,
             },
         );
-        if r.status != RunStatus::Unfinished {
-            if let (Some(end), Some(end_index)) = (r.end.instant_nanos(), r.end_index) {
-                if r.sender.is_none() {
-                    self.late.push((self.finished.len(), r.event));
-                }
-                self.finished.push(PathRun {
-                    end,
-                    end_index,
-                    place,
-                    start: r.start.instant_nanos(),
-                    agent: r.agent,
-                    next,
-                    sender: r.sender.flatten(),
-                });
-            }
-        }
         if self.failed.is_none() {
             if let Err(e) = self.store(place, r, next) {
                 self.failed = Some(e);
             }
         }
     }
+}
+
+/// Appends who sent run `r`'s event: the sender when known (final),
+/// else the event's key, to look the sender up at the end.
+fn put_sender(row: &mut Vec<u8>, r: &FoundRun<'_>) {
+    match (r.sender, r.event) {
+        (Some(sender), _) => {
+            row.push(0);
+            put_number(row, u64::from(sender.map_or(0, Name::number)));
+        }
+        (None, None) => row.push(1),
+        (None, Some(key)) => {
+            row.push(2);
+            row.extend_from_slice(&key.to_le_bytes());
+        }
+    }
+}
+
+/// Who sent a run's event, as [`put_sender`] wrote it.
+fn sender_in(bytes: &mut RowBytes<'_>, lookup: &SpanLookup<'_>) -> io::Result<Option<Name>> {
+    Ok(match bytes.u8()? {
+        0 => name_of(bytes.number()?),
+        1 => lookup.sender(None),
+        _ => lookup.sender(Some(u128::from_le_bytes(bytes.array()?))),
+    })
+}
+
+/// The name numbered `n` (0: none).
+fn name_of(n: u64) -> Option<Name> {
+    u32::try_from(n).ok().and_then(Name::from_number)
 }
 
 fn status_code(status: RunStatus) -> u8 {
@@ -302,6 +343,85 @@ impl RowKey for RunOrder {
     }
 }
 
+/// Finished runs from the last to end: by (end, closing entry, place),
+/// descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct EndOrder {
+    end: i128,
+    end_index: u64,
+    place: u64,
+}
+
+impl Ord for EndOrder {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (other.end, other.end_index, other.place).cmp(&(self.end, self.end_index, self.place))
+    }
+}
+
+impl PartialOrd for EndOrder {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl EndOrder {
+    const BYTES: usize = 16 + 8 + 8;
+
+    fn of_row(_: &mut (), row: &[u8]) -> io::Result<EndOrder> {
+        let bytes = row.get(..Self::BYTES).ok_or_else(|| bad_row("end"))?;
+        Ok(<EndOrder as RowKey>::get(bytes))
+    }
+}
+
+impl RowKey for EndOrder {
+    const BYTES: usize = EndOrder::BYTES;
+    type Keys = ();
+
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.end.to_le_bytes());
+        out.extend_from_slice(&self.end_index.to_le_bytes());
+        out.extend_from_slice(&self.place.to_le_bytes());
+    }
+
+    fn get(bytes: &[u8]) -> Self {
+        let mut end = [0; 16];
+        end.copy_from_slice(&bytes[..16]);
+        let mut end_index = [0; 8];
+        end_index.copy_from_slice(&bytes[16..24]);
+        let mut place = [0; 8];
+        place.copy_from_slice(&bytes[24..32]);
+        EndOrder {
+            end: i128::from_le_bytes(end),
+            end_index: u64::from_le_bytes(end_index),
+            place: u64::from_le_bytes(place),
+        }
+    }
+}
+
+/// A row of the end store as the critical path reads it.
+fn path_run(row: &[u8], lookup: &SpanLookup<'_>) -> io::Result<PathRun> {
+    let order = EndOrder::of_row(&mut (), row)?;
+    let mut bytes = RowBytes(row.get(EndOrder::BYTES..).ok_or_else(|| bad_row("end"))?);
+    let timed = bytes.u8()? != 0;
+    let start = i128::from_le_bytes(bytes.array()?);
+    let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
+    let next = name_of(bytes.number()?);
+    Ok(PathRun {
+        end: order.end,
+        end_index: order.end_index,
+        place: order.place,
+        start: timed.then_some(start),
+        agent,
+        next,
+        sender: sender_in(&mut bytes, lookup)?,
+    })
+}
+
+/// Runs held at most while the critical path looks for one step: past
+/// that (runs that ended long after the step began, or times that go
+/// back), it reads them all into memory.
+const PATH_WINDOW: usize = 1 << 16;
+
 /// A run's place among the runs, which its details are kept in order of
 /// (they come in that order: one run in the store, never sorted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -334,16 +454,11 @@ impl RowKey for RunPlace {
 fn walk_run(row: &[u8], lookup: &SpanLookup<'_>) -> io::Result<WalkRun> {
     let order = RunOrder::of_row(&mut (), row)?;
     let mut bytes = RowBytes(row.get(RunOrder::BYTES..).ok_or_else(|| bad_row("order"))?);
-    let name = |n: u64| u32::try_from(n).ok().and_then(Name::from_number);
-    let agent = name(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
-    let next = name(bytes.number()?);
+    let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
+    let next = name_of(bytes.number()?);
     let status = status_of(bytes.u8()?)?;
     let kind = kind_of(bytes.u8()?)?;
-    let sender = match bytes.u8()? {
-        0 => name(bytes.number()?),
-        1 => lookup.sender(None),
-        _ => lookup.sender(Some(u128::from_le_bytes(bytes.array()?))),
-    };
+    let sender = sender_in(&mut bytes, lookup)?;
     Ok(WalkRun {
         place: order.place,
         agent,
@@ -417,10 +532,27 @@ impl EntryRenderer for AnalysisView {
         if let Some(e) = runs.failed.take() {
             return Err(e);
         }
-        let mut finished = std::mem::take(&mut runs.finished);
-        for &(k, key) in &runs.late {
-            finished[k].sender = lookup.sender(key);
-        }
+        let path = {
+            let mut last_first = runs.by_end.cursor()?;
+            let mut next = || -> io::Result<Option<PathRun>> {
+                last_first
+                    .next()?
+                    .map(|row| path_run(row, &lookup))
+                    .transpose()
+            };
+            critical_path_from_last(&runs.lists, &mut next, runs.window)?
+        };
+        let path = match path {
+            Some(path) => path,
+            None => {
+                let mut finished = Vec::new();
+                runs.by_end.for_each(&mut |row| {
+                    finished.push(path_run(row, &lookup)?);
+                    Ok(())
+                })?;
+                critical_path(finished)
+            }
+        };
         let mut walk = TimeWalk::default();
         runs.by_time.for_each(&mut |row| {
             walk.push(walk_run(row, &lookup)?);
@@ -429,7 +561,7 @@ impl EntryRenderer for AnalysisView {
         let found = Found {
             totals: std::mem::replace(&mut runs.totals, RunTotals::new(0)),
             walked: walk.finish(),
-            path: critical_path(finished),
+            path,
             events,
         };
         // The runs shown, read back in one pass in run order.
@@ -820,15 +952,15 @@ mod tests {
     }
 
     /// The analysis as the view writes it (text too), its stores holding
-    /// `budget` bytes in memory.
+    /// `budget` bytes in memory and its critical path `window` runs.
     fn streamed(
         entries: &mut [Entry],
         summary: &SessionSummary,
         top: usize,
-        budget: usize,
+        (budget, window): (usize, usize),
     ) -> [String; 2] {
         [AnalysisFormat::Json, AnalysisFormat::Text].map(|format| {
-            let mut view = AnalysisView::with_budget(options(), format, top, budget);
+            let mut view = AnalysisView::with_limits(options(), format, top, budget, window);
             let mut out = Vec::new();
             for e in entries.iter_mut() {
                 view.entry(e, &mut out).unwrap();
@@ -840,8 +972,8 @@ mod tests {
     }
 
     /// The view, which keeps no run, agrees with the analysis of spans held
-    /// whole, whatever its stores hold in memory; its text is the same
-    /// however its stores are held.
+    /// whole, whatever its stores hold in memory and however many runs its
+    /// critical path may hold; its text is the same either way.
     fn agrees(entries: &mut [Entry], what: &str) {
         let mut summary = SessionSummary::default();
         for e in entries.iter() {
@@ -850,9 +982,9 @@ mod tests {
         for top in [0, 3, 10] {
             let want = held(entries, &summary, top);
             let mut texts = Vec::new();
-            for budget in [0, 300, 1 << 24] {
-                let [json, text] = streamed(entries, &summary, top, budget);
-                assert_eq!(json, want, "{what}, top {top}, budget {budget}");
+            for limits in [(0, 1), (300, 4), (1 << 24, PATH_WINDOW)] {
+                let [json, text] = streamed(entries, &summary, top, limits);
+                assert_eq!(json, want, "{what}, top {top}, limits {limits:?}");
                 texts.push(text);
             }
             assert!(texts.windows(2).all(|w| w[0] == w[1]), "{what}");

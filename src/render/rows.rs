@@ -192,63 +192,117 @@ impl<K: RowKey> RowStore<K> {
 
     /// Calls `f` with every row (without its length), in key order.
     pub fn for_each(&mut self, f: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
-        let what = self.what;
-        let file = match &mut self.file {
-            Some(file) => {
-                file.flush().map_err(|e| held_in_file(e, what))?;
-                Some(file.get_ref())
-            }
-            None => None,
-        };
-        if self.sorted {
-            if let (Some(file), Some(&run)) = (file, self.runs.first()) {
-                let mut run = RunReader::new(file, run, READ, self.key_of, what);
-                while run.advance()?.is_some() {
-                    f(run.row())?;
-                }
-            }
-            return super::ordered::each_row(&self.memory, f);
-        }
-        self.chunk.sort_unstable_by_key(|&(key, _)| key);
-        // The next row of each run, and of memory (source `runs.len()`),
-        // smallest key first.
-        let mut runs = Vec::with_capacity(self.runs.len());
-        if let Some(file) = file {
-            let read = (READS / self.runs.len().max(1)).clamp(MIN_READ, READ);
-            for &run in &self.runs {
-                runs.push(RunReader::new(file, run, read, self.key_of, what));
-            }
-        }
-        let in_memory = runs.len();
-        let mut next = BinaryHeap::with_capacity(runs.len() + 1);
-        for (i, run) in runs.iter_mut().enumerate() {
-            if let Some(key) = run.next()? {
-                next.push(Reverse((key, i)));
-            }
-        }
-        // The rows in memory, and where the one in the heap starts.
-        let mut chunk = self.chunk.iter();
-        let mut memory_at = 0;
-        if let Some(&(key, at)) = chunk.next() {
-            next.push(Reverse((key, in_memory)));
-            memory_at = at;
-        }
-        while let Some(Reverse((_, i))) = next.pop() {
-            let key = if i == in_memory {
-                f(row_at(&self.memory, memory_at)?)?;
-                chunk.next().map(|&(key, at)| {
-                    memory_at = at;
-                    key
-                })
-            } else {
-                f(runs[i].row())?;
-                runs[i].next()?
-            };
-            if let Some(key) = key {
-                next.push(Reverse((key, i)));
-            }
+        let mut rows = self.cursor()?;
+        while let Some(row) = rows.next()? {
+            f(row)?;
         }
         Ok(())
+    }
+
+    /// Reads every row (without its length) in key order, one at a time,
+    /// for a reader that takes rows as it needs them.
+    pub fn cursor(&mut self) -> io::Result<RowCursor<'_, K>> {
+        let what = self.what;
+        if let Some(file) = &mut self.file {
+            file.flush().map_err(|e| held_in_file(e, what))?;
+        }
+        if !self.sorted {
+            self.chunk.sort_unstable_by_key(|&(key, _)| key);
+        }
+        let file = self.file.as_ref().map(BufWriter::get_ref);
+        let mut runs = Vec::new();
+        let mut merge = None;
+        if self.sorted {
+            if let (Some(file), Some(&run)) = (file, self.runs.first()) {
+                runs.push(RunReader::new(file, run, READ, self.key_of, what));
+            }
+        } else {
+            if let Some(file) = file {
+                let read = (READS / self.runs.len().max(1)).clamp(MIN_READ, READ);
+                for &run in &self.runs {
+                    runs.push(RunReader::new(file, run, read, self.key_of, what));
+                }
+            }
+            // The next row of each run, and of memory (source
+            // `runs.len()`), smallest key first.
+            let mut next = BinaryHeap::with_capacity(runs.len() + 1);
+            for (i, run) in runs.iter_mut().enumerate() {
+                if let Some(key) = run.next()? {
+                    next.push(Reverse((key, i)));
+                }
+            }
+            if let Some(&(key, _)) = self.chunk.first() {
+                next.push(Reverse((key, runs.len())));
+            }
+            merge = Some(next);
+        }
+        Ok(RowCursor {
+            memory: &self.memory,
+            chunk: &self.chunk,
+            in_memory: 0,
+            runs,
+            merge,
+            last: None,
+        })
+    }
+}
+
+/// The rows of a [`RowStore`] in key order, read one at a time
+/// ([`RowStore::cursor`]).
+pub struct RowCursor<'s, K: RowKey> {
+    memory: &'s [u8],
+    /// The rows in memory, in key order, and the next (or current) one.
+    chunk: &'s [(K, usize)],
+    in_memory: usize,
+    runs: Vec<RunReader<'s, K>>,
+    /// Merging runs that were sorted apart; `None` when every row came in
+    /// order (the one run in the file, then memory).
+    merge: Option<BinaryHeap<Reverse<(K, usize)>>>,
+    /// Where the row given last came from (`runs.len()`: memory).
+    last: Option<usize>,
+}
+
+impl<K: RowKey> RowCursor<'_, K> {
+    /// The next row, `None` after the last.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> io::Result<Option<&[u8]>> {
+        let memory = self.runs.len();
+        let Some(merge) = &mut self.merge else {
+            if let Some(run) = self.runs.first_mut() {
+                if self.last.is_none() && run.advance()?.is_some() {
+                    return Ok(Some(run.row()));
+                }
+                self.last = Some(memory);
+            }
+            let Some(&(_, at)) = self.chunk.get(self.in_memory) else {
+                return Ok(None);
+            };
+            self.in_memory += 1;
+            return row_at(self.memory, at).map(Some);
+        };
+        // The source of the row given last moves on.
+        match self.last {
+            Some(i) if i == memory => {
+                self.in_memory += 1;
+                if let Some(&(key, _)) = self.chunk.get(self.in_memory) {
+                    merge.push(Reverse((key, memory)));
+                }
+            }
+            Some(i) => {
+                if let Some(key) = self.runs[i].next()? {
+                    merge.push(Reverse((key, i)));
+                }
+            }
+            None => {}
+        }
+        let Some(Reverse((_, i))) = merge.pop() else {
+            return Ok(None);
+        };
+        self.last = Some(i);
+        if i == memory {
+            return row_at(self.memory, self.chunk[self.in_memory].1).map(Some);
+        }
+        Ok(Some(self.runs[i].row()))
     }
 }
 
