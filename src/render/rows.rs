@@ -124,6 +124,9 @@ impl<K: RowKey> RowStore<K> {
     pub fn push(&mut self, key: K, row: &[u8]) -> io::Result<()> {
         self.sorted &= self.last.is_none_or(|last| last <= key);
         self.last = Some(key);
+        let entry = std::mem::size_of::<(K, usize)>();
+        grow_within(&mut self.chunk, 1, self.budget / entry + 1);
+        grow_within(&mut self.memory, row.len(), self.budget);
         self.chunk.push((key, self.memory.len()));
         self.memory.extend_from_slice(row);
         // The keys count against the budget with the rows they order.
@@ -303,6 +306,17 @@ impl<K: RowKey> RowCursor<'_, K> {
             return row_at(self.memory, self.chunk[self.in_memory].1).map(Some);
         }
         Ok(Some(self.runs[i].row()))
+    }
+}
+
+/// Makes room for `more` elements in `v`, doubling as a `Vec` does but
+/// never past `cap` (unless the elements need more): a store's buffers
+/// stay within its budget, instead of doubling once past it.
+fn grow_within<T>(v: &mut Vec<T>, more: usize, cap: usize) {
+    let need = v.len() + more;
+    if need > v.capacity() {
+        let target = (v.capacity() * 2).max(need).min(cap.max(need));
+        v.reserve_exact(target - v.len());
     }
 }
 
