@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use super::{FastMap, FastSet};
+use super::{FastMap, FastSet, Hash128};
 use std::fmt;
 
 use super::names::{Name, Names};
@@ -192,12 +192,9 @@ impl Flow {
 #[derive(Debug, Default)]
 pub struct FlowBuilder {
     /// (event, agent) pairs whose outcome already gave a hop, each held as
-    /// 128 bits of hash: a long session has one pair per event, and held
-    /// as strings they grew with every event id. The hashers are seeded
-    /// per run, so no file can be written to make two pairs collide, and
-    /// by chance two of a billion pairs do with odds below 10^-20.
+    /// 128 bits of hash ([`Hash128`]).
     done: FastSet<u128>,
-    hashers: [foldhash::fast::RandomState; 2],
+    hash: Hash128,
     /// With state diffs: each open event's input state keys.
     inputs: Option<FastMap<Option<Text>, serde_json::Map<String, serde_json::Value>>>,
     /// The state changes of the hop last made.
@@ -229,12 +226,7 @@ impl FlowBuilder {
         let agent = e.agent_id.as_deref().filter(|a| !a.is_empty())?;
         let hook = HopHook::of(&e.hook)?;
         let event_id = e.event_id.as_deref();
-        let key = {
-            use std::hash::BuildHasher;
-            let [a, b] = &self.hashers;
-            u128::from(a.hash_one((event_id, agent))) << 64
-                | u128::from(b.hash_one((event_id, agent)))
-        };
+        let key = self.hash.of((event_id, agent));
         let route = e.route();
         if hook == HopHook::AfterEventHandling
             && (self.done.contains(&key) || (route.is_none() && e.error().is_none()))

@@ -24,3 +24,19 @@ pub use time_range::TimeRange;
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 /// See [`FastMap`].
 pub type FastSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
+
+/// 128 bits of hash for what a long session has one of per event (event
+/// ids, (event, agent) pairs), held instead of its strings, which grew with
+/// every event. Two hashers seeded per process: no file can be written to
+/// make two values collide, and by chance two of a billion do with odds
+/// below 10^-20.
+#[derive(Debug, Clone, Default)]
+pub struct Hash128([foldhash::fast::RandomState; 2]);
+
+impl Hash128 {
+    pub fn of(&self, value: impl std::hash::Hash + Copy) -> u128 {
+        use std::hash::BuildHasher;
+        let [a, b] = &self.0;
+        u128::from(a.hash_one(value)) << 64 | u128::from(b.hash_one(value))
+    }
+}

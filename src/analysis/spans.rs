@@ -5,9 +5,7 @@
 //! The route orchestrator logs BeforeAgentRun twice for one run: the second
 //! is folded into the first. Go's zero time is never used as a time.
 
-use std::hash::BuildHasher;
-
-use super::FastMap;
+use super::{FastMap, Hash128};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -147,8 +145,7 @@ struct EventRecord {
     end_index: Place,
 }
 
-/// The events, found by their ids' 128-bit hashes (seeded per process,
-/// as [`super::FastMap`]): an analysis needs no event's id once its runs
+/// The events, found by their ids' 128-bit hashes ([`Hash128`]): an analysis needs no event's id once its runs
 /// are paired, and a long session has tens of thousands of them. An
 /// event is added by its first BeforeEventHandling.
 #[derive(Default)]
@@ -159,7 +156,7 @@ struct Events {
     table: hashbrown::HashTable<u32>,
     /// Where the event without an id is.
     unnamed: Option<u32>,
-    hashers: [foldhash::fast::RandomState; 2],
+    hash: Hash128,
     starts: Vec<EventStart>,
     /// Kept for [`Spans::events`]; not for an analysis.
     records: Option<Vec<EventRecord>>,
@@ -187,9 +184,7 @@ impl Events {
 
     /// The key of `id` (an empty id is no id).
     fn key(&self, id: Option<&str>) -> EventKey {
-        let id = id.filter(|s| !s.is_empty())?;
-        let [a, b] = &self.hashers;
-        Some(u128::from(a.hash_one(id)) << 64 | u128::from(b.hash_one(id)))
+        Some(self.hash.of(id.filter(|s| !s.is_empty())?))
     }
 
     fn get(&self, key: EventKey) -> Option<usize> {

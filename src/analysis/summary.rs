@@ -1,10 +1,10 @@
 //! A one-pass summary of a session: what `list` shows and `trace` heads with.
 
-use super::FastSet;
+use super::{FastSet, Hash128};
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::model::{Entry, Text, Timestamp};
+use crate::model::{Entry, Timestamp};
 
 /// The first error of a session, with where it happened.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -28,7 +28,10 @@ pub struct SessionSummary {
     pub first_error: Option<FirstError>,
     /// Session ids written in the entries, in order of first appearance.
     pub session_ids: Vec<String>,
-    error_keys: FastSet<(Option<Text>, Option<Text>)>,
+    /// Each failed (event, agent) pair counted, as 128 bits of seeded hash:
+    /// held as strings they grew with every error of a long session.
+    error_keys: FastSet<u128>,
+    hash: Hash128,
 }
 
 impl SessionSummary {
@@ -69,7 +72,7 @@ impl SessionSummary {
             }
         }
         if let Some(message) = e.error() {
-            let key = (e.event_id.clone(), e.agent().map(Text::from));
+            let key = self.hash.of((e.event_id.as_deref(), e.agent()));
             if self.error_keys.insert(key) {
                 self.errors += 1;
             }
@@ -133,6 +136,7 @@ impl SessionSummary {
             first_error: r.first_error,
             session_ids: r.session_ids,
             error_keys: FastSet::default(),
+            hash: Hash128::default(),
         })
     }
 }
