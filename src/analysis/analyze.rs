@@ -920,25 +920,34 @@ pub struct Found {
 
 impl Found {
     /// The places of the runs the analysis shows, ascending, each once.
-    pub fn shown(&self) -> Vec<u64> {
+    /// With how many times each is shown (a run can be among the slowest
+    /// and on the path).
+    pub fn shown(&self) -> Vec<(u64, usize)> {
         let mut places = self.totals.slowest();
         places.extend(self.path.steps.iter().map(|s| s.0));
         if let Some((failed, after, retried)) = self.walked.first_error {
             places.extend([Some(failed), after, retried].into_iter().flatten());
         }
         places.sort_unstable();
-        places.dedup();
-        places
+        let mut shown: Vec<(u64, usize)> = Vec::with_capacity(places.len());
+        for place in places {
+            match shown.last_mut() {
+                Some((last, uses)) if *last == place => *uses += 1,
+                _ => shown.push((place, 1)),
+            }
+        }
+        shown
     }
 
-    /// The analysis, `view` giving the runs [`Found::shown`] lists and
-    /// `name` the agents' names.
+    /// The analysis, `view` giving the runs [`Found::shown`] lists (each
+    /// asked for as many times as it is shown) and `name` the agents'
+    /// names.
     pub fn analysis(
         self,
         session: &str,
         summary: &SessionSummary,
         file: &str,
-        view: impl Fn(u64) -> Option<RunView>,
+        mut view: impl FnMut(u64) -> Option<RunView>,
         name: impl Fn(Name) -> String,
     ) -> Analysis {
         let wall_ms = summary
@@ -991,15 +1000,15 @@ impl Found {
                 steps,
                 duration_ms: self.path.duration_ms,
             },
-            slowest: slowest.into_iter().filter_map(&view).collect(),
+            slowest: slowest.into_iter().filter_map(&mut view).collect(),
             first_error: self
                 .walked
                 .first_error
                 .and_then(|(failed, after, retried)| {
                     Some(ErrorContext {
                         run: view(failed)?,
-                        after: after.and_then(&view),
-                        retried_by: retried.and_then(&view),
+                        after: after.and_then(&mut view),
+                        retried_by: retried.and_then(&mut view),
                     })
                 }),
         }
