@@ -28,6 +28,8 @@ Environment:
   CLICOLOR_FORCE   colors with --color auto, even in a pipe
   COLUMNS          table width when stdout is not a terminal
   TZ               the zone --local shows times in
+  TMPDIR           where the table, the flow and --analyze keep what does
+                   not fit their memory budget on large sessions
 
 Files:
   $XDG_CONFIG_HOME/agentcli/config.toml (else ~/.config/agentcli/config.toml)
