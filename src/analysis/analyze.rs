@@ -250,25 +250,6 @@ impl AgentTally {
     }
 }
 
-/// Runs of agents that repeat (two to six agents, twice or more), in
-/// `agents` (the agents of the runs in time order, as anything that
-/// compares; `name` gives each one's name).
-pub fn find_loops<T: PartialEq + Clone>(agents: &[T], name: impl Fn(&T) -> String) -> Vec<Loop> {
-    let mut finder = LoopFinder::default();
-    for agent in agents {
-        finder.push(agent.clone());
-    }
-    finder
-        .finish()
-        .into_iter()
-        .map(|found| Loop {
-            agents: found.agents.iter().map(&name).collect(),
-            repeats: found.repeats,
-            first_run: found.first_run,
-        })
-        .collect()
-}
-
 /// A loop as [`LoopFinder`] finds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FoundLoop<T> {
@@ -276,6 +257,17 @@ pub struct FoundLoop<T> {
     pub repeats: u64,
     /// Position (from 1) of the loop's first run.
     pub first_run: u64,
+}
+
+impl<T> FoundLoop<T> {
+    /// The loop as reported, `name` giving each agent's name.
+    pub fn named(self, name: impl Fn(&T) -> String) -> Loop {
+        Loop {
+            agents: self.agents.iter().map(name).collect(),
+            repeats: self.repeats,
+            first_run: self.first_run,
+        }
+    }
 }
 
 /// Finds loops in agents that come one at a time: from each position, the
@@ -750,16 +742,17 @@ pub struct PathLists {
 }
 
 impl PathLists {
-    pub fn add(&mut self, r: &PathRun) {
+    /// A finished run of `agent` that routed to `next` and ended at `end`.
+    pub fn add(&mut self, agent: Name, next: Option<Name>, end: i128) {
         self.count += 1;
         let lists = [
-            Some(PathList::Agent(r.agent)),
-            r.next.map(|n| PathList::AgentRoute(r.agent, n)),
-            r.next.map(PathList::Route),
+            Some(PathList::Agent(agent)),
+            next.map(|n| PathList::AgentRoute(agent, n)),
+            next.map(PathList::Route),
         ];
         for list in lists.into_iter().flatten() {
-            let end = self.earliest.entry(list).or_insert(r.end);
-            *end = (*end).min(r.end);
+            let earliest = self.earliest.entry(list).or_insert(end);
+            *earliest = (*earliest).min(end);
         }
     }
 
@@ -986,11 +979,7 @@ impl Found {
                 .walked
                 .loops
                 .into_iter()
-                .map(|l| Loop {
-                    agents: l.agents.into_iter().map(&name).collect(),
-                    repeats: l.repeats,
-                    first_run: l.first_run,
-                })
+                .map(|l| l.named(|&agent| name(agent)))
                 .collect(),
             tokens: (!t.tokens.is_zero()).then_some(t.tokens),
             models: t.models,
@@ -1224,7 +1213,7 @@ mod tests {
             let want = critical_path(finished.clone());
             let mut lists = PathLists::default();
             for r in &finished {
-                lists.add(r);
+                lists.add(r.agent, r.next, r.end);
             }
             let mut last_first = finished.clone();
             last_first.sort_by_key(|r| std::cmp::Reverse((r.end, r.end_index, r.place)));
@@ -1238,6 +1227,16 @@ mod tests {
                 proptest::prop_assert!(got.is_some());
             }
         }
+    }
+
+    /// Runs of agents that repeat, in `agents` (in time order).
+    fn find_loops<T: PartialEq + Clone>(agents: &[T], name: impl Fn(&T) -> String) -> Vec<Loop> {
+        let mut finder = LoopFinder::default();
+        for agent in agents {
+            finder.push(agent.clone());
+        }
+        let found = finder.finish();
+        found.into_iter().map(|l| l.named(&name)).collect()
     }
 
     #[test]

@@ -47,10 +47,12 @@ pub enum RunStatus {
     Unfinished,
 }
 
-/// One agent run, as the analyses read it (from [`Spans::runs`]).
+/// One agent run, as the analyses read it (from [`Spans::runs`]). Pairing
+/// hands it to a [`RunSink`] with its agent and input state as [`Name`]s
+/// (`N`), the other strings borrowed from the entry.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AgentRun<'a> {
-    pub agent: &'a str,
+pub struct AgentRun<'a, N = &'a str> {
+    pub agent: N,
     pub event_id: Option<&'a str>,
     /// The first BeforeAgentRun (unset when the After came without one).
     pub start: Timestamp,
@@ -74,8 +76,36 @@ pub struct AgentRun<'a> {
     pub orphan: bool,
     /// With [`SpanBuilder::with_states`]: the state the run started from and
     /// the state it left, compact JSON.
-    pub input_state: Option<&'a str>,
+    pub input_state: Option<N>,
     pub output_state: Option<&'a str>,
+}
+
+impl<'a> AgentRun<'a, Name> {
+    /// The run with its names read in `names`.
+    pub fn named<'n>(&self, names: &'n Names) -> AgentRun<'n>
+    where
+        'a: 'n,
+    {
+        AgentRun {
+            agent: names.get(self.agent),
+            event_id: self.event_id,
+            start: self.start,
+            end: self.end,
+            duration_ms: self.duration_ms,
+            wait_ms: self.wait_ms,
+            status: self.status,
+            error: self.error,
+            next: self.next,
+            kind: self.kind,
+            tokens: self.tokens,
+            model: self.model,
+            start_index: self.start_index,
+            end_index: self.end_index,
+            orphan: self.orphan,
+            input_state: self.input_state.map(|s| names.get(s)),
+            output_state: self.output_state,
+        }
+    }
 }
 
 impl AgentRun<'_> {
@@ -145,9 +175,10 @@ struct EventRecord {
     end_index: Place,
 }
 
-/// The events, found by their ids' 128-bit hashes ([`Hash128`]): an analysis needs no event's id once its runs
-/// are paired, and a long session has tens of thousands of them. An
-/// event is added by its first BeforeEventHandling.
+/// The events, found by their ids' 128-bit hashes ([`Hash128`]): an
+/// analysis needs no event's id once its runs are paired, and a long
+/// session has tens of thousands of them. An event is added by its first
+/// BeforeEventHandling.
 #[derive(Default)]
 struct Events {
     /// Each event's key, in order of first start.
@@ -197,12 +228,18 @@ impl Events {
         Some(at as usize)
     }
 
-    /// The place of the event `key`, added if new. An event past the four
-    /// billionth is not held: its record alone would have taken over
-    /// 100 GB first.
-    fn add(&mut self, key: EventKey) -> Option<usize> {
+    /// Who sent event `key`: `None` until it begins, then the
+    /// `source_agent_id` of its first BeforeEventHandling, if it named one.
+    fn source(&self, key: EventKey) -> Option<Option<Name>> {
+        Some(self.starts[self.get(key)?].source)
+    }
+
+    /// The place of the event `key`, and whether it is new (added now). An
+    /// event past the four billionth is not held: its record alone would
+    /// have taken over 100 GB first.
+    fn add(&mut self, key: EventKey) -> Option<(usize, bool)> {
         if let Some(at) = self.get(key) {
-            return Some(at);
+            return Some((at, false));
         }
         let at = u32::try_from(self.starts.len()).ok()?;
         match key {
@@ -222,7 +259,7 @@ impl Events {
         if let Some(records) = &mut self.records {
             records.push(EventRecord::default());
         }
-        Some(at as usize)
+        Some((at as usize, true))
     }
 
     fn len(&self) -> usize {
@@ -290,33 +327,14 @@ struct OpenRun {
     event_id: Option<Box<str>>,
 }
 
-/// A run as pairing found it, handed to a [`RunSink`] (see [`AgentRun`]
-/// for the fields): its strings borrowed from the entry, its agent and
-/// input state as [`Name`]s of the builder's [`Names`], which the sink
-/// gets too.
+/// A run as pairing found it, handed to a [`RunSink`].
 pub struct FoundRun<'a> {
-    pub agent: Name,
-    pub event_id: Option<&'a str>,
-    pub start: Timestamp,
-    pub end: Timestamp,
-    pub duration_ms: Option<f64>,
-    pub wait_ms: Option<f64>,
-    pub status: RunStatus,
-    pub error: Option<&'a str>,
-    pub next: Option<&'a str>,
-    pub kind: Option<HopKind>,
-    pub tokens: Tokens,
-    pub model: Option<&'a str>,
-    pub start_index: Option<u64>,
-    pub end_index: Option<u64>,
-    pub orphan: bool,
-    pub input_state: Option<Name>,
-    pub output_state: Option<&'a str>,
+    pub run: AgentRun<'a, Name>,
     /// The run's event, by its key.
     pub event: EventKey,
     /// `Some` when the run's event had begun by the time the run was
     /// found: who sent it is then final (its first BeforeEventHandling
-    /// said). Else ask [`SpanBuilder::sender`] once every entry is in.
+    /// said). Else ask [`SpanLookup::sender`] once every entry is in.
     pub sender: Option<Option<Name>>,
 }
 
@@ -332,7 +350,8 @@ pub trait RunSink {
 pub struct HeldRuns(Vec<RunRecord>);
 
 impl RunSink for HeldRuns {
-    fn run(&mut self, r: &FoundRun<'_>, names: &mut Names) {
+    fn run(&mut self, found: &FoundRun<'_>, names: &mut Names) {
+        let r = &found.run;
         let mut name = |s: Option<&str>| s.map(|s| names.id(s));
         self.0.push(RunRecord {
             agent: r.agent,
@@ -434,13 +453,6 @@ impl<S: RunSink> SpanBuilder<S> {
         millis_between(self.events.starts[at].start, start).filter(|w| *w >= 0.0)
     }
 
-    /// Who sent event `key`, once every entry is in: the
-    /// `source_agent_id` of its first BeforeEventHandling, when it began and
-    /// named one.
-    pub fn sender(&self, key: EventKey) -> Option<Name> {
-        self.events.starts[self.events.get(key)?].source
-    }
-
     /// How many events began.
     pub fn event_count(&self) -> usize {
         self.events.len()
@@ -479,28 +491,25 @@ impl<S: RunSink> SpanBuilder<S> {
         let event = self.events.key(event_id);
         match &e.hook {
             Hook::BeforeEventHandling => {
-                let new = self.events.get(event).is_none();
-                let Some(at) = self.events.add(event) else {
+                let Some((at, true)) = self.events.add(event) else {
                     return;
                 };
-                if new {
-                    let target = e.target_agent_id.as_deref().map(|t| self.names.id(t));
-                    let source = e
-                        .source_agent_id
-                        .as_deref()
-                        .filter(|s| !s.is_empty())
-                        .map(|s| self.names.id(s));
-                    self.events.starts[at] = EventStart {
-                        start: e.timestamp,
-                        source,
+                let source = e
+                    .source_agent_id
+                    .as_deref()
+                    .filter(|s| !s.is_empty())
+                    .map(|s| self.names.id(s));
+                self.events.starts[at] = EventStart {
+                    start: e.timestamp,
+                    source,
+                };
+                if let Some(records) = &mut self.events.records {
+                    records[at] = EventRecord {
+                        event_id: event_id.map(|id| self.names.id(id)),
+                        target: e.target_agent_id.as_deref().map(|t| self.names.id(t)),
+                        start_index: Some(e.index).into(),
+                        ..records[at]
                     };
-                    if let Some(records) = &mut self.events.records {
-                        let event_id = event_id.map(|id| self.names.id(id));
-                        let record = &mut records[at];
-                        record.event_id = event_id;
-                        record.start_index = Some(e.index).into();
-                        record.target = target;
-                    }
                 }
             }
             Hook::AfterEventHandling => match self.events.get(event) {
@@ -556,7 +565,7 @@ impl<S: RunSink> SpanBuilder<S> {
                             .map(RawJson::compact)
                     })
                     .flatten();
-                let found = FoundRun {
+                let run = AgentRun {
                     kind: Some(HopKind::classify(agent, route, failed)),
                     duration_ms: run_duration(e, start),
                     agent: agent_name,
@@ -578,11 +587,11 @@ impl<S: RunSink> SpanBuilder<S> {
                     orphan: open.is_none(),
                     input_state: open.as_ref().and_then(|o| o.state),
                     output_state: output_state.as_deref(),
+                };
+                let found = FoundRun {
+                    run,
                     event,
-                    sender: self
-                        .events
-                        .get(event)
-                        .map(|at| self.events.starts[at].source),
+                    sender: self.events.source(event),
                 };
                 self.sink.run(&found, &mut self.names);
             }
@@ -598,7 +607,7 @@ impl<S: RunSink> SpanBuilder<S> {
         unfinished.sort_by_key(|(_, open)| open.start_index);
         for ((event, agent), open) in unfinished {
             let wait_ms = self.wait_ms(event, open.start);
-            let found = FoundRun {
+            let run = AgentRun {
                 agent,
                 event_id: open.event_id.as_deref(),
                 start: open.start,
@@ -616,11 +625,11 @@ impl<S: RunSink> SpanBuilder<S> {
                 orphan: false,
                 input_state: open.state,
                 output_state: None,
+            };
+            let found = FoundRun {
+                run,
                 event,
-                sender: self
-                    .events
-                    .get(event)
-                    .map(|at| self.events.starts[at].source),
+                sender: self.events.source(event),
             };
             self.sink.run(&found, &mut self.names);
         }
@@ -634,9 +643,11 @@ pub struct SpanLookup<'a> {
 }
 
 impl SpanLookup<'_> {
-    /// As [`SpanBuilder::sender`].
+    /// Who sent event `key`, once every entry is in: the
+    /// `source_agent_id` of its first BeforeEventHandling, when it began and
+    /// named one.
     pub fn sender(&self, key: EventKey) -> Option<Name> {
-        self.events.starts[self.events.get(key)?].source
+        self.events.source(key)?
     }
 
     pub fn name(&self, name: Name) -> &str {
@@ -698,7 +709,7 @@ impl Spans {
     /// number.
     pub fn run_sender(&self, i: usize) -> Option<Name> {
         let id = self.runs[i].event_id.map(|id| self.names.get(id));
-        self.events.starts[self.events.get(self.events.key(id))?].source
+        self.events.source(self.events.key(id))?
     }
 
     /// How run `i` (below `runs().len()`) ended.
@@ -749,8 +760,8 @@ impl Spans {
     /// Who sent event `id` (the `source_agent_id` of its
     /// BeforeEventHandling), when it began and named one.
     pub fn sender(&self, id: Option<&str>) -> Option<&str> {
-        let at = self.events.get(self.events.key(id))?;
-        self.events.starts[at].source.map(|s| self.names.get(s))
+        let source = self.events.source(self.events.key(id))??;
+        Some(self.names.get(source))
     }
 
     fn run_of(&self, r: &RunRecord) -> AgentRun<'_> {

@@ -1,9 +1,10 @@
 //! A session's hops, held for a view drawn from all of them (the flow
 //! view sizes its columns from every hop, then goes over them section by
-//! section): encoded in a [`RowStore`], in time order, in bounded memory
-//! however long the session. While they fit in memory, sections read them
-//! where they lie; past that, a window at a time, and grouped by event
-//! through two more stores, so no section holds anything per hop.
+//! section): encoded in a row store (`rows.rs`), in time order, in
+//! bounded memory however long the session. While they fit in memory,
+//! sections read them where they lie; past that, a window at a time, and
+//! grouped by event through two more stores, so no section holds anything
+//! per hop.
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
@@ -88,7 +89,7 @@ impl HopStore {
 
     /// Calls `f` with every hop in time order, in windows of hops read
     /// by place (for threads to share): all of them at once while they
-    /// are in memory, else [`WINDOW`] at a time.
+    /// are in memory, else `WINDOW` at a time.
     pub fn for_each_window(
         &mut self,
         f: &mut dyn FnMut(&Rows<'_>) -> io::Result<()>,
@@ -571,13 +572,7 @@ fn encode(hop: &Hop<'_>, out: &mut Vec<u8>) {
         HopHook::AgentError => 1,
         HopHook::AfterEventHandling => 2,
     });
-    out.push(match hop.kind {
-        HopKind::Handoff => 0,
-        HopKind::Requeue => 1,
-        HopKind::Retry => 2,
-        HopKind::Error => 3,
-        HopKind::End => 4,
-    });
+    out.push(kind_code(hop.kind));
     let optional = [
         (NEXT, hop.next),
         (EVENT, hop.event_id),
@@ -603,6 +598,29 @@ fn encode(hop: &Hop<'_>, out: &mut Vec<u8>) {
     for text in strings() {
         out.extend_from_slice(text.as_bytes());
     }
+}
+
+/// A hop's kind as rows hold it (hops, and `--analyze`'s runs).
+pub(super) fn kind_code(kind: HopKind) -> u8 {
+    match kind {
+        HopKind::Handoff => 0,
+        HopKind::Requeue => 1,
+        HopKind::Retry => 2,
+        HopKind::Error => 3,
+        HopKind::End => 4,
+    }
+}
+
+/// The kind [`kind_code`] gave `code`.
+pub(super) fn kind_of(code: u8) -> Option<HopKind> {
+    Some(match code {
+        0 => HopKind::Handoff,
+        1 => HopKind::Requeue,
+        2 => HopKind::Retry,
+        3 => HopKind::Error,
+        4 => HopKind::End,
+        _ => return None,
+    })
 }
 
 /// A hop's fields as [`encode`] wrote them, up to its strings.
@@ -677,14 +695,7 @@ fn decode(row: &[u8]) -> io::Result<Hop<'_>> {
         2 => HopHook::AfterEventHandling,
         _ => return Err(bad_hop("hook")),
     };
-    let kind = match kind {
-        0 => HopKind::Handoff,
-        1 => HopKind::Requeue,
-        2 => HopKind::Retry,
-        3 => HopKind::Error,
-        4 => HopKind::End,
-        _ => return Err(bad_hop("kind")),
-    };
+    let kind = kind_of(kind).ok_or_else(|| bad_hop("kind"))?;
     let agent = next()?;
     let mut optional = |bit: u8| match fields.present & bit {
         0 => Ok(None),

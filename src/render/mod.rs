@@ -21,6 +21,7 @@ pub mod ordered;
 pub mod otlp;
 pub mod record;
 mod rows;
+mod runs;
 pub mod state;
 pub mod stats;
 pub mod style;

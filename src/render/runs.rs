@@ -1,0 +1,502 @@
+//! The runs `trace --analyze` keeps while entries come, in bounded
+//! memory: added up as they come, and held as rows in three stores that
+//! spill to temporary files, read back at the end for the critical path,
+//! the walk in time order, and the runs the analysis shows.
+
+use std::io;
+
+use super::hops;
+use super::rows::{put_number, put_text, put_time, set_length, RowBytes, RowKey, RowStore};
+use crate::analysis::analyze::{
+    critical_path, critical_path_from_last, view, Found, PathLists, PathRun, RunTotals, RunView,
+    TimeWalk, WalkRun,
+};
+use crate::analysis::flow::HopKind;
+use crate::analysis::names::{Name, Names};
+use crate::analysis::spans::{AgentRun, FoundRun, RunSink, RunStatus, SpanLookup, Tokens};
+
+/// Bytes of rows each of the analysis's three stores holds in memory
+/// before it goes to a temporary file. 1 MB rather than 2 took 3 MB off
+/// the peak at 1 GB and 3 GB, at no cost measured (rows are small).
+pub(super) const RUNS_IN_MEMORY: usize = 1 << 20;
+
+/// The runs as `--analyze` keeps them: added up as they come
+/// ([`RunTotals`]), and in three stores of rows, in memory up to a budget
+/// and then in temporary files: the finished runs from the last to end,
+/// for the critical path ([`critical_path_from_last`]); every run in time
+/// order, for the walk ([`TimeWalk`]); and each run's details in run
+/// order, read once at the end for the runs the analysis shows. Event ids
+/// and error messages are held only there.
+pub(super) struct AnalysisRuns {
+    /// See [`PATH_WINDOW`].
+    window: usize,
+    /// The next run's place.
+    place: u64,
+    totals: RunTotals,
+    /// The finished runs, last to end first, for the critical path, and
+    /// what it knows of them ahead.
+    by_end: RowStore<EndOrder>,
+    lists: PathLists,
+    by_time: RowStore<RunOrder>,
+    details: RowStore<RunPlace>,
+    /// The first error of the stores' files.
+    failed: Option<io::Error>,
+    row: Vec<u8>,
+}
+
+impl AnalysisRuns {
+    pub(super) fn new(top: usize, budget: usize, window: usize) -> Self {
+        AnalysisRuns {
+            window,
+            place: 0,
+            totals: RunTotals::new(top),
+            by_end: RowStore::new(budget, EndOrder::of_row, "the analysis's runs"),
+            lists: PathLists::default(),
+            by_time: RowStore::new(budget, RunOrder::of_row, "the analysis's runs"),
+            details: RowStore::new(budget, RunPlace::of_row, "the analysis's runs"),
+            failed: None,
+            row: Vec::new(),
+        }
+    }
+
+    /// Keeps run `found` in the three stores.
+    fn store(&mut self, place: u64, found: &FoundRun<'_>, next: Option<Name>) -> io::Result<()> {
+        let r = &found.run;
+        let at = r.start.instant_nanos().or(r.end.instant_nanos());
+        let order = RunOrder {
+            untimed: at.is_none(),
+            at: at.unwrap_or_default(),
+            entry: r.start_index.or(r.end_index),
+            place,
+        };
+        self.row.clear();
+        self.row.extend_from_slice(&[0; 4]);
+        order.put(&mut self.row);
+        put_number(&mut self.row, u64::from(r.agent.number()));
+        put_number(&mut self.row, u64::from(next.map_or(0, Name::number)));
+        self.row.push(status_code(r.status));
+        self.row.push(kind_code(r.kind));
+        put_sender(&mut self.row, found);
+        set_length(&mut self.row, 0)?;
+        self.by_time.push(order, &self.row)?;
+
+        if r.status != RunStatus::Unfinished {
+            if let (Some(end), Some(end_index)) = (r.end.instant_nanos(), r.end_index) {
+                let start = r.start.instant_nanos();
+                self.lists.add(r.agent, next, end);
+                let order = EndOrder {
+                    end,
+                    end_index,
+                    place,
+                };
+                self.row.clear();
+                self.row.extend_from_slice(&[0; 4]);
+                order.put(&mut self.row);
+                self.row.push(u8::from(start.is_some()));
+                self.row
+                    .extend_from_slice(&start.unwrap_or_default().to_le_bytes());
+                put_number(&mut self.row, u64::from(r.agent.number()));
+                put_number(&mut self.row, u64::from(next.map_or(0, Name::number)));
+                put_sender(&mut self.row, found);
+                set_length(&mut self.row, 0)?;
+                self.by_end.push(order, &self.row)?;
+            }
+        }
+
+        self.row.clear();
+        self.row.extend_from_slice(&[0; 4]);
+        RunPlace(place).put(&mut self.row);
+        put_number(&mut self.row, u64::from(r.agent.number()));
+        let optional = [r.event_id, r.error, r.next];
+        self.row.push(
+            optional
+                .iter()
+                .enumerate()
+                .fold(0, |bits, (i, s)| bits | (u8::from(s.is_some()) << i)),
+        );
+        for text in optional.into_iter().flatten() {
+            put_text(&mut self.row, text);
+        }
+        put_time(&mut self.row, r.start);
+        put_time(&mut self.row, r.end);
+        for index in [r.start_index, r.end_index] {
+            put_number(&mut self.row, index.map_or(0, |i| i.saturating_add(1)));
+        }
+        self.row
+            .extend_from_slice(&r.duration_ms.unwrap_or(f64::NAN).to_le_bytes());
+        self.row.push(status_code(r.status));
+        set_length(&mut self.row, 0)?;
+        self.details.push(RunPlace(place), &self.row)
+    }
+    /// What the analysis found, once every run is in, and the runs it
+    /// shows, read back from the details in one pass.
+    pub(super) fn found(
+        &mut self,
+        lookup: &SpanLookup<'_>,
+        events: u64,
+    ) -> io::Result<(Found, ShownRuns)> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
+        let path = {
+            let mut last_first = self.by_end.cursor()?;
+            let mut next = || -> io::Result<Option<PathRun>> {
+                last_first
+                    .next()?
+                    .map(|row| path_run(row, lookup))
+                    .transpose()
+            };
+            critical_path_from_last(&self.lists, &mut next, self.window)?
+        };
+        let path = match path {
+            Some(path) => path,
+            None => {
+                let mut finished = Vec::new();
+                self.by_end.for_each(&mut |row| {
+                    finished.push(path_run(row, lookup)?);
+                    Ok(())
+                })?;
+                critical_path(finished)
+            }
+        };
+        let mut walk = TimeWalk::default();
+        self.by_time.for_each(&mut |row| {
+            walk.push(walk_run(row, lookup)?);
+            Ok(())
+        })?;
+        let found = Found {
+            totals: std::mem::replace(&mut self.totals, RunTotals::new(0)),
+            walked: walk.finish(),
+            path,
+            events,
+        };
+        let shown = found.shown();
+        let mut views = Vec::with_capacity(shown.len());
+        let mut wanted = shown.iter().peekable();
+        self.details.for_each(&mut |row| {
+            let place = RunPlace::of_row(&mut (), row)?.0;
+            if let Some(&(_, uses)) = wanted.next_if(|&&(p, _)| p == place) {
+                views.push((uses, Some(run_view(row, lookup)?)));
+            }
+            Ok(())
+        })?;
+        Ok((found, ShownRuns { shown, views }))
+    }
+}
+
+/// The runs an analysis shows, each with the times it is still to be
+/// shown: the last takes it, the others copy it (the path's runs are most,
+/// and shown once).
+pub(super) struct ShownRuns {
+    shown: Vec<(u64, usize)>,
+    views: Vec<(usize, Option<RunView>)>,
+}
+
+impl ShownRuns {
+    pub(super) fn take(&mut self, place: u64) -> Option<RunView> {
+        let at = self.shown.binary_search_by_key(&place, |&(p, _)| p).ok()?;
+        let (uses, view) = self.views.get_mut(at)?;
+        *uses = uses.saturating_sub(1);
+        match uses {
+            0 => view.take(),
+            _ => view.clone(),
+        }
+    }
+}
+
+impl RunSink for AnalysisRuns {
+    fn run(&mut self, found: &FoundRun<'_>, names: &mut Names) {
+        let place = self.place;
+        self.place += 1;
+        let next = found.run.next.map(|n| names.id(n));
+        self.totals.add(place, &found.run.named(names));
+        if self.failed.is_none() {
+            if let Err(e) = self.store(place, found, next) {
+                self.failed = Some(e);
+            }
+        }
+    }
+}
+
+/// Appends who sent run `r`'s event: the sender when known (final),
+/// else the event's key, to look the sender up at the end.
+fn put_sender(row: &mut Vec<u8>, r: &FoundRun<'_>) {
+    match (r.sender, r.event) {
+        (Some(sender), _) => {
+            row.push(0);
+            put_number(row, u64::from(sender.map_or(0, Name::number)));
+        }
+        (None, None) => row.push(1),
+        (None, Some(key)) => {
+            row.push(2);
+            row.extend_from_slice(&key.to_le_bytes());
+        }
+    }
+}
+
+/// Who sent a run's event, as [`put_sender`] wrote it.
+fn sender_in(bytes: &mut RowBytes<'_>, lookup: &SpanLookup<'_>) -> io::Result<Option<Name>> {
+    Ok(match bytes.u8()? {
+        0 => name_of(bytes.number()?),
+        1 => lookup.sender(None),
+        _ => lookup.sender(Some(u128::from_le_bytes(bytes.array()?))),
+    })
+}
+
+/// The name numbered `n` (0: none).
+fn name_of(n: u64) -> Option<Name> {
+    u32::try_from(n).ok().and_then(Name::from_number)
+}
+
+fn status_code(status: RunStatus) -> u8 {
+    match status {
+        RunStatus::Ok => 0,
+        RunStatus::Error => 1,
+        RunStatus::Unfinished => 2,
+    }
+}
+
+fn status_of(code: u8) -> io::Result<RunStatus> {
+    Ok(match code {
+        0 => RunStatus::Ok,
+        1 => RunStatus::Error,
+        2 => RunStatus::Unfinished,
+        _ => return Err(bad_row("a status")),
+    })
+}
+
+/// A run's kind (none: unfinished) as held.
+fn kind_code(kind: Option<HopKind>) -> u8 {
+    kind.map_or(0, |kind| 1 + hops::kind_code(kind))
+}
+
+fn kind_of(code: u8) -> io::Result<Option<HopKind>> {
+    match code.checked_sub(1) {
+        None => Ok(None),
+        Some(code) => hops::kind_of(code)
+            .map(Some)
+            .ok_or_else(|| bad_row("a kind")),
+    }
+}
+
+fn bad_row(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("internal error: a held run's {what}"),
+    )
+}
+
+/// Runs in time order: by start, else end, then by entry (file order),
+/// then run order; runs with no time last (as
+/// [`crate::analysis::spans::Spans::by_time`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct RunOrder {
+    untimed: bool,
+    at: i128,
+    entry: Option<u64>,
+    place: u64,
+}
+
+impl RunOrder {
+    const BYTES: usize = 1 + 16 + 9 + 8;
+
+    fn of_row(_: &mut (), row: &[u8]) -> io::Result<RunOrder> {
+        let bytes = row.get(..Self::BYTES).ok_or_else(|| bad_row("order"))?;
+        Ok(<RunOrder as RowKey>::get(bytes))
+    }
+}
+
+impl RowKey for RunOrder {
+    const BYTES: usize = RunOrder::BYTES;
+    type Keys = ();
+
+    fn put(self, out: &mut Vec<u8>) {
+        out.push(u8::from(self.untimed));
+        out.extend_from_slice(&self.at.to_le_bytes());
+        out.push(u8::from(self.entry.is_some()));
+        out.extend_from_slice(&self.entry.unwrap_or_default().to_le_bytes());
+        out.extend_from_slice(&self.place.to_le_bytes());
+    }
+
+    fn get(bytes: &[u8]) -> Self {
+        let mut at = [0; 16];
+        at.copy_from_slice(&bytes[1..17]);
+        let mut entry = [0; 8];
+        entry.copy_from_slice(&bytes[18..26]);
+        let mut place = [0; 8];
+        place.copy_from_slice(&bytes[26..34]);
+        RunOrder {
+            untimed: bytes[0] != 0,
+            at: i128::from_le_bytes(at),
+            entry: (bytes[17] != 0).then_some(u64::from_le_bytes(entry)),
+            place: u64::from_le_bytes(place),
+        }
+    }
+}
+
+/// Finished runs from the last to end: by (end, closing entry, place),
+/// descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct EndOrder {
+    end: i128,
+    end_index: u64,
+    place: u64,
+}
+
+impl Ord for EndOrder {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (other.end, other.end_index, other.place).cmp(&(self.end, self.end_index, self.place))
+    }
+}
+
+impl PartialOrd for EndOrder {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl EndOrder {
+    const BYTES: usize = 16 + 8 + 8;
+
+    fn of_row(_: &mut (), row: &[u8]) -> io::Result<EndOrder> {
+        let bytes = row.get(..Self::BYTES).ok_or_else(|| bad_row("end"))?;
+        Ok(<EndOrder as RowKey>::get(bytes))
+    }
+}
+
+impl RowKey for EndOrder {
+    const BYTES: usize = EndOrder::BYTES;
+    type Keys = ();
+
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.end.to_le_bytes());
+        out.extend_from_slice(&self.end_index.to_le_bytes());
+        out.extend_from_slice(&self.place.to_le_bytes());
+    }
+
+    fn get(bytes: &[u8]) -> Self {
+        let mut end = [0; 16];
+        end.copy_from_slice(&bytes[..16]);
+        let mut end_index = [0; 8];
+        end_index.copy_from_slice(&bytes[16..24]);
+        let mut place = [0; 8];
+        place.copy_from_slice(&bytes[24..32]);
+        EndOrder {
+            end: i128::from_le_bytes(end),
+            end_index: u64::from_le_bytes(end_index),
+            place: u64::from_le_bytes(place),
+        }
+    }
+}
+
+/// A row of the end store as the critical path reads it.
+fn path_run(row: &[u8], lookup: &SpanLookup<'_>) -> io::Result<PathRun> {
+    let order = EndOrder::of_row(&mut (), row)?;
+    let mut bytes = RowBytes(row.get(EndOrder::BYTES..).ok_or_else(|| bad_row("end"))?);
+    let timed = bytes.u8()? != 0;
+    let start = i128::from_le_bytes(bytes.array()?);
+    let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
+    let next = name_of(bytes.number()?);
+    Ok(PathRun {
+        end: order.end,
+        end_index: order.end_index,
+        place: order.place,
+        start: timed.then_some(start),
+        agent,
+        next,
+        sender: sender_in(&mut bytes, lookup)?,
+    })
+}
+
+/// Runs held at most while the critical path looks for one step: past
+/// that (runs that ended long after the step began, or times that go
+/// back), it reads them all into memory.
+pub(super) const PATH_WINDOW: usize = 1 << 16;
+
+/// A run's place among the runs, which its details are kept in order of
+/// (they come in that order: one run in the store, never sorted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct RunPlace(u64);
+
+impl RunPlace {
+    fn of_row(_: &mut (), row: &[u8]) -> io::Result<RunPlace> {
+        let bytes = row.get(..8).ok_or_else(|| bad_row("place"))?;
+        Ok(<RunPlace as RowKey>::get(bytes))
+    }
+}
+
+impl RowKey for RunPlace {
+    const BYTES: usize = 8;
+    type Keys = ();
+
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0.to_le_bytes());
+    }
+
+    fn get(bytes: &[u8]) -> Self {
+        let mut place = [0; 8];
+        place.copy_from_slice(&bytes[..8]);
+        RunPlace(u64::from_le_bytes(place))
+    }
+}
+
+/// A row of the time store, as the walk reads it; who sent the run's event
+/// looked up now if it was not known when the run ended.
+fn walk_run(row: &[u8], lookup: &SpanLookup<'_>) -> io::Result<WalkRun> {
+    let order = RunOrder::of_row(&mut (), row)?;
+    let mut bytes = RowBytes(row.get(RunOrder::BYTES..).ok_or_else(|| bad_row("order"))?);
+    let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
+    let next = name_of(bytes.number()?);
+    let status = status_of(bytes.u8()?)?;
+    let kind = kind_of(bytes.u8()?)?;
+    let sender = sender_in(&mut bytes, lookup)?;
+    Ok(WalkRun {
+        place: order.place,
+        agent,
+        next,
+        status,
+        kind,
+        sender,
+    })
+}
+
+/// A row of the details store as the run it shows.
+fn run_view(row: &[u8], lookup: &SpanLookup<'_>) -> io::Result<RunView> {
+    let mut bytes = RowBytes(row.get(8..).ok_or_else(|| bad_row("place"))?);
+    let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
+    let agent = lookup.name(agent);
+    let present = bytes.u8()?;
+    let mut optional = [None; 3];
+    for (i, text) in optional.iter_mut().enumerate() {
+        if present & (1 << i) != 0 {
+            *text = Some(bytes.text()?);
+        }
+    }
+    let [event_id, error, next] = optional;
+    let start = bytes.timestamp()?;
+    let end = bytes.timestamp()?;
+    let index = |n: u64| n.checked_sub(1);
+    let start_index = index(bytes.number()?);
+    let end_index = index(bytes.number()?);
+    let duration = f64::from_le_bytes(bytes.array()?);
+    let status = status_of(bytes.u8()?)?;
+    Ok(view(&AgentRun {
+        agent,
+        event_id,
+        start,
+        end,
+        duration_ms: (!duration.is_nan()).then_some(duration),
+        wait_ms: None,
+        status,
+        error,
+        next,
+        kind: None,
+        tokens: Tokens::default(),
+        model: None,
+        start_index,
+        end_index,
+        orphan: false,
+        input_state: None,
+        output_state: None,
+    }))
+}
