@@ -183,12 +183,13 @@ struct AgentRuns {
 }
 
 impl AgentTally {
-    pub fn add(&mut self, run: &AgentRun<'_>) {
-        let i = match self.agents.iter().position(|a| a.agent == run.agent) {
+    /// The figures of `agent`, from none the first time.
+    fn agent(&mut self, agent: &str) -> &mut AgentRuns {
+        let i = match self.agents.iter().position(|a| a.agent == agent) {
             Some(i) => i,
             None => {
                 self.agents.push(AgentRuns {
-                    agent: run.agent.to_string(),
+                    agent: agent.to_string(),
                     all: 0,
                     errors: 0,
                     durations: Vec::new(),
@@ -200,7 +201,11 @@ impl AgentTally {
                 self.agents.len() - 1
             }
         };
-        let a = &mut self.agents[i];
+        &mut self.agents[i]
+    }
+
+    pub fn add(&mut self, run: &AgentRun<'_>) {
+        let a = self.agent(run.agent);
         a.all += 1;
         if run.status != RunStatus::Unfinished {
             a.finished += 1;
@@ -214,6 +219,13 @@ impl AgentTally {
             a.waits += 1;
         }
         a.tokens.add(run.tokens);
+    }
+
+    /// Adds the wait of a run of `agent` added without it.
+    pub fn add_wait(&mut self, agent: &str, wait_ms: f64) {
+        let a = self.agent(agent);
+        a.wait_sum += wait_ms;
+        a.waits += 1;
     }
 
     /// Each agent's figures; shares are of `wall_ms` when given.
@@ -479,6 +491,12 @@ impl RunTotals {
             self.slowest.pop();
             self.slowest.push(std::cmp::Reverse(rank));
         }
+    }
+
+    /// Adds the wait of a run of `agent` added without one (its event was
+    /// paired later): in the order of the runs, for the same sums.
+    pub fn add_wait(&mut self, agent: &str, wait_ms: f64) {
+        self.tally.add_wait(agent, wait_ms);
     }
 
     /// The places of the slowest runs, slowest first.

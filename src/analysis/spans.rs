@@ -165,7 +165,7 @@ struct EventStart {
     source: Option<Name>,
 }
 
-/// The rest of an event, kept for views of events ([`Spans::events`]).
+/// The rest of an event, for views of events ([`Spans::events`]).
 #[derive(Debug, Clone, Copy, Default)]
 struct EventRecord {
     event_id: Option<Name>,
@@ -189,8 +189,7 @@ struct Events {
     unnamed: Option<u32>,
     hash: Hash128,
     starts: Vec<EventStart>,
-    /// Kept for [`Spans::events`]; not for an analysis.
-    records: Option<Vec<EventRecord>>,
+    records: Vec<EventRecord>,
 }
 
 impl std::fmt::Debug for Events {
@@ -206,13 +205,6 @@ impl std::fmt::Debug for Events {
 pub type EventKey = Option<u128>;
 
 impl Events {
-    fn keeping_records() -> Self {
-        Events {
-            records: Some(Vec::new()),
-            ..Events::default()
-        }
-    }
-
     /// The key of `id` (an empty id is no id).
     fn key(&self, id: Option<&str>) -> EventKey {
         Some(self.hash.of(id.filter(|s| !s.is_empty())?))
@@ -256,22 +248,14 @@ impl Events {
             start: Timestamp::Unset,
             source: None,
         });
-        if let Some(records) = &mut self.records {
-            records.push(EventRecord::default());
-        }
+        self.records.push(EventRecord::default());
         Some((at as usize, true))
-    }
-
-    fn len(&self) -> usize {
-        self.starts.len()
     }
 
     fn shrink_to_fit(&mut self) {
         self.keys.shrink_to_fit();
         self.starts.shrink_to_fit();
-        if let Some(records) = &mut self.records {
-            records.shrink_to_fit();
-        }
+        self.records.shrink_to_fit();
         let keys = &self.keys;
         self.table.shrink_to_fit(|&at| keys[at as usize] as u64);
     }
@@ -329,13 +313,24 @@ struct OpenRun {
 
 /// A run as pairing found it, handed to a [`RunSink`].
 pub struct FoundRun<'a> {
+    /// With no wait when the sink keeps the events
+    /// ([`SpanBuilder::with_sink`]).
     pub run: AgentRun<'a, Name>,
     /// The run's event, by its key.
     pub event: EventKey,
-    /// `Some` when the run's event had begun by the time the run was
-    /// found: who sent it is then final (its first BeforeEventHandling
-    /// said). Else ask [`SpanLookup::sender`] once every entry is in.
-    pub sender: Option<Option<Name>>,
+}
+
+/// An event's BeforeEventHandling, handed to a sink that keeps the events
+/// ([`SpanBuilder::with_sink`]): every one, the first of an event and any
+/// later one alike (the first says when the event began and who sent it).
+#[derive(Debug, Clone, Copy)]
+pub struct BegunEvent {
+    pub event: EventKey,
+    pub start: Timestamp,
+    /// Its `source_agent_id`, if it named one.
+    pub source: Option<Name>,
+    /// The entry's place in the file (from 1).
+    pub index: u64,
 }
 
 /// Where pairing puts the runs it finds: finished runs as they end (in
@@ -343,6 +338,10 @@ pub struct FoundRun<'a> {
 /// are the builder's, which the run's names are in.
 pub trait RunSink {
     fn run(&mut self, found: &FoundRun<'_>, names: &mut Names);
+
+    /// A BeforeEventHandling, when the sink keeps the events; never
+    /// called when the builder holds them.
+    fn event(&mut self, begun: &BegunEvent);
 }
 
 /// The runs, held for [`Spans`].
@@ -350,6 +349,9 @@ pub trait RunSink {
 pub struct HeldRuns(Vec<RunRecord>);
 
 impl RunSink for HeldRuns {
+    /// The builder holds the events for [`Spans`]: none come here.
+    fn event(&mut self, _: &BegunEvent) {}
+
     fn run(&mut self, found: &FoundRun<'_>, names: &mut Names) {
         let r = &found.run;
         let mut name = |s: Option<&str>| s.map(|s| names.id(s));
@@ -382,15 +384,27 @@ pub struct SpanBuilder<S = HeldRuns> {
     events: Events,
     names: Names,
     sink: S,
-    /// AfterEventHandling entries with no BeforeEventHandling.
+    /// AfterEventHandling entries with no BeforeEventHandling (only
+    /// when the builder holds the events).
     orphan_event_ends: Vec<u64>,
+    /// The sink keeps the events: the builder hands it each
+    /// BeforeEventHandling and holds none.
+    events_to_sink: bool,
     /// Keep runs' input and output states.
     keep_states: bool,
 }
 
 impl Default for SpanBuilder<HeldRuns> {
     fn default() -> Self {
-        SpanBuilder::with_sink(HeldRuns::default(), true)
+        SpanBuilder {
+            open: FastMap::default(),
+            events: Events::default(),
+            names: Names::default(),
+            sink: HeldRuns::default(),
+            orphan_event_ends: Vec::new(),
+            events_to_sink: false,
+            keep_states: false,
+        }
     }
 }
 
@@ -429,19 +443,18 @@ impl SpanBuilder<HeldRuns> {
 }
 
 impl<S: RunSink> SpanBuilder<S> {
-    /// A builder that hands each run to `sink`, keeping events' ids, ends
-    /// and targets only if `keep_events` (for [`Spans::events`]).
-    pub fn with_sink(sink: S, keep_events: bool) -> Self {
+    /// A builder that hands each run and each BeforeEventHandling to
+    /// `sink`, holding no event: the sink pairs runs with their events
+    /// (their waits and senders) itself, when it likes. A long session has
+    /// tens of thousands of events.
+    pub fn with_sink(sink: S) -> Self {
         SpanBuilder {
             open: FastMap::default(),
-            events: if keep_events {
-                Events::keeping_records()
-            } else {
-                Events::default()
-            },
+            events: Events::default(),
             names: Names::default(),
             sink,
             orphan_event_ends: Vec::new(),
+            events_to_sink: true,
             keep_states: false,
         }
     }
@@ -453,21 +466,9 @@ impl<S: RunSink> SpanBuilder<S> {
         millis_between(self.events.starts[at].start, start).filter(|w| *w >= 0.0)
     }
 
-    /// How many events began.
-    pub fn event_count(&self) -> usize {
-        self.events.len()
-    }
-
-    /// The sink the runs went to, and what the builder knows of events
-    /// and names.
-    pub fn parts(&mut self) -> (&mut S, SpanLookup<'_>) {
-        (
-            &mut self.sink,
-            SpanLookup {
-                events: &self.events,
-                names: &self.names,
-            },
-        )
+    /// The sink the runs went to, and the names theirs are in.
+    pub fn parts(&mut self) -> (&mut S, &Names) {
+        (&mut self.sink, &self.names)
     }
 
     pub fn push(&mut self, e: &Entry) {
@@ -491,33 +492,41 @@ impl<S: RunSink> SpanBuilder<S> {
         let event = self.events.key(event_id);
         match &e.hook {
             Hook::BeforeEventHandling => {
+                let source = |names: &mut Names| {
+                    e.source_agent_id
+                        .as_deref()
+                        .filter(|s| !s.is_empty())
+                        .map(|s| names.id(s))
+                };
+                if self.events_to_sink {
+                    let begun = BegunEvent {
+                        event,
+                        start: e.timestamp,
+                        source: source(&mut self.names),
+                        index: e.index,
+                    };
+                    self.sink.event(&begun);
+                    return;
+                }
                 let Some((at, true)) = self.events.add(event) else {
                     return;
                 };
-                let source = e
-                    .source_agent_id
-                    .as_deref()
-                    .filter(|s| !s.is_empty())
-                    .map(|s| self.names.id(s));
                 self.events.starts[at] = EventStart {
                     start: e.timestamp,
-                    source,
+                    source: source(&mut self.names),
                 };
-                if let Some(records) = &mut self.events.records {
-                    records[at] = EventRecord {
-                        event_id: event_id.map(|id| self.names.id(id)),
-                        target: e.target_agent_id.as_deref().map(|t| self.names.id(t)),
-                        start_index: Some(e.index).into(),
-                        ..records[at]
-                    };
-                }
+                self.events.records[at] = EventRecord {
+                    event_id: event_id.map(|id| self.names.id(id)),
+                    target: e.target_agent_id.as_deref().map(|t| self.names.id(t)),
+                    start_index: Some(e.index).into(),
+                    ..self.events.records[at]
+                };
             }
+            Hook::AfterEventHandling if self.events_to_sink => {}
             Hook::AfterEventHandling => match self.events.get(event) {
                 Some(at) => {
-                    if let Some(records) = &mut self.events.records {
-                        records[at].end = e.timestamp;
-                        records[at].end_index = Some(e.index).into();
-                    }
+                    self.events.records[at].end = e.timestamp;
+                    self.events.records[at].end_index = Some(e.index).into();
                 }
                 None => self.orphan_event_ends.push(e.index),
             },
@@ -588,11 +597,7 @@ impl<S: RunSink> SpanBuilder<S> {
                     input_state: open.as_ref().and_then(|o| o.state),
                     output_state: output_state.as_deref(),
                 };
-                let found = FoundRun {
-                    run,
-                    event,
-                    sender: self.events.source(event),
-                };
+                let found = FoundRun { run, event };
                 self.sink.run(&found, &mut self.names);
             }
             Hook::Other(_) | Hook::Unknown => {}
@@ -626,32 +631,9 @@ impl<S: RunSink> SpanBuilder<S> {
                 input_state: open.state,
                 output_state: None,
             };
-            let found = FoundRun {
-                run,
-                event,
-                sender: self.events.source(event),
-            };
+            let found = FoundRun { run, event };
             self.sink.run(&found, &mut self.names);
         }
-    }
-}
-
-/// What a [`SpanBuilder`] knows of events and names, beside its sink.
-pub struct SpanLookup<'a> {
-    events: &'a Events,
-    names: &'a Names,
-}
-
-impl SpanLookup<'_> {
-    /// Who sent event `key`, once every entry is in: the
-    /// `source_agent_id` of its first BeforeEventHandling, when it began and
-    /// named one.
-    pub fn sender(&self, key: EventKey) -> Option<Name> {
-        self.events.source(key)?
-    }
-
-    pub fn name(&self, name: Name) -> &str {
-        self.names.get(name)
     }
 }
 
@@ -727,11 +709,10 @@ impl Spans {
         &self,
     ) -> impl DoubleEndedIterator<Item = EventSpan<'_>> + ExactSizeIterator + Clone + '_ {
         let name = |n: Option<Name>| n.map(|n| self.names.get(n));
-        let records = self.events.records.as_deref().unwrap_or_default();
         self.events
             .starts
             .iter()
-            .zip(records)
+            .zip(&self.events.records)
             .map(move |(s, e)| EventSpan {
                 event_id: name(e.event_id),
                 start: s.start,

@@ -51,7 +51,7 @@ impl AnalysisView {
         AnalysisView {
             options,
             format,
-            spans: SpanBuilder::with_sink(AnalysisRuns::new(top, budget, window), false),
+            spans: SpanBuilder::with_sink(AnalysisRuns::new(top, budget, window)),
         }
     }
 }
@@ -70,9 +70,8 @@ impl EntryRenderer for AnalysisView {
 
     fn finish(&mut self, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         self.spans.close_unfinished();
-        let events = self.spans.event_count() as u64;
-        let (runs, lookup) = self.spans.parts();
-        let (found, mut shown) = runs.found(&lookup, events)?;
+        let (runs, names) = self.spans.parts();
+        let (found, mut shown) = runs.found(names)?;
         let file = match ctx.completeness {
             Completeness::Open | Completeness::Torn => {
                 "still being written, or stopped without closing"
@@ -84,7 +83,7 @@ impl EntryRenderer for AnalysisView {
             ctx.summary,
             file,
             |place| shown.take(place),
-            |name| lookup.name(name).to_string(),
+            |name| names.get(name).to_string(),
         );
         match self.format {
             AnalysisFormat::Json => {

@@ -1,43 +1,57 @@
 //! The runs `trace --analyze` keeps while entries come, in bounded
-//! memory: added up as they come, and held as rows in three stores that
-//! spill to temporary files, read back at the end for the critical path,
-//! the walk in time order, and the runs the analysis shows.
+//! memory: added up as they come, and held as rows in stores that spill to
+//! temporary files. At the end the runs are paired with their events (a
+//! join of two stores sorted by event), then read back for the critical
+//! path, the walk in time order, and the runs the analysis shows.
 
 use std::io;
 
 use super::hops;
-use super::rows::{put_number, put_text, put_time, set_length, RowBytes, RowKey, RowStore};
+use super::rows::{
+    put_number, put_text, put_time, set_length, RowBytes, RowCursor, RowKey, RowStore,
+};
 use crate::analysis::analyze::{
     critical_path, critical_path_from_last, view, Found, PathLists, PathRun, RunTotals, RunView,
     TimeWalk, WalkRun,
 };
 use crate::analysis::flow::HopKind;
 use crate::analysis::names::{Name, Names};
-use crate::analysis::spans::{AgentRun, FoundRun, RunSink, RunStatus, SpanLookup, Tokens};
+use crate::analysis::spans::{
+    AgentRun, BegunEvent, EventKey, FoundRun, RunSink, RunStatus, Tokens,
+};
 
 /// Bytes of rows each of the analysis's three stores holds in memory
 /// before it goes to a temporary file. 1 MB rather than 2 took 3 MB off
 /// the peak at 1 GB and 3 GB, at no cost measured (rows are small).
 pub(super) const RUNS_IN_MEMORY: usize = 1 << 20;
 
+/// What the analysis's stores hold, for errors of their files.
+const WHAT: &str = "the analysis's runs";
+
 /// The runs as `--analyze` keeps them: added up as they come
-/// ([`RunTotals`]), and in three stores of rows, in memory up to a budget
-/// and then in temporary files: the finished runs from the last to end,
-/// for the critical path ([`critical_path_from_last`]); every run in time
-/// order, for the walk ([`TimeWalk`]); and each run's details in run
-/// order, read once at the end for the runs the analysis shows. Event ids
-/// and error messages are held only there.
+/// ([`RunTotals`]), and in stores of rows, in memory up to a budget and
+/// then in temporary files. While entries come: every BeforeEventHandling
+/// and every run by event, and each run's details in run order. At the
+/// end, the runs joined with their events (who sent each, how long it
+/// waited) go to two more: the finished runs from the last to end, for
+/// the critical path ([`critical_path_from_last`]), and every run in time
+/// order, for the walk ([`TimeWalk`]); then the details are read once for
+/// the runs the analysis shows. Event ids and error messages are held only
+/// in the stores.
 pub(super) struct AnalysisRuns {
     /// See [`PATH_WINDOW`].
     window: usize,
+    budget: usize,
     /// The next run's place.
     place: u64,
     totals: RunTotals,
-    /// The finished runs, last to end first, for the critical path, and
-    /// what it knows of them ahead.
-    by_end: RowStore<EndOrder>,
+    /// Every BeforeEventHandling, by event then entry.
+    events: RowStore<ByEvent>,
+    /// Every run by event then place: what the time and end stores keep
+    /// of it, and what its wait is worked out from.
+    runs: RowStore<ByEvent>,
+    /// What the critical path knows ahead of the finished runs.
     lists: PathLists,
-    by_time: RowStore<RunOrder>,
     details: RowStore<RunPlace>,
     /// The first error of the stores' files.
     failed: Option<io::Error>,
@@ -48,60 +62,59 @@ impl AnalysisRuns {
     pub(super) fn new(top: usize, budget: usize, window: usize) -> Self {
         AnalysisRuns {
             window,
+            budget,
             place: 0,
             totals: RunTotals::new(top),
-            by_end: RowStore::new(budget, EndOrder::of_row, "the analysis's runs"),
+            events: RowStore::new(budget, ByEvent::of_row, WHAT),
+            runs: RowStore::new(budget, ByEvent::of_row, WHAT),
             lists: PathLists::default(),
-            by_time: RowStore::new(budget, RunOrder::of_row, "the analysis's runs"),
-            details: RowStore::new(budget, RunPlace::of_row, "the analysis's runs"),
+            details: RowStore::new(budget, RunPlace::of_row, WHAT),
             failed: None,
             row: Vec::new(),
         }
     }
 
-    /// Keeps run `found` in the three stores.
+    /// Keeps run `found` by its event and in the details.
     fn store(&mut self, place: u64, found: &FoundRun<'_>, next: Option<Name>) -> io::Result<()> {
         let r = &found.run;
         let at = r.start.instant_nanos().or(r.end.instant_nanos());
-        let order = RunOrder {
+        let by_event = ByEvent {
+            event: found.event,
+            then: place,
+        };
+        self.row.clear();
+        self.row.extend_from_slice(&[0; 4]);
+        by_event.put(&mut self.row);
+        RunOrder {
             untimed: at.is_none(),
             at: at.unwrap_or_default(),
             entry: r.start_index.or(r.end_index),
             place,
-        };
-        self.row.clear();
-        self.row.extend_from_slice(&[0; 4]);
-        order.put(&mut self.row);
+        }
+        .put(&mut self.row);
         put_number(&mut self.row, u64::from(r.agent.number()));
         put_number(&mut self.row, u64::from(next.map_or(0, Name::number)));
         self.row.push(status_code(r.status));
         self.row.push(kind_code(r.kind));
-        put_sender(&mut self.row, found);
-        set_length(&mut self.row, 0)?;
-        self.by_time.push(order, &self.row)?;
-
-        if r.status != RunStatus::Unfinished {
-            if let (Some(end), Some(end_index)) = (r.end.instant_nanos(), r.end_index) {
-                let start = r.start.instant_nanos();
-                self.lists.add(r.agent, next, end);
-                let order = EndOrder {
-                    end,
-                    end_index,
-                    place,
-                };
-                self.row.clear();
-                self.row.extend_from_slice(&[0; 4]);
-                order.put(&mut self.row);
-                self.row.push(u8::from(start.is_some()));
-                self.row
-                    .extend_from_slice(&start.unwrap_or_default().to_le_bytes());
-                put_number(&mut self.row, u64::from(r.agent.number()));
-                put_number(&mut self.row, u64::from(next.map_or(0, Name::number)));
-                put_sender(&mut self.row, found);
-                set_length(&mut self.row, 0)?;
-                self.by_end.push(order, &self.row)?;
-            }
+        // The entry the run was found at (none: unfinished, found after the
+        // last): only an event begun before it gives the run a wait.
+        put_number(
+            &mut self.row,
+            r.end_index.map_or(0, |i| i.saturating_add(1)),
+        );
+        put_instant(&mut self.row, r.start.instant_nanos());
+        let end = match (r.status, r.end.instant_nanos(), r.end_index) {
+            (RunStatus::Unfinished, _, _) => None,
+            (_, Some(end), Some(end_index)) => Some((end, end_index)),
+            _ => None,
+        };
+        put_instant(&mut self.row, end.map(|(end, _)| end));
+        if let Some((end, end_index)) = end {
+            put_number(&mut self.row, end_index);
+            self.lists.add(r.agent, next, end);
         }
+        set_length(&mut self.row, 0)?;
+        self.runs.push(by_event, &self.row)?;
 
         self.row.clear();
         self.row.extend_from_slice(&[0; 4]);
@@ -130,40 +143,48 @@ impl AnalysisRuns {
     }
     /// What the analysis found, once every run is in, and the runs it
     /// shows, read back from the details in one pass.
-    pub(super) fn found(
-        &mut self,
-        lookup: &SpanLookup<'_>,
-        events: u64,
-    ) -> io::Result<(Found, ShownRuns)> {
+    pub(super) fn found(&mut self, names: &Names) -> io::Result<(Found, ShownRuns)> {
         if let Some(e) = self.failed.take() {
             return Err(e);
         }
+        let Joined {
+            mut by_end,
+            mut by_time,
+            mut waits,
+            events,
+        } = self.join()?;
+        waits.for_each(&mut |row| {
+            let mut bytes = RowBytes(row.get(8..).ok_or_else(|| bad_row("place"))?);
+            let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
+            let wait = f64::from_le_bytes(bytes.array()?);
+            self.totals.add_wait(names.get(agent), wait);
+            Ok(())
+        })?;
+        drop(waits);
         let path = {
-            let mut last_first = self.by_end.cursor()?;
-            let mut next = || -> io::Result<Option<PathRun>> {
-                last_first
-                    .next()?
-                    .map(|row| path_run(row, lookup))
-                    .transpose()
-            };
+            let mut last_first = by_end.cursor()?;
+            let mut next =
+                || -> io::Result<Option<PathRun>> { last_first.next()?.map(path_run).transpose() };
             critical_path_from_last(&self.lists, &mut next, self.window)?
         };
         let path = match path {
             Some(path) => path,
             None => {
                 let mut finished = Vec::new();
-                self.by_end.for_each(&mut |row| {
-                    finished.push(path_run(row, lookup)?);
+                by_end.for_each(&mut |row| {
+                    finished.push(path_run(row)?);
                     Ok(())
                 })?;
                 critical_path(finished)
             }
         };
+        drop(by_end);
         let mut walk = TimeWalk::default();
-        self.by_time.for_each(&mut |row| {
-            walk.push(walk_run(row, lookup)?);
+        by_time.for_each(&mut |row| {
+            walk.push(walk_run(row)?);
             Ok(())
         })?;
+        drop(by_time);
         let found = Found {
             totals: std::mem::replace(&mut self.totals, RunTotals::new(0)),
             walked: walk.finish(),
@@ -176,12 +197,234 @@ impl AnalysisRuns {
         self.details.for_each(&mut |row| {
             let place = RunPlace::of_row(&mut (), row)?.0;
             if let Some(&(_, uses)) = wanted.next_if(|&&(p, _)| p == place) {
-                views.push((uses, Some(run_view(row, lookup)?)));
+                views.push((uses, Some(run_view(row, names)?)));
             }
             Ok(())
         })?;
         Ok((found, ShownRuns { shown, views }))
     }
+
+    /// Pairs every run with its event, the two stores read side by side
+    /// in event order: who sent the event (its first BeforeEventHandling
+    /// said), and how long the run waited, when the event began before the
+    /// run was found (as pairing with the events held would have said).
+    /// The runs go, with their senders, to the time and end stores; their
+    /// waits to a store in run order, to be added up in the order the runs
+    /// came, as [`RunTotals::add`] adds them.
+    fn join(&mut self) -> io::Result<Joined> {
+        let mut events =
+            std::mem::replace(&mut self.events, RowStore::new(0, ByEvent::of_row, WHAT));
+        let mut runs = std::mem::replace(&mut self.runs, RowStore::new(0, ByEvent::of_row, WHAT));
+        let mut joined = Joined {
+            by_end: RowStore::new(self.budget, EndOrder::of_row, WHAT),
+            by_time: RowStore::new(self.budget, RunOrder::of_row, WHAT),
+            waits: RowStore::new(self.budget, RunPlace::of_row, WHAT),
+            events: 0,
+        };
+        let mut begins = events.cursor()?;
+        let mut begun = first_begin(&mut begins, None)?;
+        let mut rows = runs.cursor()?;
+        let row = &mut self.row;
+        while let Some(bytes) = rows.next()? {
+            let run = JoinRun::of_row(bytes)?;
+            while let Some(b) = begun.filter(|b| b.event < run.event) {
+                joined.events += 1;
+                begun = first_begin(&mut begins, Some(b.event))?;
+            }
+            let begin = begun.filter(|b| b.event == run.event);
+            let sender = begin.and_then(|b| b.source);
+            let wait = begin
+                .filter(|b| run.found_at.is_none_or(|at| b.index < at))
+                .and_then(|b| Some((run.start? - b.start?) as f64 / 1e6))
+                .filter(|w| *w >= 0.0);
+            let place = run.order.place;
+
+            row.clear();
+            row.extend_from_slice(&[0; 4]);
+            run.order.put(row);
+            put_number(row, u64::from(run.agent.number()));
+            put_number(row, u64::from(run.next.map_or(0, Name::number)));
+            row.push(status_code(run.status));
+            row.push(kind_code(run.kind));
+            put_number(row, u64::from(sender.map_or(0, Name::number)));
+            set_length(row, 0)?;
+            joined.by_time.push(run.order, row)?;
+
+            if let Some((end, end_index)) = run.end {
+                let order = EndOrder {
+                    end,
+                    end_index,
+                    place,
+                };
+                row.clear();
+                row.extend_from_slice(&[0; 4]);
+                order.put(row);
+                put_instant(row, run.start);
+                put_number(row, u64::from(run.agent.number()));
+                put_number(row, u64::from(run.next.map_or(0, Name::number)));
+                put_number(row, u64::from(sender.map_or(0, Name::number)));
+                set_length(row, 0)?;
+                joined.by_end.push(order, row)?;
+            }
+
+            if let Some(wait) = wait {
+                row.clear();
+                row.extend_from_slice(&[0; 4]);
+                RunPlace(place).put(row);
+                put_number(row, u64::from(run.agent.number()));
+                row.extend_from_slice(&wait.to_le_bytes());
+                set_length(row, 0)?;
+                joined.waits.push(RunPlace(place), row)?;
+            }
+        }
+        while let Some(b) = begun {
+            joined.events += 1;
+            begun = first_begin(&mut begins, Some(b.event))?;
+        }
+        Ok(joined)
+    }
+}
+
+/// The runs joined with their events ([`AnalysisRuns::join`]).
+struct Joined {
+    /// The finished runs, last to end first, for the critical path.
+    by_end: RowStore<EndOrder>,
+    by_time: RowStore<RunOrder>,
+    /// The runs' waits, in run order.
+    waits: RowStore<RunPlace>,
+    /// How many events began.
+    events: u64,
+}
+
+/// Rows by event (`None`, the event without an id, first), then `then`:
+/// the entry of a BeforeEventHandling, the place of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct ByEvent {
+    event: EventKey,
+    then: u64,
+}
+
+impl ByEvent {
+    const BYTES: usize = 1 + 16 + 8;
+
+    fn of_row(_: &mut (), row: &[u8]) -> io::Result<ByEvent> {
+        let bytes = row.get(..Self::BYTES).ok_or_else(|| bad_row("event"))?;
+        Ok(<ByEvent as RowKey>::get(bytes))
+    }
+}
+
+impl RowKey for ByEvent {
+    const BYTES: usize = ByEvent::BYTES;
+    type Keys = ();
+
+    fn put(self, out: &mut Vec<u8>) {
+        out.push(u8::from(self.event.is_some()));
+        out.extend_from_slice(&self.event.unwrap_or_default().to_le_bytes());
+        out.extend_from_slice(&self.then.to_le_bytes());
+    }
+
+    fn get(bytes: &[u8]) -> Self {
+        let mut event = [0; 16];
+        event.copy_from_slice(&bytes[1..17]);
+        let mut then = [0; 8];
+        then.copy_from_slice(&bytes[17..25]);
+        ByEvent {
+            event: (bytes[0] != 0).then_some(u128::from_le_bytes(event)),
+            then: u64::from_le_bytes(then),
+        }
+    }
+}
+
+/// An event's first BeforeEventHandling, as the join reads it.
+#[derive(Debug, Clone, Copy)]
+struct Begin {
+    event: EventKey,
+    /// Its entry.
+    index: u64,
+    start: Option<i128>,
+    source: Option<Name>,
+}
+
+/// The first BeforeEventHandling of the next event after `after` (all of
+/// an event's come together, its first first).
+fn first_begin(
+    begins: &mut RowCursor<'_, ByEvent>,
+    after: Option<EventKey>,
+) -> io::Result<Option<Begin>> {
+    while let Some(row) = begins.next()? {
+        let key = ByEvent::of_row(&mut (), row)?;
+        if after == Some(key.event) {
+            continue;
+        }
+        let mut bytes = RowBytes(&row[ByEvent::BYTES..]);
+        return Ok(Some(Begin {
+            event: key.event,
+            index: key.then,
+            start: instant_in(&mut bytes)?,
+            source: name_of(bytes.number()?),
+        }));
+    }
+    Ok(None)
+}
+
+/// A run as the join reads it from the store by event.
+struct JoinRun {
+    event: EventKey,
+    order: RunOrder,
+    agent: Name,
+    next: Option<Name>,
+    status: RunStatus,
+    kind: Option<HopKind>,
+    /// The entry it was found at (none: after the last).
+    found_at: Option<u64>,
+    start: Option<i128>,
+    /// Its end and closing entry, when it finished at a known time.
+    end: Option<(i128, u64)>,
+}
+
+impl JoinRun {
+    fn of_row(row: &[u8]) -> io::Result<JoinRun> {
+        let key = ByEvent::of_row(&mut (), row)?;
+        let order = RunOrder::of_row(&mut (), &row[ByEvent::BYTES..])?;
+        let mut bytes = RowBytes(&row[ByEvent::BYTES + RunOrder::BYTES..]);
+        let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
+        let next = name_of(bytes.number()?);
+        let status = status_of(bytes.u8()?)?;
+        let kind = kind_of(bytes.u8()?)?;
+        let found_at = bytes.number()?.checked_sub(1);
+        let start = instant_in(&mut bytes)?;
+        let end = match instant_in(&mut bytes)? {
+            Some(end) => Some((end, bytes.number()?)),
+            None => None,
+        };
+        Ok(JoinRun {
+            event: key.event,
+            order,
+            agent,
+            next,
+            status,
+            kind,
+            found_at,
+            start,
+            end,
+        })
+    }
+}
+
+/// Appends an instant (nanoseconds since the epoch), if there is one.
+fn put_instant(row: &mut Vec<u8>, instant: Option<i128>) {
+    row.push(u8::from(instant.is_some()));
+    if let Some(instant) = instant {
+        row.extend_from_slice(&instant.to_le_bytes());
+    }
+}
+
+/// An instant as [`put_instant`] wrote it.
+fn instant_in(bytes: &mut RowBytes<'_>) -> io::Result<Option<i128>> {
+    Ok(match bytes.u8()? {
+        0 => None,
+        _ => Some(i128::from_le_bytes(bytes.array()?)),
+    })
 }
 
 /// The runs an analysis shows, each with the times it is still to be
@@ -205,6 +448,28 @@ impl ShownRuns {
 }
 
 impl RunSink for AnalysisRuns {
+    fn event(&mut self, begun: &BegunEvent) {
+        if self.failed.is_some() {
+            return;
+        }
+        let key = ByEvent {
+            event: begun.event,
+            then: begun.index,
+        };
+        self.row.clear();
+        self.row.extend_from_slice(&[0; 4]);
+        key.put(&mut self.row);
+        put_instant(&mut self.row, begun.start.instant_nanos());
+        put_number(
+            &mut self.row,
+            u64::from(begun.source.map_or(0, Name::number)),
+        );
+        let stored = set_length(&mut self.row, 0).and_then(|()| self.events.push(key, &self.row));
+        if let Err(e) = stored {
+            self.failed = Some(e);
+        }
+    }
+
     fn run(&mut self, found: &FoundRun<'_>, names: &mut Names) {
         let place = self.place;
         self.place += 1;
@@ -216,31 +481,6 @@ impl RunSink for AnalysisRuns {
             }
         }
     }
-}
-
-/// Appends who sent run `r`'s event: the sender when known (final),
-/// else the event's key, to look the sender up at the end.
-fn put_sender(row: &mut Vec<u8>, r: &FoundRun<'_>) {
-    match (r.sender, r.event) {
-        (Some(sender), _) => {
-            row.push(0);
-            put_number(row, u64::from(sender.map_or(0, Name::number)));
-        }
-        (None, None) => row.push(1),
-        (None, Some(key)) => {
-            row.push(2);
-            row.extend_from_slice(&key.to_le_bytes());
-        }
-    }
-}
-
-/// Who sent a run's event, as [`put_sender`] wrote it.
-fn sender_in(bytes: &mut RowBytes<'_>, lookup: &SpanLookup<'_>) -> io::Result<Option<Name>> {
-    Ok(match bytes.u8()? {
-        0 => name_of(bytes.number()?),
-        1 => lookup.sender(None),
-        _ => lookup.sender(Some(u128::from_le_bytes(bytes.array()?))),
-    })
 }
 
 /// The name numbered `n` (0: none).
@@ -390,21 +630,20 @@ impl RowKey for EndOrder {
 }
 
 /// A row of the end store as the critical path reads it.
-fn path_run(row: &[u8], lookup: &SpanLookup<'_>) -> io::Result<PathRun> {
+fn path_run(row: &[u8]) -> io::Result<PathRun> {
     let order = EndOrder::of_row(&mut (), row)?;
     let mut bytes = RowBytes(row.get(EndOrder::BYTES..).ok_or_else(|| bad_row("end"))?);
-    let timed = bytes.u8()? != 0;
-    let start = i128::from_le_bytes(bytes.array()?);
+    let start = instant_in(&mut bytes)?;
     let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
     let next = name_of(bytes.number()?);
     Ok(PathRun {
         end: order.end,
         end_index: order.end_index,
         place: order.place,
-        start: timed.then_some(start),
+        start,
         agent,
         next,
-        sender: sender_in(&mut bytes, lookup)?,
+        sender: name_of(bytes.number()?),
     })
 }
 
@@ -440,16 +679,15 @@ impl RowKey for RunPlace {
     }
 }
 
-/// A row of the time store, as the walk reads it; who sent the run's event
-/// looked up now if it was not known when the run ended.
-fn walk_run(row: &[u8], lookup: &SpanLookup<'_>) -> io::Result<WalkRun> {
+/// A row of the time store, as the walk reads it.
+fn walk_run(row: &[u8]) -> io::Result<WalkRun> {
     let order = RunOrder::of_row(&mut (), row)?;
     let mut bytes = RowBytes(row.get(RunOrder::BYTES..).ok_or_else(|| bad_row("order"))?);
     let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
     let next = name_of(bytes.number()?);
     let status = status_of(bytes.u8()?)?;
     let kind = kind_of(bytes.u8()?)?;
-    let sender = sender_in(&mut bytes, lookup)?;
+    let sender = name_of(bytes.number()?);
     Ok(WalkRun {
         place: order.place,
         agent,
@@ -461,10 +699,10 @@ fn walk_run(row: &[u8], lookup: &SpanLookup<'_>) -> io::Result<WalkRun> {
 }
 
 /// A row of the details store as the run it shows.
-fn run_view(row: &[u8], lookup: &SpanLookup<'_>) -> io::Result<RunView> {
+fn run_view(row: &[u8], names: &Names) -> io::Result<RunView> {
     let mut bytes = RowBytes(row.get(8..).ok_or_else(|| bad_row("place"))?);
     let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
-    let agent = lookup.name(agent);
+    let agent = names.get(agent);
     let present = bytes.u8()?;
     let mut optional = [None; 3];
     for (i, text) in optional.iter_mut().enumerate() {
