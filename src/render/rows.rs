@@ -180,6 +180,22 @@ impl<K: RowKey> RowStore<K> {
         Ok(())
     }
 
+    /// Once a store that went to its file has all its rows: writes the
+    /// rows still in memory there too and gives their memory back, for a
+    /// store read later while others fill. A store with no file keeps its
+    /// rows (they are fewer than the budget).
+    pub fn spill(&mut self) -> io::Result<()> {
+        if self.file.is_none() {
+            return Ok(());
+        }
+        if !self.memory.is_empty() {
+            self.write_chunk().map_err(|e| held_in_file(e, self.what))?;
+        }
+        self.memory = Vec::new();
+        self.chunk = Vec::new();
+        Ok(())
+    }
+
     /// When no row went to the file: the bytes the rows are in, and where
     /// each row starts in them (its length first, see [`row_at`]), in
     /// key order. Read so, the rows can be shared among threads.

@@ -30,14 +30,13 @@ const WHAT: &str = "the analysis's runs";
 
 /// The runs as `--analyze` keeps them: added up as they come
 /// ([`RunTotals`]), and in stores of rows, in memory up to a budget and
-/// then in temporary files. While entries come: every BeforeEventHandling
-/// and every run by event, and each run's details in run order. At the
-/// end, the runs joined with their events (who sent each, how long it
-/// waited) go to two more: the finished runs from the last to end, for
-/// the critical path ([`critical_path_from_last`]), and every run in time
-/// order, for the walk ([`TimeWalk`]); then the details are read once for
-/// the runs the analysis shows. Event ids and error messages are held only
-/// in the stores.
+/// then in temporary files: the finished runs from the last to end, for
+/// the critical path ([`critical_path_from_last`]); every run in time
+/// order, for the walk ([`TimeWalk`]); every BeforeEventHandling and
+/// every run by event, joined at the end for who sent each run's event and
+/// how long the run waited; and each run's details in run order, read once
+/// at the end for the runs the analysis shows. Event ids and error
+/// messages are held only in the stores.
 pub(super) struct AnalysisRuns {
     /// See [`PATH_WINDOW`].
     window: usize,
@@ -45,13 +44,16 @@ pub(super) struct AnalysisRuns {
     /// The next run's place.
     place: u64,
     totals: RunTotals,
+    /// The finished runs, last to end first, for the critical path, and
+    /// what it knows of them ahead.
+    by_end: RowStore<EndOrder>,
+    lists: PathLists,
+    by_time: RowStore<RunOrder>,
     /// Every BeforeEventHandling, by event then entry.
     events: RowStore<ByEvent>,
-    /// Every run by event then place: what the time and end stores keep
-    /// of it, and what its wait is worked out from.
+    /// Every run by event then place, with what its wait is worked out
+    /// from.
     runs: RowStore<ByEvent>,
-    /// What the critical path knows ahead of the finished runs.
-    lists: PathLists,
     details: RowStore<RunPlace>,
     /// The first error of the stores' files.
     failed: Option<io::Error>,
@@ -65,19 +67,60 @@ impl AnalysisRuns {
             budget,
             place: 0,
             totals: RunTotals::new(top),
-            events: RowStore::new(budget, ByEvent::of_row, WHAT),
-            runs: RowStore::new(budget, ByEvent::of_row, WHAT),
+            by_end: RowStore::new(budget, EndOrder::of_row, WHAT),
             lists: PathLists::default(),
+            by_time: RowStore::new(budget, RunOrder::of_row, WHAT),
+            // Rows of a few dozen bytes: half the budget makes as few
+            // runs to merge as the others' rows of a hundred do.
+            events: RowStore::new(budget / 2, ByEvent::of_row, WHAT),
+            runs: RowStore::new(budget / 2, ByEvent::of_row, WHAT),
             details: RowStore::new(budget, RunPlace::of_row, WHAT),
             failed: None,
             row: Vec::new(),
         }
     }
 
-    /// Keeps run `found` by its event and in the details.
+    /// Keeps run `found` in the time and end stores, by its event, and in
+    /// the details.
     fn store(&mut self, place: u64, found: &FoundRun<'_>, next: Option<Name>) -> io::Result<()> {
         let r = &found.run;
         let at = r.start.instant_nanos().or(r.end.instant_nanos());
+        let order = RunOrder {
+            untimed: at.is_none(),
+            at: at.unwrap_or_default(),
+            entry: r.start_index.or(r.end_index),
+            place,
+        };
+        self.row.clear();
+        self.row.extend_from_slice(&[0; 4]);
+        order.put(&mut self.row);
+        put_number(&mut self.row, u64::from(r.agent.number()));
+        put_number(&mut self.row, u64::from(next.map_or(0, Name::number)));
+        self.row.push(status_code(r.status));
+        self.row.push(kind_code(r.kind));
+        set_length(&mut self.row, 0)?;
+        self.by_time.push(order, &self.row)?;
+
+        let start = r.start.instant_nanos();
+        if r.status != RunStatus::Unfinished {
+            if let (Some(end), Some(end_index)) = (r.end.instant_nanos(), r.end_index) {
+                self.lists.add(r.agent, next, end);
+                let order = EndOrder {
+                    end,
+                    end_index,
+                    place,
+                };
+                self.row.clear();
+                self.row.extend_from_slice(&[0; 4]);
+                order.put(&mut self.row);
+                put_instant(&mut self.row, start);
+                put_number(&mut self.row, u64::from(r.agent.number()));
+                put_number(&mut self.row, u64::from(next.map_or(0, Name::number)));
+                set_length(&mut self.row, 0)?;
+                self.by_end.push(order, &self.row)?;
+            }
+        }
+
         let by_event = ByEvent {
             event: found.event,
             then: place,
@@ -85,34 +128,14 @@ impl AnalysisRuns {
         self.row.clear();
         self.row.extend_from_slice(&[0; 4]);
         by_event.put(&mut self.row);
-        RunOrder {
-            untimed: at.is_none(),
-            at: at.unwrap_or_default(),
-            entry: r.start_index.or(r.end_index),
-            place,
-        }
-        .put(&mut self.row);
         put_number(&mut self.row, u64::from(r.agent.number()));
-        put_number(&mut self.row, u64::from(next.map_or(0, Name::number)));
-        self.row.push(status_code(r.status));
-        self.row.push(kind_code(r.kind));
         // The entry the run was found at (none: unfinished, found after the
         // last): only an event begun before it gives the run a wait.
         put_number(
             &mut self.row,
             r.end_index.map_or(0, |i| i.saturating_add(1)),
         );
-        put_instant(&mut self.row, r.start.instant_nanos());
-        let end = match (r.status, r.end.instant_nanos(), r.end_index) {
-            (RunStatus::Unfinished, _, _) => None,
-            (_, Some(end), Some(end_index)) => Some((end, end_index)),
-            _ => None,
-        };
-        put_instant(&mut self.row, end.map(|(end, _)| end));
-        if let Some((end, end_index)) = end {
-            put_number(&mut self.row, end_index);
-            self.lists.add(r.agent, next, end);
-        }
+        put_instant(&mut self.row, start);
         set_length(&mut self.row, 0)?;
         self.runs.push(by_event, &self.row)?;
 
@@ -147,12 +170,22 @@ impl AnalysisRuns {
         if let Some(e) = self.failed.take() {
             return Err(e);
         }
+        // The rows in memory go to the files: the join and the stores it
+        // fills take the memory.
+        self.by_end.spill()?;
+        self.by_time.spill()?;
+        self.details.spill()?;
         let Joined {
-            mut by_end,
-            mut by_time,
+            senders,
             mut waits,
             events,
         } = self.join()?;
+        let sender = |place: u64| {
+            let at = usize::try_from(place).map_err(|_| bad_row("place"))?;
+            Ok(name_of(u64::from(
+                *senders.get(at).ok_or_else(|| bad_row("place"))?,
+            )))
+        };
         waits.for_each(&mut |row| {
             let mut bytes = RowBytes(row.get(8..).ok_or_else(|| bad_row("place"))?);
             let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
@@ -162,29 +195,31 @@ impl AnalysisRuns {
         })?;
         drop(waits);
         let path = {
-            let mut last_first = by_end.cursor()?;
-            let mut next =
-                || -> io::Result<Option<PathRun>> { last_first.next()?.map(path_run).transpose() };
+            let mut last_first = self.by_end.cursor()?;
+            let mut next = || -> io::Result<Option<PathRun>> {
+                last_first
+                    .next()?
+                    .map(|row| path_run(row, sender))
+                    .transpose()
+            };
             critical_path_from_last(&self.lists, &mut next, self.window)?
         };
         let path = match path {
             Some(path) => path,
             None => {
                 let mut finished = Vec::new();
-                by_end.for_each(&mut |row| {
-                    finished.push(path_run(row)?);
+                self.by_end.for_each(&mut |row| {
+                    finished.push(path_run(row, sender)?);
                     Ok(())
                 })?;
                 critical_path(finished)
             }
         };
-        drop(by_end);
         let mut walk = TimeWalk::default();
-        by_time.for_each(&mut |row| {
-            walk.push(walk_run(row)?);
+        self.by_time.for_each(&mut |row| {
+            walk.push(walk_run(row, sender)?);
             Ok(())
         })?;
-        drop(by_time);
         let found = Found {
             totals: std::mem::replace(&mut self.totals, RunTotals::new(0)),
             walked: walk.finish(),
@@ -208,16 +243,19 @@ impl AnalysisRuns {
     /// in event order: who sent the event (its first BeforeEventHandling
     /// said), and how long the run waited, when the event began before the
     /// run was found (as pairing with the events held would have said).
-    /// The runs go, with their senders, to the time and end stores; their
-    /// waits to a store in run order, to be added up in the order the runs
-    /// came, as [`RunTotals::add`] adds them.
+    /// The senders are held by run (4 bytes a run, for the walk and the
+    /// critical path, which read the runs in other orders); the waits go to
+    /// a store in run order, to be added up in the order the runs came, as
+    /// [`RunTotals::add`] adds them.
     fn join(&mut self) -> io::Result<Joined> {
         let mut events =
             std::mem::replace(&mut self.events, RowStore::new(0, ByEvent::of_row, WHAT));
         let mut runs = std::mem::replace(&mut self.runs, RowStore::new(0, ByEvent::of_row, WHAT));
+        events.spill()?;
+        runs.spill()?;
+        let count = usize::try_from(self.place).map_err(|_| bad_row("place"))?;
         let mut joined = Joined {
-            by_end: RowStore::new(self.budget, EndOrder::of_row, WHAT),
-            by_time: RowStore::new(self.budget, RunOrder::of_row, WHAT),
+            senders: vec![0; count],
             waits: RowStore::new(self.budget, RunPlace::of_row, WHAT),
             events: 0,
         };
@@ -226,52 +264,31 @@ impl AnalysisRuns {
         let mut rows = runs.cursor()?;
         let row = &mut self.row;
         while let Some(bytes) = rows.next()? {
-            let run = JoinRun::of_row(bytes)?;
-            while let Some(b) = begun.filter(|b| b.event < run.event) {
+            let key = ByEvent::of_row(&mut (), bytes)?;
+            while let Some(b) = begun.filter(|b| b.event < key.event) {
                 joined.events += 1;
                 begun = first_begin(&mut begins, Some(b.event))?;
             }
-            let begin = begun.filter(|b| b.event == run.event);
-            let sender = begin.and_then(|b| b.source);
-            let wait = begin
-                .filter(|b| run.found_at.is_none_or(|at| b.index < at))
-                .and_then(|b| Some((run.start? - b.start?) as f64 / 1e6))
+            let Some(begin) = begun.filter(|b| b.event == key.event) else {
+                continue;
+            };
+            let mut bytes = RowBytes(&bytes[ByEvent::BYTES..]);
+            let agent = bytes.number()?;
+            let found_at = bytes.number()?.checked_sub(1);
+            let start = instant_in(&mut bytes)?;
+            let place = key.then;
+            let at = usize::try_from(place).map_err(|_| bad_row("place"))?;
+            *joined.senders.get_mut(at).ok_or_else(|| bad_row("place"))? =
+                begin.source.map_or(0, Name::number);
+            let wait = Some(begin)
+                .filter(|b| found_at.is_none_or(|at| b.index < at))
+                .and_then(|b| Some((start? - b.start?) as f64 / 1e6))
                 .filter(|w| *w >= 0.0);
-            let place = run.order.place;
-
-            row.clear();
-            row.extend_from_slice(&[0; 4]);
-            run.order.put(row);
-            put_number(row, u64::from(run.agent.number()));
-            put_number(row, u64::from(run.next.map_or(0, Name::number)));
-            row.push(status_code(run.status));
-            row.push(kind_code(run.kind));
-            put_number(row, u64::from(sender.map_or(0, Name::number)));
-            set_length(row, 0)?;
-            joined.by_time.push(run.order, row)?;
-
-            if let Some((end, end_index)) = run.end {
-                let order = EndOrder {
-                    end,
-                    end_index,
-                    place,
-                };
-                row.clear();
-                row.extend_from_slice(&[0; 4]);
-                order.put(row);
-                put_instant(row, run.start);
-                put_number(row, u64::from(run.agent.number()));
-                put_number(row, u64::from(run.next.map_or(0, Name::number)));
-                put_number(row, u64::from(sender.map_or(0, Name::number)));
-                set_length(row, 0)?;
-                joined.by_end.push(order, row)?;
-            }
-
             if let Some(wait) = wait {
                 row.clear();
                 row.extend_from_slice(&[0; 4]);
                 RunPlace(place).put(row);
-                put_number(row, u64::from(run.agent.number()));
+                put_number(row, agent);
                 row.extend_from_slice(&wait.to_le_bytes());
                 set_length(row, 0)?;
                 joined.waits.push(RunPlace(place), row)?;
@@ -287,9 +304,9 @@ impl AnalysisRuns {
 
 /// The runs joined with their events ([`AnalysisRuns::join`]).
 struct Joined {
-    /// The finished runs, last to end first, for the critical path.
-    by_end: RowStore<EndOrder>,
-    by_time: RowStore<RunOrder>,
+    /// Who sent each run's event, by run: the number of its name (0:
+    /// none).
+    senders: Vec<u32>,
     /// The runs' waits, in run order.
     waits: RowStore<RunPlace>,
     /// How many events began.
@@ -365,50 +382,6 @@ fn first_begin(
         }));
     }
     Ok(None)
-}
-
-/// A run as the join reads it from the store by event.
-struct JoinRun {
-    event: EventKey,
-    order: RunOrder,
-    agent: Name,
-    next: Option<Name>,
-    status: RunStatus,
-    kind: Option<HopKind>,
-    /// The entry it was found at (none: after the last).
-    found_at: Option<u64>,
-    start: Option<i128>,
-    /// Its end and closing entry, when it finished at a known time.
-    end: Option<(i128, u64)>,
-}
-
-impl JoinRun {
-    fn of_row(row: &[u8]) -> io::Result<JoinRun> {
-        let key = ByEvent::of_row(&mut (), row)?;
-        let order = RunOrder::of_row(&mut (), &row[ByEvent::BYTES..])?;
-        let mut bytes = RowBytes(&row[ByEvent::BYTES + RunOrder::BYTES..]);
-        let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
-        let next = name_of(bytes.number()?);
-        let status = status_of(bytes.u8()?)?;
-        let kind = kind_of(bytes.u8()?)?;
-        let found_at = bytes.number()?.checked_sub(1);
-        let start = instant_in(&mut bytes)?;
-        let end = match instant_in(&mut bytes)? {
-            Some(end) => Some((end, bytes.number()?)),
-            None => None,
-        };
-        Ok(JoinRun {
-            event: key.event,
-            order,
-            agent,
-            next,
-            status,
-            kind,
-            found_at,
-            start,
-            end,
-        })
-    }
 }
 
 /// Appends an instant (nanoseconds since the epoch), if there is one.
@@ -630,7 +603,7 @@ impl RowKey for EndOrder {
 }
 
 /// A row of the end store as the critical path reads it.
-fn path_run(row: &[u8]) -> io::Result<PathRun> {
+fn path_run(row: &[u8], sender: impl Fn(u64) -> io::Result<Option<Name>>) -> io::Result<PathRun> {
     let order = EndOrder::of_row(&mut (), row)?;
     let mut bytes = RowBytes(row.get(EndOrder::BYTES..).ok_or_else(|| bad_row("end"))?);
     let start = instant_in(&mut bytes)?;
@@ -643,7 +616,7 @@ fn path_run(row: &[u8]) -> io::Result<PathRun> {
         start,
         agent,
         next,
-        sender: name_of(bytes.number()?),
+        sender: sender(order.place)?,
     })
 }
 
@@ -680,14 +653,14 @@ impl RowKey for RunPlace {
 }
 
 /// A row of the time store, as the walk reads it.
-fn walk_run(row: &[u8]) -> io::Result<WalkRun> {
+fn walk_run(row: &[u8], sender: impl Fn(u64) -> io::Result<Option<Name>>) -> io::Result<WalkRun> {
     let order = RunOrder::of_row(&mut (), row)?;
     let mut bytes = RowBytes(row.get(RunOrder::BYTES..).ok_or_else(|| bad_row("order"))?);
     let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
     let next = name_of(bytes.number()?);
     let status = status_of(bytes.u8()?)?;
     let kind = kind_of(bytes.u8()?)?;
-    let sender = name_of(bytes.number()?);
+    let sender = sender(order.place)?;
     Ok(WalkRun {
         place: order.place,
         agent,
