@@ -141,11 +141,60 @@ pub fn view(run: &AgentRun<'_>) -> RunView {
 
 /// The nearest-rank percentile `p` (0..=100) of sorted values.
 pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
+    let rank = rank(p, sorted.len() as u64)?;
+    Some(sorted[(rank - 1) as usize])
+}
+
+/// The nearest rank (from 1) of percentile `p` among `n` values.
+fn rank(p: f64, n: u64) -> Option<u64> {
+    (n > 0).then(|| (((p / 100.0) * n as f64).ceil() as u64).clamp(1, n))
+}
+
+/// What an agent's figures take of its runs' durations, seen from the
+/// shortest (by [`f64::total_cmp`]) up: their sum, in that order, the
+/// 50th, 95th and 99th percentiles and the longest. Made by the tally
+/// from the durations it holds, or fed by a caller that keeps them
+/// elsewhere ([`RunTotals::durations_of`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SortedDurations {
+    /// How many there are.
+    count: u64,
+    seen: u64,
+    total: f64,
+    p50: Option<f64>,
+    p95: Option<f64>,
+    p99: Option<f64>,
+    max: Option<f64>,
+}
+
+impl SortedDurations {
+    fn new(count: u64) -> Self {
+        SortedDurations {
+            count,
+            seen: 0,
+            total: 0.0,
+            p50: None,
+            p95: None,
+            p99: None,
+            max: None,
+        }
     }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+
+    /// The next duration, none shorter than the last.
+    pub fn push(&mut self, ms: f64) {
+        self.seen += 1;
+        self.total += ms;
+        for (p, at) in [
+            (50.0, &mut self.p50),
+            (95.0, &mut self.p95),
+            (99.0, &mut self.p99),
+        ] {
+            if rank(p, self.count) == Some(self.seen) {
+                *at = Some(ms);
+            }
+        }
+        self.max = Some(ms);
+    }
 }
 
 /// Per-agent figures over `runs`, agents in order of first run.
@@ -167,14 +216,20 @@ pub fn agent_stats<'a>(
 #[derive(Default)]
 pub struct AgentTally {
     agents: Vec<AgentRuns>,
+    /// The durations are kept elsewhere: counted, not held.
+    durations_apart: bool,
 }
 
 struct AgentRuns {
     agent: String,
     all: u64,
     errors: u64,
-    /// Of finished runs.
+    /// Of finished runs, when the tally holds them.
     durations: Vec<f64>,
+    /// Finished runs with a duration.
+    timed: u64,
+    /// Their figures, when fed from elsewhere.
+    sorted: Option<SortedDurations>,
     finished: u64,
     /// From -0.0, as `Iterator::sum` adds.
     wait_sum: f64,
@@ -193,6 +248,8 @@ impl AgentTally {
                     all: 0,
                     errors: 0,
                     durations: Vec::new(),
+                    timed: 0,
+                    sorted: None,
                     finished: 0,
                     wait_sum: -0.0,
                     waits: 0,
@@ -205,11 +262,17 @@ impl AgentTally {
     }
 
     pub fn add(&mut self, run: &AgentRun<'_>) {
+        let apart = self.durations_apart;
         let a = self.agent(run.agent);
         a.all += 1;
         if run.status != RunStatus::Unfinished {
             a.finished += 1;
-            a.durations.extend(run.duration_ms);
+            if let Some(ms) = run.duration_ms {
+                a.timed += 1;
+                if !apart {
+                    a.durations.push(ms);
+                }
+            }
         }
         if run.status == RunStatus::Error {
             a.errors += 1;
@@ -219,6 +282,13 @@ impl AgentTally {
             a.waits += 1;
         }
         a.tokens.add(run.tokens);
+    }
+
+    /// What takes the durations of `agent`'s runs, when they are kept
+    /// elsewhere, from the shortest up.
+    fn durations_of(&mut self, agent: &str) -> &mut SortedDurations {
+        let a = self.agent(agent);
+        a.sorted.get_or_insert(SortedDurations::new(a.timed))
     }
 
     /// Adds the wait of a run of `agent` added without it.
@@ -233,10 +303,15 @@ impl AgentTally {
         self.agents
             .into_iter()
             .map(|mut a| {
-                a.durations.sort_by(f64::total_cmp);
-                let durations = a.durations;
-                // An empty f64 sum is -0.0.
-                let total: f64 = durations.iter().fold(0.0, |a, b| a + b);
+                let d = a.sorted.unwrap_or_else(|| {
+                    a.durations.sort_by(f64::total_cmp);
+                    let mut d = SortedDurations::new(a.durations.len() as u64);
+                    for &ms in &a.durations {
+                        d.push(ms);
+                    }
+                    d
+                });
+                let total = d.total;
                 let (errors, counted) = (a.errors, a.finished);
                 AgentStats {
                     agent: a.agent,
@@ -249,10 +324,10 @@ impl AgentTally {
                     },
                     total_ms: total,
                     share: wall_ms.filter(|w| *w > 0.0).map(|w| total / w),
-                    p50_ms: percentile(&durations, 50.0),
-                    p95_ms: percentile(&durations, 95.0),
-                    p99_ms: percentile(&durations, 99.0),
-                    max_ms: durations.last().copied(),
+                    p50_ms: d.p50,
+                    p95_ms: d.p95,
+                    p99_ms: d.p99,
+                    max_ms: d.max,
                     mean_wait_ms: (a.waits > 0).then(|| a.wait_sum / a.waits as f64),
                     tokens: a.tokens,
                     unfinished: a.all - counted,
@@ -491,6 +566,25 @@ impl RunTotals {
             self.slowest.pop();
             self.slowest.push(std::cmp::Reverse(rank));
         }
+    }
+
+    /// Totals that count runs' durations without holding them: the
+    /// caller keeps them, and feeds each agent's from the shortest up
+    /// ([`RunTotals::durations_of`]) before the figures are made.
+    pub fn with_durations_apart(top: usize) -> Self {
+        RunTotals {
+            tally: AgentTally {
+                agents: Vec::new(),
+                durations_apart: true,
+            },
+            ..RunTotals::new(top)
+        }
+    }
+
+    /// What takes the durations of the runs of `agent`, from the shortest
+    /// up (by [`f64::total_cmp`]), with [`RunTotals::with_durations_apart`].
+    pub fn durations_of(&mut self, agent: &str) -> &mut SortedDurations {
+        self.tally.durations_of(agent)
     }
 
     /// Adds the wait of a run of `agent` added without one (its event was

@@ -54,6 +54,8 @@ pub(super) struct AnalysisRuns {
     /// Every run by event then place, with what its wait is worked out
     /// from.
     runs: RowStore<ByEvent>,
+    /// The finished runs' durations, by agent, for the agents' figures.
+    durations: RowStore<ByDuration>,
     details: RowStore<RunPlace>,
     /// The first error of the stores' files.
     failed: Option<io::Error>,
@@ -66,7 +68,7 @@ impl AnalysisRuns {
             window,
             budget,
             place: 0,
-            totals: RunTotals::new(top),
+            totals: RunTotals::with_durations_apart(top),
             by_end: RowStore::new(budget, EndOrder::of_row, WHAT),
             lists: PathLists::default(),
             by_time: RowStore::new(budget, RunOrder::of_row, WHAT),
@@ -74,6 +76,7 @@ impl AnalysisRuns {
             // runs to merge as the others' rows of a hundred do.
             events: RowStore::new(budget / 2, ByEvent::of_row, WHAT),
             runs: RowStore::new(budget / 2, ByEvent::of_row, WHAT),
+            durations: RowStore::new(budget / 2, ByDuration::of_row, WHAT),
             details: RowStore::new(budget, RunPlace::of_row, WHAT),
             failed: None,
             row: Vec::new(),
@@ -139,6 +142,18 @@ impl AnalysisRuns {
         set_length(&mut self.row, 0)?;
         self.runs.push(by_event, &self.row)?;
 
+        if let (true, Some(ms)) = (r.status != RunStatus::Unfinished, r.duration_ms) {
+            let key = ByDuration {
+                agent: r.agent.number(),
+                ms: duration_order(ms),
+            };
+            self.row.clear();
+            self.row.extend_from_slice(&[0; 4]);
+            key.put(&mut self.row);
+            set_length(&mut self.row, 0)?;
+            self.durations.push(key, &self.row)?;
+        }
+
         self.row.clear();
         self.row.extend_from_slice(&[0; 4]);
         RunPlace(place).put(&mut self.row);
@@ -175,6 +190,7 @@ impl AnalysisRuns {
         self.by_end.spill()?;
         self.by_time.spill()?;
         self.details.spill()?;
+        self.durations.spill()?;
         let Joined {
             senders,
             mut waits,
@@ -194,6 +210,15 @@ impl AnalysisRuns {
             Ok(())
         })?;
         drop(waits);
+        let mut durations = self.durations.cursor()?;
+        while let Some(row) = durations.next()? {
+            let key = ByDuration::of_row(&mut (), row)?;
+            let agent = name_of(u64::from(key.agent)).ok_or_else(|| bad_row("agent"))?;
+            self.totals
+                .durations_of(names.get(agent))
+                .push(duration_of_order(key.ms));
+        }
+        drop(durations);
         let path = {
             let mut last_first = self.by_end.cursor()?;
             let mut next = || -> io::Result<Option<PathRun>> {
@@ -311,6 +336,61 @@ struct Joined {
     waits: RowStore<RunPlace>,
     /// How many events began.
     events: u64,
+}
+
+/// Durations by agent (the number of its name), then from the shortest
+/// (by [`f64::total_cmp`], as [`duration_order`] makes it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct ByDuration {
+    agent: u32,
+    ms: u64,
+}
+
+impl ByDuration {
+    const BYTES: usize = 4 + 8;
+
+    fn of_row(_: &mut (), row: &[u8]) -> io::Result<ByDuration> {
+        let bytes = row.get(..Self::BYTES).ok_or_else(|| bad_row("duration"))?;
+        Ok(<ByDuration as RowKey>::get(bytes))
+    }
+}
+
+impl RowKey for ByDuration {
+    const BYTES: usize = ByDuration::BYTES;
+    type Keys = ();
+
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.agent.to_le_bytes());
+        out.extend_from_slice(&self.ms.to_le_bytes());
+    }
+
+    fn get(bytes: &[u8]) -> Self {
+        let mut agent = [0; 4];
+        agent.copy_from_slice(&bytes[..4]);
+        let mut ms = [0; 8];
+        ms.copy_from_slice(&bytes[4..12]);
+        ByDuration {
+            agent: u32::from_le_bytes(agent),
+            ms: u64::from_le_bytes(ms),
+        }
+    }
+}
+
+/// `ms`'s bits, ordered as [`f64::total_cmp`] orders the numbers.
+fn duration_order(ms: f64) -> u64 {
+    let bits = ms.to_bits();
+    match bits >> 63 {
+        0 => bits | 1 << 63,
+        _ => !bits,
+    }
+}
+
+/// The number [`duration_order`] made `order` of.
+fn duration_of_order(order: u64) -> f64 {
+    f64::from_bits(match order >> 63 {
+        1 => order & !(1 << 63),
+        _ => !order,
+    })
 }
 
 /// Rows by event (`None`, the event without an id, first), then `then`:
@@ -710,4 +790,35 @@ fn run_view(row: &[u8], names: &Names) -> io::Result<RunView> {
         input_state: None,
         output_state: None,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_ordered_as_total_cmp_orders_them() {
+        let mut numbers = vec![
+            f64::NEG_INFINITY,
+            -1e300,
+            -2.5,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE,
+            1.0,
+            2.5,
+            1e300,
+            f64::INFINITY,
+            f64::NAN,
+            -f64::NAN,
+        ];
+        for &n in &numbers {
+            assert_eq!(duration_of_order(duration_order(n)).to_bits(), n.to_bits());
+        }
+        let mut by_order = numbers.clone();
+        by_order.sort_by_key(|&n| duration_order(n));
+        numbers.sort_by(f64::total_cmp);
+        let bits = |v: &[f64]| v.iter().map(|n| n.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&by_order), bits(&numbers));
+    }
 }
