@@ -299,22 +299,27 @@ impl<K: RowKey> RowCursor<'_, K> {
             self.in_memory += 1;
             return row_at(self.memory, at).map(Some);
         };
-        // The source of the row given last moves on.
-        match self.last {
-            Some(i) if i == memory => {
+        // The source of the row given last (at the top) moves on: its next
+        // key takes its place, sifted down once, or it leaves.
+        if self.last.is_some() {
+            let Some(mut top) = merge.peek_mut() else {
+                return Ok(None);
+            };
+            let i = top.0 .1;
+            let next = if i == memory {
                 self.in_memory += 1;
-                if let Some(&(key, _)) = self.chunk.get(self.in_memory) {
-                    merge.push(Reverse((key, memory)));
+                self.chunk.get(self.in_memory).map(|&(key, _)| key)
+            } else {
+                self.runs[i].next()?
+            };
+            match next {
+                Some(key) => top.0 .0 = key,
+                None => {
+                    std::collections::binary_heap::PeekMut::pop(top);
                 }
             }
-            Some(i) => {
-                if let Some(key) = self.runs[i].next()? {
-                    merge.push(Reverse((key, i)));
-                }
-            }
-            None => {}
         }
-        let Some(Reverse((_, i))) = merge.pop() else {
+        let Some(&Reverse((_, i))) = merge.peek() else {
             return Ok(None);
         };
         self.last = Some(i);
