@@ -20,8 +20,9 @@ use crate::analysis::spans::{
     AgentRun, BegunEvent, EventKey, FoundRun, RunSink, RunStatus, Tokens,
 };
 
-/// Bytes of rows each of the analysis's three stores holds in memory
-/// before it goes to a temporary file. 1 MB rather than 2 took 3 MB off
+/// Bytes of rows each of the analysis's stores of whole runs holds in
+/// memory before it goes to a temporary file (the stores of small rows,
+/// by event and of durations, hold half). 1 MB rather than 2 took 3 MB off
 /// the peak at 1 GB and 3 GB, at no cost measured (rows are small).
 pub(super) const RUNS_IN_MEMORY: usize = 1 << 20;
 
@@ -69,15 +70,15 @@ impl AnalysisRuns {
             budget,
             place: 0,
             totals: RunTotals::with_durations_apart(top),
-            by_end: RowStore::new(budget, EndOrder::of_row, WHAT),
+            by_end: RowStore::new(budget, key_of_row::<EndOrder>, WHAT),
             lists: PathLists::default(),
-            by_time: RowStore::new(budget, RunOrder::of_row, WHAT),
+            by_time: RowStore::new(budget, key_of_row::<RunOrder>, WHAT),
             // Rows of a few dozen bytes: half the budget makes as few
             // runs to merge as the others' rows of a hundred do.
-            events: RowStore::new(budget / 2, ByEvent::of_row, WHAT),
-            runs: RowStore::new(budget / 2, ByEvent::of_row, WHAT),
-            durations: RowStore::new(budget / 2, ByDuration::of_row, WHAT),
-            details: RowStore::new(budget, RunPlace::of_row, WHAT),
+            events: RowStore::new(budget / 2, key_of_row::<ByEvent>, WHAT),
+            runs: RowStore::new(budget / 2, key_of_row::<ByEvent>, WHAT),
+            durations: RowStore::new(budget / 2, key_of_row::<ByDuration>, WHAT),
+            details: RowStore::new(budget, key_of_row::<RunPlace>, WHAT),
             failed: None,
             row: Vec::new(),
         }
@@ -212,7 +213,7 @@ impl AnalysisRuns {
         drop(waits);
         let mut durations = self.durations.cursor()?;
         while let Some(row) = durations.next()? {
-            let key = ByDuration::of_row(&mut (), row)?;
+            let key = key_of_row::<ByDuration>(&mut (), row)?;
             let agent = name_of(u64::from(key.agent)).ok_or_else(|| bad_row("agent"))?;
             self.totals
                 .durations_of(names.get(agent))
@@ -255,7 +256,7 @@ impl AnalysisRuns {
         let mut views = Vec::with_capacity(shown.len());
         let mut wanted = shown.iter().peekable();
         self.details.for_each(&mut |row| {
-            let place = RunPlace::of_row(&mut (), row)?.0;
+            let place = key_of_row::<RunPlace>(&mut (), row)?.0;
             if let Some(&(_, uses)) = wanted.next_if(|&&(p, _)| p == place) {
                 views.push((uses, Some(run_view(row, names)?)));
             }
@@ -273,15 +274,20 @@ impl AnalysisRuns {
     /// a store in run order, to be added up in the order the runs came, as
     /// [`RunTotals::add`] adds them.
     fn join(&mut self) -> io::Result<Joined> {
-        let mut events =
-            std::mem::replace(&mut self.events, RowStore::new(0, ByEvent::of_row, WHAT));
-        let mut runs = std::mem::replace(&mut self.runs, RowStore::new(0, ByEvent::of_row, WHAT));
+        let mut events = std::mem::replace(
+            &mut self.events,
+            RowStore::new(0, key_of_row::<ByEvent>, WHAT),
+        );
+        let mut runs = std::mem::replace(
+            &mut self.runs,
+            RowStore::new(0, key_of_row::<ByEvent>, WHAT),
+        );
         events.spill()?;
         runs.spill()?;
         let count = usize::try_from(self.place).map_err(|_| bad_row("place"))?;
         let mut joined = Joined {
             senders: vec![0; count],
-            waits: RowStore::new(self.budget, RunPlace::of_row, WHAT),
+            waits: RowStore::new(self.budget, key_of_row::<RunPlace>, WHAT),
             events: 0,
         };
         let mut begins = events.cursor()?;
@@ -289,7 +295,7 @@ impl AnalysisRuns {
         let mut rows = runs.cursor()?;
         let row = &mut self.row;
         while let Some(bytes) = rows.next()? {
-            let key = ByEvent::of_row(&mut (), bytes)?;
+            let key = key_of_row::<ByEvent>(&mut (), bytes)?;
             while let Some(b) = begun.filter(|b| b.event < key.event) {
                 joined.events += 1;
                 begun = first_begin(&mut begins, Some(b.event))?;
@@ -348,11 +354,6 @@ struct ByDuration {
 
 impl ByDuration {
     const BYTES: usize = 4 + 8;
-
-    fn of_row(_: &mut (), row: &[u8]) -> io::Result<ByDuration> {
-        let bytes = row.get(..Self::BYTES).ok_or_else(|| bad_row("duration"))?;
-        Ok(<ByDuration as RowKey>::get(bytes))
-    }
 }
 
 impl RowKey for ByDuration {
@@ -365,13 +366,9 @@ impl RowKey for ByDuration {
     }
 
     fn get(bytes: &[u8]) -> Self {
-        let mut agent = [0; 4];
-        agent.copy_from_slice(&bytes[..4]);
-        let mut ms = [0; 8];
-        ms.copy_from_slice(&bytes[4..12]);
         ByDuration {
-            agent: u32::from_le_bytes(agent),
-            ms: u64::from_le_bytes(ms),
+            agent: u32::from_le_bytes(le(bytes, 0)),
+            ms: u64::from_le_bytes(le(bytes, 4)),
         }
     }
 }
@@ -403,11 +400,6 @@ struct ByEvent {
 
 impl ByEvent {
     const BYTES: usize = 1 + 16 + 8;
-
-    fn of_row(_: &mut (), row: &[u8]) -> io::Result<ByEvent> {
-        let bytes = row.get(..Self::BYTES).ok_or_else(|| bad_row("event"))?;
-        Ok(<ByEvent as RowKey>::get(bytes))
-    }
 }
 
 impl RowKey for ByEvent {
@@ -421,13 +413,9 @@ impl RowKey for ByEvent {
     }
 
     fn get(bytes: &[u8]) -> Self {
-        let mut event = [0; 16];
-        event.copy_from_slice(&bytes[1..17]);
-        let mut then = [0; 8];
-        then.copy_from_slice(&bytes[17..25]);
         ByEvent {
-            event: (bytes[0] != 0).then_some(u128::from_le_bytes(event)),
-            then: u64::from_le_bytes(then),
+            event: (bytes[0] != 0).then_some(u128::from_le_bytes(le(bytes, 1))),
+            then: u64::from_le_bytes(le(bytes, 17)),
         }
     }
 }
@@ -449,7 +437,7 @@ fn first_begin(
     after: Option<EventKey>,
 ) -> io::Result<Option<Begin>> {
     while let Some(row) = begins.next()? {
-        let key = ByEvent::of_row(&mut (), row)?;
+        let key = key_of_row::<ByEvent>(&mut (), row)?;
         if after == Some(key.event) {
             continue;
         }
@@ -462,6 +450,20 @@ fn first_begin(
         }));
     }
     Ok(None)
+}
+
+/// The key at the start of `row` (each of the analysis's rows starts with
+/// its key).
+fn key_of_row<K: RowKey<Keys = ()>>(_: &mut (), row: &[u8]) -> io::Result<K> {
+    let bytes = row.get(..K::BYTES).ok_or_else(|| bad_row("key"))?;
+    Ok(K::get(bytes))
+}
+
+/// The `N` bytes of `bytes` from `at` (a key's field).
+fn le<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    let mut field = [0; N];
+    field.copy_from_slice(&bytes[at..at + N]);
+    field
 }
 
 /// Appends an instant (nanoseconds since the epoch), if there is one.
@@ -592,11 +594,6 @@ struct RunOrder {
 
 impl RunOrder {
     const BYTES: usize = 1 + 16 + 9 + 8;
-
-    fn of_row(_: &mut (), row: &[u8]) -> io::Result<RunOrder> {
-        let bytes = row.get(..Self::BYTES).ok_or_else(|| bad_row("order"))?;
-        Ok(<RunOrder as RowKey>::get(bytes))
-    }
 }
 
 impl RowKey for RunOrder {
@@ -612,17 +609,11 @@ impl RowKey for RunOrder {
     }
 
     fn get(bytes: &[u8]) -> Self {
-        let mut at = [0; 16];
-        at.copy_from_slice(&bytes[1..17]);
-        let mut entry = [0; 8];
-        entry.copy_from_slice(&bytes[18..26]);
-        let mut place = [0; 8];
-        place.copy_from_slice(&bytes[26..34]);
         RunOrder {
             untimed: bytes[0] != 0,
-            at: i128::from_le_bytes(at),
-            entry: (bytes[17] != 0).then_some(u64::from_le_bytes(entry)),
-            place: u64::from_le_bytes(place),
+            at: i128::from_le_bytes(le(bytes, 1)),
+            entry: (bytes[17] != 0).then_some(u64::from_le_bytes(le(bytes, 18))),
+            place: u64::from_le_bytes(le(bytes, 26)),
         }
     }
 }
@@ -650,11 +641,6 @@ impl PartialOrd for EndOrder {
 
 impl EndOrder {
     const BYTES: usize = 16 + 8 + 8;
-
-    fn of_row(_: &mut (), row: &[u8]) -> io::Result<EndOrder> {
-        let bytes = row.get(..Self::BYTES).ok_or_else(|| bad_row("end"))?;
-        Ok(<EndOrder as RowKey>::get(bytes))
-    }
 }
 
 impl RowKey for EndOrder {
@@ -668,23 +654,17 @@ impl RowKey for EndOrder {
     }
 
     fn get(bytes: &[u8]) -> Self {
-        let mut end = [0; 16];
-        end.copy_from_slice(&bytes[..16]);
-        let mut end_index = [0; 8];
-        end_index.copy_from_slice(&bytes[16..24]);
-        let mut place = [0; 8];
-        place.copy_from_slice(&bytes[24..32]);
         EndOrder {
-            end: i128::from_le_bytes(end),
-            end_index: u64::from_le_bytes(end_index),
-            place: u64::from_le_bytes(place),
+            end: i128::from_le_bytes(le(bytes, 0)),
+            end_index: u64::from_le_bytes(le(bytes, 16)),
+            place: u64::from_le_bytes(le(bytes, 24)),
         }
     }
 }
 
 /// A row of the end store as the critical path reads it.
 fn path_run(row: &[u8], sender: impl Fn(u64) -> io::Result<Option<Name>>) -> io::Result<PathRun> {
-    let order = EndOrder::of_row(&mut (), row)?;
+    let order = key_of_row::<EndOrder>(&mut (), row)?;
     let mut bytes = RowBytes(row.get(EndOrder::BYTES..).ok_or_else(|| bad_row("end"))?);
     let start = instant_in(&mut bytes)?;
     let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
@@ -710,13 +690,6 @@ pub(super) const PATH_WINDOW: usize = 1 << 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct RunPlace(u64);
 
-impl RunPlace {
-    fn of_row(_: &mut (), row: &[u8]) -> io::Result<RunPlace> {
-        let bytes = row.get(..8).ok_or_else(|| bad_row("place"))?;
-        Ok(<RunPlace as RowKey>::get(bytes))
-    }
-}
-
 impl RowKey for RunPlace {
     const BYTES: usize = 8;
     type Keys = ();
@@ -726,15 +699,13 @@ impl RowKey for RunPlace {
     }
 
     fn get(bytes: &[u8]) -> Self {
-        let mut place = [0; 8];
-        place.copy_from_slice(&bytes[..8]);
-        RunPlace(u64::from_le_bytes(place))
+        RunPlace(u64::from_le_bytes(le(bytes, 0)))
     }
 }
 
 /// A row of the time store, as the walk reads it.
 fn walk_run(row: &[u8], sender: impl Fn(u64) -> io::Result<Option<Name>>) -> io::Result<WalkRun> {
-    let order = RunOrder::of_row(&mut (), row)?;
+    let order = key_of_row::<RunOrder>(&mut (), row)?;
     let mut bytes = RowBytes(row.get(RunOrder::BYTES..).ok_or_else(|| bad_row("order"))?);
     let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
     let next = name_of(bytes.number()?);
