@@ -76,9 +76,122 @@ pub struct PathStep {
 /// The chain of hops that determined when the session ended.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct CriticalPath {
-    pub steps: Vec<PathStep>,
+    pub steps: PathSteps,
     pub duration_ms: Option<f64>,
     pub ambiguous: bool,
+}
+
+/// The steps of a critical path. An analysis of runs held whole holds
+/// them; `trace --analyze` keeps each step's run as a row of about a
+/// hundred bytes, made into its [`RunView`] (several hundred) only when
+/// the step is written: a long session's path has thousands of steps,
+/// and the analysis lists them all.
+#[derive(Debug, Clone)]
+pub enum PathSteps {
+    Held(Vec<PathStep>),
+    Rows(StepRows),
+}
+
+/// Steps kept as rows ([`PathSteps::Rows`]).
+#[derive(Debug, Clone)]
+pub struct StepRows {
+    /// Each step: where its run's row is in `rows`, its gap and whether it
+    /// is ambiguous.
+    pub steps: Vec<(std::ops::Range<usize>, Option<f64>, bool)>,
+    pub rows: std::sync::Arc<Vec<u8>>,
+    /// Makes a row into its run.
+    pub run: fn(&[u8]) -> std::io::Result<RunView>,
+}
+
+impl Default for PathSteps {
+    fn default() -> Self {
+        PathSteps::Held(Vec::new())
+    }
+}
+
+impl PathSteps {
+    pub fn len(&self) -> usize {
+        match self {
+            PathSteps::Held(steps) => steps.len(),
+            PathSteps::Rows(rows) => rows.steps.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The steps in order, each made now if kept as a row.
+    pub fn iter(
+        &self,
+    ) -> impl Iterator<Item = std::io::Result<std::borrow::Cow<'_, PathStep>>> + '_ {
+        use std::borrow::Cow;
+        let (held, rows) = match self {
+            PathSteps::Held(steps) => (&steps[..], None),
+            PathSteps::Rows(rows) => (&[][..], Some(rows)),
+        };
+        let held = held.iter().map(|step| Ok(Cow::Borrowed(step)));
+        let made = rows.into_iter().flat_map(|r| {
+            r.steps.iter().map(move |(at, gap_ms, ambiguous)| {
+                let row = r.rows.get(at.clone()).ok_or_else(|| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "internal error: a path step's row",
+                    )
+                })?;
+                Ok(Cow::Owned(PathStep {
+                    run: (r.run)(row)?,
+                    gap_ms: *gap_ms,
+                    ambiguous: *ambiguous,
+                }))
+            })
+        });
+        held.chain(made)
+    }
+}
+
+impl Serialize for PathSteps {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = serializer.serialize_seq(Some(self.len()))?;
+        for step in self.iter() {
+            seq.serialize_element(&*step.map_err(S::Error::custom)?)?;
+        }
+        seq.end()
+    }
+}
+
+impl PartialEq for PathSteps {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self.iter().zip(other.iter()).all(|pair| match pair {
+                (Ok(a), Ok(b)) => a == b,
+                _ => false,
+            })
+    }
+}
+
+/// Where an analysis finds the runs it shows ([`Found::shown`]), by
+/// place.
+pub trait ShownRuns {
+    /// The run at `place`, if there is one.
+    fn view(&mut self, place: u64) -> std::io::Result<Option<RunView>>;
+
+    /// The path's steps (place, gap, ambiguous), their runs made now or
+    /// kept to be made when written. Made now unless said otherwise.
+    fn steps(&mut self, steps: &[(u64, Option<f64>, bool)]) -> std::io::Result<PathSteps> {
+        let mut held = Vec::with_capacity(steps.len());
+        for &(place, gap_ms, ambiguous) in steps {
+            if let Some(run) = self.view(place)? {
+                held.push(PathStep {
+                    run,
+                    gap_ms,
+                    ambiguous,
+                });
+            }
+        }
+        Ok(PathSteps::Held(held))
+    }
 }
 
 /// The first failure, with what led to it and what followed.
@@ -1024,56 +1137,54 @@ pub struct Found {
 }
 
 impl Found {
-    /// The places of the runs the analysis shows, ascending, each once.
-    /// With how many times each is shown (a run can be among the slowest
-    /// and on the path).
-    pub fn shown(&self) -> Vec<(u64, usize)> {
+    /// The places of the runs the analysis shows, ascending, each once (a
+    /// run can be among the slowest and on the path).
+    pub fn shown(&self) -> Vec<u64> {
         let mut places = self.totals.slowest();
         places.extend(self.path.steps.iter().map(|s| s.0));
         if let Some((failed, after, retried)) = self.walked.first_error {
             places.extend([Some(failed), after, retried].into_iter().flatten());
         }
         places.sort_unstable();
-        let mut shown: Vec<(u64, usize)> = Vec::with_capacity(places.len());
-        for place in places {
-            match shown.last_mut() {
-                Some((last, uses)) if *last == place => *uses += 1,
-                _ => shown.push((place, 1)),
-            }
-        }
-        shown
+        places.dedup();
+        places
     }
 
-    /// The analysis, `view` giving the runs [`Found::shown`] lists (each
-    /// asked for as many times as it is shown) and `name` the agents'
-    /// names.
+    /// The analysis, `shown` giving the runs [`Found::shown`] lists and
+    /// `name` the agents' names.
     pub fn analysis(
         self,
         session: &str,
         summary: &SessionSummary,
         file: &str,
-        mut view: impl FnMut(u64) -> Option<RunView>,
+        shown: &mut impl ShownRuns,
         name: impl Fn(Name) -> String,
-    ) -> Analysis {
+    ) -> std::io::Result<Analysis> {
         let wall_ms = summary
             .duration()
             .map(|d| d.num_microseconds().map_or(0.0, |us| us as f64 / 1000.0));
         let t = self.totals;
         let slowest = t.slowest();
         let per_agent = t.tally.finish(wall_ms);
-        let steps: Vec<PathStep> = self
-            .path
-            .steps
-            .iter()
-            .filter_map(|&(place, gap_ms, ambiguous)| {
-                Some(PathStep {
-                    run: view(place)?,
-                    gap_ms,
-                    ambiguous,
-                })
-            })
-            .collect();
-        Analysis {
+        let ambiguous = self.path.steps.iter().any(|s| s.2);
+        let steps = shown.steps(&self.path.steps)?;
+        let mut views = Vec::with_capacity(slowest.len());
+        for place in slowest {
+            views.extend(shown.view(place)?);
+        }
+        let mut view = |place: Option<u64>| place.map_or(Ok(None), |p| shown.view(p));
+        let first_error = match self.walked.first_error {
+            Some((failed, after, retried)) => match view(Some(failed))? {
+                Some(run) => Some(ErrorContext {
+                    run,
+                    after: view(after)?,
+                    retried_by: view(retried)?,
+                }),
+                None => None,
+            },
+            None => None,
+        };
+        Ok(Analysis {
             session: session.to_string(),
             start: summary.start.and_then(|t| rfc3339(Timestamp::At(t))),
             end: summary.end.and_then(|t| rfc3339(Timestamp::At(t))),
@@ -1097,22 +1208,13 @@ impl Found {
             models: t.models,
             per_agent,
             critical_path: CriticalPath {
-                ambiguous: steps.iter().any(|s| s.ambiguous),
+                ambiguous,
                 steps,
                 duration_ms: self.path.duration_ms,
             },
-            slowest: slowest.into_iter().filter_map(&mut view).collect(),
-            first_error: self
-                .walked
-                .first_error
-                .and_then(|(failed, after, retried)| {
-                    Some(ErrorContext {
-                        run: view(failed)?,
-                        after: after.and_then(&mut view),
-                        retried_by: retried.and_then(&mut view),
-                    })
-                }),
-        }
+            slowest: views,
+            first_error,
+        })
     }
 }
 
@@ -1124,7 +1226,7 @@ pub fn analyze(
     spans: &Spans,
     top: usize,
     file: &str,
-) -> Analysis {
+) -> std::io::Result<Analysis> {
     let mut totals = RunTotals::new(top);
     for (place, run) in (0u64..).zip(spans.runs()) {
         totals.add(place, &run);
@@ -1163,13 +1265,16 @@ pub fn analyze(
         path: critical_path(finished),
         events: spans.events().len() as u64,
     };
-    found.analysis(
-        session,
-        summary,
-        file,
-        |place| Some(view(&spans.run(usize::try_from(place).ok()?))),
-        |name| spans.name(name).to_string(),
-    )
+    struct Held<'s>(&'s Spans);
+    impl ShownRuns for Held<'_> {
+        fn view(&mut self, place: u64) -> std::io::Result<Option<RunView>> {
+            let run = usize::try_from(place).ok().map(|i| self.0.run(i));
+            Ok(run.map(|r| view(&r)))
+        }
+    }
+    found.analysis(session, summary, file, &mut Held(spans), |name| {
+        spans.name(name).to_string()
+    })
 }
 
 #[cfg(test)]

@@ -78,13 +78,9 @@ impl EntryRenderer for AnalysisView {
             }
             _ => "complete",
         };
-        let analysis = found.analysis(
-            ctx.session,
-            ctx.summary,
-            file,
-            |place| shown.take(place),
-            |name| names.get(name).to_string(),
-        );
+        let analysis = found.analysis(ctx.session, ctx.summary, file, &mut shown, |name| {
+            names.get(name).to_string()
+        })?;
         match self.format {
             AnalysisFormat::Json => {
                 serde_json::to_writer_pretty(&mut *out, &analysis)?;
@@ -304,12 +300,14 @@ fn write_text(a: &Analysis, options: &TextOptions, out: &mut dyn Write) -> io::R
     if path.steps.is_empty() {
         writeln!(out, "  (no finished runs)")?;
     }
-    let longest = path
-        .steps
-        .iter()
-        .filter_map(|s| s.run.duration_ms)
-        .fold(0.0, f64::max);
+    let mut longest = 0.0f64;
+    for step in path.steps.iter() {
+        if let Some(d) = step?.run.duration_ms {
+            longest = longest.max(d);
+        }
+    }
     for (i, step) in path.steps.iter().enumerate() {
+        let step = step?;
         let gap = match step.gap_ms {
             Some(g) if g >= 1.0 => format!("  +{} hand-off", ms(Some(g))),
             _ => String::new(),
@@ -441,7 +439,8 @@ mod tests {
         }
         let spans: Spans = builder.finish();
         let ctx = TraceContext::whole(summary);
-        let a = crate::analysis::analyze::analyze(ctx.session, summary, &spans, top, "complete");
+        let a = crate::analysis::analyze::analyze(ctx.session, summary, &spans, top, "complete")
+            .unwrap();
         serde_json::to_string_pretty(&a).unwrap() + "\n"
     }
 

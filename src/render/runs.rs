@@ -11,8 +11,8 @@ use super::rows::{
     put_number, put_text, put_time, set_length, RowBytes, RowCursor, RowKey, RowStore,
 };
 use crate::analysis::analyze::{
-    critical_path, critical_path_from_last, view, Found, PathLists, PathRun, RunTotals, RunView,
-    TimeWalk, WalkRun,
+    critical_path, critical_path_from_last, view, Found, PathLists, PathRun, PathSteps, RunTotals,
+    RunView, ShownRuns, StepRows, TimeWalk, WalkRun,
 };
 use crate::analysis::flow::HopKind;
 use crate::analysis::names::{Name, Names};
@@ -182,7 +182,7 @@ impl AnalysisRuns {
     }
     /// What the analysis found, once every run is in, and the runs it
     /// shows, read back from the details in one pass.
-    pub(super) fn found(&mut self, names: &Names) -> io::Result<(Found, ShownRuns)> {
+    pub(super) fn found(&mut self, names: &Names) -> io::Result<(Found, ShownRows)> {
         if let Some(e) = self.failed.take() {
             return Err(e);
         }
@@ -252,17 +252,30 @@ impl AnalysisRuns {
             path,
             events,
         };
-        let shown = found.shown();
-        let mut views = Vec::with_capacity(shown.len());
-        let mut wanted = shown.iter().peekable();
+        let places = found.shown();
+        let mut at = Vec::with_capacity(places.len());
+        let mut rows = Vec::new();
+        let mut wanted = places.iter().peekable();
         self.details.for_each(&mut |row| {
             let place = key_of_row::<RunPlace>(&mut (), row)?.0;
-            if let Some(&(_, uses)) = wanted.next_if(|&&(p, _)| p == place) {
-                views.push((uses, Some(run_view(row, names)?)));
+            if wanted.next_if(|&&p| p == place).is_some() {
+                // The agent's name instead of its number: the row is made
+                // into its run without the names.
+                let mut bytes = RowBytes(row.get(8..).ok_or_else(|| bad_row("place"))?);
+                let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
+                let start = rows.len();
+                put_text(&mut rows, names.get(agent));
+                rows.extend_from_slice(bytes.0);
+                at.push(start..rows.len());
             }
             Ok(())
         })?;
-        Ok((found, ShownRuns { shown, views }))
+        let shown = ShownRows {
+            places,
+            at,
+            rows: std::sync::Arc::new(rows),
+        };
+        Ok((found, shown))
     }
 
     /// Pairs every run with its event, the two stores read side by side
@@ -482,23 +495,43 @@ fn instant_in(bytes: &mut RowBytes<'_>) -> io::Result<Option<i128>> {
     })
 }
 
-/// The runs an analysis shows, each with the times it is still to be
-/// shown: the last takes it, the others copy it (the path's runs are most,
-/// and shown once).
-pub(super) struct ShownRuns {
-    shown: Vec<(u64, usize)>,
-    views: Vec<(usize, Option<RunView>)>,
+/// The runs an analysis shows, as rows of their details (each about a
+/// hundred bytes, where its [`RunView`] takes several hundred): the
+/// path's are made into runs only as the analysis is written.
+pub(super) struct ShownRows {
+    /// Ascending.
+    places: Vec<u64>,
+    /// Where each place's row is in `rows`.
+    at: Vec<std::ops::Range<usize>>,
+    /// Shared with the path's steps.
+    rows: std::sync::Arc<Vec<u8>>,
 }
 
-impl ShownRuns {
-    pub(super) fn take(&mut self, place: u64) -> Option<RunView> {
-        let at = self.shown.binary_search_by_key(&place, |&(p, _)| p).ok()?;
-        let (uses, view) = self.views.get_mut(at)?;
-        *uses = uses.saturating_sub(1);
-        match uses {
-            0 => view.take(),
-            _ => view.clone(),
+impl ShownRows {
+    fn row(&self, place: u64) -> Option<std::ops::Range<usize>> {
+        let i = self.places.binary_search(&place).ok()?;
+        self.at.get(i).cloned()
+    }
+}
+
+impl ShownRuns for ShownRows {
+    fn view(&mut self, place: u64) -> io::Result<Option<RunView>> {
+        match self.row(place).and_then(|at| self.rows.get(at)) {
+            Some(row) => shown_run(row).map(Some),
+            None => Ok(None),
         }
+    }
+
+    fn steps(&mut self, steps: &[(u64, Option<f64>, bool)]) -> io::Result<PathSteps> {
+        let steps = steps
+            .iter()
+            .filter_map(|&(place, gap, ambiguous)| Some((self.row(place)?, gap, ambiguous)))
+            .collect();
+        Ok(PathSteps::Rows(StepRows {
+            steps,
+            rows: self.rows.clone(),
+            run: shown_run,
+        }))
     }
 }
 
@@ -722,11 +755,11 @@ fn walk_run(row: &[u8], sender: impl Fn(u64) -> io::Result<Option<Name>>) -> io:
     })
 }
 
-/// A row of the details store as the run it shows.
-fn run_view(row: &[u8], names: &Names) -> io::Result<RunView> {
-    let mut bytes = RowBytes(row.get(8..).ok_or_else(|| bad_row("place"))?);
-    let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
-    let agent = names.get(agent);
+/// A shown run's row (its agent's name, then its details after the agent)
+/// as the run it shows.
+fn shown_run(row: &[u8]) -> io::Result<RunView> {
+    let mut bytes = RowBytes(row);
+    let agent = bytes.text()?;
     let present = bytes.u8()?;
     let mut optional = [None; 3];
     for (i, text) in optional.iter_mut().enumerate() {
@@ -766,6 +799,19 @@ fn run_view(row: &[u8], names: &Names) -> io::Result<RunView> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_step_whose_row_is_bad_is_an_error_when_written() {
+        for (rows, at) in [(vec![9, 1, 2], 0..3), (vec![1, b'a'], 0..5)] {
+            let steps = PathSteps::Rows(StepRows {
+                steps: vec![(at, None, false)],
+                rows: std::sync::Arc::new(rows),
+                run: shown_run,
+            });
+            assert!(steps.iter().next().is_some_and(|step| step.is_err()));
+            assert!(serde_json::to_string(&steps).is_err());
+        }
+    }
 
     #[test]
     fn durations_are_ordered_as_total_cmp_orders_them() {
