@@ -34,10 +34,8 @@ use agentcli::input::{
 use agentcli::model::{Entry, Position};
 use agentcli::render::analysis::{AnalysisFormat, AnalysisView};
 use agentcli::render::mermaid::Diagram;
-use agentcli::render::time::TimeStyle;
 use agentcli::render::{
-    entry_renderer, hop_renderer, EntryFormat, EntryRenderer, FlowFormat, TextOptions, Theme,
-    TraceContext,
+    entry_renderer, hop_renderer, EntryFormat, EntryRenderer, FlowFormat, TextOptions, TraceContext,
 };
 use divan::counter::BytesCount;
 use divan::Bencher;
@@ -430,14 +428,7 @@ static PARSED: LazyLock<Parsed> = LazyLock::new(|| {
 
 /// Plain text: no color, 120 columns, times as written.
 fn text() -> TextOptions {
-    TextOptions {
-        theme: Theme { color: false },
-        width: 120,
-        verbose: false,
-        debug: false,
-        formula_guard: true,
-        time: TimeStyle::default(),
-    }
+    TextOptions::plain(120)
 }
 
 /// What `trace` hands a view at the end, with nothing filtered out.

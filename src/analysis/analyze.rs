@@ -1,5 +1,7 @@
-//! `trace --analyze`: what made a session slow, wrong or expensive. Built
-//! from paired spans; serialized as the documented JSON schema.
+//! `trace --analyze`: what made a session slow, wrong or expensive. Asked
+//! of paired runs as they come (the parts), or of spans held whole
+//! ([`analyze`], which the streamed analysis is tested against);
+//! serialized as the documented JSON schema.
 
 use std::collections::BTreeSet;
 
@@ -10,7 +12,7 @@ use serde::Serialize;
 
 use super::flow::HopKind;
 use super::names::Name;
-use super::spans::{AgentRun, RunStatus, Spans, Tokens};
+use super::spans::{millis, AgentRun, RunStatus, Spans, Tokens};
 use super::summary::SessionSummary;
 use crate::model::Timestamp;
 
@@ -175,11 +177,11 @@ impl PartialEq for PathSteps {
 /// place.
 pub trait ShownRuns {
     /// The run at `place`, if there is one.
-    fn view(&mut self, place: u64) -> std::io::Result<Option<RunView>>;
+    fn view(&self, place: u64) -> std::io::Result<Option<RunView>>;
 
     /// The path's steps (place, gap, ambiguous), their runs made now or
     /// kept to be made when written. Made now unless said otherwise.
-    fn steps(&mut self, steps: &[(u64, Option<f64>, bool)]) -> std::io::Result<PathSteps> {
+    fn steps(&self, steps: &[(u64, Option<f64>, bool)]) -> std::io::Result<PathSteps> {
         let mut held = Vec::with_capacity(steps.len());
         for &(place, gap_ms, ambiguous) in steps {
             if let Some(run) = self.view(place)? {
@@ -252,12 +254,6 @@ pub fn view(run: &AgentRun<'_>) -> RunView {
     }
 }
 
-/// The nearest-rank percentile `p` (0..=100) of sorted values.
-pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
-    let rank = rank(p, sorted.len() as u64)?;
-    Some(sorted[(rank - 1) as usize])
-}
-
 /// The nearest rank (from 1) of percentile `p` among `n` values.
 fn rank(p: f64, n: u64) -> Option<u64> {
     (n > 0).then(|| (((p / 100.0) * n as f64).ceil() as u64).clamp(1, n))
@@ -270,25 +266,23 @@ fn rank(p: f64, n: u64) -> Option<u64> {
 /// elsewhere ([`RunTotals::durations_of`]).
 #[derive(Debug, Clone, Copy)]
 pub struct SortedDurations {
-    /// How many there are.
-    count: u64,
+    /// The ranks of the 50th, 95th and 99th percentiles among them all
+    /// ([`rank`]), and the durations found there.
+    ranks: [Option<u64>; 3],
+    percentiles: [Option<f64>; 3],
     seen: u64,
     total: f64,
-    p50: Option<f64>,
-    p95: Option<f64>,
-    p99: Option<f64>,
     max: Option<f64>,
 }
 
 impl SortedDurations {
+    /// For `count` durations.
     fn new(count: u64) -> Self {
         SortedDurations {
-            count,
+            ranks: [50.0, 95.0, 99.0].map(|p| rank(p, count)),
+            percentiles: [None; 3],
             seen: 0,
             total: 0.0,
-            p50: None,
-            p95: None,
-            p99: None,
             max: None,
         }
     }
@@ -297,12 +291,8 @@ impl SortedDurations {
     pub fn push(&mut self, ms: f64) {
         self.seen += 1;
         self.total += ms;
-        for (p, at) in [
-            (50.0, &mut self.p50),
-            (95.0, &mut self.p95),
-            (99.0, &mut self.p99),
-        ] {
-            if rank(p, self.count) == Some(self.seen) {
+        for (rank, at) in self.ranks.iter().zip(&mut self.percentiles) {
+            if *rank == Some(self.seen) {
                 *at = Some(ms);
             }
         }
@@ -325,7 +315,8 @@ pub fn agent_stats<'a>(
 /// Runs added up by agent as they come, in order of each agent's first
 /// run, for [`agent_stats`]: a long session (or `stats` over many) has
 /// tens of thousands of runs; only their durations are kept, for the
-/// percentiles.
+/// percentiles, and not even those when they are kept elsewhere
+/// ([`RunTotals::with_durations_apart`]).
 #[derive(Default)]
 pub struct AgentTally {
     agents: Vec<AgentRuns>,
@@ -437,9 +428,9 @@ impl AgentTally {
                     },
                     total_ms: total,
                     share: wall_ms.filter(|w| *w > 0.0).map(|w| total / w),
-                    p50_ms: d.p50,
-                    p95_ms: d.p95,
-                    p99_ms: d.p99,
+                    p50_ms: d.percentiles[0],
+                    p95_ms: d.percentiles[1],
+                    p99_ms: d.percentiles[2],
                     max_ms: d.max,
                     mean_wait_ms: (a.waits > 0).then(|| a.wait_sum / a.waits as f64),
                     tokens: a.tokens,
@@ -832,10 +823,6 @@ fn runs_of<'m, K: std::hash::Hash + Eq>(map: &'m FastMap<K, Vec<u32>>, key: &K) 
     map.get(key).map_or(&[], Vec::as_slice)
 }
 
-fn millis(from: i128, to: i128) -> f64 {
-    (to - from) as f64 / 1e6
-}
-
 /// Walks back from the run that ended last (of `finished`: runs that
 /// ended, with an end time): each step's predecessor is a run that routed
 /// to its agent and ended before it started, the latest such; when another
@@ -1157,7 +1144,7 @@ impl Found {
         session: &str,
         summary: &SessionSummary,
         file: &str,
-        shown: &mut impl ShownRuns,
+        shown: &impl ShownRuns,
         name: impl Fn(Name) -> String,
     ) -> std::io::Result<Analysis> {
         let wall_ms = summary
@@ -1172,7 +1159,7 @@ impl Found {
         for place in slowest {
             views.extend(shown.view(place)?);
         }
-        let mut view = |place: Option<u64>| place.map_or(Ok(None), |p| shown.view(p));
+        let view = |place: Option<u64>| place.map_or(Ok(None), |p| shown.view(p));
         let first_error = match self.walked.first_error {
             Some((failed, after, retried)) => match view(Some(failed))? {
                 Some(run) => Some(ErrorContext {
@@ -1267,12 +1254,12 @@ pub fn analyze(
     };
     struct Held<'s>(&'s Spans);
     impl ShownRuns for Held<'_> {
-        fn view(&mut self, place: u64) -> std::io::Result<Option<RunView>> {
+        fn view(&self, place: u64) -> std::io::Result<Option<RunView>> {
             let run = usize::try_from(place).ok().map(|i| self.0.run(i));
             Ok(run.map(|r| view(&r)))
         }
     }
-    found.analysis(session, summary, file, &mut Held(spans), |name| {
+    found.analysis(session, summary, file, &Held(spans), |name| {
         spans.name(name).to_string()
     })
 }
@@ -1280,6 +1267,17 @@ pub fn analyze(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The nearest-rank percentile `p` (0..=100) of sorted values, worked
+    /// out on its own (the analysis takes its percentiles from
+    /// [`SortedDurations`], fed one duration at a time).
+    fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+        if sorted.is_empty() {
+            return None;
+        }
+        let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+        Some(sorted[rank.clamp(1, sorted.len()) - 1])
+    }
 
     #[test]
     fn percentiles_use_the_nearest_rank() {
@@ -1293,6 +1291,31 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Durations fed from the shortest up give the nearest-rank
+        /// percentiles, the longest and the sum in that order of all of
+        /// them sorted.
+        #[test]
+        fn sorted_durations_match_the_whole_sorted_list(
+            mut durations in proptest::collection::vec(
+                proptest::prop_oneof![
+                    0.0f64..5.0,
+                    proptest::strategy::Strategy::prop_map(0u32..6, f64::from)
+                ],
+                0..300,
+            ),
+        ) {
+            durations.sort_by(f64::total_cmp);
+            let mut fed = SortedDurations::new(durations.len() as u64);
+            for &ms in &durations {
+                fed.push(ms);
+            }
+            let want = [50.0, 95.0, 99.0].map(|p| percentile(&durations, p));
+            proptest::prop_assert_eq!(fed.percentiles, want);
+            proptest::prop_assert_eq!(fed.max, durations.last().copied());
+            let total = durations.iter().fold(0.0, |a, b| a + b);
+            proptest::prop_assert_eq!(fed.total.to_bits(), total.to_bits());
+        }
+
         /// The runs kept in a heap of `top` are the first `top` of all
         /// runs sorted by duration (longest first), then end entry, then
         /// run order, as a stable sort of every run gave.

@@ -176,7 +176,8 @@ impl Flow {
         self.hops.iter().map(|h| self.names.hop(h))
     }
 
-    /// Adds `hop` at the end.
+    /// Adds `hop` at the end (tests make flows so).
+    #[cfg(test)]
     pub fn push(&mut self, hop: &Hop<'_>) {
         let held = self.names.hold(hop);
         self.hops.push(held);
@@ -769,7 +770,7 @@ impl HopTimeline {
             permute(&mut hops, &mut from);
         }
         // A vector that grew by doubling holds up to twice the room it
-        // needs; the hops are kept through the whole of the rendering.
+        // needs; the hops are kept through the whole of the diff.
         hops.shrink_to_fit();
         Flow::new(hops, names)
     }

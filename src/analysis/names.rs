@@ -1,5 +1,7 @@
 //! Strings held once each and named by a small number: the agents, event
-//! ids and messages of a long session's hops or runs.
+//! ids and messages of a long session's hops or runs (`--analyze` holds
+//! only agents and routes here: its event ids and messages stay in its
+//! row stores).
 //!
 //! A long session has tens of thousands of events, each with its own id.
 //! Held as a string (or a shared `Arc<str>`) each, they cost an allocation
@@ -79,6 +81,7 @@ impl Names {
     }
 
     /// The name of `s`, if it is held.
+    #[cfg(test)]
     pub fn find(&self, s: &str) -> Option<Name> {
         self.lookup(s, self.hasher.hash_one(s))
     }

@@ -410,7 +410,18 @@ impl Default for SpanBuilder<HeldRuns> {
 
 /// Milliseconds from `a` to `b`, when both are real.
 pub fn millis_between(a: Timestamp, b: Timestamp) -> Option<f64> {
-    Some((b.instant_nanos()? - a.instant_nanos()?) as f64 / 1e6)
+    Some(millis(a.instant_nanos()?, b.instant_nanos()?))
+}
+
+/// Milliseconds from instant `from` to `to` (nanoseconds since the epoch).
+pub fn millis(from: i128, to: i128) -> f64 {
+    (to - from) as f64 / 1e6
+}
+
+/// How long a run that started at `start` waited on its event, begun at
+/// `begun` (instants): when both are known and in that order.
+pub fn wait_ms(begun: Option<i128>, start: Option<i128>) -> Option<f64> {
+    Some(millis(begun?, start?)).filter(|w| *w >= 0.0)
 }
 
 impl SpanBuilder<HeldRuns> {
@@ -463,7 +474,10 @@ impl<S: RunSink> SpanBuilder<S> {
     /// that order.
     fn wait_ms(&self, event: EventKey, start: Timestamp) -> Option<f64> {
         let at = self.events.get(event)?;
-        millis_between(self.events.starts[at].start, start).filter(|w| *w >= 0.0)
+        wait_ms(
+            self.events.starts[at].start.instant_nanos(),
+            start.instant_nanos(),
+        )
     }
 
     /// The sink the runs went to, and the names theirs are in.
@@ -666,21 +680,6 @@ impl Spans {
         self.runs[i].agent
     }
 
-    /// When run `i` (below `runs().len()`) ended: its instant and its
-    /// closing entry, read without making the whole run (the critical path
-    /// orders and searches runs by these).
-    pub fn run_end(&self, i: usize) -> (Option<i128>, Option<u64>) {
-        let r = &self.runs[i];
-        (r.end.instant_nanos(), r.end_index.get())
-    }
-
-    /// The agent of run `i` (below `runs().len()`) and where it routed
-    /// to, if anywhere.
-    pub fn run_route(&self, i: usize) -> (&str, Option<&str>) {
-        let r = &self.runs[i];
-        (self.names.get(r.agent), r.next.map(|n| self.names.get(n)))
-    }
-
     /// Where run `i` (below `runs().len()`) routed to, by its name's
     /// number.
     pub fn run_next(&self, i: usize) -> Option<Name> {
@@ -692,11 +691,6 @@ impl Spans {
     pub fn run_sender(&self, i: usize) -> Option<Name> {
         let id = self.runs[i].event_id.map(|id| self.names.get(id));
         self.events.source(self.events.key(id))?
-    }
-
-    /// How run `i` (below `runs().len()`) ended.
-    pub fn run_status(&self, i: usize) -> RunStatus {
-        self.runs[i].status
     }
 
     /// The string a name of these spans stands for.
@@ -736,13 +730,6 @@ impl Spans {
             (t.is_none(), t, r.start_index.get().or(r.end_index.get()), i)
         });
         sorted
-    }
-
-    /// Who sent event `id` (the `source_agent_id` of its
-    /// BeforeEventHandling), when it began and named one.
-    pub fn sender(&self, id: Option<&str>) -> Option<&str> {
-        let source = self.events.source(self.events.key(id))??;
-        Some(self.names.get(source))
     }
 
     fn run_of(&self, r: &RunRecord) -> AgentRun<'_> {

@@ -68,7 +68,6 @@ impl Live {
         };
         match self {
             Live::Entries(r) => r.finish(&context, out)?,
-            // Each hop was written as it came: no strings are needed now.
             Live::Flow(r) => r.finish(&context, out)?,
         }
         Ok(())

@@ -71,14 +71,14 @@ impl EntryRenderer for AnalysisView {
     fn finish(&mut self, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         self.spans.close_unfinished();
         let (runs, names) = self.spans.parts();
-        let (found, mut shown) = runs.found(names)?;
+        let (found, shown) = runs.found(names)?;
         let file = match ctx.completeness {
             Completeness::Open | Completeness::Torn => {
                 "still being written, or stopped without closing"
             }
             _ => "complete",
         };
-        let analysis = found.analysis(ctx.session, ctx.summary, file, &mut shown, |name| {
+        let analysis = found.analysis(ctx.session, ctx.summary, file, &shown, |name| {
             names.get(name).to_string()
         })?;
         match self.format {
@@ -418,17 +418,9 @@ mod tests {
     use crate::analysis::spans::Spans;
     use crate::analysis::SessionSummary;
     use crate::model::{AgentResult, Hook, Timestamp};
-    use crate::render::style::Theme;
 
     fn options() -> TextOptions {
-        TextOptions {
-            theme: Theme { color: false },
-            width: 100,
-            verbose: false,
-            debug: false,
-            formula_guard: true,
-            time: Default::default(),
-        }
+        TextOptions::plain(100)
     }
 
     /// The analysis as JSON, from spans held whole.

@@ -11,11 +11,12 @@ use std::hash::BuildHasher;
 use std::io::{self, Write};
 
 use super::rows::{
-    put_head, put_number, put_text, row_datetime, set_length, time_key, RowBytes, RowKey, RowStore,
+    leading_key, put_head, put_number, put_text, row_datetime, set_length, time_key, RowBytes,
+    RowKey, RowStore,
 };
 use crate::analysis::flow::{event_label, group_heading, Hop, HopHook, HopKind, NO_EVENT};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
-use crate::analysis::FastMap;
+use crate::analysis::{FastMap, Hash128};
 use crate::model::{Timestamp, Written};
 
 /// Bytes of hops held in memory before they go to a temporary file: a
@@ -25,8 +26,8 @@ use crate::model::{Timestamp, Written};
 /// windows and more stores, in bounded memory.
 const HOPS_IN_MEMORY: usize = 12 << 20;
 
-/// Hops read back from the file at a time: what a section renders on
-/// every core at once.
+/// Hops read back from the file at a time: two batches of
+/// [`super::flow::HOPS_PER_BATCH`], rendered side by side.
 const WINDOW: usize = 4096;
 
 /// What the store's file holds, for its errors.
@@ -36,7 +37,6 @@ const WHAT: &str = "the flow's hops";
 pub struct HopStore {
     rows: RowStore<TimeKey>,
     keys: TimeKeys,
-    len: usize,
     budget: usize,
     /// The hop being encoded (kept for its room).
     row: Vec<u8>,
@@ -55,18 +55,13 @@ impl HopStore {
         HopStore {
             rows: RowStore::new(budget, time_key, WHAT),
             keys: TimeKeys::default(),
-            len: 0,
             budget,
             row: Vec::new(),
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.rows.is_empty()
     }
 
     /// The place in time order `hop` (the next in file order) would
@@ -83,7 +78,6 @@ impl HopStore {
         encode(hop, &mut self.row);
         set_length(&mut self.row, 0)?;
         self.rows.push(key, &self.row)?;
-        self.len += 1;
         Ok(key)
     }
 
@@ -144,33 +138,28 @@ impl HopStore {
         let budget = self.budget / 12;
         let hasher = foldhash::fast::RandomState::default();
         // The hops by (label's hash, place in time order), the key first.
-        let mut by_label: RowStore<Pair> = RowStore::new(budget, Pair::of_row, WHAT);
+        let mut by_label: RowStore<Pair> = RowStore::with_leading_keys(budget, WHAT);
         let mut place = 0;
-        let mut row = Vec::new();
         self.rows.for_each(&mut |hop| {
             let label = event_label(event_of(hop)?.unwrap_or(""));
             let key = Pair(hasher.hash_one(label), place);
             place += 1;
-            keyed_row(&mut row, key, |row| row.extend_from_slice(hop))?;
-            by_label.push(key, &row)
+            by_label.push_keyed(key, |row| row.extend_from_slice(hop))
         })?;
         // The same hops by (first place of their event, 1 + place), after
         // a heading keyed (first place, 0).
-        let mut groups: RowStore<Pair> = RowStore::new(budget, Pair::of_row, WHAT);
+        let mut groups: RowStore<Pair> = RowStore::with_leading_keys(budget, WHAT);
         let mut labelled = Labelled::default();
         by_label.for_each(&mut |keyed| {
             let (key, hop) = Pair::split(keyed)?;
             if labelled.hash != Some(key.0) {
-                labelled.headings(&mut groups, &mut row)?;
+                labelled.headings(&mut groups)?;
                 labelled.hash = Some(key.0);
             }
             let first = labelled.first_of(event_of(hop)?, key.1);
-            keyed_row(&mut row, Pair(first, key.1 + 1), |row| {
-                row.extend_from_slice(hop)
-            })?;
-            groups.push(Pair(first, key.1 + 1), &row)
+            groups.push_keyed(Pair(first, key.1 + 1), |row| row.extend_from_slice(hop))
         })?;
-        labelled.headings(&mut groups, &mut row)?;
+        labelled.headings(&mut groups)?;
         drop(by_label);
         // Read in order here, in batches that each carry every item's
         // number in its group, rendered on every core.
@@ -192,7 +181,7 @@ impl HopStore {
             |each| {
                 let mut batch = (Window::default(), Vec::new());
                 groups.for_each(&mut |keyed| {
-                    let key = Pair::of_row(&mut (), keyed)?;
+                    let key = leading_key::<Pair>(&mut (), keyed)?;
                     number = if key.1 == 0 { 0 } else { number + 1 };
                     batch.0.add(keyed);
                     batch.1.push(number);
@@ -222,10 +211,9 @@ const BATCH: usize = 2048;
 /// [`HopStore::by_event`] for hops all in memory, by sorting rather than
 /// through maps: a map of tens of thousands of event ids is probed all
 /// over memory, and its misses cost more than sorting numbers in order.
-/// Each hop's event is known by 128 bits of hash (seeded per run, so no
-/// file can make two events collide, and by chance two of a billion do
-/// with odds below 10^-20); its label by 64 bits, compared as text when
-/// two groups' hashes meet. The hops sorted by event hash, then place,
+/// Each hop's event is known by 128 bits of hash ([`Hash128`]); its label
+/// by 64 bits, compared as text when two groups' hashes meet. The hops
+/// sorted by event hash, then place,
 /// make the groups (each a run, its first place first); the groups are
 /// then put in order of first place and rendered side by side.
 fn by_event_in_memory(
@@ -234,8 +222,8 @@ fn by_event_in_memory(
     threads: usize,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    use std::hash::BuildHasher;
-    let hashers: [foldhash::fast::RandomState; 3] = Default::default();
+    let events = Hash128::default();
+    let labels = foldhash::fast::RandomState::default();
     // (event hash, place) for every hop, and each hop's label hash, made
     // on every core.
     let places: Vec<u32> = (0..rows.len()).map(small).collect();
@@ -244,12 +232,8 @@ fn by_event_in_memory(
         let mut label_hash = Vec::with_capacity(part.len());
         for &place in part {
             let event = rows.event_at(rows.starts()[place as usize])?;
-            by_event.push((
-                hashers[0].hash_one(event),
-                hashers[1].hash_one(event),
-                place,
-            ));
-            label_hash.push(hashers[2].hash_one(event_label(event.unwrap_or(NO_EVENT))));
+            by_event.push((events.of(event), place));
+            label_hash.push(labels.hash_one(event_label(event.unwrap_or(NO_EVENT))));
         }
         Ok((by_event, label_hash))
     };
@@ -267,21 +251,23 @@ fn by_event_in_memory(
     // Each group: its first place, where its members are in `by_event`
     // and its label's hash; in order of first place.
     let mut groups: Vec<(u32, std::ops::Range<u32>, u64)> = by_event
-        .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
+        .chunk_by(|a, b| a.0 == b.0)
         .scan(0, |at, run| {
             let start = *at;
             *at += run.len();
             Some((
-                run[0].2,
+                run[0].1,
                 small(start)..small(*at),
-                label_hash[run[0].2 as usize],
+                label_hash[run[0].1 as usize],
             ))
         })
         .collect();
     drop(label_hash);
     groups.sort_unstable_by_key(|&(first, _, _)| first);
     // Groups whose label another group has: by label hash, the labels
-    // of groups of the same hash compared as text.
+    // of groups of the same hash sorted as text (a file can give
+    // thousands of events one label: comparing them in pairs would take
+    // their square).
     let mut shared = vec![false; groups.len()];
     let mut by_label: Vec<(u64, u32)> = groups
         .iter()
@@ -290,17 +276,21 @@ fn by_event_in_memory(
         .collect();
     by_label.sort_unstable();
     let event_of_group = |g: usize| rows.event_at(rows.starts()[groups[g].0 as usize]);
+    let mut same_hash: Vec<(&str, usize)> = Vec::new();
     for same in by_label
         .chunk_by(|a, b| a.0 == b.0)
         .filter(|run| run.len() > 1)
     {
-        for (i, &(_, a)) in same.iter().enumerate() {
-            for &(_, b) in &same[i + 1..] {
-                let (a, b) = (a as usize, b as usize);
-                let label = |g| event_of_group(g).map(|e| event_label(e.unwrap_or(NO_EVENT)));
-                if label(a)? == label(b)? {
-                    shared[a] = true;
-                    shared[b] = true;
+        same_hash.clear();
+        for &(_, g) in same {
+            let g = g as usize;
+            same_hash.push((event_label(event_of_group(g)?.unwrap_or(NO_EVENT)), g));
+        }
+        same_hash.sort_unstable();
+        for run in same_hash.chunk_by(|a, b| a.0 == b.0) {
+            if run.len() > 1 {
+                for &(_, g) in run {
+                    shared[g] = true;
                 }
             }
         }
@@ -312,7 +302,7 @@ fn by_event_in_memory(
             line(EventItem::Group(group_heading(event, shared[g])), text)?;
             let members = &groups[g].1;
             let members = &by_event[members.start as usize..members.end as usize];
-            for (n, &(_, _, place)) in members.iter().enumerate() {
+            for (n, &(_, place)) in members.iter().enumerate() {
                 line(
                     EventItem::Hop(rows.at(rows.starts()[place as usize])?, n + 1),
                     text,
@@ -325,7 +315,7 @@ fn by_event_in_memory(
 }
 
 /// Each hop's event hash and place, and its label's hash.
-type Hashed = (Vec<(u64, u64, u32)>, Vec<u64>);
+type Hashed = (Vec<(u128, u32)>, Vec<u64>);
 
 /// A place among hops held in memory, in 32 bits (they are a few hundred
 /// thousand at most, within the store's budget).
@@ -346,11 +336,6 @@ pub enum EventItem<'a> {
 struct Pair(u64, u64);
 
 impl Pair {
-    /// The key at the start of a row (rows of these stores carry theirs).
-    fn of_row(_: &mut (), row: &[u8]) -> io::Result<Pair> {
-        Pair::split(row).map(|(key, _)| key)
-    }
-
     /// A row's key, and the rest of the row.
     fn split(row: &[u8]) -> io::Result<(Pair, &[u8])> {
         match row.split_at_checked(Pair::BYTES) {
@@ -431,7 +416,7 @@ impl Labelled {
 
     /// Writes the heading of each event seen since the last call, keyed
     /// before its hops, and starts again.
-    fn headings(&mut self, groups: &mut RowStore<Pair>, row: &mut Vec<u8>) -> io::Result<()> {
+    fn headings(&mut self, groups: &mut RowStore<Pair>) -> io::Result<()> {
         let ids = &self.ids;
         let label = |id: &std::ops::Range<usize>| event_label(&ids[id.clone()]);
         // Labels of two or more events here: one event (the usual case)
@@ -449,10 +434,9 @@ impl Labelled {
             .map(|(id, first)| (Some(&ids[id.clone()]), *first, shared(id)));
         let unnamed = self.unnamed.map(|first| (None, first, false));
         for (event, first, shared) in named.chain(unnamed) {
-            keyed_row(row, Pair(first, 0), |row| {
+            groups.push_keyed(Pair(first, 0), |row| {
                 put_text(row, &group_heading(event, shared))
             })?;
-            groups.push(Pair(first, 0), row)?;
         }
         self.ids.clear();
         self.events.clear();
@@ -460,15 +444,6 @@ impl Labelled {
         self.unnamed = None;
         Ok(())
     }
-}
-
-/// Makes `row` a store row: its length, `key`, then what `fill` appends.
-fn keyed_row(row: &mut Vec<u8>, key: Pair, fill: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
-    row.clear();
-    row.extend_from_slice(&[0; 4]);
-    key.put(row);
-    fill(row);
-    set_length(row, 0)
 }
 
 /// Hops held one after another, each its length first, read by place.
@@ -829,6 +804,24 @@ mod tests {
         assert_eq!(held.len(), 1300);
         assert_eq!(held.iter().map(|(_, m)| m.len()).sum::<usize>(), 5000);
         assert_eq!(groups(&entries, 1 << 12), held);
+    }
+
+    /// Thousands of events with one label (`req-7-…`) each show their
+    /// ids, held in memory or sorted in files (the labels are sorted, not
+    /// compared in pairs: a file of such events once took minutes).
+    #[test]
+    fn thousands_of_events_sharing_a_label_show_their_ids() {
+        let entries: Vec<Entry> = (1..=3000u64)
+            .map(|i| entry(i, "a", Some(&format!("req-7-{i}")), Some(i as i64)))
+            .collect();
+        for budget in [1 << 12, 1 << 24] {
+            let groups = groups(&entries, budget);
+            assert_eq!(groups.len(), 3000);
+            for (i, (heading, members)) in (1..).zip(&groups) {
+                assert_eq!(heading, &format!("req-7 (req-7-{i})"));
+                assert_eq!(members, &[i]);
+            }
+        }
     }
 
     #[test]

@@ -84,6 +84,21 @@ pub struct TextOptions {
     pub time: time::TimeStyle,
 }
 
+impl TextOptions {
+    /// Plain text `width` columns wide: no color, not verbose, formulas
+    /// guarded, times as written (tests and benchmarks start from it).
+    pub fn plain(width: usize) -> Self {
+        TextOptions {
+            theme: Theme { color: false },
+            width,
+            verbose: false,
+            debug: false,
+            formula_guard: true,
+            time: time::TimeStyle::default(),
+        }
+    }
+}
+
 /// What a trace view knows once the whole input has been read.
 #[derive(Debug)]
 pub struct TraceContext<'a> {
@@ -324,12 +339,8 @@ mod tests {
     /// prepared on its threads) or on the simple path (none).
     fn render(bytes: &[u8], format: Option<EntryFormat>, verbose: bool, parallel: bool) -> Vec<u8> {
         let options = TextOptions {
-            theme: Theme { color: false },
-            width: 140,
             verbose,
-            debug: false,
-            formula_guard: true,
-            time: Default::default(),
+            ..TextOptions::plain(140)
         };
         let json = if verbose {
             analysis::AnalysisFormat::Json
@@ -389,14 +400,7 @@ mod tests {
     /// through sorted files), on every fixture.
     #[test]
     fn flow_views_write_the_same_from_memory_and_from_files() {
-        let options = TextOptions {
-            theme: Theme { color: false },
-            width: 100,
-            verbose: false,
-            debug: false,
-            formula_guard: true,
-            time: Default::default(),
-        };
+        let options = TextOptions::plain(100);
         let views = |budget: usize| -> Vec<Box<dyn HopRenderer>> {
             let store = || HopStore::with_budget(budget);
             vec![

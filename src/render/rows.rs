@@ -1,6 +1,6 @@
 //! Rows held until a view can draw them (the table needs every row to size
-//! its columns, the flow every hop), in the order of a key (time, for
-//! both), in bounded memory: past a budget they go to a temporary file,
+//! its columns, the flow every hop, `--analyze` its runs), in the order of
+//! a key (time, for the table and the flow), in bounded memory: past a budget they go to a temporary file,
 //! and rows that do not come in key order are sorted there, a run at a
 //! time, and merged back.
 //!
@@ -55,6 +55,13 @@ impl RowKey for TimeKey {
 /// rows came.
 pub type KeyOf<K> = fn(&mut <K as RowKey>::Keys, &[u8]) -> io::Result<K>;
 
+/// The key at the start of `row`, for a store whose rows start with
+/// theirs ([`RowStore::push_keyed`]): its [`KeyOf`].
+pub fn leading_key<K: RowKey<Keys = ()>>(_: &mut (), row: &[u8]) -> io::Result<K> {
+    let bytes = row.get(..K::BYTES).ok_or_else(|| bad_run("a row's key"))?;
+    Ok(K::get(bytes))
+}
+
 /// Bytes a run is read by at a time (less for a shorter run; more for a
 /// longer row)...
 const READ: usize = 64 << 10;
@@ -76,8 +83,12 @@ pub struct RowStore<K: RowKey> {
     /// Bytes written to the file.
     written: u64,
     /// The runs in the file, in the order written; only the first can be
-    /// written as the rows came (without keys).
+    /// written as the rows came (without keys), unless the rows start with
+    /// their keys.
     runs: Vec<Run>,
+    /// The rows start with their keys ([`RowStore::with_leading_keys`]):
+    /// a sorted run need not write them again.
+    key_leads: bool,
     /// Keys never went down: the order rows came is key order.
     sorted: bool,
     last: Option<K>,
@@ -86,6 +97,8 @@ pub struct RowStore<K: RowKey> {
     what: &'static str,
     /// A key's bytes, as written.
     key: Vec<u8>,
+    /// A row being made by [`RowStore::push_keyed`] (kept for its room).
+    row: Vec<u8>,
 }
 
 /// A run of rows in the file: from `start` to `end`, each after its key
@@ -108,11 +121,24 @@ impl<K: RowKey> RowStore<K> {
             file: None,
             written: 0,
             runs: Vec::new(),
+            key_leads: false,
             sorted: true,
             last: None,
             key_of,
             what,
             key: Vec::with_capacity(K::BYTES),
+            row: Vec::new(),
+        }
+    }
+
+    /// A store of rows that start with their keys ([`RowStore::push_keyed`]).
+    pub fn with_leading_keys(budget: usize, what: &'static str) -> Self
+    where
+        K: RowKey<Keys = ()>,
+    {
+        RowStore {
+            key_leads: true,
+            ..RowStore::new(budget, leading_key::<K>, what)
         }
     }
 
@@ -135,6 +161,19 @@ impl<K: RowKey> RowStore<K> {
             self.write_chunk().map_err(|e| held_in_file(e, self.what))?;
         }
         Ok(())
+    }
+
+    /// Adds a row that starts with its key (read back with
+    /// [`leading_key`]): its length, `key`, then what `fill` appends.
+    pub fn push_keyed(&mut self, key: K, fill: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
+        let mut row = std::mem::take(&mut self.row);
+        row.clear();
+        row.extend_from_slice(&[0; 4]);
+        key.put(&mut row);
+        fill(&mut row);
+        let pushed = set_length(&mut row, 0).and_then(|()| self.push(key, &row));
+        self.row = row;
+        pushed
     }
 
     /// Writes the rows in memory to the file: as they came while every
@@ -163,16 +202,19 @@ impl<K: RowKey> RowStore<K> {
             self.chunk.sort_unstable_by_key(|&(key, _)| key);
             for &(key, at) in &self.chunk {
                 let row = row_at(&self.memory, at)?;
-                self.key.clear();
-                key.put(&mut self.key);
-                file.write_all(&self.key)?;
+                if !self.key_leads {
+                    self.key.clear();
+                    key.put(&mut self.key);
+                    file.write_all(&self.key)?;
+                    self.written += K::BYTES as u64;
+                }
                 file.write_all(&self.memory[at..at + 4 + row.len()])?;
-                self.written += (K::BYTES + 4 + row.len()) as u64;
+                self.written += (4 + row.len()) as u64;
             }
             self.runs.push(Run {
                 start,
                 end: self.written,
-                keyed: true,
+                keyed: !self.key_leads,
             });
         }
         self.memory.clear();
@@ -204,7 +246,11 @@ impl<K: RowKey> RowStore<K> {
             return None;
         }
         if !self.sorted {
+            // Once: sorted, the rows are in key order as they lie (views
+            // read them several times).
             self.chunk.sort_unstable_by_key(|&(key, _)| key);
+            self.sorted = true;
+            self.last = self.chunk.last().map(|&(key, _)| key);
         }
         Some((&self.memory[..], self.chunk.iter().map(|&(_, at)| at)))
     }

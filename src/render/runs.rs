@@ -8,7 +8,7 @@ use std::io;
 
 use super::hops;
 use super::rows::{
-    put_number, put_text, put_time, set_length, RowBytes, RowCursor, RowKey, RowStore,
+    leading_key, put_number, put_text, put_time, RowBytes, RowCursor, RowKey, RowStore,
 };
 use crate::analysis::analyze::{
     critical_path, critical_path_from_last, view, Found, PathLists, PathRun, PathSteps, RunTotals,
@@ -17,7 +17,7 @@ use crate::analysis::analyze::{
 use crate::analysis::flow::HopKind;
 use crate::analysis::names::{Name, Names};
 use crate::analysis::spans::{
-    AgentRun, BegunEvent, EventKey, FoundRun, RunSink, RunStatus, Tokens,
+    wait_ms, AgentRun, BegunEvent, EventKey, FoundRun, RunSink, RunStatus, Tokens,
 };
 
 /// Bytes of rows each of the analysis's stores of whole runs holds in
@@ -35,8 +35,9 @@ const WHAT: &str = "the analysis's runs";
 /// the critical path ([`critical_path_from_last`]); every run in time
 /// order, for the walk ([`TimeWalk`]); every BeforeEventHandling and
 /// every run by event, joined at the end for who sent each run's event and
-/// how long the run waited; and each run's details in run order, read once
-/// at the end for the runs the analysis shows. Event ids and error
+/// how long the run waited; the finished runs' durations by agent, for the
+/// percentiles; and each run's details in run order, read once at the end
+/// for the runs the analysis shows. Event ids and error
 /// messages are held only in the stores.
 pub(super) struct AnalysisRuns {
     /// See [`PATH_WINDOW`].
@@ -60,7 +61,6 @@ pub(super) struct AnalysisRuns {
     details: RowStore<RunPlace>,
     /// The first error of the stores' files.
     failed: Option<io::Error>,
-    row: Vec<u8>,
 }
 
 impl AnalysisRuns {
@@ -70,17 +70,16 @@ impl AnalysisRuns {
             budget,
             place: 0,
             totals: RunTotals::with_durations_apart(top),
-            by_end: RowStore::new(budget, key_of_row::<EndOrder>, WHAT),
+            by_end: RowStore::with_leading_keys(budget, WHAT),
             lists: PathLists::default(),
-            by_time: RowStore::new(budget, key_of_row::<RunOrder>, WHAT),
+            by_time: RowStore::with_leading_keys(budget, WHAT),
             // Rows of a few dozen bytes: half the budget makes as few
             // runs to merge as the others' rows of a hundred do.
-            events: RowStore::new(budget / 2, key_of_row::<ByEvent>, WHAT),
-            runs: RowStore::new(budget / 2, key_of_row::<ByEvent>, WHAT),
-            durations: RowStore::new(budget / 2, key_of_row::<ByDuration>, WHAT),
-            details: RowStore::new(budget, key_of_row::<RunPlace>, WHAT),
+            events: RowStore::with_leading_keys(budget / 2, WHAT),
+            runs: RowStore::with_leading_keys(budget / 2, WHAT),
+            durations: RowStore::with_leading_keys(budget / 2, WHAT),
+            details: RowStore::with_leading_keys(budget, WHAT),
             failed: None,
-            row: Vec::new(),
         }
     }
 
@@ -88,40 +87,36 @@ impl AnalysisRuns {
     /// the details.
     fn store(&mut self, place: u64, found: &FoundRun<'_>, next: Option<Name>) -> io::Result<()> {
         let r = &found.run;
-        let at = r.start.instant_nanos().or(r.end.instant_nanos());
+        let (start, end) = (r.start.instant_nanos(), r.end.instant_nanos());
+        let at = start.or(end);
         let order = RunOrder {
             untimed: at.is_none(),
             at: at.unwrap_or_default(),
             entry: r.start_index.or(r.end_index),
             place,
         };
-        self.row.clear();
-        self.row.extend_from_slice(&[0; 4]);
-        order.put(&mut self.row);
-        put_number(&mut self.row, u64::from(r.agent.number()));
-        put_number(&mut self.row, u64::from(next.map_or(0, Name::number)));
-        self.row.push(status_code(r.status));
-        self.row.push(kind_code(r.kind));
-        set_length(&mut self.row, 0)?;
-        self.by_time.push(order, &self.row)?;
+        let agent = u64::from(r.agent.number());
+        let next_number = u64::from(next.map_or(0, Name::number));
+        self.by_time.push_keyed(order, |row| {
+            put_number(row, agent);
+            put_number(row, next_number);
+            row.push(status_code(r.status));
+            row.push(kind_code(r.kind));
+        })?;
 
-        let start = r.start.instant_nanos();
         if r.status != RunStatus::Unfinished {
-            if let (Some(end), Some(end_index)) = (r.end.instant_nanos(), r.end_index) {
+            if let (Some(end), Some(end_index)) = (end, r.end_index) {
                 self.lists.add(r.agent, next, end);
                 let order = EndOrder {
                     end,
                     end_index,
                     place,
                 };
-                self.row.clear();
-                self.row.extend_from_slice(&[0; 4]);
-                order.put(&mut self.row);
-                put_instant(&mut self.row, start);
-                put_number(&mut self.row, u64::from(r.agent.number()));
-                put_number(&mut self.row, u64::from(next.map_or(0, Name::number)));
-                set_length(&mut self.row, 0)?;
-                self.by_end.push(order, &self.row)?;
+                self.by_end.push_keyed(order, |row| {
+                    put_instant(row, start);
+                    put_number(row, agent);
+                    put_number(row, next_number);
+                })?;
             }
         }
 
@@ -129,57 +124,44 @@ impl AnalysisRuns {
             event: found.event,
             then: place,
         };
-        self.row.clear();
-        self.row.extend_from_slice(&[0; 4]);
-        by_event.put(&mut self.row);
-        put_number(&mut self.row, u64::from(r.agent.number()));
-        // The entry the run was found at (none: unfinished, found after the
-        // last): only an event begun before it gives the run a wait.
-        put_number(
-            &mut self.row,
-            r.end_index.map_or(0, |i| i.saturating_add(1)),
-        );
-        put_instant(&mut self.row, start);
-        set_length(&mut self.row, 0)?;
-        self.runs.push(by_event, &self.row)?;
+        self.runs.push_keyed(by_event, |row| {
+            put_number(row, agent);
+            // The entry the run was found at (none: unfinished, found after
+            // the last): only an event begun before it gives the run a wait.
+            put_number(row, r.end_index.map_or(0, |i| i.saturating_add(1)));
+            put_instant(row, start);
+        })?;
 
         if let (true, Some(ms)) = (r.status != RunStatus::Unfinished, r.duration_ms) {
             let key = ByDuration {
                 agent: r.agent.number(),
                 ms: duration_order(ms),
             };
-            self.row.clear();
-            self.row.extend_from_slice(&[0; 4]);
-            key.put(&mut self.row);
-            set_length(&mut self.row, 0)?;
-            self.durations.push(key, &self.row)?;
+            self.durations.push_keyed(key, |_| {})?;
         }
 
-        self.row.clear();
-        self.row.extend_from_slice(&[0; 4]);
-        RunPlace(place).put(&mut self.row);
-        put_number(&mut self.row, u64::from(r.agent.number()));
-        let optional = [r.event_id, r.error, r.next];
-        self.row.push(
-            optional
-                .iter()
-                .enumerate()
-                .fold(0, |bits, (i, s)| bits | (u8::from(s.is_some()) << i)),
-        );
-        for text in optional.into_iter().flatten() {
-            put_text(&mut self.row, text);
-        }
-        put_time(&mut self.row, r.start);
-        put_time(&mut self.row, r.end);
-        for index in [r.start_index, r.end_index] {
-            put_number(&mut self.row, index.map_or(0, |i| i.saturating_add(1)));
-        }
-        self.row
-            .extend_from_slice(&r.duration_ms.unwrap_or(f64::NAN).to_le_bytes());
-        self.row.push(status_code(r.status));
-        set_length(&mut self.row, 0)?;
-        self.details.push(RunPlace(place), &self.row)
+        self.details.push_keyed(RunPlace(place), |row| {
+            put_number(row, agent);
+            let optional = [r.event_id, r.error, r.next];
+            row.push(
+                optional
+                    .iter()
+                    .enumerate()
+                    .fold(0, |bits, (i, s)| bits | (u8::from(s.is_some()) << i)),
+            );
+            for text in optional.into_iter().flatten() {
+                put_text(row, text);
+            }
+            put_time(row, r.start);
+            put_time(row, r.end);
+            for index in [r.start_index, r.end_index] {
+                put_number(row, index.map_or(0, |i| i.saturating_add(1)));
+            }
+            row.extend_from_slice(&r.duration_ms.unwrap_or(f64::NAN).to_le_bytes());
+            row.push(status_code(r.status));
+        })
     }
+
     /// What the analysis found, once every run is in, and the runs it
     /// shows, read back from the details in one pass.
     pub(super) fn found(&mut self, names: &Names) -> io::Result<(Found, ShownRows)> {
@@ -213,7 +195,7 @@ impl AnalysisRuns {
         drop(waits);
         let mut durations = self.durations.cursor()?;
         while let Some(row) = durations.next()? {
-            let key = key_of_row::<ByDuration>(&mut (), row)?;
+            let key = leading_key::<ByDuration>(&mut (), row)?;
             let agent = name_of(u64::from(key.agent)).ok_or_else(|| bad_row("agent"))?;
             self.totals
                 .durations_of(names.get(agent))
@@ -257,7 +239,7 @@ impl AnalysisRuns {
         let mut rows = Vec::new();
         let mut wanted = places.iter().peekable();
         self.details.for_each(&mut |row| {
-            let place = key_of_row::<RunPlace>(&mut (), row)?.0;
+            let place = leading_key::<RunPlace>(&mut (), row)?.0;
             if wanted.next_if(|&&p| p == place).is_some() {
                 // The agent's name instead of its number: the row is made
                 // into its run without the names.
@@ -287,28 +269,21 @@ impl AnalysisRuns {
     /// a store in run order, to be added up in the order the runs came, as
     /// [`RunTotals::add`] adds them.
     fn join(&mut self) -> io::Result<Joined> {
-        let mut events = std::mem::replace(
-            &mut self.events,
-            RowStore::new(0, key_of_row::<ByEvent>, WHAT),
-        );
-        let mut runs = std::mem::replace(
-            &mut self.runs,
-            RowStore::new(0, key_of_row::<ByEvent>, WHAT),
-        );
+        let mut events = std::mem::replace(&mut self.events, RowStore::with_leading_keys(0, WHAT));
+        let mut runs = std::mem::replace(&mut self.runs, RowStore::with_leading_keys(0, WHAT));
         events.spill()?;
         runs.spill()?;
         let count = usize::try_from(self.place).map_err(|_| bad_row("place"))?;
         let mut joined = Joined {
             senders: vec![0; count],
-            waits: RowStore::new(self.budget, key_of_row::<RunPlace>, WHAT),
+            waits: RowStore::with_leading_keys(self.budget, WHAT),
             events: 0,
         };
         let mut begins = events.cursor()?;
         let mut begun = first_begin(&mut begins, None)?;
         let mut rows = runs.cursor()?;
-        let row = &mut self.row;
         while let Some(bytes) = rows.next()? {
-            let key = key_of_row::<ByEvent>(&mut (), bytes)?;
+            let key = leading_key::<ByEvent>(&mut (), bytes)?;
             while let Some(b) = begun.filter(|b| b.event < key.event) {
                 joined.events += 1;
                 begun = first_begin(&mut begins, Some(b.event))?;
@@ -326,16 +301,12 @@ impl AnalysisRuns {
                 begin.source.map_or(0, Name::number);
             let wait = Some(begin)
                 .filter(|b| found_at.is_none_or(|at| b.index < at))
-                .and_then(|b| Some((start? - b.start?) as f64 / 1e6))
-                .filter(|w| *w >= 0.0);
+                .and_then(|b| wait_ms(b.start, start));
             if let Some(wait) = wait {
-                row.clear();
-                row.extend_from_slice(&[0; 4]);
-                RunPlace(place).put(row);
-                put_number(row, agent);
-                row.extend_from_slice(&wait.to_le_bytes());
-                set_length(row, 0)?;
-                joined.waits.push(RunPlace(place), row)?;
+                joined.waits.push_keyed(RunPlace(place), |row| {
+                    put_number(row, agent);
+                    row.extend_from_slice(&wait.to_le_bytes());
+                })?;
             }
         }
         while let Some(b) = begun {
@@ -450,7 +421,7 @@ fn first_begin(
     after: Option<EventKey>,
 ) -> io::Result<Option<Begin>> {
     while let Some(row) = begins.next()? {
-        let key = key_of_row::<ByEvent>(&mut (), row)?;
+        let key = leading_key::<ByEvent>(&mut (), row)?;
         if after == Some(key.event) {
             continue;
         }
@@ -463,13 +434,6 @@ fn first_begin(
         }));
     }
     Ok(None)
-}
-
-/// The key at the start of `row` (each of the analysis's rows starts with
-/// its key).
-fn key_of_row<K: RowKey<Keys = ()>>(_: &mut (), row: &[u8]) -> io::Result<K> {
-    let bytes = row.get(..K::BYTES).ok_or_else(|| bad_row("key"))?;
-    Ok(K::get(bytes))
 }
 
 /// The `N` bytes of `bytes` from `at` (a key's field).
@@ -515,14 +479,14 @@ impl ShownRows {
 }
 
 impl ShownRuns for ShownRows {
-    fn view(&mut self, place: u64) -> io::Result<Option<RunView>> {
+    fn view(&self, place: u64) -> io::Result<Option<RunView>> {
         match self.row(place).and_then(|at| self.rows.get(at)) {
             Some(row) => shown_run(row).map(Some),
             None => Ok(None),
         }
     }
 
-    fn steps(&mut self, steps: &[(u64, Option<f64>, bool)]) -> io::Result<PathSteps> {
+    fn steps(&self, steps: &[(u64, Option<f64>, bool)]) -> io::Result<PathSteps> {
         let steps = steps
             .iter()
             .filter_map(|&(place, gap, ambiguous)| Some((self.row(place)?, gap, ambiguous)))
@@ -544,15 +508,10 @@ impl RunSink for AnalysisRuns {
             event: begun.event,
             then: begun.index,
         };
-        self.row.clear();
-        self.row.extend_from_slice(&[0; 4]);
-        key.put(&mut self.row);
-        put_instant(&mut self.row, begun.start.instant_nanos());
-        put_number(
-            &mut self.row,
-            u64::from(begun.source.map_or(0, Name::number)),
-        );
-        let stored = set_length(&mut self.row, 0).and_then(|()| self.events.push(key, &self.row));
+        let stored = self.events.push_keyed(key, |row| {
+            put_instant(row, begun.start.instant_nanos());
+            put_number(row, u64::from(begun.source.map_or(0, Name::number)));
+        });
         if let Err(e) = stored {
             self.failed = Some(e);
         }
@@ -697,7 +656,7 @@ impl RowKey for EndOrder {
 
 /// A row of the end store as the critical path reads it.
 fn path_run(row: &[u8], sender: impl Fn(u64) -> io::Result<Option<Name>>) -> io::Result<PathRun> {
-    let order = key_of_row::<EndOrder>(&mut (), row)?;
+    let order = leading_key::<EndOrder>(&mut (), row)?;
     let mut bytes = RowBytes(row.get(EndOrder::BYTES..).ok_or_else(|| bad_row("end"))?);
     let start = instant_in(&mut bytes)?;
     let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
@@ -738,7 +697,7 @@ impl RowKey for RunPlace {
 
 /// A row of the time store, as the walk reads it.
 fn walk_run(row: &[u8], sender: impl Fn(u64) -> io::Result<Option<Name>>) -> io::Result<WalkRun> {
-    let order = key_of_row::<RunOrder>(&mut (), row)?;
+    let order = leading_key::<RunOrder>(&mut (), row)?;
     let mut bytes = RowBytes(row.get(RunOrder::BYTES..).ok_or_else(|| bad_row("order"))?);
     let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
     let next = name_of(bytes.number()?);

@@ -570,11 +570,9 @@ mod tests {
     fn table(bytes: &[u8], budget: usize, verbose: bool, debug: bool, colors: bool) -> String {
         let options = TextOptions {
             theme: crate::render::style::Theme { color: colors },
-            width: 140,
             verbose,
             debug,
-            formula_guard: true,
-            time: Default::default(),
+            ..TextOptions::plain(140)
         };
         let mut entries = crate::input::Collect::default();
         let parse = crate::input::ParseOptions {
