@@ -1,16 +1,21 @@
 //! Rows held until a view can draw them (the table needs every row to size
 //! its columns, the flow every hop, `--analyze` its runs), in the order of
-//! a key (time, for the table and the flow), in bounded memory: past a budget they go to a temporary file,
-//! and rows that do not come in key order are sorted there, a run at a
-//! time, and merged back.
+//! a key (time, for the table and the flow), in bounded memory: past a
+//! budget they go to a temporary file, and rows that do not come in key
+//! order are sorted there, a run at a time, and merged back.
 //!
 //! A row is its length (4 bytes, little-endian) then its bytes, as the
 //! view encoded them. Rows that came in key order (nearly every file, by
 //! time) are written as they came, with nothing added: one run, read back
-//! from the start. From the first row out of order, each budget's worth of
-//! rows is sorted by key and written as a run of its own, each row after
+//! from the start. From the first row out of order, each chunk of rows
+//! (below) is sorted by key and written as a run of its own, each row after
 //! its key ([`RowKey::put`]); reading then merges the runs and the rows
 //! still in memory, holding a small buffer per run.
+//!
+//! Rows go to the file a chunk at a time, written on a thread of their
+//! own while the next chunk fills. The budget holds both: the first chunk
+//! is a whole budget (a store that fits never touches the file), and the
+//! chunks after it half of one.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -23,7 +28,7 @@ use crate::analysis::timeline::{TimeKey, TimeKeys};
 use crate::model::Timestamp;
 
 /// What rows are kept in order by.
-pub trait RowKey: Copy + Ord {
+pub trait RowKey: Copy + Ord + Send + 'static {
     /// Bytes in [`RowKey::put`].
     const BYTES: usize;
     /// What makes the keys of rows written without them again, in the
@@ -79,8 +84,9 @@ pub struct RowStore<K: RowKey> {
     /// Each of those rows' key and start in `memory`.
     chunk: Vec<(K, usize)>,
     budget: usize,
-    file: Option<BufWriter<File>>,
-    /// Bytes written to the file.
+    /// The file, and the chunk being written to it.
+    file: Spill<K>,
+    /// Bytes written to the file, or being written.
     written: u64,
     /// The runs in the file, in the order written; only the first can be
     /// written as the rows came (without keys), unless the rows start with
@@ -95,10 +101,28 @@ pub struct RowStore<K: RowKey> {
     key_of: KeyOf<K>,
     /// What the rows are, for errors of the file ("the table's rows").
     what: &'static str,
-    /// A key's bytes, as written.
-    key: Vec<u8>,
     /// A row being made by [`RowStore::push_keyed`] (kept for its room).
     row: Vec<u8>,
+    /// The bytes of the chunk being written, which count against the
+    /// budget until it is.
+    writing: usize,
+    /// The buffers of the chunk written last, for the next one.
+    spare: Option<Chunk<K>>,
+}
+
+/// A chunk's rows and their keys and starts.
+type Chunk<K> = (Vec<u8>, Vec<(K, usize)>);
+
+/// A store's file. A chunk is written on a thread of its own while the
+/// next fills: the calling thread, which merges what the readers parsed,
+/// waited for each write before (8 MB at a time for the table, 10 to 20
+/// ms each), and the readers, a few blocks ahead at most, stood idle.
+enum Spill<K: RowKey> {
+    /// Nothing went to the file yet.
+    None,
+    Idle(File),
+    /// The thread gives back the file and the chunk's buffers.
+    Writing(std::thread::JoinHandle<(File, Chunk<K>, io::Result<()>)>),
 }
 
 /// A run of rows in the file: from `start` to `end`, each after its key
@@ -118,7 +142,7 @@ impl<K: RowKey> RowStore<K> {
             memory: Vec::new(),
             chunk: Vec::new(),
             budget,
-            file: None,
+            file: Spill::None,
             written: 0,
             runs: Vec::new(),
             key_leads: false,
@@ -126,8 +150,9 @@ impl<K: RowKey> RowStore<K> {
             last: None,
             key_of,
             what,
-            key: Vec::with_capacity(K::BYTES),
             row: Vec::new(),
+            writing: 0,
+            spare: None,
         }
     }
 
@@ -151,16 +176,29 @@ impl<K: RowKey> RowStore<K> {
         self.sorted &= self.last.is_none_or(|last| last <= key);
         self.last = Some(key);
         let entry = std::mem::size_of::<(K, usize)>();
-        grow_within(&mut self.chunk, 1, self.budget / entry + 1);
-        grow_within(&mut self.memory, row.len(), self.budget);
+        let limit = self.chunk_limit();
+        grow_within(&mut self.chunk, 1, limit / entry + 1);
+        grow_within(&mut self.memory, row.len(), limit);
         self.chunk.push((key, self.memory.len()));
         self.memory.extend_from_slice(row);
         // The keys count against the budget with the rows they order.
-        let held = self.memory.len() + self.chunk.len() * std::mem::size_of::<(K, usize)>();
-        if held > self.budget {
+        let held = self.memory.len() + self.chunk.len() * entry;
+        if held > limit {
             self.write_chunk().map_err(|e| held_in_file(e, self.what))?;
+        } else if held + self.writing > self.budget {
+            // The first chunk, a whole budget, is still being written.
+            self.settle().map_err(|e| held_in_file(e, self.what))?;
         }
         Ok(())
+    }
+
+    /// The bytes a chunk holds before it is written: the budget, until
+    /// rows go to the file; then half, while the half before is written.
+    fn chunk_limit(&self) -> usize {
+        match self.file {
+            Spill::None => self.budget,
+            _ => self.budget / 2,
+        }
     }
 
     /// Adds a row that starts with its key (read back with
@@ -176,20 +214,31 @@ impl<K: RowKey> RowStore<K> {
         pushed
     }
 
-    /// Writes the rows in memory to the file: as they came while every
-    /// row has come in order (the first run grows), else sorted, as a run
-    /// of their own.
+    /// Writes the rows in memory to the file, on a thread of its own
+    /// (waiting for the chunk before, if it is still being written): as
+    /// they came while every row has come in order (the first run grows),
+    /// else sorted, as a run of their own.
     fn write_chunk(&mut self) -> io::Result<()> {
-        let file = match &mut self.file {
-            Some(file) => file,
-            None => self
-                .file
-                .insert(BufWriter::with_capacity(1 << 16, tempfile::tempfile()?)),
+        self.settle()?;
+        let mut file = match std::mem::replace(&mut self.file, Spill::None) {
+            Spill::Idle(file) => file,
+            _ => tempfile::tempfile()?,
+        };
+        let (memory, mut chunk) = match self.spare.take() {
+            Some(spare) => (
+                std::mem::replace(&mut self.memory, spare.0),
+                std::mem::replace(&mut self.chunk, spare.1),
+            ),
+            None => (
+                std::mem::take(&mut self.memory),
+                std::mem::take(&mut self.chunk),
+            ),
         };
         let start = self.written;
-        if self.sorted {
-            file.write_all(&self.memory)?;
-            self.written += self.memory.len() as u64;
+        self.writing = memory.len() + chunk.len() * std::mem::size_of::<(K, usize)>();
+        let (sorted, key_leads) = (self.sorted, self.key_leads);
+        if sorted {
+            self.written += memory.len() as u64;
             match self.runs.first_mut() {
                 Some(run) => run.end = self.written,
                 None => self.runs.push(Run {
@@ -199,27 +248,68 @@ impl<K: RowKey> RowStore<K> {
                 }),
             }
         } else {
-            self.chunk.sort_unstable_by_key(|&(key, _)| key);
-            for &(key, at) in &self.chunk {
-                let row = row_at(&self.memory, at)?;
-                if !self.key_leads {
-                    self.key.clear();
-                    key.put(&mut self.key);
-                    file.write_all(&self.key)?;
-                    self.written += K::BYTES as u64;
-                }
-                file.write_all(&self.memory[at..at + 4 + row.len()])?;
-                self.written += (4 + row.len()) as u64;
-            }
+            let keys = if key_leads { 0 } else { chunk.len() * K::BYTES };
+            self.written += (memory.len() + keys) as u64;
             self.runs.push(Run {
                 start,
                 end: self.written,
-                keyed: !self.key_leads,
+                keyed: !key_leads,
             });
         }
-        self.memory.clear();
-        self.chunk.clear();
+        let writing = std::thread::Builder::new()
+            .name("agentcli-rows".into())
+            .spawn(move || {
+                let written = write_rows(&mut file, &memory, &mut chunk, sorted, key_leads);
+                (file, (memory, chunk), written)
+            })?;
+        self.file = Spill::Writing(writing);
         Ok(())
+    }
+
+    /// Waits for the chunk being written, if one is: the file is idle
+    /// after, and the chunk's buffers kept for the next one.
+    fn settle(&mut self) -> io::Result<()> {
+        if !matches!(self.file, Spill::Writing(_)) {
+            return Ok(());
+        }
+        let Spill::Writing(writing) = std::mem::replace(&mut self.file, Spill::None) else {
+            return Ok(());
+        };
+        let (file, (mut memory, mut chunk), written) = writing
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        self.file = Spill::Idle(file);
+        self.writing = 0;
+        written?;
+        // The first chunk's buffers held a whole budget (more than half,
+        // which the chunks after it were written past), and the chunks
+        // after it hold half: they are halved, each (the rows take most
+        // and the keys the rest). Not let go: freeing a block that large
+        // raises the allocator's threshold for mapping blocks of their
+        // own, and the buffers that grow after it then fragment its heap,
+        // 9 MB more at 3 GB.
+        let entry = std::mem::size_of::<(K, usize)>();
+        if memory.len() + chunk.len() * entry > self.budget {
+            let (rows, keys) = (memory.len() / 2, chunk.len() / 2);
+            memory.clear();
+            memory.shrink_to(rows);
+            chunk.clear();
+            chunk.shrink_to(keys);
+        }
+        memory.clear();
+        chunk.clear();
+        self.spare = Some((memory, chunk));
+        Ok(())
+    }
+
+    /// The file once every chunk is written to it (`None` before any
+    /// row went to it).
+    fn file(&mut self) -> io::Result<Option<&File>> {
+        self.settle().map_err(|e| held_in_file(e, self.what))?;
+        Ok(match &self.file {
+            Spill::Idle(file) => Some(file),
+            _ => None,
+        })
     }
 
     /// Once a store that went to its file has all its rows: writes the
@@ -227,14 +317,16 @@ impl<K: RowKey> RowStore<K> {
     /// store read later while others fill. A store with no file keeps its
     /// rows (they are fewer than the budget).
     pub fn spill(&mut self) -> io::Result<()> {
-        if self.file.is_none() {
+        if matches!(self.file, Spill::None) {
             return Ok(());
         }
         if !self.memory.is_empty() {
             self.write_chunk().map_err(|e| held_in_file(e, self.what))?;
         }
+        self.file()?;
         self.memory = Vec::new();
         self.chunk = Vec::new();
+        self.spare = None;
         Ok(())
     }
 
@@ -242,7 +334,7 @@ impl<K: RowKey> RowStore<K> {
     /// each row starts in them (its length first, see [`row_at`]), in
     /// key order. Read so, the rows can be shared among threads.
     pub fn in_memory(&mut self) -> Option<(&[u8], impl ExactSizeIterator<Item = usize> + '_)> {
-        if self.file.is_some() {
+        if !matches!(self.file, Spill::None) {
             return None;
         }
         if !self.sorted {
@@ -268,13 +360,14 @@ impl<K: RowKey> RowStore<K> {
     /// for a reader that takes rows as it needs them.
     pub fn cursor(&mut self) -> io::Result<RowCursor<'_, K>> {
         let what = self.what;
-        if let Some(file) = &mut self.file {
-            file.flush().map_err(|e| held_in_file(e, what))?;
-        }
+        self.file()?;
         if !self.sorted {
             self.chunk.sort_unstable_by_key(|&(key, _)| key);
         }
-        let file = self.file.as_ref().map(BufWriter::get_ref);
+        let file = match &self.file {
+            Spill::Idle(file) => Some(file),
+            _ => None,
+        };
         let mut runs = Vec::new();
         let mut merge = None;
         if self.sorted {
@@ -310,6 +403,33 @@ impl<K: RowKey> RowStore<K> {
             last: None,
         })
     }
+}
+
+/// Writes a chunk's rows to `file`: as they lie when they came in order,
+/// else sorted by key, each after its key unless it starts with it.
+fn write_rows<K: RowKey>(
+    file: &mut File,
+    memory: &[u8],
+    chunk: &mut [(K, usize)],
+    sorted: bool,
+    key_leads: bool,
+) -> io::Result<()> {
+    if sorted {
+        return file.write_all(memory);
+    }
+    chunk.sort_unstable_by_key(|&(key, _)| key);
+    let mut out = BufWriter::with_capacity(1 << 16, file);
+    let mut key_bytes = Vec::with_capacity(K::BYTES);
+    for &(key, at) in chunk.iter() {
+        let row = row_at(memory, at)?;
+        if !key_leads {
+            key_bytes.clear();
+            key.put(&mut key_bytes);
+            out.write_all(&key_bytes)?;
+        }
+        out.write_all(&memory[at..at + 4 + row.len()])?;
+    }
+    out.flush()
 }
 
 /// The rows of a [`RowStore`] in key order, read one at a time
@@ -750,6 +870,11 @@ mod tests {
             let row = row(index, nanos, pad);
             let key = keys.key(nanos.map(i128::from), index);
             store.push(key, &row).unwrap();
+            // Rows filling and rows being written stay within the budget
+            // (but for the row that passed it).
+            let entry = std::mem::size_of::<(TimeKey, usize)>();
+            let held = store.memory.len() + store.chunk.len() * entry + store.writing;
+            assert!(held <= budget + row.len() + entry, "{held} held");
             want.push((key, row[4..].to_vec()));
         }
         want.sort_by_key(|(key, _)| *key);
@@ -767,7 +892,8 @@ mod tests {
     proptest::proptest! {
         /// Whatever the order, the missing times and the budget (every
         /// row a run of its own at 0, rows longer than a read), the rows
-        /// come back in time order, each once, twice over.
+        /// come back in time order, each once, twice over, and no more
+        /// than a budget of them is ever held.
         #[test]
         fn rows_come_back_in_time_order(
             times in proptest::collection::vec(
