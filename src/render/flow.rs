@@ -138,7 +138,7 @@ impl FlowText {
 
 /// The cells of a hop's row in [`COLUMNS`], with its time as given; they
 /// borrow the hop's strings unless escaping changed them.
-pub(super) fn hop_cells<'a>(h: &Hop<'a>, time: String) -> [Cell<'a>; 7] {
+pub(super) fn hop_cells<'a>(h: &Hop<'a>, time: impl Into<Cow<'a, str>>) -> [Cell<'a>; 7] {
     [
         Cell::plain(time),
         Cell::styled(escape(h.agent), Role::Agent),
@@ -209,8 +209,12 @@ impl HopView for FlowText {
                 let mut text = String::new();
                 for &start in part {
                     let h = rows.at(start)?;
-                    let time = if uniform { String::new() } else { time_of(&h) };
-                    for (c, cell) in content.iter_mut().zip(hop_cells(&h, time)) {
+                    let time = if uniform {
+                        Default::default()
+                    } else {
+                        time_of(&h)
+                    };
+                    for (c, cell) in content.iter_mut().zip(hop_cells(&h, time.as_str())) {
                         *c = (*c).max(width(&cell.text));
                     }
                     text.clear();
@@ -236,7 +240,8 @@ impl HopView for FlowText {
             let rows = |range: &Range<usize>, out: &mut Vec<u8>| -> io::Result<()> {
                 for h in window.slice(range.clone()) {
                     let h = h?;
-                    write_row(out, &widths, &hop_cells(&h, time_of(&h)), theme)?;
+                    let time = time_of(&h);
+                    write_row(out, &widths, &hop_cells(&h, time.as_str()), theme)?;
                     if let Some(changes) = h.state_changes {
                         let line = format!("  state: {}", escape(changes));
                         writeln!(
