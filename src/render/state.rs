@@ -2,7 +2,6 @@
 //! it, cut by characters instead of bytes) and, for `--verbose`, the full
 //! payload.
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use serde::Deserialize;
@@ -113,13 +112,7 @@ fn shown_keys<'a, V>(
 /// [`describe`] from a value's JSON text (one of `payloads`, or in them).
 fn describe_raw<'a>(raw: &'a str, out: &mut String, payloads: &Payloads<'a>) -> Option<()> {
     match raw.as_bytes().first()? {
-        b'"' => {
-            let text: Cow<'_, str> = match fast::plain_string(raw) {
-                Some(plain) => Cow::Borrowed(plain),
-                None => Cow::Owned(serde_json::from_str::<String>(raw).ok()?),
-            };
-            describe_string(&text, out);
-        }
+        b'"' => describe_json_string(raw, out)?,
         b'{' => {
             // A JSON object's keys as a map: one per distinct key.
             let mut keys: Vec<&str> = payloads.pairs(raw)?.iter().map(|p| p.0).collect();
@@ -157,6 +150,107 @@ fn describe_string(s: &str, out: &mut String) {
             out.push_str(" chars)");
         }
     }
+}
+
+/// [`describe_string`] of the JSON string `raw` (quotes and all), read
+/// once: the first [`STRING_CHARS`] characters are decoded into `out` and
+/// the rest only counted. The state's long strings are most of its bytes:
+/// before, they were passed over to find they held no escape, then to
+/// count their characters, and one that held an escape was first decoded
+/// whole into a new string by serde_json. `None` where serde_json would
+/// refuse the string (a lone surrogate).
+fn describe_json_string(raw: &str, out: &mut String) -> Option<()> {
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    out.push('"');
+    // Characters written to `out`, and in the whole string.
+    let (mut shown, mut total) = (0, 0);
+    let mut rest = inner;
+    loop {
+        let b = rest.as_bytes();
+        // Plain text up to the next escape (a quote or a raw control
+        // character is not JSON: left to serde_json, which refuses it).
+        let stop = crate::model::scan::first_special(b).unwrap_or(b.len());
+        let plain = &rest[..stop];
+        // Where the characters written end.
+        let mut cut = 0;
+        if shown < STRING_CHARS {
+            cut = plain.len();
+            for (i, _) in plain.char_indices() {
+                if shown == STRING_CHARS {
+                    cut = i;
+                    break;
+                }
+                shown += 1;
+                total += 1;
+            }
+            out.push_str(&plain[..cut]);
+        }
+        total += fast::char_count(&plain[cut..]);
+        if stop == b.len() {
+            break;
+        }
+        if b[stop] != b'\\' {
+            return None;
+        }
+        let (c, len) = json_escape(&b[stop..])?;
+        if shown < STRING_CHARS {
+            out.push(c);
+            shown += 1;
+        }
+        total += 1;
+        rest = rest.get(stop + len..)?;
+    }
+    if total > STRING_CHARS {
+        out.push_str("…\" (");
+        out.push_str(itoa::Buffer::new().format(total));
+        out.push_str(" chars)");
+    } else {
+        out.push('"');
+    }
+    Some(())
+}
+
+/// The character the escape at the start of `b` stands for, and its
+/// length, as serde_json reads it: a surrogate pair is one character, a
+/// lone surrogate an error (`None`).
+fn json_escape(b: &[u8]) -> Option<(char, usize)> {
+    let hex = |at: usize| -> Option<u32> {
+        let digits = std::str::from_utf8(b.get(at..at + 4)?).ok()?;
+        if !digits.bytes().all(|d| d.is_ascii_hexdigit()) {
+            return None;
+        }
+        u32::from_str_radix(digits, 16).ok()
+    };
+    let simple = match *b.get(1)? {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'u' => {
+            let unit = hex(2)?;
+            return match unit {
+                0xD800..=0xDBFF => {
+                    if b.get(6..8)? != b"\\u" {
+                        return None;
+                    }
+                    let low = hex(8)?;
+                    if !(0xDC00..=0xDFFF).contains(&low) {
+                        return None;
+                    }
+                    let c = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                    Some((char::from_u32(c)?, 12))
+                }
+                0xDC00..=0xDFFF => None,
+                _ => Some((char::from_u32(unit)?, 6)),
+            };
+        }
+        _ => return None,
+    };
+    Some((simple, 2))
 }
 
 fn describe_count(out: &mut String, shape: &str, n: usize, noun: &str) {
@@ -287,6 +381,42 @@ pub fn details(entry: &Entry) -> Vec<(&'static str, String)> {
 mod tests {
     use super::*;
     use crate::model::AgentResult;
+
+    /// What the summary showed of a JSON string before it was read in
+    /// one pass: serde_json's decoding, described.
+    fn described_by_serde(raw: &str) -> Option<String> {
+        let text = serde_json::from_str::<String>(raw).ok()?;
+        let mut out = String::new();
+        describe_string(&text, &mut out);
+        Some(out)
+    }
+
+    fn described(raw: &str) -> Option<String> {
+        let mut out = String::new();
+        describe_json_string(raw, &mut out).map(|()| out)
+    }
+
+    proptest::proptest! {
+        /// Any string, written by serde_json, is described as it was.
+        #[test]
+        fn strings_read_once_are_described_as_decoded(text in "\\PC{0,60}|[a\"\\\\\n\u{1}é😀]{0,40}") {
+            let raw = serde_json::to_string(&text).unwrap();
+            proptest::prop_assert_eq!(described(&raw), described_by_serde(&raw));
+        }
+
+        /// Escapes of every kind, surrogates paired or not, and bytes
+        /// JSON does not allow: the same description, or the same refusal.
+        #[test]
+        fn escapes_are_read_as_serde_json_reads_them(
+            pieces in proptest::collection::vec(
+                "[ab é]{1,30}|\\\\[\"\\\\/bfnrtx]|\\\\u[0-9a-fA-F]{4}|\\\\u[dD][89abAB][0-9a-f]{2}|\\\\u[dD][c-fC-F][0-9a-f]{2}|\\\\u12|\"|\t",
+                0..12,
+            ),
+        ) {
+            let raw = format!("\"{}\"", pieces.concat());
+            proptest::prop_assert_eq!(described(&raw), described_by_serde(&raw), "{}", raw);
+        }
+    }
 
     fn with_state(state: &str) -> Entry {
         Entry {
