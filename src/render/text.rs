@@ -66,12 +66,32 @@ fn has_unsafe(s: &str) -> bool {
 /// printable ASCII (nearly all of a trace) is looked at once, not once to
 /// escape and again to measure.
 pub fn escape_measured(s: &str) -> (Cow<'_, str>, usize) {
-    if printable_ascii(s) {
-        return (Cow::Borrowed(s), s.len());
+    if RAW.load(std::sync::atomic::Ordering::Relaxed) {
+        return (Cow::Borrowed(s), width(s));
     }
-    let escaped = escape(s);
-    let columns = width(&escaped);
-    (escaped, columns)
+    // One pass, as `columns` measures: runs of printable ASCII, then each
+    // other character, which is either measured or, when unsafe, sends
+    // the text to be escaped and measured again. (Looking for unsafe
+    // characters first, then measuring, passed over a summary with an
+    // ellipsis in it four times.)
+    let b = s.as_bytes();
+    let mut n = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let run = printable_run(&b[i..]);
+        n += run;
+        i += run;
+        if let Some(c) = s.get(i..).and_then(|rest| rest.chars().next()) {
+            if is_unsafe(c) {
+                let escaped = escape(s);
+                let columns = width(&escaped);
+                return (escaped, columns);
+            }
+            n += c.width().unwrap_or(0);
+            i += c.len_utf8();
+        }
+    }
+    (Cow::Borrowed(s), n)
 }
 
 /// [`escape_measured`] for a string already owned.
@@ -419,6 +439,11 @@ mod tests {
             let s: String = chars.into_iter().collect();
             proptest::prop_assert_eq!(has_unsafe(&s), s.chars().any(is_unsafe));
             proptest::prop_assert_eq!(width(&s), by_chars(&s));
+            // Escaped and measured in one pass as in two.
+            let escaped = escape(&s);
+            let (one_pass, columns) = escape_measured(&s);
+            proptest::prop_assert_eq!(&one_pass, &escaped);
+            proptest::prop_assert_eq!(columns, by_chars(&escaped));
         }
 
         /// Cutting agrees with a character-by-character reference at any
