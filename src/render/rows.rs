@@ -660,22 +660,37 @@ impl<'a> RowBytes<'a> {
         self.array::<1>().map(|[b]| b)
     }
 
-    /// A number as [`put_number`] wrote it.
+    /// A number as [`put_number`] wrote it. Rows are read back many
+    /// times (the flow's hops once per section, ten numbers each): the
+    /// bytes are walked in place, a one-byte number (most lengths and
+    /// codes) taken at once.
+    #[inline]
     pub fn number(&mut self) -> io::Result<u64> {
+        let b = self.0;
+        if let Some(&first) = b.first() {
+            if first < 0x80 {
+                self.0 = &b[1..];
+                return Ok(u64::from(first));
+            }
+        }
         let mut n = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = self.u8()?;
+        for (i, &byte) in b.iter().take(10).enumerate() {
             let bits = u64::from(byte & 0x7f);
             // The tenth group has one bit of a u64 left.
-            if shift == 63 && bits > 1 {
+            if i == 9 && bits > 1 {
                 break;
             }
-            n |= bits << shift;
+            n |= bits << (7 * i);
             if byte & 0x80 == 0 {
+                self.0 = &b[i + 1..];
                 return Ok(n);
             }
         }
-        Err(bad_run("a number too long"))
+        Err(bad_run(if b.len() < 10 {
+            "a field cut short"
+        } else {
+            "a number too long"
+        }))
     }
 
     /// A number [`put_number`] wrote that fits a `usize` (a length, a
