@@ -69,29 +69,18 @@ pub fn escape_measured(s: &str) -> (Cow<'_, str>, usize) {
     if RAW.load(std::sync::atomic::Ordering::Relaxed) {
         return (Cow::Borrowed(s), width(s));
     }
-    // One pass, as `columns` measures: runs of printable ASCII, then each
-    // other character, which is either measured or, when unsafe, sends
-    // the text to be escaped and measured again. (Looking for unsafe
+    // One pass: measured as `columns` measures, each character outside
+    // the runs of printable ASCII checked on the way. (Looking for unsafe
     // characters first, then measuring, passed over a summary with an
     // ellipsis in it four times.)
-    let b = s.as_bytes();
-    let mut n = 0;
-    let mut i = 0;
-    while i < b.len() {
-        let run = printable_run(&b[i..]);
-        n += run;
-        i += run;
-        if let Some(c) = s.get(i..).and_then(|rest| rest.chars().next()) {
-            if is_unsafe(c) {
-                let escaped = escape(s);
-                let columns = width(&escaped);
-                return (escaped, columns);
-            }
-            n += c.width().unwrap_or(0);
-            i += c.len_utf8();
+    match measure(s, is_unsafe) {
+        Some(columns) => (Cow::Borrowed(s), columns),
+        None => {
+            let escaped = escape(s);
+            let columns = width(&escaped);
+            (escaped, columns)
         }
     }
-    (Cow::Borrowed(s), n)
 }
 
 /// [`escape_measured`] for a string already owned.
@@ -124,6 +113,11 @@ pub fn width(s: &str) -> usize {
 /// [`width`] of text that is not all printable ASCII: runs of printable
 /// ASCII count a column a byte, other characters as Unicode says.
 fn columns(s: &str) -> usize {
+    measure(s, |_| false).unwrap_or(0)
+}
+
+/// [`columns`] of `s`, or `None` at the first character `stop` picks.
+fn measure(s: &str, stop: impl Fn(char) -> bool) -> Option<usize> {
     let b = s.as_bytes();
     let mut n = 0;
     let mut i = 0;
@@ -133,11 +127,14 @@ fn columns(s: &str) -> usize {
         i += run;
         // A character starts after ASCII.
         if let Some(c) = s.get(i..).and_then(|rest| rest.chars().next()) {
+            if stop(c) {
+                return None;
+            }
             n += c.width().unwrap_or(0);
             i += c.len_utf8();
         }
     }
-    n
+    Some(n)
 }
 
 /// Whether `s` is all printable ASCII (one column a byte, nothing to
