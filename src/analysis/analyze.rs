@@ -76,7 +76,7 @@ pub struct PathStep {
 }
 
 /// The chain of hops that determined when the session ended.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Default, Serialize)]
 pub struct CriticalPath {
     pub steps: PathSteps,
     pub duration_ms: Option<f64>,
@@ -88,14 +88,14 @@ pub struct CriticalPath {
 /// hundred bytes, made into its [`RunView`] (several hundred) only when
 /// the step is written: a long session's path has thousands of steps,
 /// and the analysis lists them all.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum PathSteps {
     Held(Vec<PathStep>),
     Rows(StepRows),
 }
 
 /// Steps kept as rows ([`PathSteps::Rows`]).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct StepRows {
     /// Each step: where its run's row is in `rows`, its gap and whether it
     /// is ambiguous.
@@ -163,16 +163,6 @@ impl Serialize for PathSteps {
     }
 }
 
-impl PartialEq for PathSteps {
-    fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len()
-            && self.iter().zip(other.iter()).all(|pair| match pair {
-                (Ok(a), Ok(b)) => a == b,
-                _ => false,
-            })
-    }
-}
-
 /// Where an analysis finds the runs it shows ([`Found::shown`]), by
 /// place.
 pub trait ShownRuns {
@@ -208,7 +198,7 @@ pub struct ErrorContext {
 }
 
 /// Everything `--analyze` reports.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Serialize)]
 pub struct Analysis {
     pub session: String,
     pub start: Option<String>,
@@ -986,46 +976,59 @@ pub fn critical_path_from_last<E>(
     next: &mut dyn FnMut() -> Result<Option<PathRun>, E>,
     window: usize,
 ) -> Result<Option<PathPlaces>, E> {
-    /// The runs read and not yet left behind, last to end first.
-    struct Window<'n, E> {
-        runs: std::collections::VecDeque<PathRun>,
-        next: &'n mut dyn FnMut() -> Result<Option<PathRun>, E>,
-        ended: bool,
-        cap: usize,
-    }
-    /// Too many runs to hold: the caller reads them all.
-    struct Full;
-    impl<E> Window<'_, E> {
-        /// Reads one more run; `false` after the last.
-        fn fill(&mut self) -> Result<Result<bool, Full>, E> {
-            if self.ended {
-                return Ok(Ok(false));
-            }
-            match (self.next)()? {
-                Some(_) if self.runs.len() >= self.cap => Ok(Err(Full)),
-                Some(r) => {
-                    self.runs.push_back(r);
-                    Ok(Ok(true))
-                }
-                None => {
-                    self.ended = true;
-                    Ok(Ok(false))
-                }
-            }
-        }
-    }
     let mut w = Window {
         runs: Default::default(),
         next,
         ended: false,
         cap: window.max(1),
     };
-    match w.fill()? {
-        Ok(true) => {}
-        Ok(false) => return Ok(Some(PathPlaces::default())),
-        Err(Full) => return Ok(None),
+    match walk_back(lists, &mut w) {
+        Ok(places) => Ok(Some(places)),
+        Err(Stop::Whole) => Ok(None),
+        Err(Stop::Failed(e)) => Err(e),
     }
-    let mut current = w.runs[0];
+}
+
+/// The runs [`critical_path_from_last`] has read and not yet left
+/// behind, last to end first.
+struct Window<'n, E> {
+    runs: std::collections::VecDeque<PathRun>,
+    next: &'n mut dyn FnMut() -> Result<Option<PathRun>, E>,
+    ended: bool,
+    cap: usize,
+}
+
+/// Why the walk back stops short.
+enum Stop<E> {
+    /// The window cannot answer: [`critical_path`] over every run does.
+    Whole,
+    /// Reading the runs failed.
+    Failed(E),
+}
+
+impl<E> Window<'_, E> {
+    /// The run at `i`, reading as many more as that takes; `None` past
+    /// the last.
+    fn get(&mut self, i: usize) -> Result<Option<PathRun>, Stop<E>> {
+        while i >= self.runs.len() {
+            if self.ended {
+                return Ok(None);
+            }
+            match (self.next)().map_err(Stop::Failed)? {
+                Some(_) if self.runs.len() >= self.cap => return Err(Stop::Whole),
+                Some(r) => self.runs.push_back(r),
+                None => self.ended = true,
+            }
+        }
+        Ok(Some(self.runs[i]))
+    }
+}
+
+/// The walk of [`critical_path_from_last`].
+fn walk_back<E>(lists: &PathLists, w: &mut Window<'_, E>) -> Result<PathPlaces, Stop<E>> {
+    let Some(mut current) = w.get(0)? else {
+        return Ok(PathPlaces::default());
+    };
     let mut steps: Vec<(PathRun, bool)> = vec![(current, false)];
     let mut seen: BTreeSet<u64> = BTreeSet::new();
     // The earliest end among runs left behind.
@@ -1034,7 +1037,7 @@ pub fn critical_path_from_last<E>(
         seen.insert(current.end_index);
         let begin = current.begin();
         if left_behind.is_some_and(|end| end <= begin) {
-            return Ok(None);
+            return Err(Stop::Whole);
         }
         let here = current.agent;
         let lists_in_order = match current.sender {
@@ -1051,56 +1054,47 @@ pub fn critical_path_from_last<E>(
                 continue;
             }
             let candidate = |r: &PathRun| list.has(r) && !seen.contains(&r.end_index);
-            // The latest candidate that ended by `begin`.
+            // The latest candidate that ended by `begin` (runs read just
+            // now may still have ended after it).
             let mut at = w.runs.partition_point(|r| r.end > begin);
             let chosen = loop {
-                if at == w.runs.len() {
-                    match w.fill()? {
-                        Ok(true) => continue,
-                        Ok(false) => break None,
-                        Err(Full) => return Ok(None),
-                    }
-                }
-                // Runs read just now may still have ended after `begin`.
-                if w.runs[at].end <= begin && candidate(&w.runs[at]) {
-                    break Some(at);
+                let Some(r) = w.get(at)? else {
+                    break None;
+                };
+                if r.end <= begin && candidate(&r) {
+                    break Some((at, r));
                 }
                 at += 1;
             };
-            let Some(chosen) = chosen else {
+            let Some((chosen, chosen_run)) = chosen else {
                 continue;
             };
             // Whether the next candidate down was still running when the
             // chosen one began.
-            let chosen_begin = w.runs[chosen].begin();
+            let chosen_begin = chosen_run.begin();
             let mut below = chosen + 1;
             let ambiguous = loop {
-                if below == w.runs.len() {
-                    match w.fill()? {
-                        Ok(true) => continue,
-                        Ok(false) => break false,
-                        Err(Full) => return Ok(None),
-                    }
-                }
-                let r = &w.runs[below];
+                let Some(r) = w.get(below)? else {
+                    break false;
+                };
                 if r.end <= chosen_begin {
                     break false;
                 }
-                if candidate(r) {
+                if candidate(&r) {
                     break true;
                 }
                 below += 1;
             };
-            found = Some((chosen, ambiguous));
+            found = Some((chosen_run, ambiguous));
             break;
         }
-        let Some((chosen, ambiguous)) = found else {
+        let Some((chosen_run, ambiguous)) = found else {
             break;
         };
         if let Some(last_step) = steps.last_mut() {
             last_step.1 = ambiguous;
         }
-        current = w.runs[chosen];
+        current = chosen_run;
         steps.push((current, false));
         // Runs that ended after the new step began are no candidates
         // from here on, unless a step begins later than it ends (checked
@@ -1111,7 +1105,7 @@ pub fn critical_path_from_last<E>(
             w.runs.pop_front();
         }
     }
-    Ok(Some(path_places(steps)))
+    Ok(path_places(steps))
 }
 
 /// What `--analyze` found about a session's runs, before its runs are

@@ -11,8 +11,8 @@ use std::hash::BuildHasher;
 use std::io::{self, Write};
 
 use super::rows::{
-    leading_key, put_head, put_number, put_text, row_datetime, set_length, time_key, RowBytes,
-    RowKey, RowStore,
+    leading_key, put_head, put_number, put_text, row_datetime, set_length, split_key, time_key,
+    RowBytes, RowKey, RowStore,
 };
 use crate::analysis::flow::{event_label, group_heading, Hop, HopHook, HopKind, NO_EVENT};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
@@ -151,7 +151,7 @@ impl HopStore {
         let mut groups: RowStore<Pair> = RowStore::with_leading_keys(budget, WHAT);
         let mut labelled = Labelled::default();
         by_label.for_each(&mut |keyed| {
-            let (key, hop) = Pair::split(keyed)?;
+            let (key, RowBytes(hop)) = split_key::<Pair>(keyed)?;
             if labelled.hash != Some(key.0) {
                 labelled.headings(&mut groups)?;
                 labelled.hash = Some(key.0);
@@ -167,7 +167,7 @@ impl HopStore {
             let (window, numbers) = batch;
             for (&start, &number) in window.starts.iter().zip(numbers) {
                 let keyed = super::rows::row_at(&window.bytes, start)?;
-                let (_, rest) = Pair::split(keyed)?;
+                let (Pair(..), RowBytes(rest)) = split_key(keyed)?;
                 let item = match number {
                     0 => EventItem::Group(Cow::Borrowed(RowBytes(rest).text()?)),
                     n => EventItem::Hop(decode(rest)?, n),
@@ -334,16 +334,6 @@ pub enum EventItem<'a> {
 /// A key of two numbers, for the stores that group hops by event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Pair(u64, u64);
-
-impl Pair {
-    /// A row's key, and the rest of the row.
-    fn split(row: &[u8]) -> io::Result<(Pair, &[u8])> {
-        match row.split_at_checked(Pair::BYTES) {
-            Some((key, rest)) => Ok((Pair::get(key), rest)),
-            None => Err(bad_hop("group key")),
-        }
-    }
-}
 
 impl RowKey for Pair {
     const BYTES: usize = 16;

@@ -67,6 +67,14 @@ pub fn leading_key<K: RowKey<Keys = ()>>(_: &mut (), row: &[u8]) -> io::Result<K
     Ok(K::get(bytes))
 }
 
+/// A row that starts with its key: the key, and the bytes after it.
+pub fn split_key<K: RowKey<Keys = ()>>(row: &[u8]) -> io::Result<(K, RowBytes<'_>)> {
+    let (key, rest) = row
+        .split_at_checked(K::BYTES)
+        .ok_or_else(|| bad_run("a row's key"))?;
+    Ok((K::get(key), RowBytes(rest)))
+}
+
 /// Bytes a run is read by at a time (less for a shorter run; more for a
 /// longer row)...
 const READ: usize = 64 << 10;

@@ -8,7 +8,7 @@ use std::io;
 
 use super::hops;
 use super::rows::{
-    leading_key, put_number, put_text, put_time, RowBytes, RowCursor, RowKey, RowStore,
+    leading_key, put_number, put_text, put_time, split_key, RowBytes, RowCursor, RowKey, RowStore,
 };
 use crate::analysis::analyze::{
     critical_path, critical_path_from_last, view, Found, PathLists, PathRun, PathSteps, RunTotals,
@@ -186,7 +186,7 @@ impl AnalysisRuns {
             )))
         };
         waits.for_each(&mut |row| {
-            let mut bytes = RowBytes(row.get(8..).ok_or_else(|| bad_row("place"))?);
+            let (RunPlace(_), mut bytes) = split_key(row)?;
             let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
             let wait = f64::from_le_bytes(bytes.array()?);
             self.totals.add_wait(names.get(agent), wait);
@@ -239,11 +239,10 @@ impl AnalysisRuns {
         let mut rows = Vec::new();
         let mut wanted = places.iter().peekable();
         self.details.for_each(&mut |row| {
-            let place = leading_key::<RunPlace>(&mut (), row)?.0;
+            let (RunPlace(place), mut bytes) = split_key(row)?;
             if wanted.next_if(|&&p| p == place).is_some() {
                 // The agent's name instead of its number: the row is made
                 // into its run without the names.
-                let mut bytes = RowBytes(row.get(8..).ok_or_else(|| bad_row("place"))?);
                 let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
                 let start = rows.len();
                 put_text(&mut rows, names.get(agent));
@@ -283,7 +282,7 @@ impl AnalysisRuns {
         let mut begun = first_begin(&mut begins, None)?;
         let mut rows = runs.cursor()?;
         while let Some(bytes) = rows.next()? {
-            let key = leading_key::<ByEvent>(&mut (), bytes)?;
+            let (key, mut bytes) = split_key::<ByEvent>(bytes)?;
             while let Some(b) = begun.filter(|b| b.event < key.event) {
                 joined.events += 1;
                 begun = first_begin(&mut begins, Some(b.event))?;
@@ -291,7 +290,6 @@ impl AnalysisRuns {
             let Some(begin) = begun.filter(|b| b.event == key.event) else {
                 continue;
             };
-            let mut bytes = RowBytes(&bytes[ByEvent::BYTES..]);
             let agent = bytes.number()?;
             let found_at = bytes.number()?.checked_sub(1);
             let start = instant_in(&mut bytes)?;
@@ -336,12 +334,8 @@ struct ByDuration {
     ms: u64,
 }
 
-impl ByDuration {
-    const BYTES: usize = 4 + 8;
-}
-
 impl RowKey for ByDuration {
-    const BYTES: usize = ByDuration::BYTES;
+    const BYTES: usize = 4 + 8;
     type Keys = ();
 
     fn put(self, out: &mut Vec<u8>) {
@@ -382,12 +376,8 @@ struct ByEvent {
     then: u64,
 }
 
-impl ByEvent {
-    const BYTES: usize = 1 + 16 + 8;
-}
-
 impl RowKey for ByEvent {
-    const BYTES: usize = ByEvent::BYTES;
+    const BYTES: usize = 1 + 16 + 8;
     type Keys = ();
 
     fn put(self, out: &mut Vec<u8>) {
@@ -421,11 +411,10 @@ fn first_begin(
     after: Option<EventKey>,
 ) -> io::Result<Option<Begin>> {
     while let Some(row) = begins.next()? {
-        let key = leading_key::<ByEvent>(&mut (), row)?;
+        let (key, mut bytes) = split_key::<ByEvent>(row)?;
         if after == Some(key.event) {
             continue;
         }
-        let mut bytes = RowBytes(&row[ByEvent::BYTES..]);
         return Ok(Some(Begin {
             event: key.event,
             index: key.then,
@@ -584,12 +573,8 @@ struct RunOrder {
     place: u64,
 }
 
-impl RunOrder {
-    const BYTES: usize = 1 + 16 + 9 + 8;
-}
-
 impl RowKey for RunOrder {
-    const BYTES: usize = RunOrder::BYTES;
+    const BYTES: usize = 1 + 16 + 9 + 8;
     type Keys = ();
 
     fn put(self, out: &mut Vec<u8>) {
@@ -631,12 +616,8 @@ impl PartialOrd for EndOrder {
     }
 }
 
-impl EndOrder {
-    const BYTES: usize = 16 + 8 + 8;
-}
-
 impl RowKey for EndOrder {
-    const BYTES: usize = EndOrder::BYTES;
+    const BYTES: usize = 16 + 8 + 8;
     type Keys = ();
 
     fn put(self, out: &mut Vec<u8>) {
@@ -656,8 +637,7 @@ impl RowKey for EndOrder {
 
 /// A row of the end store as the critical path reads it.
 fn path_run(row: &[u8], sender: impl Fn(u64) -> io::Result<Option<Name>>) -> io::Result<PathRun> {
-    let order = leading_key::<EndOrder>(&mut (), row)?;
-    let mut bytes = RowBytes(row.get(EndOrder::BYTES..).ok_or_else(|| bad_row("end"))?);
+    let (order, mut bytes) = split_key::<EndOrder>(row)?;
     let start = instant_in(&mut bytes)?;
     let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
     let next = name_of(bytes.number()?);
@@ -697,8 +677,7 @@ impl RowKey for RunPlace {
 
 /// A row of the time store, as the walk reads it.
 fn walk_run(row: &[u8], sender: impl Fn(u64) -> io::Result<Option<Name>>) -> io::Result<WalkRun> {
-    let order = leading_key::<RunOrder>(&mut (), row)?;
-    let mut bytes = RowBytes(row.get(RunOrder::BYTES..).ok_or_else(|| bad_row("order"))?);
+    let (order, mut bytes) = split_key::<RunOrder>(row)?;
     let agent = name_of(bytes.number()?).ok_or_else(|| bad_row("agent"))?;
     let next = name_of(bytes.number()?);
     let status = status_of(bytes.u8()?)?;
