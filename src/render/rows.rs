@@ -9,13 +9,15 @@
 //! time) are written as they came, with nothing added: one run, read back
 //! from the start. From the first row out of order, each chunk of rows
 //! (below) is sorted by key and written as a run of its own, each row after
-//! its key ([`RowKey::put`]); reading then merges the runs and the rows
-//! still in memory, holding a small buffer per run.
+//! its key ([`RowKey::put`]) unless rows start with their keys; reading
+//! then merges the runs and the rows still in memory, holding a small
+//! buffer per run.
 //!
-//! Rows go to the file a chunk at a time, written on a thread of their
-//! own while the next chunk fills. The budget holds both: the first chunk
-//! is a whole budget (a store that fits never touches the file), and the
-//! chunks after it half of one.
+//! Rows go to the file a chunk at a time. The budget holds the chunk that
+//! fills and the one being written: the first chunk is a whole budget (a
+//! store that fits never touches the file) and is written before more
+//! rows come; the chunks after it are half a budget, each written on a
+//! thread of its own while the next fills.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -80,8 +82,8 @@ pub fn split_key<K: RowKey<Keys = ()>>(row: &[u8]) -> io::Result<(K, RowBytes<'_
 const READ: usize = 64 << 10;
 
 /// ...and less when many runs are merged: their buffers share this much,
-/// down to `MIN_READ` each (a run is a budget's worth of rows, 8 MB for
-/// the table: 1 GB out of order made 8 runs, 3 GB 22).
+/// down to `MIN_READ` each (a run is half a budget's worth of rows, 4 MB
+/// for the table: 1 GB out of order makes about 16 runs, 3 GB 44).
 const READS: usize = 1 << 20;
 const MIN_READ: usize = 16 << 10;
 
@@ -106,14 +108,13 @@ pub struct RowStore<K: RowKey> {
     /// Keys never went down: the order rows came is key order.
     sorted: bool,
     last: Option<K>,
+    /// `chunk` is in key order (its rows came so, or it was sorted).
+    chunk_sorted: bool,
     key_of: KeyOf<K>,
     /// What the rows are, for errors of the file ("the table's rows").
     what: &'static str,
     /// A row being made by [`RowStore::push_keyed`] (kept for its room).
     row: Vec<u8>,
-    /// The bytes of the chunk being written, which count against the
-    /// budget until it is.
-    writing: usize,
     /// The buffers of the chunk written last, for the next one.
     spare: Option<Chunk<K>>,
 }
@@ -121,16 +122,24 @@ pub struct RowStore<K: RowKey> {
 /// A chunk's rows and their keys and starts.
 type Chunk<K> = (Vec<u8>, Vec<(K, usize)>);
 
-/// A store's file. A chunk is written on a thread of its own while the
-/// next fills: the calling thread, which merges what the readers parsed,
-/// waited for each write before (8 MB at a time for the table, 10 to 20
-/// ms each), and the readers, a few blocks ahead at most, stood idle.
+/// A store's file. A chunk after the first is written on a thread of its
+/// own while the next fills: the calling thread, which merges what the
+/// readers parsed, waited for each write before (8 MB at a time for the
+/// table, 10 to 20 ms each), and the readers, a few blocks ahead at most,
+/// stood idle.
 enum Spill<K: RowKey> {
     /// Nothing went to the file yet.
     None,
     Idle(File),
-    /// The thread gives back the file and the chunk's buffers.
-    Writing(std::thread::JoinHandle<(File, Chunk<K>, io::Result<()>)>),
+    /// The thread gives back the file and the chunk's buffers; the
+    /// chunk's bytes, which count against the budget until written.
+    Writing(
+        std::thread::JoinHandle<(File, Chunk<K>, io::Result<()>)>,
+        usize,
+    ),
+    /// A write failed, or no thread could be started for one: rows are
+    /// missing, and the store answers every read with an error.
+    Failed,
 }
 
 /// A run of rows in the file: from `start` to `end`, each after its key
@@ -156,10 +165,10 @@ impl<K: RowKey> RowStore<K> {
             key_leads: false,
             sorted: true,
             last: None,
+            chunk_sorted: true,
             key_of,
             what,
             row: Vec::new(),
-            writing: 0,
             spare: None,
         }
     }
@@ -183,21 +192,36 @@ impl<K: RowKey> RowStore<K> {
     pub fn push(&mut self, key: K, row: &[u8]) -> io::Result<()> {
         self.sorted &= self.last.is_none_or(|last| last <= key);
         self.last = Some(key);
+        self.chunk_sorted &= self.chunk.last().is_none_or(|&(last, _)| last <= key);
         let entry = std::mem::size_of::<(K, usize)>();
         let limit = self.chunk_limit();
-        grow_within(&mut self.chunk, 1, limit / entry + 1);
-        grow_within(&mut self.memory, row.len(), limit);
+        // Each buffer grows within what the other leaves of the limit.
+        let keys_room = limit.saturating_sub(self.memory.len()) / entry + 1;
+        grow_within(&mut self.chunk, 1, keys_room);
+        grow_within(
+            &mut self.memory,
+            row.len(),
+            limit.saturating_sub(self.chunk.len() * entry),
+        );
         self.chunk.push((key, self.memory.len()));
         self.memory.extend_from_slice(row);
         // The keys count against the budget with the rows they order.
         let held = self.memory.len() + self.chunk.len() * entry;
         if held > limit {
             self.write_chunk().map_err(|e| held_in_file(e, self.what))?;
-        } else if held + self.writing > self.budget {
-            // The first chunk, a whole budget, is still being written.
-            self.settle().map_err(|e| held_in_file(e, self.what))?;
+        } else if held + self.writing() > self.budget {
+            // The chunk being written passed its half by its last row.
+            self.settle()?;
         }
         Ok(())
+    }
+
+    /// The bytes of the chunk being written, if one is.
+    fn writing(&self) -> usize {
+        match self.file {
+            Spill::Writing(_, bytes) => bytes,
+            _ => 0,
+        }
     }
 
     /// The bytes a chunk holds before it is written: the budget, until
@@ -222,16 +246,20 @@ impl<K: RowKey> RowStore<K> {
         pushed
     }
 
-    /// Writes the rows in memory to the file, on a thread of its own
-    /// (waiting for the chunk before, if it is still being written): as
-    /// they came while every row has come in order (the first run grows),
-    /// else sorted, as a run of their own.
+    /// Writes the rows in memory to the file (once the chunk before is
+    /// written): as they came while every row has come in order (the
+    /// first run grows), else sorted, as a run of their own. The first
+    /// chunk is written here, and its buffers halved for the chunks after
+    /// it, which are written on a thread of their own.
     fn write_chunk(&mut self) -> io::Result<()> {
-        self.settle()?;
-        let mut file = match std::mem::replace(&mut self.file, Spill::None) {
-            Spill::Idle(file) => file,
-            _ => tempfile::tempfile()?,
+        let file = self.take_file()?;
+        let first = file.is_none();
+        let mut file = match file {
+            Some(file) => file,
+            None => tempfile::tempfile()?,
         };
+        // Until the chunk is written, the store has rows it cannot give.
+        self.file = Spill::Failed;
         let (memory, mut chunk) = match self.spare.take() {
             Some(spare) => (
                 std::mem::replace(&mut self.memory, spare.0),
@@ -242,8 +270,8 @@ impl<K: RowKey> RowStore<K> {
                 std::mem::take(&mut self.chunk),
             ),
         };
+        self.chunk_sorted = true;
         let start = self.written;
-        self.writing = memory.len() + chunk.len() * std::mem::size_of::<(K, usize)>();
         let (sorted, key_leads) = (self.sorted, self.key_leads);
         if sorted {
             self.written += memory.len() as u64;
@@ -264,60 +292,69 @@ impl<K: RowKey> RowStore<K> {
                 keyed: !key_leads,
             });
         }
+        if first {
+            write_rows(&mut file, &memory, &mut chunk, sorted, key_leads)?;
+            self.file = Spill::Idle(file);
+            // Halved, each (the rows take most of a chunk and the keys
+            // the rest), not let go: freeing a block that large raises
+            // glibc's threshold for mapping blocks of their own, and the
+            // buffers that grow after it then fragment its heap (9 MB
+            // more for the flow at 3 GB).
+            self.keep_spare((memory, chunk), true);
+            return Ok(());
+        }
+        let bytes = memory.len() + chunk.len() * std::mem::size_of::<(K, usize)>();
         let writing = std::thread::Builder::new()
             .name("agentcli-rows".into())
             .spawn(move || {
                 let written = write_rows(&mut file, &memory, &mut chunk, sorted, key_leads);
                 (file, (memory, chunk), written)
             })?;
-        self.file = Spill::Writing(writing);
+        self.file = Spill::Writing(writing, bytes);
         Ok(())
     }
 
-    /// Waits for the chunk being written, if one is: the file is idle
-    /// after, and the chunk's buffers kept for the next one.
-    fn settle(&mut self) -> io::Result<()> {
-        if !matches!(self.file, Spill::Writing(_)) {
-            return Ok(());
-        }
-        let Spill::Writing(writing) = std::mem::replace(&mut self.file, Spill::None) else {
-            return Ok(());
-        };
-        let (file, (mut memory, mut chunk), written) = writing
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        self.file = Spill::Idle(file);
-        self.writing = 0;
-        written?;
-        // The first chunk's buffers held a whole budget (more than half,
-        // which the chunks after it were written past), and the chunks
-        // after it hold half: they are halved, each (the rows take most
-        // and the keys the rest). Not let go: freeing a block that large
-        // raises the allocator's threshold for mapping blocks of their
-        // own, and the buffers that grow after it then fragment its heap,
-        // 9 MB more at 3 GB.
-        let entry = std::mem::size_of::<(K, usize)>();
-        if memory.len() + chunk.len() * entry > self.budget {
-            let (rows, keys) = (memory.len() / 2, chunk.len() / 2);
-            memory.clear();
-            memory.shrink_to(rows);
-            chunk.clear();
-            chunk.shrink_to(keys);
-        }
+    /// Keeps a written chunk's buffers, emptied, for the next chunk;
+    /// `halve`d after the first chunk, which held a whole budget.
+    fn keep_spare(&mut self, (mut memory, mut chunk): Chunk<K>, halve: bool) {
+        let (rows, keys) = (memory.len() / 2, chunk.len() / 2);
         memory.clear();
         chunk.clear();
+        if halve {
+            memory.shrink_to(rows);
+            chunk.shrink_to(keys);
+        }
         self.spare = Some((memory, chunk));
-        Ok(())
     }
 
-    /// The file once every chunk is written to it (`None` before any
-    /// row went to it).
-    fn file(&mut self) -> io::Result<Option<&File>> {
-        self.settle().map_err(|e| held_in_file(e, self.what))?;
-        Ok(match &self.file {
-            Spill::Idle(file) => Some(file),
-            _ => None,
-        })
+    /// Takes the file, once the chunk being written (if one is) is
+    /// written; `None` before any row went to it. Until the file is put
+    /// back, the store counts as failed.
+    fn take_file(&mut self) -> io::Result<Option<File>> {
+        match std::mem::replace(&mut self.file, Spill::Failed) {
+            Spill::None => {
+                self.file = Spill::None;
+                Ok(None)
+            }
+            Spill::Idle(file) => Ok(Some(file)),
+            Spill::Writing(writing, _) => {
+                let (file, chunk, written) = writing
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                written?;
+                self.keep_spare(chunk, false);
+                Ok(Some(file))
+            }
+            Spill::Failed => Err(io::Error::other("an earlier write of them failed")),
+        }
+    }
+
+    /// Waits for the chunk being written, if one is.
+    fn settle(&mut self) -> io::Result<()> {
+        if let Some(file) = self.take_file().map_err(|e| held_in_file(e, self.what))? {
+            self.file = Spill::Idle(file);
+        }
+        Ok(())
     }
 
     /// Once a store that went to its file has all its rows: writes the
@@ -331,7 +368,7 @@ impl<K: RowKey> RowStore<K> {
         if !self.memory.is_empty() {
             self.write_chunk().map_err(|e| held_in_file(e, self.what))?;
         }
-        self.file()?;
+        self.settle()?;
         self.memory = Vec::new();
         self.chunk = Vec::new();
         self.spare = None;
@@ -345,14 +382,17 @@ impl<K: RowKey> RowStore<K> {
         if !matches!(self.file, Spill::None) {
             return None;
         }
-        if !self.sorted {
-            // Once: sorted, the rows are in key order as they lie (views
-            // read them several times).
-            self.chunk.sort_unstable_by_key(|&(key, _)| key);
-            self.sorted = true;
-            self.last = self.chunk.last().map(|&(key, _)| key);
-        }
+        // Sorted once (views read them several times).
+        self.sort_chunk();
         Some((&self.memory[..], self.chunk.iter().map(|&(_, at)| at)))
+    }
+
+    /// Puts the rows in memory in key order, unless they are.
+    fn sort_chunk(&mut self) {
+        if !self.chunk_sorted {
+            self.chunk.sort_unstable_by_key(|&(key, _)| key);
+            self.chunk_sorted = true;
+        }
     }
 
     /// Calls `f` with every row (without its length), in key order.
@@ -368,10 +408,8 @@ impl<K: RowKey> RowStore<K> {
     /// for a reader that takes rows as it needs them.
     pub fn cursor(&mut self) -> io::Result<RowCursor<'_, K>> {
         let what = self.what;
-        self.file()?;
-        if !self.sorted {
-            self.chunk.sort_unstable_by_key(|&(key, _)| key);
-        }
+        self.settle()?;
+        self.sort_chunk();
         let file = match &self.file {
             Spill::Idle(file) => Some(file),
             _ => None,
@@ -505,8 +543,9 @@ impl<K: RowKey> RowCursor<'_, K> {
 }
 
 /// Makes room for `more` elements in `v`, doubling as a `Vec` does but
-/// never past `cap` (unless the elements need more): a store's buffers
-/// stay within its budget, instead of doubling once past it.
+/// never past `cap` (unless the elements need more): a chunk's two
+/// buffers grow within its limit together, instead of doubling once past
+/// it.
 fn grow_within<T>(v: &mut Vec<T>, more: usize, cap: usize) {
     let need = v.len() + more;
     if need > v.capacity() {
@@ -896,7 +935,7 @@ mod tests {
             // Rows filling and rows being written stay within the budget
             // (but for the row that passed it).
             let entry = std::mem::size_of::<(TimeKey, usize)>();
-            let held = store.memory.len() + store.chunk.len() * entry + store.writing;
+            let held = store.memory.len() + store.chunk.len() * entry + store.writing();
             assert!(held <= budget + row.len() + entry, "{held} held");
             want.push((key, row[4..].to_vec()));
         }
@@ -965,6 +1004,34 @@ mod tests {
                 .unwrap();
             assert_eq!(order, [5, 3, 0, 1, 2, 4]);
         }
+    }
+
+    /// Rows read from memory (sorted there) and then joined by more, past
+    /// the budget: the first run written is still in key order.
+    #[test]
+    fn rows_read_in_memory_then_spilled_stay_in_order() {
+        let mut store = RowStore::new(200, key_of, "rows");
+        let mut keys = TimeKeys::default();
+        let mut push = |store: &mut RowStore<TimeKey>, index: u64, nanos: i64| {
+            let key = keys.key(Some(i128::from(nanos)), index);
+            store.push(key, &row(index, Some(nanos), 3)).unwrap();
+        };
+        for (index, nanos) in [(0, 5), (1, 1), (2, 3)] {
+            push(&mut store, index, nanos);
+        }
+        assert!(store.in_memory().is_some());
+        for index in 3..30 {
+            push(&mut store, index, 10 + index as i64);
+        }
+        let mut order = Vec::new();
+        store
+            .for_each(&mut |row| {
+                order.push(row[0]);
+                Ok(())
+            })
+            .unwrap();
+        let want: Vec<u8> = [1, 2, 0].into_iter().chain(3..30).collect();
+        assert_eq!(order, want);
     }
 
     proptest::proptest! {
