@@ -170,6 +170,15 @@ pub fn plain_string(raw: &str) -> Option<&str> {
     (!escaped).then_some(inner)
 }
 
+/// The code unit of the `\uXXXX` escape whose backslash is at `i`: four
+/// hex digits (no sign, as JSON has it).
+pub fn unicode_escape(bytes: &[u8], i: usize) -> Option<u16> {
+    let hex = bytes.get(i + 2..i + 6)?;
+    hex.iter().try_fold(0u16, |unit, &d| {
+        Some(unit << 4 | char::from(d).to_digit(16)? as u16)
+    })
+}
+
 /// The number of items of a JSON array already known to be valid; `None`
 /// when `raw` is not an array.
 pub fn array_len_trusted(raw: &str) -> Option<usize> {
@@ -523,11 +532,7 @@ impl<'a> Cursor<'a> {
             match *b.get(i + 1)? {
                 b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
                 b'u' => {
-                    let hex = b.get(i + 2..i + 6)?;
-                    if !hex.iter().all(u8::is_ascii_hexdigit) {
-                        return None;
-                    }
-                    let unit = u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+                    let unit = unicode_escape(b, i)?;
                     if (0xD800..0xE000).contains(&unit) {
                         return None;
                     }

@@ -677,12 +677,6 @@ fn route_fast<'t>(state: &'t str, outline: &Outline<'t>) -> Option<Option<Text>>
     }
 }
 
-/// The value of the `\uXXXX` escape at `i` (which points at the backslash).
-fn escape_at(bytes: &[u8], i: usize) -> Option<u16> {
-    let hex = bytes.get(i + 2..i + 6)?;
-    u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
-}
-
 /// Walks the `\u` escapes of JSON text; `visit(offset, lone)` is called for
 /// each surrogate escape, `lone` when it is not part of a valid pair.
 fn surrogate_escapes(text: &str, mut visit: impl FnMut(usize, bool) -> bool) {
@@ -692,13 +686,13 @@ fn surrogate_escapes(text: &str, mut visit: impl FnMut(usize, bool) -> bool) {
         i += found;
         match bytes.get(i + 1) {
             Some(b'u') => {
-                let Some(unit) = escape_at(bytes, i) else {
+                let Some(unit) = super::fast::unicode_escape(bytes, i) else {
                     i += 2;
                     continue;
                 };
                 if (0xD800..0xDC00).contains(&unit) {
                     let low = (bytes.get(i + 6) == Some(&b'\\') && bytes.get(i + 7) == Some(&b'u'))
-                        .then(|| escape_at(bytes, i + 6))
+                        .then(|| super::fast::unicode_escape(bytes, i + 6))
                         .flatten();
                     if low.is_some_and(|l| (0xDC00..0xE000).contains(&l)) {
                         i += 12;

@@ -12,6 +12,7 @@ mod time;
 
 pub use hook::Hook;
 pub use raw::{compact_into, past_string, utf8, RawJson};
+pub(crate) use time::put_digits;
 pub use time::{GoTime, Timestamp, Written};
 
 /// Where something sits in a file: 1-based line and column (in bytes), and

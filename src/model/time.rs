@@ -167,6 +167,16 @@ impl Timestamp {
 
 /// Bytes written one field at a time, for [`Timestamp::go_text`] (no field
 /// is wider than its count of digits: they are in range by then).
+/// The last `slots.len()` digits of `value` into `slots`, zeros in front.
+/// From the last digit back: a division by ten is a multiplication, where
+/// one by a power chosen at run time is a division.
+pub(crate) fn put_digits(slots: &mut [u8], mut value: u32) {
+    for slot in slots.iter_mut().rev() {
+        *slot = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
+
 struct GoText<'a> {
     bytes: &'a mut [u8; GO_TEXT_MAX],
     len: usize,
@@ -181,15 +191,10 @@ impl GoText<'_> {
     }
 
     /// `value` in `count` digits (the last ones), then `then` unless 0.
-    fn digits(&mut self, mut value: u32, count: u32, then: u8) {
-        // From the last digit back: a division by ten is a multiplication,
-        // where one by a power chosen at run time is a division.
+    fn digits(&mut self, value: u32, count: u32, then: u8) {
         let end = self.len + count as usize;
         if let Some(slots) = self.bytes.get_mut(self.len..end) {
-            for slot in slots.iter_mut().rev() {
-                *slot = b'0' + (value % 10) as u8;
-                value /= 10;
-            }
+            put_digits(slots, value);
             self.len = end;
         }
         if then != 0 {

@@ -214,13 +214,7 @@ fn describe_json_string(raw: &str, out: &mut String) -> Option<()> {
 /// length, as serde_json reads it: a surrogate pair is one character, a
 /// lone surrogate an error (`None`).
 fn json_escape(b: &[u8]) -> Option<(char, usize)> {
-    let hex = |at: usize| -> Option<u32> {
-        let digits = std::str::from_utf8(b.get(at..at + 4)?).ok()?;
-        if !digits.bytes().all(|d| d.is_ascii_hexdigit()) {
-            return None;
-        }
-        u32::from_str_radix(digits, 16).ok()
-    };
+    let code_unit = |at: usize| fast::unicode_escape(b, at).map(u32::from);
     let simple = match *b.get(1)? {
         b'"' => '"',
         b'\\' => '\\',
@@ -231,13 +225,13 @@ fn json_escape(b: &[u8]) -> Option<(char, usize)> {
         b'r' => '\r',
         b't' => '\t',
         b'u' => {
-            let unit = hex(2)?;
+            let unit = code_unit(0)?;
             return match unit {
                 0xD800..=0xDBFF => {
                     if b.get(6..8)? != b"\\u" {
                         return None;
                     }
-                    let low = hex(8)?;
+                    let low = code_unit(6)?;
                     if !(0xDC00..=0xDFFF).contains(&low) {
                         return None;
                     }

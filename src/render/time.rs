@@ -6,6 +6,7 @@ use std::fmt::Write;
 use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, FixedOffset, Local, Utc};
 
+use crate::model::put_digits;
 use crate::model::Text;
 
 /// The offset times are shown in.
@@ -229,17 +230,14 @@ fn clock_digits(t: &DateTime<FixedOffset>, date: bool) -> Option<Text> {
     // `MM-DD HH:MM:SS.mmm`, made in place and held inline (18 bytes): no
     // allocation per row.
     let mut clock = *b"00-00 00:00:00.000";
-    let two = |n: u32| {
-        let n = n % 100;
-        [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]
-    };
-    clock[0..2].copy_from_slice(&two(t.month()));
-    clock[3..5].copy_from_slice(&two(t.day()));
-    clock[6..8].copy_from_slice(&two(t.hour()));
-    clock[9..11].copy_from_slice(&two(t.minute()));
-    clock[12..14].copy_from_slice(&two(t.second()));
-    let millis = nanos / 1_000_000;
-    clock[15..18].copy_from_slice(&[b'0' + (millis / 100) as u8, two(millis)[0], two(millis)[1]]);
+    if date {
+        put_digits(&mut clock[0..2], t.month());
+        put_digits(&mut clock[3..5], t.day());
+    }
+    put_digits(&mut clock[6..8], t.hour());
+    put_digits(&mut clock[9..11], t.minute());
+    put_digits(&mut clock[12..14], t.second());
+    put_digits(&mut clock[15..18], nanos / 1_000_000);
     let shown = if date { &clock[..] } else { &clock[6..] };
     std::str::from_utf8(shown).ok().map(Text::from)
 }
@@ -254,41 +252,19 @@ pub fn full_digits(t: &DateTime<FixedOffset>) -> Option<String> {
         return None;
     }
     let minutes = offset.unsigned_abs() / 60;
-    let mut out = String::with_capacity(26);
-    push_digits(&mut out, "", t.year().unsigned_abs(), 4);
-    push_digits(&mut out, "-", t.month(), 2);
-    push_digits(&mut out, "-", t.day(), 2);
-    push_digits(&mut out, " ", t.hour(), 2);
-    push_digits(&mut out, ":", t.minute(), 2);
-    push_digits(&mut out, ":", t.second(), 2);
-    push_digits(
-        &mut out,
-        if offset < 0 { " -" } else { " +" },
-        minutes / 60,
-        2,
-    );
-    push_digits(&mut out, ":", minutes % 60, 2);
-    Some(out)
-}
-
-/// `before`, then the last `width` digits of `n`, zeros in front.
-fn push_digits(out: &mut String, before: &str, n: u32, width: u32) {
-    out.push_str(before);
-    out.push_str(digits(&mut [0; 10], n, width as usize));
-}
-
-/// The last `width` digits of `n` (at most as many as `buffer` holds),
-/// zeros in front, written at the end of `buffer`. Divided by a constant
-/// ten, not by a power worked out for each digit (a division by a
-/// variable per digit was a tenth of the table's rendering at 1 GB).
-fn digits<const N: usize>(buffer: &mut [u8; N], n: u32, width: usize) -> &str {
-    let width = width.min(N);
-    let mut rest = n;
-    for digit in buffer[N - width..].iter_mut().rev() {
-        *digit = b'0' + (rest % 10) as u8;
-        rest /= 10;
+    let mut full = *b"0000-00-00 00:00:00 +00:00";
+    put_digits(&mut full[0..4], t.year().unsigned_abs());
+    put_digits(&mut full[5..7], t.month());
+    put_digits(&mut full[8..10], t.day());
+    put_digits(&mut full[11..13], t.hour());
+    put_digits(&mut full[14..16], t.minute());
+    put_digits(&mut full[17..19], t.second());
+    if offset < 0 {
+        full[20] = b'-';
     }
-    std::str::from_utf8(&buffer[N - width..]).unwrap_or_default()
+    put_digits(&mut full[21..23], minutes / 60);
+    put_digits(&mut full[24..26], minutes % 60);
+    std::str::from_utf8(&full).ok().map(str::to_string)
 }
 
 /// Milliseconds since the start as `+1.234s`, `+2m03.456s`, `+1h02m03.456s`
