@@ -11,8 +11,8 @@ use std::hash::BuildHasher;
 use std::io::{self, Write};
 
 use super::rows::{
-    leading_key, put_head, put_number, put_text, row_datetime, set_length, split_key, time_key,
-    RowBytes, RowKey, RowStore,
+    leading_key, put_head, put_number, put_text, row_datetime, split_key, time_key, RowBytes,
+    RowKey, RowStore,
 };
 use crate::analysis::flow::{event_label, group_heading, Hop, HopHook, HopKind, NO_EVENT};
 use crate::analysis::timeline::{TimeKey, TimeKeys};
@@ -38,8 +38,6 @@ pub struct HopStore {
     rows: RowStore<TimeKey>,
     keys: TimeKeys,
     budget: usize,
-    /// The hop being encoded (kept for its room).
-    row: Vec<u8>,
 }
 
 impl Default for HopStore {
@@ -56,7 +54,6 @@ impl HopStore {
             rows: RowStore::new(budget, time_key, WHAT),
             keys: TimeKeys::default(),
             budget,
-            row: Vec::new(),
         }
     }
 
@@ -73,11 +70,10 @@ impl HopStore {
     /// Adds `hop` (hops come in file order); its place in time order.
     pub fn push(&mut self, hop: &Hop<'_>) -> io::Result<TimeKey> {
         let key = self.place(hop);
-        self.row.clear();
-        self.row.extend_from_slice(&[0; 4]);
-        encode(hop, &mut self.row);
-        set_length(&mut self.row, 0)?;
-        self.rows.push(key, &self.row)?;
+        self.rows.push_with(key, |row| {
+            encode(hop, row);
+            Ok(())
+        })?;
         Ok(key)
     }
 

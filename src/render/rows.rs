@@ -113,7 +113,7 @@ pub struct RowStore<K: RowKey> {
     key_of: KeyOf<K>,
     /// What the rows are, for errors of the file ("the table's rows").
     what: &'static str,
-    /// A row being made by [`RowStore::push_keyed`] (kept for its room).
+    /// A row being made by [`RowStore::push_with`] (kept for its room).
     row: Vec<u8>,
     /// The buffers of the chunk written last, for the next one.
     spare: Option<Chunk<K>>,
@@ -233,17 +233,30 @@ impl<K: RowKey> RowStore<K> {
         }
     }
 
-    /// Adds a row that starts with its key (read back with
-    /// [`leading_key`]): its length, `key`, then what `fill` appends.
-    pub fn push_keyed(&mut self, key: K, fill: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
+    /// Adds a row made with `key`: its length, then what `fill` appends.
+    pub fn push_with(
+        &mut self,
+        key: K,
+        fill: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
+    ) -> io::Result<()> {
         let mut row = std::mem::take(&mut self.row);
         row.clear();
         row.extend_from_slice(&[0; 4]);
-        key.put(&mut row);
-        fill(&mut row);
-        let pushed = set_length(&mut row, 0).and_then(|()| self.push(key, &row));
+        let pushed = fill(&mut row)
+            .and_then(|()| set_length(&mut row, 0))
+            .and_then(|()| self.push(key, &row));
         self.row = row;
         pushed
+    }
+
+    /// Adds a row that starts with its key (read back with
+    /// [`leading_key`]): its length, `key`, then what `fill` appends.
+    pub fn push_keyed(&mut self, key: K, fill: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
+        self.push_with(key, |row| {
+            key.put(row);
+            fill(row);
+            Ok(())
+        })
     }
 
     /// Writes the rows in memory to the file (once the chunk before is
@@ -847,7 +860,7 @@ pub(super) fn time_key(keys: &mut TimeKeys, row: &[u8]) -> io::Result<TimeKey> {
 
 /// Writes the length of the row that starts at `start` of `row` (a row
 /// begins with 4 bytes kept for its length) into them.
-pub(super) fn set_length(row: &mut [u8], start: usize) -> io::Result<()> {
+fn set_length(row: &mut [u8], start: usize) -> io::Result<()> {
     let len = u32::try_from(row.len() - start - 4).map_err(|_| {
         io::Error::new(
             io::ErrorKind::InvalidData,

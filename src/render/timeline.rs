@@ -7,9 +7,7 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, FixedOffset};
 
-use super::rows::{
-    put_head, put_number, put_text, row_datetime, set_length, time_key, RowBytes, RowStore,
-};
+use super::rows::{put_head, put_number, put_text, row_datetime, time_key, RowBytes, RowStore};
 use super::state::{details, summarize};
 use super::style::{Role, Theme};
 use super::table::{fit, widest, write_header, write_row, Cell, CellRef, Column};
@@ -48,8 +46,6 @@ pub struct TimelineTable {
     /// end, when the shape of its times is known).
     content: [usize; 7],
     times: ColumnShape,
-    /// The row being encoded (kept for its room).
-    row: Vec<u8>,
     /// The widest each entry cell can be shown in the table's width: what
     /// is kept of their text.
     limits: [usize; ENTRY_CELLS],
@@ -68,7 +64,6 @@ impl TimelineTable {
             keys: TimeKeys::default(),
             content: [0; 7],
             times: ColumnShape::default(),
-            row: Vec::new(),
             limits: std::array::from_fn(|k| widest(&COLUMNS, 2 + k, options.width)),
             options,
         }
@@ -167,16 +162,14 @@ fn cell_widths(cells: &[u8]) -> io::Result<[usize; ENTRY_CELLS]> {
     Ok(widths)
 }
 
-/// Encodes a row, its length first: the entry's number, time and place,
-/// its encoded cells, then the lines under it.
+/// Encodes a row (after its length, which the store writes): the entry's
+/// number, time and place, its encoded cells, then the lines under it.
 fn encode_row(
     e: &Entry,
     cells: &[u8],
     details: &[(&'static str, String)],
     out: &mut Vec<u8>,
 ) -> io::Result<()> {
-    let start = out.len();
-    out.extend_from_slice(&[0; 4]);
     put_head(out, e.index, e.timestamp);
     for n in [e.position.line, e.position.column, e.position.offset] {
         put_number(out, n);
@@ -191,7 +184,7 @@ fn encode_row(
         out.push(code as u8);
         put_text(out, text);
     }
-    set_length(out, start)
+    Ok(())
 }
 
 /// A row read back from the store, its text borrowed.
@@ -380,10 +373,9 @@ impl EntryRenderer for TimelineTable {
             self.times.see(self.options.time, t);
         }
         let details = row_details(e, &self.options);
-        self.row.clear();
-        encode_row(e, cells, &details, &mut self.row)?;
         let key = self.keys.key(e.timestamp.instant_nanos(), e.index);
-        self.rows.push(key, &self.row)
+        self.rows
+            .push_with(key, |row| encode_row(e, cells, &details, row))
     }
 
     fn finish(&mut self, ctx: &TraceContext<'_>, out: &mut dyn Write) -> io::Result<()> {
