@@ -94,12 +94,21 @@ pub enum PathSteps {
     Rows(StepRows),
 }
 
+/// A step kept as a row: where its run's row is in [`StepRows::rows`],
+/// its gap, whether it is ambiguous, and its run's duration (which the
+/// text needs for every step before it writes the first).
+#[derive(Debug)]
+pub struct StepRow {
+    pub at: std::ops::Range<usize>,
+    pub gap_ms: Option<f64>,
+    pub ambiguous: bool,
+    pub duration_ms: Option<f64>,
+}
+
 /// Steps kept as rows ([`PathSteps::Rows`]).
 #[derive(Debug)]
 pub struct StepRows {
-    /// Each step: where its run's row is in `rows`, its gap and whether it
-    /// is ambiguous.
-    pub steps: Vec<(std::ops::Range<usize>, Option<f64>, bool)>,
+    pub steps: Vec<StepRow>,
     pub rows: std::sync::Arc<Vec<u8>>,
     /// Makes a row into its run.
     pub run: fn(&[u8]) -> std::io::Result<RunView>,
@@ -123,6 +132,16 @@ impl PathSteps {
         self.len() == 0
     }
 
+    /// The longest run among the steps (0 when none has a duration),
+    /// without making steps kept as rows.
+    pub fn longest_ms(&self) -> f64 {
+        let durations: Box<dyn Iterator<Item = Option<f64>>> = match self {
+            PathSteps::Held(steps) => Box::new(steps.iter().map(|s| s.run.duration_ms)),
+            PathSteps::Rows(rows) => Box::new(rows.steps.iter().map(|s| s.duration_ms)),
+        };
+        durations.flatten().fold(0.0, f64::max)
+    }
+
     /// The steps in order, each made now if kept as a row.
     pub fn iter(
         &self,
@@ -134,8 +153,8 @@ impl PathSteps {
         };
         let held = held.iter().map(|step| Ok(Cow::Borrowed(step)));
         let made = rows.into_iter().flat_map(|r| {
-            r.steps.iter().map(move |(at, gap_ms, ambiguous)| {
-                let row = r.rows.get(at.clone()).ok_or_else(|| {
+            r.steps.iter().map(move |step| {
+                let row = r.rows.get(step.at.clone()).ok_or_else(|| {
                     std::io::Error::new(
                         std::io::ErrorKind::InvalidData,
                         "internal error: a path step's row",
@@ -143,8 +162,8 @@ impl PathSteps {
                 })?;
                 Ok(Cow::Owned(PathStep {
                     run: (r.run)(row)?,
-                    gap_ms: *gap_ms,
-                    ambiguous: *ambiguous,
+                    gap_ms: step.gap_ms,
+                    ambiguous: step.ambiguous,
                 }))
             })
         });

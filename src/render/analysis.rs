@@ -300,12 +300,7 @@ fn write_text(a: &Analysis, options: &TextOptions, out: &mut dyn Write) -> io::R
     if path.steps.is_empty() {
         writeln!(out, "  (no finished runs)")?;
     }
-    let mut longest = 0.0f64;
-    for step in path.steps.iter() {
-        if let Some(d) = step?.run.duration_ms {
-            longest = longest.max(d);
-        }
-    }
+    let longest = path.steps.longest_ms();
     for (i, step) in path.steps.iter().enumerate() {
         let step = step?;
         let gap = match step.gap_ms {

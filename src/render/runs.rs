@@ -12,7 +12,7 @@ use super::rows::{
 };
 use crate::analysis::analyze::{
     critical_path, critical_path_from_last, view, Found, PathLists, PathRun, PathSteps, RunTotals,
-    RunView, ShownRuns, StepRows, TimeWalk, WalkRun,
+    RunView, ShownRuns, StepRow, StepRows, TimeWalk, WalkRun,
 };
 use crate::analysis::flow::HopKind;
 use crate::analysis::names::{Name, Names};
@@ -142,6 +142,8 @@ impl AnalysisRuns {
 
         self.details.push_keyed(RunPlace(place), |row| {
             put_number(row, agent);
+            // First after the agent: a step's duration is read alone.
+            row.extend_from_slice(&r.duration_ms.unwrap_or(f64::NAN).to_le_bytes());
             let optional = [r.event_id, r.error, r.next];
             row.push(
                 optional
@@ -157,7 +159,6 @@ impl AnalysisRuns {
             for index in [r.start_index, r.end_index] {
                 put_number(row, index.map_or(0, |i| i.saturating_add(1)));
             }
-            row.extend_from_slice(&r.duration_ms.unwrap_or(f64::NAN).to_le_bytes());
             row.push(status_code(r.status));
         })
     }
@@ -476,10 +477,22 @@ impl ShownRuns for ShownRows {
     }
 
     fn steps(&self, steps: &[(u64, Option<f64>, bool)]) -> io::Result<PathSteps> {
-        let steps = steps
-            .iter()
-            .filter_map(|&(place, gap, ambiguous)| Some((self.row(place)?, gap, ambiguous)))
-            .collect();
+        let mut rows = Vec::with_capacity(steps.len());
+        for &(place, gap_ms, ambiguous) in steps {
+            let Some(at) = self.row(place) else {
+                continue;
+            };
+            let row = self.rows.get(at.clone()).ok_or_else(|| bad_row("step"))?;
+            let mut bytes = RowBytes(row);
+            bytes.text()?;
+            rows.push(StepRow {
+                at,
+                gap_ms,
+                ambiguous,
+                duration_ms: shown_duration(&mut bytes)?,
+            });
+        }
+        let steps = rows;
         Ok(PathSteps::Rows(StepRows {
             steps,
             rows: self.rows.clone(),
@@ -695,9 +708,16 @@ fn walk_run(row: &[u8], sender: impl Fn(u64) -> io::Result<Option<Name>>) -> io:
 
 /// A shown run's row (its agent's name, then its details after the agent)
 /// as the run it shows.
+/// A shown run's duration, next in its row (after the agent).
+fn shown_duration(bytes: &mut RowBytes<'_>) -> io::Result<Option<f64>> {
+    let duration = f64::from_le_bytes(bytes.array()?);
+    Ok((!duration.is_nan()).then_some(duration))
+}
+
 fn shown_run(row: &[u8]) -> io::Result<RunView> {
     let mut bytes = RowBytes(row);
     let agent = bytes.text()?;
+    let duration = shown_duration(&mut bytes)?;
     let present = bytes.u8()?;
     let mut optional = [None; 3];
     for (i, text) in optional.iter_mut().enumerate() {
@@ -711,14 +731,13 @@ fn shown_run(row: &[u8]) -> io::Result<RunView> {
     let index = |n: u64| n.checked_sub(1);
     let start_index = index(bytes.number()?);
     let end_index = index(bytes.number()?);
-    let duration = f64::from_le_bytes(bytes.array()?);
     let status = status_of(bytes.u8()?)?;
     Ok(view(&AgentRun {
         agent,
         event_id,
         start,
         end,
-        duration_ms: (!duration.is_nan()).then_some(duration),
+        duration_ms: duration,
         wait_ms: None,
         status,
         error,
@@ -742,7 +761,12 @@ mod tests {
     fn a_step_whose_row_is_bad_is_an_error_when_written() {
         for (rows, at) in [(vec![9, 1, 2], 0..3), (vec![1, b'a'], 0..5)] {
             let steps = PathSteps::Rows(StepRows {
-                steps: vec![(at, None, false)],
+                steps: vec![StepRow {
+                    at,
+                    gap_ms: None,
+                    ambiguous: false,
+                    duration_ms: None,
+                }],
                 rows: std::sync::Arc::new(rows),
                 run: shown_run,
             });
