@@ -182,14 +182,18 @@ impl HopView for FlowText {
         let threads = crate::input::parallel::cores();
         let times = self.shape.column(self.options.time, ctx.summary.start);
         let time_of = |h: &Hop<'_>| times.show(h.timestamp.get());
-        let note = |h: &Hop<'_>, text: &mut String| {
-            text.push_str(&time_of(h));
+        // A lane's note: the hop's time, then what follows it.
+        let after_time = |h: &Hop<'_>, text: &mut String| {
             text.push_str("  ");
             text.push_str(h.kind.as_str());
             if let Some(e) = h.error {
                 text.push_str(": ");
                 text.push_str(&escape(e));
             }
+        };
+        let note = |h: &Hop<'_>, text: &mut String| {
+            text.push_str(&time_of(h));
+            after_time(h, text);
         };
 
         // 1. The flow table.
@@ -199,6 +203,7 @@ impl HopView for FlowText {
         // diagram's notes are measured in the same read.
         let any_time = self.shape.any();
         let uniform = times.uniform() && any_time.is_some();
+        let uniform_width = uniform.then(|| width(&times.show(any_time)));
         let max = |a: [usize; 8], b: [usize; 8]| -> [usize; 8] {
             std::array::from_fn(|i| a[i].max(b[i]))
         };
@@ -209,17 +214,18 @@ impl HopView for FlowText {
                 let mut text = String::new();
                 for &start in part {
                     let h = rows.at(start)?;
-                    let time = if uniform {
-                        Default::default()
-                    } else {
-                        time_of(&h)
+                    let time = match uniform_width {
+                        Some(_) => Default::default(),
+                        None => time_of(&h),
                     };
                     for (c, cell) in content.iter_mut().zip(hop_cells(&h, time.as_str())) {
                         *c = (*c).max(width(&cell.text));
                     }
+                    // The note's time is the cell's, measured once.
                     text.clear();
-                    note(&h, &mut text);
-                    content[7] = content[7].max(width(&text));
+                    after_time(&h, &mut text);
+                    let time_width = uniform_width.unwrap_or_else(|| width(&time));
+                    content[7] = content[7].max(time_width + width(&text));
                 }
                 Ok(content)
             };
@@ -231,8 +237,8 @@ impl HopView for FlowText {
         })?;
         let mut content: [usize; 7] = std::array::from_fn(|i| seen[i]);
         let note_width = seen[7];
-        if uniform {
-            content[0] = width(&times.show(any_time));
+        if let Some(time_width) = uniform_width {
+            content[0] = time_width;
         }
         let widths = fit(&COLUMNS, &content, width_total);
         write_header(out, &COLUMNS, &widths, theme)?;
