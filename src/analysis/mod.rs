@@ -27,9 +27,10 @@ pub type FastSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 
 /// 128 bits of hash for what a long session has one of per event (event
 /// ids, (event, agent) pairs), held instead of its strings, which grew with
-/// every event. Two hashers seeded per process: no file can be written to
-/// make two values collide, and by chance two of a billion do with odds
-/// below 10^-20.
+/// every event. Two hashers seeded at random when the `Hash128` is made:
+/// no file can be written to make two values collide, and by chance two of
+/// a billion do with odds below 10^-20. Hashes of two `Hash128`s do not
+/// compare: one is made for all that must.
 #[derive(Debug, Clone, Default)]
 pub struct Hash128([foldhash::fast::RandomState; 2]);
 

@@ -157,8 +157,9 @@ struct RunRecord {
     output_state: Option<Name>,
 }
 
-/// What every event keeps while runs are paired: when it began and who
-/// sent it (each set by its first BeforeEventHandling).
+/// What every event keeps while runs are paired (unless the sink keeps
+/// the events): when it began and who sent it (each set by its first
+/// BeforeEventHandling).
 #[derive(Debug, Clone, Copy)]
 struct EventStart {
     start: Timestamp,
@@ -220,10 +221,10 @@ impl Events {
         Some(at as usize)
     }
 
-    /// Who sent event `key`: `None` until it begins, then the
-    /// `source_agent_id` of its first BeforeEventHandling, if it named one.
-    fn source(&self, key: EventKey) -> Option<Option<Name>> {
-        Some(self.starts[self.get(key)?].source)
+    /// Who sent event `key`: the `source_agent_id` of its first
+    /// BeforeEventHandling, if it began and named one.
+    fn source(&self, key: EventKey) -> Option<Name> {
+        self.starts[self.get(key)?].source
     }
 
     /// The place of the event `key`, and whether it is new (added now). An
@@ -690,7 +691,7 @@ impl Spans {
     /// number.
     pub fn run_sender(&self, i: usize) -> Option<Name> {
         let id = self.runs[i].event_id.map(|id| self.names.get(id));
-        self.events.source(self.events.key(id))?
+        self.events.source(self.events.key(id))
     }
 
     /// The string a name of these spans stands for.

@@ -209,9 +209,9 @@ const BATCH: usize = 2048;
 /// over memory, and its misses cost more than sorting numbers in order.
 /// Each hop's event is known by 128 bits of hash ([`Hash128`]); its label
 /// by 64 bits, compared as text when two groups' hashes meet. The hops
-/// sorted by event hash, then place,
-/// make the groups (each a run, its first place first); the groups are
-/// then put in order of first place and rendered side by side.
+/// sorted by event hash, then place, make the groups (each a run, its
+/// first place first); the groups are then put in order of first place
+/// and rendered side by side.
 fn by_event_in_memory(
     rows: &Rows<'_>,
     line: &EventLine<'_>,

@@ -22,7 +22,8 @@ use crate::analysis::spans::{
 
 /// Bytes of rows each of the analysis's stores of whole runs holds in
 /// memory before it goes to a temporary file (the stores of small rows,
-/// by event and of durations, hold half). 1 MB rather than 2 took 3 MB off
+/// by event and of durations, hold half; the waits, made after those are
+/// read and let go, a whole budget). 1 MB rather than 2 took 3 MB off
 /// the peak at 1 GB and 3 GB, at no cost measured (rows are small).
 pub(super) const RUNS_IN_MEMORY: usize = 1 << 20;
 
@@ -83,8 +84,8 @@ impl AnalysisRuns {
         }
     }
 
-    /// Keeps run `found` in the time and end stores, by its event, and in
-    /// the details.
+    /// Keeps run `found` in the time and end stores, by its event, by its
+    /// agent's duration (when it has one), and in the details.
     fn store(&mut self, place: u64, found: &FoundRun<'_>, next: Option<Name>) -> io::Result<()> {
         let r = &found.run;
         let (start, end) = (r.start.instant_nanos(), r.end.instant_nanos());

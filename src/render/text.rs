@@ -62,9 +62,9 @@ fn has_unsafe(s: &str) -> bool {
     memchr::memchr3_iter(0xC2, 0xD8, 0xE2, b).any(|i| s[i..].chars().next().is_some_and(is_unsafe))
 }
 
-/// [`escape`], and the columns the result takes: text that is all
-/// printable ASCII (nearly all of a trace) is looked at once, not once to
-/// escape and again to measure.
+/// [`escape`], and the columns the result takes: text with nothing to
+/// escape (nearly all of a trace) is looked at once, not once to escape
+/// and again to measure.
 pub fn escape_measured(s: &str) -> (Cow<'_, str>, usize) {
     if RAW.load(std::sync::atomic::Ordering::Relaxed) {
         return (Cow::Borrowed(s), width(s));
