@@ -1008,15 +1008,20 @@ mod tests {
         assert_eq!(store.runs.len(), 4);
         assert!(!store.runs[0].keyed && store.runs[1..].iter().all(|r| r.keyed));
         for _ in 0..2 {
-            let mut order = Vec::new();
-            store
-                .for_each(&mut |row| {
-                    order.push(row[0]);
-                    Ok(())
-                })
-                .unwrap();
-            assert_eq!(order, [5, 3, 0, 1, 2, 4]);
+            assert_eq!(first_bytes(&mut store), [5, 3, 0, 1, 2, 4]);
         }
+    }
+
+    /// The first byte of every row (its index), in the order read back.
+    fn first_bytes(store: &mut RowStore<TimeKey>) -> Vec<u8> {
+        let mut order = Vec::new();
+        store
+            .for_each(&mut |row| {
+                order.push(row[0]);
+                Ok(())
+            })
+            .unwrap();
+        order
     }
 
     /// Rows read from memory (sorted there) and then joined by more, past
@@ -1036,15 +1041,8 @@ mod tests {
         for index in 3..30 {
             push(&mut store, index, 10 + index as i64);
         }
-        let mut order = Vec::new();
-        store
-            .for_each(&mut |row| {
-                order.push(row[0]);
-                Ok(())
-            })
-            .unwrap();
         let want: Vec<u8> = [1, 2, 0].into_iter().chain(3..30).collect();
-        assert_eq!(order, want);
+        assert_eq!(first_bytes(&mut store), want);
     }
 
     proptest::proptest! {
