@@ -990,6 +990,8 @@ fn read_block(
     let keeper = reading.keeper;
     // One outline for every entry of the block.
     let mut outline = fast::Outline::with_room();
+    // An entry's problems, while it is read.
+    let mut problems = Vec::new();
     let base = start.offset;
     let mut line = start.line;
     let mut line_start = start.offset + 1 - start.column;
@@ -1032,18 +1034,39 @@ fn read_block(
                 framing.objects += 1;
                 framing.closed = false;
                 seen_significant = true;
-                let mut lent = Payloads::default();
-                let entry = entry_from_outline(
-                    &text[i..found.end],
-                    &outline,
-                    at,
-                    &[],
-                    &keeper,
-                    &mut lent,
-                    &mut |d| items.push(Item::Problem(d)),
-                );
-                lent.outline = Some(&outline);
-                push_entry(items, entry, lent, at, seen_close, reading);
+                // Read in its place among the items: an entry is over
+                // 500 bytes, and copies of it cost more than its checks.
+                let slot = items.len();
+                items.push(Item::Entry {
+                    entry: Entry::default(),
+                    start: at,
+                    after_close: seen_close,
+                });
+                let mut read = None;
+                if let Some(Item::Entry { entry, .. }) = items.last_mut() {
+                    let mut lent = Payloads::default();
+                    read = entry_from_outline(
+                        entry,
+                        &text[i..found.end],
+                        &outline,
+                        at,
+                        &[],
+                        &keeper,
+                        &mut lent,
+                        &mut |d| problems.push(Item::Problem(d)),
+                    );
+                    if read.is_some() {
+                        lent.outline = Some(&outline);
+                        reading.prepare(entry, lent);
+                    }
+                }
+                if read.is_none() {
+                    items.pop();
+                }
+                // Its problems come before it (rare).
+                if !problems.is_empty() {
+                    items.splice(slot..slot, problems.drain(..));
+                }
                 if found.newlines > 0 {
                     line += found.newlines;
                     line_start = base + found.last_newline as u64 + 1;
@@ -1343,5 +1366,46 @@ mod tests {
         assert_eq!(Sizes::for_input(Some(10 << 20)).block, 320 << 10);
         assert_eq!(Sizes::for_input(Some(1 << 30)).block, BLOCK);
         assert_eq!(Sizes::for_input(Some(u64::MAX)).block, BLOCK);
+    }
+
+    /// What a reader gave, entries and problems in one sequence.
+    #[derive(Debug, Default, PartialEq)]
+    struct InOrder(Vec<String>);
+
+    impl EntrySink for InOrder {
+        fn entry(&mut self, e: &mut Entry) -> anyhow::Result<()> {
+            self.0.push(format!("entry {e:?}"));
+            Ok(())
+        }
+        fn problem(&mut self, d: Diagnostic) {
+            self.0.push(format!("problem {d:?}"));
+        }
+    }
+
+    /// The walker reads plain entries in their place among the items: an
+    /// entry's problems still come before it, and an object that is no
+    /// entry leaves only its problem, as on the simple path.
+    #[test]
+    fn problems_of_walked_entries_come_before_them() {
+        let input = concat!(
+            "[\n",
+            "{\"hook\":\"BeforeAgentRun\",\"agent_id\":5,\"event_id\":\"e1\"}\n,\n",
+            "{\"nothing\":1}\n,\n",
+            "{\"hook\":\"AfterAgentRun\",\"agent_id\":\"a\",\"timestamp\":7,",
+            "\"agent_result\":{\"duration_ms\":\"x\"}}\n,\n",
+            "{\"hook\":\"AfterEventHandling\",\"event_id\":\"e1\"}\n]\n",
+        );
+        let mut simple = InOrder::default();
+        crate::input::read_all(input.as_bytes(), ParseOptions::default(), &mut simple).unwrap();
+        assert_eq!(
+            simple.0.iter().filter(|s| s.starts_with("problem")).count(),
+            4,
+            "{simple:#?}"
+        );
+        for block in [1, 7, 40, 4096] {
+            let mut parallel = InOrder::default();
+            read_text(input, &mut parallel, small_blocks(block, 2)).unwrap();
+            assert_eq!(parallel, simple, "blocks of {block}");
+        }
     }
 }

@@ -251,7 +251,11 @@ pub(super) fn parse_entry_lent<'t>(
     // `\u` surrogate, so only the slow path needs the check below.
     if let Cow::Borrowed(text) = text {
         if super::fast::object(text, outline).is_some() {
-            return entry_from_outline(text, outline, start, shifts, keeper, lent, problems);
+            let mut entry = Entry::default();
+            return entry_from_outline(
+                &mut entry, text, outline, start, shifts, keeper, lent, problems,
+            )
+            .map(|()| entry);
         }
     }
     outline.clear();
@@ -290,7 +294,9 @@ pub(super) fn parse_entry_lent<'t>(
             return None;
         }
     };
+    let mut entry = Entry::default();
     entry_of(
+        &mut entry,
         text,
         fields,
         &Outline::default(),
@@ -299,12 +305,15 @@ pub(super) fn parse_entry_lent<'t>(
         &mut Payloads::default(),
         problems,
     )
+    .map(|()| entry)
 }
 
-/// The entry of an object the fast path has split into `outline` (here,
-/// or in the parallel reader's walker); `shifts` as [`parse_entry`] takes
-/// them.
+/// Reads into `entry` (a default one) the object the fast path has split
+/// into `outline` (here, or in the parallel reader's walker); `shifts` as
+/// [`parse_entry`] takes them. `None` when nothing of it could be read.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn entry_from_outline<'t>(
+    entry: &mut Entry,
     text: &'t str,
     outline: &Outline<'t>,
     start: Position,
@@ -312,9 +321,10 @@ pub(super) fn entry_from_outline<'t>(
     keeper: &Keeper<'_>,
     lent: &mut Payloads<'t>,
     problems: &mut dyn FnMut(Diagnostic),
-) -> Option<Entry> {
+) -> Option<()> {
     let placer = Placer::new(start, text.as_bytes(), &[], shifts);
     entry_of(
+        entry,
         text,
         Fields::Split(Cow::Borrowed(outline.top())),
         outline,
@@ -325,9 +335,13 @@ pub(super) fn entry_from_outline<'t>(
     )
 }
 
-/// The entry made of an object's fields (both paths end here, so they
-/// read the same fields the same way).
+/// Reads an object's fields into `entry`, a default one (both paths end
+/// here, so they read the same fields the same way; the parallel reader
+/// reads into the entry's place among its items, as an entry is over 500
+/// bytes). `None` when the object is no entry.
+#[allow(clippy::too_many_arguments)]
 fn entry_of<'t>(
+    entry: &mut Entry,
     text: &'t str,
     fields: Fields<'_, 't>,
     outline: &Outline<'t>,
@@ -335,13 +349,10 @@ fn entry_of<'t>(
     keeper: &Keeper<'_>,
     lent: &mut Payloads<'t>,
     problems: &mut dyn FnMut(Diagnostic),
-) -> Option<Entry> {
+) -> Option<()> {
     let start = placer.start;
-    let mut entry = Entry {
-        position: start,
-        raw: keeper.keep_raw.then(|| keeper.keep(text).0),
-        ..Entry::default()
-    };
+    entry.position = start;
+    entry.raw = keeper.keep_raw.then(|| keeper.keep(text).0);
     let mut hook_name: Option<Cow<'t, str>> = None;
     let mut recognised = false;
     let mut field = FieldReader {
@@ -365,7 +376,7 @@ fn entry_of<'t>(
             recognised = true;
             match field.string(&key, raw) {
                 Some(v) => *slot = v,
-                None => keep_extra(&mut entry, keeper, key, raw),
+                None => keep_extra(entry, keeper, key, raw),
             }
             continue;
         }
@@ -374,7 +385,7 @@ fn entry_of<'t>(
                 recognised = true;
                 match field.text(&key, raw) {
                     Some(v) => hook_name = v,
-                    None => keep_extra(&mut entry, keeper, key, raw),
+                    None => keep_extra(entry, keeper, key, raw),
                 }
             }
             "timestamp" => {
@@ -389,7 +400,7 @@ fn entry_of<'t>(
                             Some(text) => Written::Text(Text::from(text)),
                         };
                     }
-                    None => keep_extra(&mut entry, keeper, key, raw),
+                    None => keep_extra(entry, keeper, key, raw),
                 }
             }
             "state" => match field.state(&key, raw) {
@@ -399,13 +410,13 @@ fn entry_of<'t>(
                         keeper.hold(raw, &mut entry.state, &mut lent.state);
                     }
                 }
-                None => keep_extra(&mut entry, keeper, key, raw),
+                None => keep_extra(entry, keeper, key, raw),
             },
             "agent_result" => match field.agent_result(raw, keeper, lent) {
                 Some(result) => entry.result = result,
-                None => keep_extra(&mut entry, keeper, key, raw),
+                None => keep_extra(entry, keeper, key, raw),
             },
-            _ => keep_extra(&mut entry, keeper, key, raw),
+            _ => keep_extra(entry, keeper, key, raw),
         }
     }
 
@@ -433,7 +444,7 @@ fn entry_of<'t>(
             None => Hook::Unknown,
         },
     };
-    Some(entry)
+    Some(())
 }
 
 /// Keeps a key this version does not read (or a field it could not) among

@@ -9,7 +9,9 @@
 
 use agentcli::analysis::Condition;
 use agentcli::input::parallel::{self, Sizes};
-use agentcli::input::{read_all, Collect, Diagnostic, ParseOptions, ProblemKind, TraceReader};
+use agentcli::input::{
+    read_all, Collect, Diagnostic, EntrySink, ParseOptions, ProblemKind, TraceReader,
+};
 use agentcli::model::{Entry, Hook};
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use proptest::prelude::*;
@@ -1016,6 +1018,21 @@ proptest! {
     }
 }
 
+/// What a reader found, entries and problems in the one order it gave
+/// them (a problem of an entry comes before it).
+#[derive(Debug, Default, PartialEq)]
+struct InOrder(Vec<String>);
+
+impl EntrySink for InOrder {
+    fn entry(&mut self, entry: &mut Entry) -> anyhow::Result<()> {
+        self.0.push(format!("entry {entry:?}"));
+        Ok(())
+    }
+    fn problem(&mut self, problem: Diagnostic) {
+        self.0.push(format!("problem {problem:?}"));
+    }
+}
+
 /// The parallel reader (the fast path), cut into blocks of `block` bytes
 /// that may grow to `max_block` before it falls back to scanning.
 fn read_parallel(
@@ -1023,8 +1040,8 @@ fn read_parallel(
     options: ParseOptions,
     block: usize,
     max_block: usize,
-) -> (String, Collect) {
-    let mut c = Collect::default();
+) -> (String, InOrder) {
+    let mut c = InOrder::default();
     let sizes = Sizes {
         block,
         max_block,
@@ -1048,10 +1065,10 @@ proptest! {
         block in 1usize..400,
         max_block in prop_oneof![Just(1usize << 20), 1usize..800],
     ) {
-        let mut simple = Collect::default();
+        let mut simple = InOrder::default();
         let report = read_all(&bytes[..], options, &mut simple).expect("in memory");
         let (parallel_report, parallel) = read_parallel(&bytes, options, block, max_block);
-        prop_assert_eq!(outcome(&parallel), outcome(&simple));
+        prop_assert_eq!(parallel, simple);
         prop_assert_eq!(parallel_report, format!("{report:?}"));
     }
 
@@ -1072,10 +1089,10 @@ proptest! {
         block in 1usize..64,
         max_block in prop_oneof![Just(1usize << 20), 1usize..128],
     ) {
-        let mut simple = Collect::default();
+        let mut simple = InOrder::default();
         let report = read_all(&bytes[..], options, &mut simple).expect("in memory");
         let (parallel_report, parallel) = read_parallel(&bytes, options, block, max_block);
-        prop_assert_eq!(outcome(&parallel), outcome(&simple));
+        prop_assert_eq!(parallel, simple);
         prop_assert_eq!(parallel_report, format!("{report:?}"));
     }
 }
