@@ -369,10 +369,12 @@ impl<'a> Cursor<'a> {
         let mark = outline.open.len();
         self.each_pair(|c, key| {
             let value = c.i;
-            if levels > 0 && c.peek() == Some(b'{') {
-                c.split(outline, levels - 1)?;
-            } else {
-                c.value()?;
+            match c.peek() {
+                Some(b'{') if levels > 0 => c.split(outline, levels - 1)?,
+                // Most values are strings: checked here, without the
+                // set-up of a walk through containers.
+                Some(b'"') => c.string()?,
+                _ => c.value()?,
             }
             outline.open.push((key, &c.text[value..c.i]));
             Some(())

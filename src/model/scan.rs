@@ -46,7 +46,7 @@ pub(crate) fn spaces(b: &[u8], mut i: usize) -> usize {
 /// Most strings (keys, names, ids) are short: on x86_64 the first 16 bytes
 /// are looked at in one SSE2 step for all three at once, which costs less
 /// than setting up a longer search; longer strings go on with [`first_special`].
-#[inline]
+#[inline(always)]
 pub(crate) fn string_stop(b: &[u8], i: usize) -> Option<usize> {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     if let Some(chunk) = b.get(i..i + 16).and_then(|c| <&[u8; 16]>::try_from(c).ok()) {
