@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 use std::ops::Range;
 
-use super::hops::{EventItem, HopStore};
+use super::hops::{EventGroups, EventItem, HopStore};
 use super::lanes::write_lanes;
 use super::ordered::{fold_parts, render_ranges_in_order};
 use super::style::Role;
@@ -114,6 +114,35 @@ impl ChainWriter {
             writeln!(out, "{}", self.line)?;
         }
         Ok(())
+    }
+}
+
+/// Writes the condensed route of hops pushed in time order.
+struct RouteWriter {
+    route: CondensedRoute,
+    chain: ChainWriter,
+}
+
+impl RouteWriter {
+    fn new(width_limit: usize) -> Self {
+        RouteWriter {
+            route: CondensedRoute::default(),
+            chain: ChainWriter::new(width_limit),
+        }
+    }
+
+    fn push(&mut self, hop: &Hop<'_>, out: &mut dyn Write) -> io::Result<()> {
+        match self.route.push(hop) {
+            Some(agent) => self.chain.push(&escape(agent), out),
+            None => Ok(()),
+        }
+    }
+
+    fn finish(mut self, out: &mut dyn Write) -> io::Result<()> {
+        if let Some(last) = self.route.end() {
+            self.chain.push(&escape(&last), out)?;
+        }
+        self.chain.finish(out)
     }
 }
 
@@ -278,25 +307,12 @@ impl HopView for FlowText {
             Ok(())
         })?;
 
-        // 3. The route as one chain.
-        writeln!(out, "\n{}", theme.paint("Condensed route:", Role::Header))?;
-        let mut route = CondensedRoute::default();
-        let mut chain = ChainWriter::new(width_total);
-        hops.for_each(&mut |h| match route.push(h) {
-            Some(agent) => chain.push(&escape(agent), out),
-            None => Ok(()),
-        })?;
-        if let Some(last) = route.end() {
-            chain.push(&escape(&last), out)?;
-        }
-        chain.finish(out)?;
-
-        // 4. Per event.
-        writeln!(
-            out,
-            "\n{}",
+        // 3. The route as one chain, and 4. the hops by event.
+        let route_header = format!("\n{}\n", theme.paint("Condensed route:", Role::Header));
+        let events_header = format!(
+            "\n{}\n",
             theme.paint("Per-event sequence diagrams:", Role::Header)
-        )?;
+        );
         let item = |item: EventItem<'_>, text: &mut Vec<u8>| -> io::Result<()> {
             match item {
                 EventItem::Group(heading) => {
@@ -312,7 +328,41 @@ impl HopView for FlowText {
                 }
             }
         };
-        hops.by_event(&item, out)?;
+        match hops.held() {
+            // Each goes over every hop on one core: the route is made on a
+            // thread of its own while the events are grouped.
+            Some(held) => {
+                let rows = held.rows();
+                let (route, groups) = std::thread::scope(|scope| {
+                    let route = scope.spawn(|| -> io::Result<Vec<u8>> {
+                        let mut text = Vec::new();
+                        let mut writer = RouteWriter::new(width_total);
+                        for h in rows.slice(0..rows.len()) {
+                            writer.push(&h?, &mut text)?;
+                        }
+                        writer.finish(&mut text)?;
+                        Ok(text)
+                    });
+                    let groups = EventGroups::of(&rows, threads);
+                    let route = route
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (route, groups)
+                });
+                out.write_all(route_header.as_bytes())?;
+                out.write_all(&route?)?;
+                out.write_all(events_header.as_bytes())?;
+                groups?.write(&rows, &item, threads, out)?;
+            }
+            None => {
+                out.write_all(route_header.as_bytes())?;
+                let mut writer = RouteWriter::new(width_total);
+                hops.for_each(&mut |h| writer.push(h, out))?;
+                writer.finish(out)?;
+                out.write_all(events_header.as_bytes())?;
+                hops.by_event(&item, out)?;
+            }
+        }
 
         // 5. Lanes.
         writeln!(out, "\n{}", theme.paint("Lane diagram:", Role::Header))?;

@@ -84,12 +84,8 @@ impl HopStore {
         &mut self,
         f: &mut dyn FnMut(&Rows<'_>) -> io::Result<()>,
     ) -> io::Result<()> {
-        if let Some((bytes, starts)) = self.rows.in_memory() {
-            let starts: Vec<usize> = starts.collect();
-            return f(&Rows {
-                bytes,
-                starts: &starts,
-            });
+        if let Some(held) = self.held() {
+            return f(&held.rows());
         }
         let mut window = Window::default();
         self.rows.for_each(&mut |row| {
@@ -100,6 +96,16 @@ impl HopStore {
             Ok(())
         })?;
         window.flush(f)
+    }
+
+    /// The hops, when they are all in memory: then every section can
+    /// read them at once, from any thread.
+    pub fn held(&mut self) -> Option<Held<'_>> {
+        let (bytes, starts) = self.rows.in_memory()?;
+        Some(Held {
+            bytes,
+            starts: starts.collect(),
+        })
     }
 
     /// Calls `f` with every hop in time order.
@@ -122,13 +128,9 @@ impl HopStore {
     /// heading.
     pub fn by_event(&mut self, line: &EventLine<'_>, out: &mut dyn Write) -> io::Result<()> {
         let threads = crate::input::parallel::cores();
-        if let Some((bytes, starts)) = self.rows.in_memory() {
-            let starts: Vec<usize> = starts.collect();
-            let rows = Rows {
-                bytes,
-                starts: &starts,
-            };
-            return by_event_in_memory(&rows, line, threads, out);
+        if let Some(held) = self.held() {
+            let rows = held.rows();
+            return EventGroups::of(&rows, threads)?.write(&rows, line, threads, out);
         }
         // A twelfth of the budget each: the hops stay in the first store.
         let budget = self.budget / 12;
@@ -204,110 +206,139 @@ pub type EventLine<'a> = dyn Fn(EventItem<'_>, &mut Vec<u8>) -> io::Result<()> +
 /// Items of [`HopStore::by_event`] rendered together on one core.
 const BATCH: usize = 2048;
 
-/// [`HopStore::by_event`] for hops all in memory, by sorting rather than
-/// through maps: a map of tens of thousands of event ids is probed all
-/// over memory, and its misses cost more than sorting numbers in order.
-/// Each hop's event is known by 128 bits of hash ([`Hash128`]); its label
-/// by 64 bits, compared as text when two groups' hashes meet. The hops
-/// sorted by event hash, then place, make the groups (each a run, its
-/// first place first); the groups are then put in order of first place
-/// and rendered side by side.
-fn by_event_in_memory(
-    rows: &Rows<'_>,
-    line: &EventLine<'_>,
-    threads: usize,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    let events = Hash128::default();
-    let labels = foldhash::fast::RandomState::default();
-    // (event hash, place) for every hop, and each hop's label hash, made
-    // on every core.
-    let places: Vec<u32> = (0..rows.len()).map(small).collect();
-    let hash = |part: &[u32]| -> io::Result<Hashed> {
-        let mut by_event = Vec::with_capacity(part.len());
-        let mut label_hash = Vec::with_capacity(part.len());
-        for &place in part {
-            let event = rows.event_at(rows.starts()[place as usize])?;
-            by_event.push((events.of(event), place));
-            label_hash.push(labels.hash_one(event_label(event.unwrap_or(NO_EVENT))));
-        }
-        Ok((by_event, label_hash))
-    };
-    let join = |a: io::Result<Hashed>, b: io::Result<Hashed>| {
-        let ((mut events, mut labels), (more_events, more_labels)) = (a?, b?);
-        events.extend(more_events);
-        labels.extend(more_labels);
-        Ok((events, labels))
-    };
-    let (mut by_event, label_hash) =
-        super::ordered::fold_parts(&places, threads, BATCH, &hash, join)
-            .unwrap_or_else(|| Ok(Default::default()))?;
-    drop(places);
-    by_event.sort_unstable();
-    // Each group: its first place, where its members are in `by_event`
-    // and its label's hash; in order of first place.
-    let mut groups: Vec<(u32, std::ops::Range<u32>, u64)> = by_event
-        .chunk_by(|a, b| a.0 == b.0)
-        .scan(0, |at, run| {
-            let start = *at;
-            *at += run.len();
-            Some((
-                run[0].1,
-                small(start)..small(*at),
-                label_hash[run[0].1 as usize],
-            ))
-        })
-        .collect();
-    drop(label_hash);
-    groups.sort_unstable_by_key(|&(first, _, _)| first);
-    // Groups whose label another group has: by label hash, the labels
-    // of groups of the same hash sorted as text (a file can give
-    // thousands of events one label: comparing them in pairs would take
-    // their square).
-    let mut shared = vec![false; groups.len()];
-    let mut by_label: Vec<(u64, u32)> = groups
-        .iter()
-        .enumerate()
-        .map(|(g, &(_, _, label))| (label, small(g)))
-        .collect();
-    by_label.sort_unstable();
-    let event_of_group = |g: usize| rows.event_at(rows.starts()[groups[g].0 as usize]);
-    let mut same_hash: Vec<(&str, usize)> = Vec::new();
-    for same in by_label
-        .chunk_by(|a, b| a.0 == b.0)
-        .filter(|run| run.len() > 1)
-    {
-        same_hash.clear();
-        for &(_, g) in same {
-            let g = g as usize;
-            same_hash.push((event_label(event_of_group(g)?.unwrap_or(NO_EVENT)), g));
-        }
-        same_hash.sort_unstable();
-        for run in same_hash.chunk_by(|a, b| a.0 == b.0) {
-            if run.len() > 1 {
-                for &(_, g) in run {
-                    shared[g] = true;
+/// The groups of [`HopStore::by_event`] for hops all in memory, made by
+/// sorting rather than through maps: a map of tens of thousands of event
+/// ids is probed all over memory, and its misses cost more than sorting
+/// numbers in order. Each hop's event is known by 128 bits of hash
+/// ([`Hash128`]); its label by 64 bits, compared as text when two groups'
+/// hashes meet. The hops sorted by event hash, then place, make the
+/// groups (each a run, its first place first); the groups are then put
+/// in order of first place. Made apart from their writing, so that a view
+/// can make them while it writes something else.
+pub struct EventGroups {
+    /// (event hash, place) of every hop, by event hash, then place.
+    by_event: Vec<(u128, u32)>,
+    /// Each group: its first place, and where its members are in
+    /// `by_event`; in order of first place.
+    groups: Vec<(u32, std::ops::Range<u32>)>,
+    /// Whether a group's label is another group's too.
+    shared: Vec<bool>,
+}
+
+impl EventGroups {
+    /// The groups of the hops in `rows`, hashed and sorted on `threads`.
+    pub fn of(rows: &Rows<'_>, threads: usize) -> io::Result<EventGroups> {
+        let events = Hash128::default();
+        let labels = foldhash::fast::RandomState::default();
+        // (event hash, place) for every hop, sorted, and each hop's label
+        // hash, made on every core.
+        let places: Vec<u32> = (0..rows.len()).map(small).collect();
+        let hash = |part: &[u32]| -> io::Result<Hashed> {
+            let mut by_event = Vec::with_capacity(part.len());
+            let mut label_hash = Vec::with_capacity(part.len());
+            for &place in part {
+                let event = rows.event_at(rows.starts()[place as usize])?;
+                by_event.push((events.of(event), place));
+                label_hash.push(labels.hash_one(event_label(event.unwrap_or(NO_EVENT))));
+            }
+            by_event.sort_unstable();
+            Ok((by_event, label_hash))
+        };
+        let join = |a: io::Result<Hashed>, b: io::Result<Hashed>| {
+            let ((mut events, mut labels), (more_events, more_labels)) = (a?, b?);
+            // Two sorted runs: the stable sort finds them and merges them
+            // in one pass.
+            events.extend(more_events);
+            events.sort();
+            labels.extend(more_labels);
+            Ok((events, labels))
+        };
+        let (by_event, label_hash) =
+            super::ordered::fold_parts(&places, threads, BATCH, &hash, join)
+                .unwrap_or_else(|| Ok(Default::default()))?;
+        drop(places);
+        // Each group's first place, members and label hash.
+        let mut groups: Vec<(u32, std::ops::Range<u32>, u64)> = by_event
+            .chunk_by(|a, b| a.0 == b.0)
+            .scan(0, |at, run| {
+                let start = *at;
+                *at += run.len();
+                Some((
+                    run[0].1,
+                    small(start)..small(*at),
+                    label_hash[run[0].1 as usize],
+                ))
+            })
+            .collect();
+        drop(label_hash);
+        groups.sort_unstable_by_key(|&(first, _, _)| first);
+        // Groups whose label another group has: by label hash, the labels
+        // of groups of the same hash sorted as text (a file can give
+        // thousands of events one label: comparing them in pairs would take
+        // their square).
+        let mut shared = vec![false; groups.len()];
+        let mut by_label: Vec<(u64, u32)> = groups
+            .iter()
+            .enumerate()
+            .map(|(g, &(_, _, label))| (label, small(g)))
+            .collect();
+        by_label.sort_unstable();
+        let mut same_hash: Vec<(&str, usize)> = Vec::new();
+        for same in by_label
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() > 1)
+        {
+            same_hash.clear();
+            for &(_, g) in same {
+                let g = g as usize;
+                let event = rows.event_at(rows.starts()[groups[g].0 as usize])?;
+                same_hash.push((event_label(event.unwrap_or(NO_EVENT)), g));
+            }
+            same_hash.sort_unstable();
+            for run in same_hash.chunk_by(|a, b| a.0 == b.0) {
+                if run.len() > 1 {
+                    for &(_, g) in run {
+                        shared[g] = true;
+                    }
                 }
             }
         }
+        Ok(EventGroups {
+            by_event,
+            groups: groups
+                .into_iter()
+                .map(|(first, members, _)| (first, members))
+                .collect(),
+            shared,
+        })
     }
-    drop(by_label);
-    let render = |range: &std::ops::Range<usize>, text: &mut Vec<u8>| -> io::Result<()> {
-        for g in range.clone() {
-            let event = event_of_group(g)?;
-            line(EventItem::Group(group_heading(event, shared[g])), text)?;
-            let members = &groups[g].1;
-            let members = &by_event[members.start as usize..members.end as usize];
-            for (n, &(_, place)) in members.iter().enumerate() {
-                line(
-                    EventItem::Hop(rows.at(rows.starts()[place as usize])?, n + 1),
-                    text,
-                )?;
+
+    /// Writes the groups of the hops in `rows` (those they were made of),
+    /// each item's text made by `line` on `threads`, written in order.
+    pub fn write(
+        &self,
+        rows: &Rows<'_>,
+        line: &EventLine<'_>,
+        threads: usize,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let render = |range: &std::ops::Range<usize>, text: &mut Vec<u8>| -> io::Result<()> {
+            for g in range.clone() {
+                let (first, members) = &self.groups[g];
+                let event = rows.event_at(rows.starts()[*first as usize])?;
+                line(EventItem::Group(group_heading(event, self.shared[g])), text)?;
+                let members = &self.by_event[members.start as usize..members.end as usize];
+                for (n, &(_, place)) in members.iter().enumerate() {
+                    line(
+                        EventItem::Hop(rows.at(rows.starts()[place as usize])?, n + 1),
+                        text,
+                    )?;
+                }
             }
-        }
-        Ok(())
-    };
-    super::ordered::render_ranges_in_order(groups.len(), BATCH, &render, threads, out)
+            Ok(())
+        };
+        super::ordered::render_ranges_in_order(self.groups.len(), BATCH, &render, threads, out)
+    }
 }
 
 /// Each hop's event hash and place, and its label's hash.
@@ -429,6 +460,21 @@ impl Labelled {
         self.by_id.clear();
         self.unnamed = None;
         Ok(())
+    }
+}
+
+/// All the hops, in memory (see [`HopStore::held`]).
+pub struct Held<'a> {
+    bytes: &'a [u8],
+    starts: Vec<usize>,
+}
+
+impl Held<'_> {
+    pub fn rows(&self) -> Rows<'_> {
+        Rows {
+            bytes: self.bytes,
+            starts: &self.starts,
+        }
     }
 }
 
