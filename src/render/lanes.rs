@@ -146,6 +146,9 @@ pub fn write_lanes(
             .chain([blank_line.len()])
             .collect(),
         blank_line,
+        rule: (0..total)
+            .map(|x| if is_center(x, lane) { '┼' } else { '─' })
+            .collect(),
         room: show_notes.then(|| {
             (
                 width.saturating_sub(total + 2),
@@ -178,6 +181,9 @@ struct LaneRows<'a> {
     blank_line: &'a str,
     /// Where each of its columns starts in it, and its end.
     at: Vec<usize>,
+    /// The line an arrow is drawn from: a cross at each lane's centre, a
+    /// rule between (each character [`RULE_BYTES`] long).
+    rule: String,
     /// When notes are shown: the columns for a hop's note, and the spaces
     /// between the last lane and the note.
     room: Option<(usize, usize)>,
@@ -222,16 +228,23 @@ impl LaneRows<'_> {
         // with no hop; the rest is copied from it. Every end is at a lane,
         // never past the last one, so the line ends where that one does.
         let (from, to) = head.map_or((a, a), |(b, _)| (a.min(b), a.max(b)));
+        // Between them, the rule, copied.
+        let rule = |from: usize, to: usize| &self.rule[from * RULE_BYTES..to * RULE_BYTES];
         let line = &mut scratch.line;
         line.clear();
         line.push_str(&self.blank_line[..self.at[from]]);
-        for x in from..=to {
-            line.push(match head {
-                _ if x == a => mark,
-                Some((b, arrowhead)) if x == b => arrowhead,
-                _ if is_center(x, self.lane) => '┼',
-                _ => '─',
-            });
+        match head {
+            None => line.push(mark),
+            Some((b, arrowhead)) if b > a => {
+                line.push(mark);
+                line.push_str(rule(a + 1, b));
+                line.push(arrowhead);
+            }
+            Some((b, arrowhead)) => {
+                line.push(arrowhead);
+                line.push_str(rule(b + 1, a));
+                line.push(mark);
+            }
         }
         line.push_str(&self.blank_line[self.at[to + 1]..]);
         if let Some((room, gap)) = self.room {
@@ -263,6 +276,10 @@ struct LineScratch {
     line: String,
     note: String,
 }
+
+/// Bytes of each character of [`LaneRows::rule`] (`─` and `┼`).
+const RULE_BYTES: usize = '─'.len_utf8();
+const _: () = assert!('┼'.len_utf8() == RULE_BYTES);
 
 /// Whether column `x` is the centre of a lane `lane` columns wide (where
 /// its bar is drawn).
