@@ -224,21 +224,21 @@ impl CellText for CellRef<'_> {
 /// Writes one row: each cell cut to its width and padded (the last one is
 /// not padded, so lines carry no trailing blanks). Hidden columns (width 0)
 /// are skipped.
-pub fn write_row(
-    out: &mut dyn Write,
+pub fn write_row<W: Write + ?Sized>(
+    out: &mut W,
     widths: &[usize],
     cells: &[impl CellText],
     theme: Theme,
 ) -> io::Result<()> {
-    let mut line = String::with_capacity(widths.iter().sum::<usize>() + 16);
     let last_shown = widths.iter().rposition(|&w| w > 0).unwrap_or(0);
+    let mut line = Line { out, blanks: 0 };
     let mut first = true;
     for (i, (cell, &w)) in cells.iter().zip(widths).enumerate() {
         if w == 0 {
             continue;
         }
         if !first {
-            line.push_str(GAP);
+            line.blanks += GAP.len();
         }
         first = false;
         let (cut, cut_width) = truncate_measured(cell.text(), w, cell.width());
@@ -250,34 +250,49 @@ pub fn write_row(
         } else {
             (0, room)
         };
-        spaces(&mut line, before);
+        line.blanks += before;
         match cell.role() {
             Some(role) => {
                 // Paint the text, not the padding, so underlines and
                 // backgrounds do not run across the gap.
                 let text = cut.trim_start_matches(' ');
                 let inner = text.trim_end_matches(' ');
-                line.push_str(&cut[..cut.len() - text.len()]);
-                line.push_str(&theme.paint(inner, role));
-                line.push_str(&text[inner.len()..]);
+                line.blanks += cut.len() - text.len();
+                line.push(&theme.paint(inner, role))?;
+                line.blanks += text.len() - inner.len();
             }
-            None => line.push_str(&cut),
+            None => line.push(&cut)?,
         }
-        spaces(&mut line, after);
+        line.blanks += after;
     }
-    let trimmed = line.trim_end_matches(' ');
-    out.write_all(trimmed.as_bytes())?;
-    out.write_all(b"\n")
+    line.out.write_all(b"\n")
 }
 
-/// Appends `n` spaces (a slice at a time: pushing chars one by one
-/// showed in profiles of the table's last pass).
-fn spaces(line: &mut String, mut n: usize) {
-    const SPACES: &str = "                                                                ";
-    while n > 0 {
-        let step = n.min(SPACES.len());
-        line.push_str(&SPACES[..step]);
-        n -= step;
+/// A row being written: blanks are held back until something follows
+/// them, so that a line ends with no trailing blanks and is written
+/// straight out, not gathered first.
+struct Line<'o, W: Write + ?Sized> {
+    out: &'o mut W,
+    /// Spaces owed before the next text.
+    blanks: usize,
+}
+
+impl<W: Write + ?Sized> Line<'_, W> {
+    /// Writes `text`, after the spaces owed; its own trailing spaces are
+    /// owed in turn.
+    fn push(&mut self, text: &str) -> io::Result<()> {
+        let body = text.trim_end_matches(' ');
+        if !body.is_empty() {
+            const SPACES: &[u8; 64] = &[b' '; 64];
+            while self.blanks > 0 {
+                let step = self.blanks.min(SPACES.len());
+                self.out.write_all(&SPACES[..step])?;
+                self.blanks -= step;
+            }
+            self.out.write_all(body.as_bytes())?;
+        }
+        self.blanks += text.len() - body.len();
+        Ok(())
     }
 }
 
@@ -400,6 +415,73 @@ mod tests {
         assert_eq!(widest(&COLS, 1, 40), 40 - 3 - 3 - 4);
         assert_eq!(widest(&COLS, 1, 4), 5);
         assert_eq!(fit(&COLS, &[3, 100, 3], 40), vec![3, 30, 3]);
+    }
+
+    /// A row as a whole line, padded, then stripped of trailing blanks:
+    /// what [`write_row`] writes piece by piece.
+    fn whole_line(widths: &[usize], cells: &[Cell<'_>], theme: Theme) -> String {
+        let last_shown = widths.iter().rposition(|&w| w > 0).unwrap_or(0);
+        let mut line = String::new();
+        let shown = cells
+            .iter()
+            .zip(widths)
+            .enumerate()
+            .filter(|(_, (_, &w))| w > 0);
+        for (n, (i, (cell, &w))) in shown.enumerate() {
+            if n > 0 {
+                line.push_str(GAP);
+            }
+            let (cut, cut_width) = truncate_measured(&cell.text, w, width(&cell.text));
+            let room = " ".repeat(w.saturating_sub(cut_width));
+            let (before, after) = match (cell.right, i == last_shown) {
+                (true, _) => (room.as_str(), ""),
+                (false, true) => ("", ""),
+                (false, false) => ("", room.as_str()),
+            };
+            line.push_str(before);
+            match cell.role {
+                Some(role) => {
+                    let text = cut.trim_start_matches(' ');
+                    let inner = text.trim_end_matches(' ');
+                    line.push_str(&cut[..cut.len() - text.len()]);
+                    line.push_str(&theme.paint(inner, role));
+                    line.push_str(&text[inner.len()..]);
+                }
+                None => line.push_str(&cut),
+            }
+            line.push_str(after);
+        }
+        format!("{}\n", line.trim_end_matches(' '))
+    }
+
+    proptest::proptest! {
+        /// Blanks held back until text follows make the line that padding
+        /// then trimming makes, whatever spaces the cells hold.
+        #[test]
+        fn rows_written_piece_by_piece_are_the_whole_lines(
+            cells in proptest::collection::vec(
+                ("[ ab]{0,6}", proptest::bool::ANY, proptest::bool::ANY, 0usize..8),
+                1..6,
+            ),
+            color in proptest::bool::ANY,
+        ) {
+            let theme = Theme { color };
+            let widths: Vec<usize> = cells.iter().map(|c| c.3).collect();
+            let cells: Vec<Cell<'_>> = cells
+                .iter()
+                .map(|(text, right, role, _)| Cell {
+                    text: Cow::Borrowed(text.as_str()),
+                    role: role.then_some(Role::Error),
+                    right: *right,
+                })
+                .collect();
+            let mut out = Vec::new();
+            write_row(&mut out, &widths, &cells, theme).unwrap();
+            proptest::prop_assert_eq!(
+                String::from_utf8(out).unwrap(),
+                whole_line(&widths, &cells, theme)
+            );
+        }
     }
 
     #[test]
