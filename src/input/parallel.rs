@@ -1368,20 +1368,6 @@ mod tests {
         assert_eq!(Sizes::for_input(Some(u64::MAX)).block, BLOCK);
     }
 
-    /// What a reader gave, entries and problems in one sequence.
-    #[derive(Debug, Default, PartialEq)]
-    struct InOrder(Vec<String>);
-
-    impl EntrySink for InOrder {
-        fn entry(&mut self, e: &mut Entry) -> anyhow::Result<()> {
-            self.0.push(format!("entry {e:?}"));
-            Ok(())
-        }
-        fn problem(&mut self, d: Diagnostic) {
-            self.0.push(format!("problem {d:?}"));
-        }
-    }
-
     /// The walker reads plain entries in their place among the items: an
     /// entry's problems still come before it, and an object that is no
     /// entry leaves only its problem, as on the simple path.
@@ -1395,7 +1381,7 @@ mod tests {
             "\"agent_result\":{\"duration_ms\":\"x\"}}\n,\n",
             "{\"hook\":\"AfterEventHandling\",\"event_id\":\"e1\"}\n]\n",
         );
-        let mut simple = InOrder::default();
+        let mut simple = crate::input::InOrder::default();
         crate::input::read_all(input.as_bytes(), ParseOptions::default(), &mut simple).unwrap();
         assert_eq!(
             simple.0.iter().filter(|s| s.starts_with("problem")).count(),
@@ -1403,7 +1389,7 @@ mod tests {
             "{simple:#?}"
         );
         for block in [1, 7, 40, 4096] {
-            let mut parallel = InOrder::default();
+            let mut parallel = crate::input::InOrder::default();
             read_text(input, &mut parallel, small_blocks(block, 2)).unwrap();
             assert_eq!(parallel, simple, "blocks of {block}");
         }

@@ -354,6 +354,22 @@ impl EntrySink for Collect {
     }
 }
 
+/// Entries and problems as one sequence, each as its debug text, for
+/// comparing what two readers found, order and all (a problem of an
+/// entry comes before it).
+#[derive(Debug, Default, PartialEq)]
+pub struct InOrder(pub Vec<String>);
+
+impl EntrySink for InOrder {
+    fn entry(&mut self, entry: &mut Entry) -> anyhow::Result<()> {
+        self.0.push(format!("entry {entry:?}"));
+        Ok(())
+    }
+    fn problem(&mut self, problem: Diagnostic) {
+        self.0.push(format!("problem {problem:?}"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

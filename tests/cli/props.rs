@@ -10,7 +10,7 @@
 use agentcli::analysis::Condition;
 use agentcli::input::parallel::{self, Sizes};
 use agentcli::input::{
-    read_all, Collect, Diagnostic, EntrySink, ParseOptions, ProblemKind, TraceReader,
+    read_all, Collect, Diagnostic, InOrder, ParseOptions, ProblemKind, TraceReader,
 };
 use agentcli::model::{Entry, Hook};
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
@@ -1015,21 +1015,6 @@ proptest! {
         for p in &whole.problems {
             prop_assert!(p.position.offset <= bytes.len() as u64, "{:?}", p);
         }
-    }
-}
-
-/// What a reader found, entries and problems in the one order it gave
-/// them (a problem of an entry comes before it).
-#[derive(Debug, Default, PartialEq)]
-struct InOrder(Vec<String>);
-
-impl EntrySink for InOrder {
-    fn entry(&mut self, entry: &mut Entry) -> anyhow::Result<()> {
-        self.0.push(format!("entry {entry:?}"));
-        Ok(())
-    }
-    fn problem(&mut self, problem: Diagnostic) {
-        self.0.push(format!("problem {problem:?}"));
     }
 }
 
