@@ -934,40 +934,62 @@ fn take_raw<'t>(
     outline: &mut fast::Outline<'t>,
     items: &mut Vec<Item>,
 ) {
-    let mut lent = Payloads::default();
-    let entry = parse_entry_lent(
-        raw.bytes,
+    let keeper = reading.keeper;
+    push_entry(
+        items,
         raw.start,
-        raw.shifts,
-        &reading.keeper,
-        outline,
-        &mut lent,
-        &mut |d| items.push(Item::Problem(d)),
+        raw.after_close,
+        reading,
+        |entry, problems| {
+            let lent = parse_entry_lent(
+                entry, raw.bytes, raw.start, raw.shifts, &keeper, outline, problems,
+            )?;
+            Some(Payloads {
+                outline: Some(outline),
+                ..lent
+            })
+        },
     );
-    let lent = Payloads {
-        outline: Some(outline),
-        ..lent
-    };
-    push_entry(items, entry, lent, raw.start, raw.after_close, reading);
 }
 
-/// An entry read (if any of it could be), after its problems, prepared
-/// for the view.
-fn push_entry(
+/// Reads an entry in its place among `items` with `read` (which gives
+/// the payloads it lends, or `None` when nothing of it could be read),
+/// its problems put before it, then prepares it for the view. An entry
+/// is over 500 bytes: made elsewhere and moved in, its copies cost more
+/// than its checks.
+fn push_entry<'t>(
     items: &mut Vec<Item>,
-    entry: Option<Entry>,
-    lent: Payloads<'_>,
     start: Position,
     after_close: bool,
     reading: &mut Reading<'_>,
+    read: impl FnOnce(&mut Entry, &mut dyn FnMut(Diagnostic)) -> Option<Payloads<'t>>,
 ) {
-    if let Some(mut entry) = entry {
-        reading.prepare(&mut entry, lent);
-        items.push(Item::Entry {
-            entry,
-            start,
-            after_close,
-        });
+    let slot = items.len();
+    items.push(Item::Entry {
+        entry: Entry::default(),
+        start,
+        after_close,
+    });
+    let mut problems = Vec::new();
+    let made = match items.last_mut() {
+        Some(Item::Entry { entry, .. }) => {
+            match read(entry, &mut |d| problems.push(Item::Problem(d))) {
+                Some(lent) => {
+                    reading.prepare(entry, lent);
+                    true
+                }
+                None => false,
+            }
+        }
+        // The item just pushed.
+        _ => false,
+    };
+    if !made {
+        items.pop();
+    }
+    // Rare: most entries have none.
+    if !problems.is_empty() {
+        items.splice(slot..slot, problems);
     }
 }
 
@@ -990,8 +1012,6 @@ fn read_block(
     let keeper = reading.keeper;
     // One outline for every entry of the block.
     let mut outline = fast::Outline::with_room();
-    // An entry's problems, while it is read.
-    let mut problems = Vec::new();
     let base = start.offset;
     let mut line = start.line;
     let mut line_start = start.offset + 1 - start.column;
@@ -1034,39 +1054,22 @@ fn read_block(
                 framing.objects += 1;
                 framing.closed = false;
                 seen_significant = true;
-                // Read in its place among the items: an entry is over
-                // 500 bytes, and copies of it cost more than its checks.
-                let slot = items.len();
-                items.push(Item::Entry {
-                    entry: Entry::default(),
-                    start: at,
-                    after_close: seen_close,
-                });
-                let mut read = None;
-                if let Some(Item::Entry { entry, .. }) = items.last_mut() {
-                    let mut lent = Payloads::default();
-                    read = entry_from_outline(
+                push_entry(items, at, seen_close, reading, |entry, problems| {
+                    let entry_text = &text[i..found.end];
+                    let lent = entry_from_outline(
                         entry,
-                        &text[i..found.end],
+                        entry_text,
                         &outline,
                         at,
                         &[],
                         &keeper,
-                        &mut lent,
-                        &mut |d| problems.push(Item::Problem(d)),
-                    );
-                    if read.is_some() {
-                        lent.outline = Some(&outline);
-                        reading.prepare(entry, lent);
-                    }
-                }
-                if read.is_none() {
-                    items.pop();
-                }
-                // Its problems come before it (rare).
-                if !problems.is_empty() {
-                    items.splice(slot..slot, problems.drain(..));
-                }
+                        problems,
+                    )?;
+                    Some(Payloads {
+                        outline: Some(&outline),
+                        ..lent
+                    })
+                });
                 if found.newlines > 0 {
                     line += found.newlines;
                     line_start = base + found.last_newline as u64 + 1;

@@ -209,31 +209,34 @@ pub fn parse_entry(
     problems: &mut dyn FnMut(Diagnostic),
 ) -> Option<Entry> {
     let keeper = Keeper::new(options, redact, false);
+    let mut entry = Entry::default();
     parse_entry_lent(
+        &mut entry,
         bytes,
         start,
         shifts,
         &keeper,
         &mut Outline::with_room(),
-        &mut Payloads::default(),
         problems,
     )
+    .map(|_| entry)
 }
 
-/// [`parse_entry`], lending the payloads in `lent` when the keeper says
-/// so (see [`Keeper`]): the parallel reader's workers hand them to the
-/// view's preparer while the text is still there, instead of copying them
-/// into the entry. The entry's objects are split into `outline` when the
-/// fast path reads it (else it is left empty).
+/// [`parse_entry`] into `entry` (a default one), giving the payloads it
+/// lends when the keeper says so (see [`Keeper`]): the parallel reader's
+/// workers hand them to the view's preparer while the text is still
+/// there, instead of copying them into the entry. The entry's objects are
+/// split into `outline` when the fast path reads it (else it is left
+/// empty). `None` when nothing of it could be read.
 pub(super) fn parse_entry_lent<'t>(
+    entry: &mut Entry,
     bytes: &'t [u8],
     start: Position,
     shifts: &[(usize, usize)],
     keeper: &Keeper<'_>,
     outline: &mut Outline<'t>,
-    lent: &mut Payloads<'t>,
     problems: &mut dyn FnMut(Diagnostic),
-) -> Option<Entry> {
+) -> Option<Payloads<'t>> {
     let mut utf8_shifts = Vec::new();
     let text: Cow<'_, str> = match crate::model::utf8(bytes) {
         Ok(s) => Cow::Borrowed(s),
@@ -251,11 +254,7 @@ pub(super) fn parse_entry_lent<'t>(
     // `\u` surrogate, so only the slow path needs the check below.
     if let Cow::Borrowed(text) = text {
         if super::fast::object(text, outline).is_some() {
-            let mut entry = Entry::default();
-            return entry_from_outline(
-                &mut entry, text, outline, start, shifts, keeper, lent, problems,
-            )
-            .map(|()| entry);
+            return entry_from_outline(entry, text, outline, start, shifts, keeper, problems);
         }
     }
     outline.clear();
@@ -294,24 +293,23 @@ pub(super) fn parse_entry_lent<'t>(
             return None;
         }
     };
-    let mut entry = Entry::default();
+    // Nothing is lent from text mended here.
     entry_of(
-        &mut entry,
+        entry,
         text,
         fields,
         &Outline::default(),
         &placer,
         &keeper,
-        &mut Payloads::default(),
         problems,
     )
-    .map(|()| entry)
+    .map(|_| Payloads::default())
 }
 
 /// Reads into `entry` (a default one) the object the fast path has split
 /// into `outline` (here, or in the parallel reader's walker); `shifts` as
-/// [`parse_entry`] takes them. `None` when nothing of it could be read.
-#[allow(clippy::too_many_arguments)]
+/// [`parse_entry`] takes them. The payloads it lends, or `None` when
+/// nothing of it could be read.
 pub(super) fn entry_from_outline<'t>(
     entry: &mut Entry,
     text: &'t str,
@@ -319,9 +317,8 @@ pub(super) fn entry_from_outline<'t>(
     start: Position,
     shifts: &[(usize, usize)],
     keeper: &Keeper<'_>,
-    lent: &mut Payloads<'t>,
     problems: &mut dyn FnMut(Diagnostic),
-) -> Option<()> {
+) -> Option<Payloads<'t>> {
     let placer = Placer::new(start, text.as_bytes(), &[], shifts);
     entry_of(
         entry,
@@ -330,7 +327,6 @@ pub(super) fn entry_from_outline<'t>(
         outline,
         &placer,
         keeper,
-        lent,
         problems,
     )
 }
@@ -338,8 +334,7 @@ pub(super) fn entry_from_outline<'t>(
 /// Reads an object's fields into `entry`, a default one (both paths end
 /// here, so they read the same fields the same way; the parallel reader
 /// reads into the entry's place among its items, as an entry is over 500
-/// bytes). `None` when the object is no entry.
-#[allow(clippy::too_many_arguments)]
+/// bytes). The payloads it lends, or `None` when the object is no entry.
 fn entry_of<'t>(
     entry: &mut Entry,
     text: &'t str,
@@ -347,9 +342,9 @@ fn entry_of<'t>(
     outline: &Outline<'t>,
     placer: &Placer<'_>,
     keeper: &Keeper<'_>,
-    lent: &mut Payloads<'t>,
     problems: &mut dyn FnMut(Diagnostic),
-) -> Option<()> {
+) -> Option<Payloads<'t>> {
+    let mut lent = Payloads::default();
     let start = placer.start;
     entry.position = start;
     entry.raw = keeper.keep_raw.then(|| keeper.keep(text).0);
@@ -412,7 +407,7 @@ fn entry_of<'t>(
                 }
                 None => keep_extra(entry, keeper, key, raw),
             },
-            "agent_result" => match field.agent_result(raw, keeper, lent) {
+            "agent_result" => match field.agent_result(raw, keeper, &mut lent) {
                 Some(result) => entry.result = result,
                 None => keep_extra(entry, keeper, key, raw),
             },
@@ -444,7 +439,7 @@ fn entry_of<'t>(
             None => Hook::Unknown,
         },
     };
-    Some(())
+    Some(lent)
 }
 
 /// Keeps a key this version does not read (or a field it could not) among
