@@ -135,11 +135,17 @@ impl PathSteps {
     /// The longest run among the steps (0 when none has a duration),
     /// without making steps kept as rows.
     pub fn longest_ms(&self) -> f64 {
-        let durations: Box<dyn Iterator<Item = Option<f64>>> = match self {
-            PathSteps::Held(steps) => Box::new(steps.iter().map(|s| s.run.duration_ms)),
-            PathSteps::Rows(rows) => Box::new(rows.steps.iter().map(|s| s.duration_ms)),
-        };
-        durations.flatten().fold(0.0, f64::max)
+        match self {
+            PathSteps::Held(steps) => steps
+                .iter()
+                .filter_map(|s| s.run.duration_ms)
+                .fold(0.0, f64::max),
+            PathSteps::Rows(rows) => rows
+                .steps
+                .iter()
+                .filter_map(|s| s.duration_ms)
+                .fold(0.0, f64::max),
+        }
     }
 
     /// The steps in order, each made now if kept as a row.

@@ -30,7 +30,8 @@ pub type FastSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 /// every event. Two hashers seeded at random when the `Hash128` is made:
 /// no file can be written to make two values collide, and by chance two of
 /// a billion do with odds below 10^-20. Hashes of two `Hash128`s do not
-/// compare: one is made for all that must.
+/// compare (but for a clone, which keeps the seeds): one is made for all
+/// that must.
 #[derive(Debug, Clone, Default)]
 pub struct Hash128([foldhash::fast::RandomState; 2]);
 

@@ -165,8 +165,6 @@ impl Timestamp {
     }
 }
 
-/// Bytes written one field at a time, for [`Timestamp::go_text`] (no field
-/// is wider than its count of digits: they are in range by then).
 /// The last `slots.len()` digits of `value` into `slots`, zeros in front.
 /// From the last digit back: a division by ten is a multiplication, where
 /// one by a power chosen at run time is a division.
@@ -177,6 +175,8 @@ pub(crate) fn put_digits(slots: &mut [u8], mut value: u32) {
     }
 }
 
+/// Bytes written one field at a time, for [`Timestamp::go_text`] (no field
+/// is wider than its count of digits: they are in range by then).
 struct GoText<'a> {
     bytes: &'a mut [u8; GO_TEXT_MAX],
     len: usize,

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 use std::ops::Range;
 
-use super::hops::{EventGroups, EventItem, HopStore};
+use super::hops::{EventItem, HopPass, HopStore};
 use super::lanes::write_lanes;
 use super::ordered::{fold_parts, render_ranges_in_order};
 use super::style::Role;
@@ -109,9 +109,11 @@ impl ChainWriter {
         Ok(())
     }
 
-    fn finish(self, out: &mut dyn Write) -> io::Result<()> {
+    /// Writes the line being made, if any.
+    fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
         if !self.line.is_empty() {
             writeln!(out, "{}", self.line)?;
+            self.line.clear();
         }
         Ok(())
     }
@@ -130,15 +132,17 @@ impl RouteWriter {
             chain: ChainWriter::new(width_limit),
         }
     }
+}
 
-    fn push(&mut self, hop: &Hop<'_>, out: &mut dyn Write) -> io::Result<()> {
+impl HopPass for RouteWriter {
+    fn hop(&mut self, hop: &Hop<'_>, out: &mut dyn Write) -> io::Result<()> {
         match self.route.push(hop) {
             Some(agent) => self.chain.push(&escape(agent), out),
             None => Ok(()),
         }
     }
 
-    fn finish(mut self, out: &mut dyn Write) -> io::Result<()> {
+    fn end(&mut self, out: &mut dyn Write) -> io::Result<()> {
         if let Some(last) = self.route.end() {
             self.chain.push(&escape(&last), out)?;
         }
@@ -211,7 +215,7 @@ impl HopView for FlowText {
         let threads = crate::input::parallel::cores();
         let times = self.shape.column(self.options.time, ctx.summary.start);
         let time_of = |h: &Hop<'_>| times.show(h.timestamp.get());
-        // A lane's note: the hop's time, then what follows it.
+        // What follows a hop's time in its lane's note.
         let after_time = |h: &Hop<'_>, text: &mut String| {
             text.push_str("  ");
             text.push_str(h.kind.as_str());
@@ -220,6 +224,7 @@ impl HopView for FlowText {
                 text.push_str(&escape(e));
             }
         };
+        // A lane's note: the hop's time, then what follows it.
         let note = |h: &Hop<'_>, text: &mut String| {
             text.push_str(&time_of(h));
             after_time(h, text);
@@ -231,8 +236,9 @@ impl HopView for FlowText {
         // the column's; else each is made and measured. The lane
         // diagram's notes are measured in the same read.
         let any_time = self.shape.any();
-        let uniform = times.uniform() && any_time.is_some();
-        let uniform_width = uniform.then(|| width(&times.show(any_time)));
+        let uniform_width = any_time
+            .filter(|_| times.uniform())
+            .map(|t| width(&times.show(Some(t))));
         let max = |a: [usize; 8], b: [usize; 8]| -> [usize; 8] {
             std::array::from_fn(|i| a[i].max(b[i]))
         };
@@ -328,41 +334,9 @@ impl HopView for FlowText {
                 }
             }
         };
-        match hops.held() {
-            // Each goes over every hop on one core: the route is made on a
-            // thread of its own while the events are grouped.
-            Some(held) => {
-                let rows = held.rows();
-                let (route, groups) = std::thread::scope(|scope| {
-                    let route = scope.spawn(|| -> io::Result<Vec<u8>> {
-                        let mut text = Vec::new();
-                        let mut writer = RouteWriter::new(width_total);
-                        for h in rows.slice(0..rows.len()) {
-                            writer.push(&h?, &mut text)?;
-                        }
-                        writer.finish(&mut text)?;
-                        Ok(text)
-                    });
-                    let groups = EventGroups::of(&rows, threads);
-                    let route = route
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                    (route, groups)
-                });
-                out.write_all(route_header.as_bytes())?;
-                out.write_all(&route?)?;
-                out.write_all(events_header.as_bytes())?;
-                groups?.write(&rows, &item, threads, out)?;
-            }
-            None => {
-                out.write_all(route_header.as_bytes())?;
-                let mut writer = RouteWriter::new(width_total);
-                hops.for_each(&mut |h| writer.push(h, out))?;
-                writer.finish(out)?;
-                out.write_all(events_header.as_bytes())?;
-                hops.by_event(&item, out)?;
-            }
-        }
+        out.write_all(route_header.as_bytes())?;
+        let mut route = RouteWriter::new(width_total);
+        hops.by_event_after(&mut route, events_header.as_bytes(), &item, out)?;
 
         // 5. Lanes.
         writeln!(out, "\n{}", theme.paint("Lane diagram:", Role::Header))?;

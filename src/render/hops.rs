@@ -100,7 +100,7 @@ impl HopStore {
 
     /// The hops, when they are all in memory: then every section can
     /// read them at once, from any thread.
-    pub fn held(&mut self) -> Option<Held<'_>> {
+    fn held(&mut self) -> Option<Held<'_>> {
         let (bytes, starts) = self.rows.in_memory()?;
         Some(Held {
             bytes,
@@ -132,6 +132,57 @@ impl HopStore {
             let rows = held.rows();
             return EventGroups::of(&rows, threads)?.write(&rows, line, threads, out);
         }
+        self.by_event_from_files(line, threads, out)
+    }
+
+    /// Writes what `first` makes of every hop (in time order), then
+    /// `between`, then the hops grouped by event as [`HopStore::by_event`]
+    /// does. Each goes over every hop: while the hops are in memory,
+    /// `first` runs on a thread of its own while the events are grouped,
+    /// its text held until they are (it is no longer than the hops in
+    /// memory); else it is written as the hops are read.
+    pub fn by_event_after(
+        &mut self,
+        first: &mut (dyn HopPass + Send),
+        between: &[u8],
+        line: &EventLine<'_>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let threads = crate::input::parallel::cores();
+        if let Some(held) = self.held() {
+            let rows = held.rows();
+            let (text, groups) = std::thread::scope(|scope| {
+                let pass = scope.spawn(|| -> io::Result<Vec<u8>> {
+                    let mut text = Vec::new();
+                    for hop in rows.slice(0..rows.len()) {
+                        first.hop(&hop?, &mut text)?;
+                    }
+                    first.end(&mut text)?;
+                    Ok(text)
+                });
+                let groups = EventGroups::of(&rows, threads);
+                let text = pass
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (text, groups)
+            });
+            out.write_all(&text?)?;
+            out.write_all(between)?;
+            return groups?.write(&rows, line, threads, out);
+        }
+        self.for_each(&mut |hop| first.hop(hop, out))?;
+        first.end(out)?;
+        out.write_all(between)?;
+        self.by_event_from_files(line, threads, out)
+    }
+
+    /// [`HopStore::by_event`] for hops gone to the file: see there.
+    fn by_event_from_files(
+        &mut self,
+        line: &EventLine<'_>,
+        threads: usize,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         // A twelfth of the budget each: the hops stay in the first store.
         let budget = self.budget / 12;
         let hasher = foldhash::fast::RandomState::default();
@@ -200,6 +251,14 @@ impl HopStore {
     }
 }
 
+/// A pass over every hop in time order, writing as it goes (see
+/// [`HopStore::by_event_after`]).
+pub trait HopPass {
+    fn hop(&mut self, hop: &Hop<'_>, out: &mut dyn Write) -> io::Result<()>;
+    /// After the last hop.
+    fn end(&mut self, out: &mut dyn Write) -> io::Result<()>;
+}
+
 /// Makes an item's text (see [`HopStore::by_event`]).
 pub type EventLine<'a> = dyn Fn(EventItem<'_>, &mut Vec<u8>) -> io::Result<()> + Sync + 'a;
 
@@ -215,19 +274,19 @@ const BATCH: usize = 2048;
 /// groups (each a run, its first place first); the groups are then put
 /// in order of first place. Made apart from their writing, so that a view
 /// can make them while it writes something else.
-pub struct EventGroups {
+struct EventGroups {
     /// (event hash, place) of every hop, by event hash, then place.
     by_event: Vec<(u128, u32)>,
-    /// Each group: its first place, and where its members are in
-    /// `by_event`; in order of first place.
-    groups: Vec<(u32, std::ops::Range<u32>)>,
+    /// Each group: its first place, where its members are in `by_event`
+    /// and its label's hash; in order of first place.
+    groups: Vec<(u32, std::ops::Range<u32>, u64)>,
     /// Whether a group's label is another group's too.
     shared: Vec<bool>,
 }
 
 impl EventGroups {
     /// The groups of the hops in `rows`, hashed and sorted on `threads`.
-    pub fn of(rows: &Rows<'_>, threads: usize) -> io::Result<EventGroups> {
+    fn of(rows: &Rows<'_>, threads: usize) -> io::Result<EventGroups> {
         let events = Hash128::default();
         let labels = foldhash::fast::RandomState::default();
         // (event hash, place) for every hop, sorted, and each hop's label
@@ -249,14 +308,16 @@ impl EventGroups {
             // Two sorted runs: the stable sort finds them and merges them
             // in one pass.
             events.extend(more_events);
-            events.sort();
             labels.extend(more_labels);
             Ok((events, labels))
         };
-        let (by_event, label_hash) =
+        let (mut by_event, label_hash) =
             super::ordered::fold_parts(&places, threads, BATCH, &hash, join)
                 .unwrap_or_else(|| Ok(Default::default()))?;
         drop(places);
+        // One sorted run a core: the stable sort finds them and merges
+        // them.
+        by_event.sort();
         // Each group's first place, members and label hash.
         let mut groups: Vec<(u32, std::ops::Range<u32>, u64)> = by_event
             .chunk_by(|a, b| a.0 == b.0)
@@ -305,17 +366,14 @@ impl EventGroups {
         }
         Ok(EventGroups {
             by_event,
-            groups: groups
-                .into_iter()
-                .map(|(first, members, _)| (first, members))
-                .collect(),
+            groups,
             shared,
         })
     }
 
     /// Writes the groups of the hops in `rows` (those they were made of),
     /// each item's text made by `line` on `threads`, written in order.
-    pub fn write(
+    fn write(
         &self,
         rows: &Rows<'_>,
         line: &EventLine<'_>,
@@ -324,7 +382,7 @@ impl EventGroups {
     ) -> io::Result<()> {
         let render = |range: &std::ops::Range<usize>, text: &mut Vec<u8>| -> io::Result<()> {
             for g in range.clone() {
-                let (first, members) = &self.groups[g];
+                let (first, members, _) = &self.groups[g];
                 let event = rows.event_at(rows.starts()[*first as usize])?;
                 line(EventItem::Group(group_heading(event, self.shared[g])), text)?;
                 let members = &self.by_event[members.start as usize..members.end as usize];
@@ -464,13 +522,13 @@ impl Labelled {
 }
 
 /// All the hops, in memory (see [`HopStore::held`]).
-pub struct Held<'a> {
+struct Held<'a> {
     bytes: &'a [u8],
     starts: Vec<usize>,
 }
 
 impl Held<'_> {
-    pub fn rows(&self) -> Rows<'_> {
+    fn rows(&self) -> Rows<'_> {
         Rows {
             bytes: self.bytes,
             starts: &self.starts,

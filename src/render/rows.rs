@@ -65,8 +65,7 @@ pub type KeyOf<K> = fn(&mut <K as RowKey>::Keys, &[u8]) -> io::Result<K>;
 /// The key at the start of `row`, for a store whose rows start with
 /// theirs ([`RowStore::push_keyed`]): its [`KeyOf`].
 pub fn leading_key<K: RowKey<Keys = ()>>(_: &mut (), row: &[u8]) -> io::Result<K> {
-    let bytes = row.get(..K::BYTES).ok_or_else(|| bad_run("a row's key"))?;
-    Ok(K::get(bytes))
+    split_key(row).map(|(key, _)| key)
 }
 
 /// A row that starts with its key: the key, and the bytes after it.
@@ -189,7 +188,7 @@ impl<K: RowKey> RowStore<K> {
     }
 
     /// Adds a row (its bytes, length first) made with `key`.
-    pub fn push(&mut self, key: K, row: &[u8]) -> io::Result<()> {
+    fn push(&mut self, key: K, row: &[u8]) -> io::Result<()> {
         self.sorted &= self.last.is_none_or(|last| last <= key);
         self.last = Some(key);
         self.chunk_sorted &= self.chunk.last().is_none_or(|&(last, _)| last <= key);

@@ -707,14 +707,14 @@ fn walk_run(row: &[u8], sender: impl Fn(u64) -> io::Result<Option<Name>>) -> io:
     })
 }
 
-/// A shown run's row (its agent's name, then its details after the agent)
-/// as the run it shows.
 /// A shown run's duration, next in its row (after the agent).
 fn shown_duration(bytes: &mut RowBytes<'_>) -> io::Result<Option<f64>> {
     let duration = f64::from_le_bytes(bytes.array()?);
     Ok((!duration.is_nan()).then_some(duration))
 }
 
+/// A shown run's row (its agent's name, then its details after the agent)
+/// as the run it shows.
 fn shown_run(row: &[u8]) -> io::Result<RunView> {
     let mut bytes = RowBytes(row);
     let agent = bytes.text()?;
