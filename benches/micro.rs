@@ -29,7 +29,7 @@ use agentcli::input::parallel::{self, Sizes};
 use agentcli::input::parse::parse_entry;
 use agentcli::input::scan::{ScanEvent, Scanner};
 use agentcli::input::{
-    read_all, read_all_with, Collect, Diagnostic, EntrySink, ParseOptions, ReadReport,
+    read_all, read_all_with, Collect, Diagnostic, EntrySink, Input, ParseOptions, ReadReport,
 };
 use agentcli::model::{Entry, Position};
 use agentcli::render::analysis::{AnalysisFormat, AnalysisView};
@@ -318,12 +318,14 @@ mod reader {
         bench_read_all_with(bencher, &INPUTS.compact, options);
     }
 
-    /// `input` through `read_all_with`, its size given as a file's would be.
+    /// `input` through `read_all_with`, read at offsets and its size given
+    /// as a file's would be.
     fn bench_read_all_with(bencher: Bencher, input: &[u8], options: Options) {
         bencher.counter(bytes(input)).bench(|| {
             let mut sink = Count::default();
             let size = Some(input.len() as u64);
-            read_all_with(input, size, options.get(), None, &mut sink).expect("read");
+            let file = Input::<&[u8]>::File(&input);
+            read_all_with(file, size, options.get(), None, &mut sink).expect("read");
             (sink.entries, sink.problems)
         });
     }
@@ -340,7 +342,8 @@ mod reader {
         };
         bencher.counter(bytes(input)).bench(|| {
             let mut sink = Count::default();
-            parallel::read(&input[..], options.get(), None, &mut sink, sizes).expect("read");
+            let stream = Input::Stream(&input[..]);
+            parallel::read(stream, options.get(), None, &mut sink, sizes).expect("read");
             (sink.entries, sink.problems)
         });
     }

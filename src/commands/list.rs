@@ -113,8 +113,8 @@ fn summarize(
     // stamped (a file being written is summarized as it stood then), so
     // the end is known without another read.
     let sizes = input::parallel::Sizes::for_file(size);
-    let file = file.take(len.unwrap_or(u64::MAX));
-    let report = match input::parallel::read_inline(file, options, None, &mut sink, sizes, scratch)
+    let input = input::Input::Stream(file.take(len.unwrap_or(u64::MAX)));
+    let report = match input::parallel::read_inline(input, options, None, &mut sink, sizes, scratch)
     {
         Ok(r) => r,
         Err(e) => return (Err(e), None),

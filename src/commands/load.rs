@@ -86,7 +86,8 @@ pub fn load(
 ) -> Result<Loaded> {
     let name = source.to_string();
     reporter.set_source(&name);
-    let reader = super::open_source(source)?;
+    let mut reader = super::open_source(source)?;
+    let regular = reader.regular();
     let mut sink = LoadSink {
         filter,
         keep,
@@ -106,7 +107,8 @@ pub fn load(
         keep_raw: false,
     };
     let size = source.size();
-    let report = input::read_here_or_all(reader, size, options, redact, &mut sink, scratch)
+    let input = input::Input::of(&mut reader, regular);
+    let report = input::read_here_or_all(input, size, options, redact, &mut sink, scratch)
         .with_context(|| format!("failed to read '{name}'"))?;
     let LoadSink {
         summary,

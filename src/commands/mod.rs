@@ -64,9 +64,7 @@ pub(crate) fn list_traces(
 }
 
 /// Opens a trace for reading, naming it when it cannot be.
-pub(crate) fn open_source(
-    source: &crate::input::Source,
-) -> anyhow::Result<Box<dyn std::io::Read + Send>> {
+pub(crate) fn open_source(source: &crate::input::Source) -> anyhow::Result<crate::input::Opened> {
     use anyhow::Context;
     source
         .open()

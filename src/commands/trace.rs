@@ -169,9 +169,10 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
     }
     let name = source.to_string();
     let reader = super::open_source(&source)?;
+    let regular = reader.regular();
     let size = source.size();
     let counted = std::sync::atomic::AtomicU64::new(0);
-    let reader = crate::output::progress::ProgressReader::new(
+    let mut reader = crate::output::progress::ProgressReader::new(
         reader,
         &name,
         size,
@@ -225,7 +226,8 @@ pub fn run(config: &Config, trace: &TraceConfig, out: &mut dyn Write) -> Result<
         candidates: &mut candidates,
         reporter: &mut reporter,
     };
-    let report = input::read_all_with(reader, size, options, config.redact.clone(), &mut sink)
+    let input = input::Input::of(&mut reader, regular);
+    let report = input::read_all_with(input, size, options, config.redact.clone(), &mut sink)
         .map_err(|e| {
             let from_view = e.downcast_ref::<WritingOutput>().is_some()
                 || e.downcast_ref::<ShowingTrace>().is_some();

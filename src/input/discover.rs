@@ -6,6 +6,8 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use super::read::ReadAt;
+
 /// The suffix AgenticGoKit gives trace files.
 pub const SUFFIX: &str = ".trace.json";
 
@@ -34,12 +36,48 @@ impl Source {
         }
     }
 
-    /// The bytes of the source; `Send`, so the workers can read them.
-    pub fn open(&self) -> io::Result<Box<dyn Read + Send>> {
+    /// The source, open to read.
+    pub fn open(&self) -> io::Result<Opened> {
         Ok(match self {
-            Source::Stdin => Box::new(io::stdin()),
-            Source::File(p) => Box::new(File::open(p)?),
+            Source::Stdin => Opened::Stdin(io::stdin()),
+            Source::File(p) => {
+                let file = File::open(p)?;
+                let regular = file.metadata()?.is_file();
+                Opened::File { file, regular }
+            }
         })
+    }
+}
+
+/// A source open to read: stdin, or a file (a named pipe or a device is
+/// read in order, as stdin is; a regular file also at offsets).
+pub enum Opened {
+    Stdin(io::Stdin),
+    File { file: File, regular: bool },
+}
+
+impl Opened {
+    /// Whether it is a regular file, which can be read at any offset.
+    pub fn regular(&self) -> bool {
+        matches!(self, Opened::File { regular: true, .. })
+    }
+}
+
+impl Read for Opened {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Opened::Stdin(s) => s.read(buf),
+            Opened::File { file, .. } => file.read(buf),
+        }
+    }
+}
+
+impl ReadAt for Opened {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        match self {
+            Opened::Stdin(_) => Err(io::ErrorKind::Unsupported.into()),
+            Opened::File { file, .. } => file.read_at(buf, offset),
+        }
     }
 }
 

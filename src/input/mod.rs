@@ -33,9 +33,11 @@ pub(crate) fn fixture_files() -> Vec<(std::path::PathBuf, Vec<u8>)> {
     assert!(files.len() > 20, "{} fixtures", files.len());
     files
 }
-pub use discover::{closest, find_traces, resolve, Listing, ResolveError, Source, TraceGlob};
+pub use discover::{
+    closest, find_traces, resolve, Listing, Opened, ResolveError, Source, TraceGlob,
+};
 pub use parse::ParseOptions;
 pub use read::{
-    read_all, read_all_with, read_here_or_all, read_some, Collect, EntrySink, InOrder, Payloads,
-    Prepare, Preparer, ReadReport, TraceReader,
+    read_all, read_all_with, read_here_or_all, read_some, Collect, EntrySink, InOrder, Input,
+    Payloads, Prepare, Preparer, ReadAt, ReadReport, TraceReader,
 };

@@ -6,7 +6,11 @@
 //! just before its last such brace. There is no reader thread: a worker
 //! takes the next block itself (one at a time, under a lock, which is all
 //! that is serial), reading it into its own buffer, so the bytes the
-//! kernel copies are still in its core's cache when it parses them. It
+//! kernel copies are still in its core's cache when it parses them. From
+//! a regular file, only the block's last 64 KiB are read under the lock,
+//! to find the cut; the worker reads the rest after (at its offset), side
+//! by side with the others: read all under the lock, a gigabyte kept the
+//! lock held half the time and workers waited for it. It
 //! reads the block on its own, from its first byte to its last: a walker
 //! checks and splits entry after entry in one pass (the fast path of
 //! [`super::fast`]), and hands anything out of the ordinary (stray bytes,
@@ -37,7 +41,8 @@ use super::diagnostic::Diagnostic;
 use super::fast;
 use super::parse::{entry_from_outline, parse_entry_lent, Keeper, ParseOptions};
 use super::read::{
-    count_entry, read_some, take_problem, EntrySink, Payloads, Prepare, Preparer, ReadReport,
+    count_entry, read_some, take_problem, EntrySink, Input, Payloads, Prepare, Preparer, ReadAt,
+    ReadReport,
 };
 use super::redact::Redactor;
 use super::scan::{Framing, RawEntry, ScanEvent, Scanner, TopLevel, BOM};
@@ -118,6 +123,9 @@ enum Unit {
         start: Position,
         first: bool,
         last: bool,
+        /// The block's first bytes not read yet: to read from the file
+        /// (at `start.offset`) outside the lock (see [`Cutter::next`]).
+        unread: usize,
     },
     /// Entries scanned under the lock, to parse; the last batch
     /// carries how the input ended.
@@ -181,8 +189,8 @@ struct Done {
 }
 
 /// Reads `input` to its end on all cores; see the module documentation.
-pub fn read(
-    input: impl Read + Send,
+pub fn read<R: Read + Send>(
+    input: Input<'_, R>,
     options: ParseOptions,
     redact: Option<Arc<Redactor>>,
     sink: &mut dyn EntrySink,
@@ -191,9 +199,11 @@ pub fn read(
     let workers = sizes.workers.max(1);
     let window = WINDOW_PER_WORKER * workers;
     let prepare = sink.prepare();
+    let source = Source::of(input);
     let shared = Shared {
+        at: source.at(),
         cutting: Mutex::new(Cutting {
-            cutter: Cutter::new(input, sizes),
+            cutter: Cutter::new(source, sizes),
             handed: 0,
             failure: None,
         }),
@@ -291,23 +301,26 @@ pub fn read(
 
 /// Units handed out and not yet merged, at most, per worker: a worker
 /// that is ahead waits rather than piling up parsed entries.
-const WINDOW_PER_WORKER: usize = 2;
+const WINDOW_PER_WORKER: usize = 3;
 
 /// What the workers share: the cutter, which one worker at a time takes
 /// the next unit from, and the window, which says how far the calling
 /// thread has merged. They are locked apart: a worker may hold the cutter
 /// through a read that blocks (a pipe that is slow to fill), and the
 /// calling thread must still be able to merge what is done.
-struct Shared<R> {
-    cutting: Mutex<Cutting<R>>,
+struct Shared<'a, R> {
+    /// The file, when the input is one: units' unread bytes are read
+    /// from it outside the lock.
+    at: Option<&'a dyn ReadAt>,
+    cutting: Mutex<Cutting<'a, R>>,
     window: Mutex<Window>,
     /// Wakes workers waiting for the merge to catch up (or to stop).
     wake: Condvar,
     window_size: usize,
 }
 
-struct Cutting<R> {
-    cutter: Cutter<R>,
+struct Cutting<'a, R> {
+    cutter: Cutter<'a, R>,
     /// Units handed out so far (the next one's number).
     handed: usize,
     /// Reading the input failed: returned once what came before is merged.
@@ -325,7 +338,7 @@ struct Window {
     stop: bool,
 }
 
-impl<R: Read> Shared<R> {
+impl<R: Read> Shared<'_, R> {
     fn window(&self) -> std::sync::MutexGuard<'_, Window> {
         // Nothing that holds it can panic; a poisoned one still counts.
         self.window.lock().unwrap_or_else(PoisonError::into_inner)
@@ -354,20 +367,30 @@ impl<R: Read> Shared<R> {
         // A worker that panicked while cutting left the cutter torn (the
         // carry taken, the count not moved on): nothing more is cut.
         let mut cutting = self.cutting.lock().ok()?;
-        match cutting.cutter.next(buffer) {
+        let (seq, mut unit) = match cutting.cutter.next(buffer) {
             Ok(Some(unit)) => {
                 let seq = cutting.handed;
                 cutting.handed += 1;
-                Some((seq, unit))
+                (seq, unit)
             }
-            Ok(None) => None,
+            Ok(None) => return None,
             Err(e) => {
                 cutting.failure = Some(e);
                 drop(cutting);
                 self.stop();
-                None
+                return None;
             }
+        };
+        drop(cutting);
+        // Units after this one may be merged no more than it can.
+        if let Err(e) = read_unread(&mut unit, self.at) {
+            let mut cutting = self.cutting.lock().unwrap_or_else(PoisonError::into_inner);
+            cutting.failure.get_or_insert(e);
+            drop(cutting);
+            self.stop();
+            return None;
         }
+        Some((seq, unit))
     }
 
     /// The calling thread has merged `merged` units.
@@ -398,9 +421,9 @@ impl<R: Read> Shared<R> {
 /// Stops the workers when the thread that holds it panics (a worker, whose
 /// unit will never be merged, or the calling thread, which will merge no
 /// more): they would wait for it.
-struct StopOnPanic<'a, R: Read>(&'a Shared<R>);
+struct StopOnPanic<'a, 'b, R: Read>(&'a Shared<'b, R>);
 
-impl<R: Read> Drop for StopOnPanic<'_, R> {
+impl<R: Read> Drop for StopOnPanic<'_, '_, R> {
     fn drop(&mut self) {
         if std::thread::panicking() {
             self.0.stop();
@@ -493,8 +516,8 @@ pub fn side_by_side<T: Send>(
 /// many small files read side by side, where threads per file would cost
 /// more than they save. What `scratch` holds is used again from one file
 /// to the next. Payloads are masked by `redact`, when given.
-pub fn read_inline(
-    input: impl Read,
+pub fn read_inline<R: Read>(
+    input: Input<'_, R>,
     options: ParseOptions,
     redact: Option<&Redactor>,
     sink: &mut dyn EntrySink,
@@ -504,11 +527,14 @@ pub fn read_inline(
     let mut merge = Merge::default();
     let prepare = sink.prepare();
     let mut preparer = prepare.as_ref().map(|p| (p.make)());
-    let mut cutter = Cutter::new(input, sizes);
+    let source = Source::of(input);
+    let at = source.at();
+    let mut cutter = Cutter::new(source, sizes);
     let mut buffer = std::mem::take(&mut scratch.buffer);
     let mut items = std::mem::take(&mut scratch.items);
     let mut read = || -> anyhow::Result<()> {
-        while let Some(unit) = cutter.next(&mut buffer)? {
+        while let Some(mut unit) = cutter.next(&mut buffer)? {
+            read_unread(&mut unit, at)?;
             let mut reading = Reading::new(options, redact, prepare.as_ref(), preparer.as_mut());
             let mut done = read_unit(unit, std::mem::take(&mut items), &mut reading);
             let taken = merge.take(&mut done, sink);
@@ -616,11 +642,13 @@ impl Merge {
 /// just before an entry in column 1 or at the end of the input, and, once
 /// a block grows past [`Sizes::max_block`] with no such place, batches of
 /// entries scanned here from there on. It keeps what one block hands the
-/// next: the bytes after the cut and where they start.
-struct Cutter<R> {
-    input: R,
+/// next: the bytes after the cut (or, for a file, their offset) and where
+/// they start.
+struct Cutter<'a, R> {
+    input: Source<'a, R>,
     sizes: Sizes,
-    /// The bytes after the last cut, which start the next block.
+    /// The bytes after the last cut, which start the next block (read
+    /// from a stream; a file's are read again).
     carry: Vec<u8>,
     start: Position,
     first: bool,
@@ -641,8 +669,79 @@ struct Scan {
     len: usize,
 }
 
-impl<R: Read> Cutter<R> {
-    fn new(input: R, sizes: Sizes) -> Self {
+/// Where a cutter's bytes come from.
+enum Source<'a, R> {
+    Stream(R),
+    /// A file, read in order from `next`, and at other offsets.
+    File {
+        file: &'a dyn ReadAt,
+        next: u64,
+    },
+}
+
+impl<'a, R> Source<'a, R> {
+    fn of(input: Input<'a, R>) -> Self {
+        match input {
+            Input::Stream(r) => Source::Stream(r),
+            Input::File(file) => Source::File { file, next: 0 },
+        }
+    }
+
+    fn at(&self) -> Option<&'a dyn ReadAt> {
+        match self {
+            Source::Stream(_) => None,
+            Source::File { file, .. } => Some(*file),
+        }
+    }
+}
+
+impl<R: Read> Read for Source<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Source::Stream(r) => r.read(buf),
+            Source::File { file, next } => {
+                let n = file.read_at(buf, *next)?;
+                *next += n as u64;
+                Ok(n)
+            }
+        }
+    }
+}
+
+/// Of a file's block, the bytes at its end that the cutter reads under
+/// the lock to find where to cut; the rest is read outside it.
+const TAIL: usize = 64 << 10;
+
+/// Reads the bytes of `unit` the cutter left unread, from `file`.
+fn read_unread(unit: &mut Unit, file: Option<&dyn ReadAt>) -> anyhow::Result<()> {
+    let (
+        Unit::Block {
+            bytes,
+            start,
+            unread,
+            ..
+        },
+        Some(file),
+    ) = (unit, file)
+    else {
+        return Ok(());
+    };
+    let mut done = 0;
+    while done < *unread {
+        let at = start.offset + done as u64;
+        match file.read_at(&mut bytes[done..*unread], at) {
+            Ok(0) => anyhow::bail!("the file got shorter while it was read (at byte {at})"),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    *unread = 0;
+    Ok(())
+}
+
+impl<'a, R: Read> Cutter<'a, R> {
+    fn new(input: Source<'a, R>, sizes: Sizes) -> Self {
         Cutter {
             input,
             sizes,
@@ -671,6 +770,14 @@ impl<R: Read> Cutter<R> {
             return Ok(Some(unit));
         }
         let mut block = std::mem::take(buffer);
+        match self.cut_from_tail(&mut block) {
+            Ok(Some(unit)) => return Ok(Some(unit)),
+            Ok(None) => {}
+            Err(e) => {
+                *buffer = block;
+                return Err(e.into());
+            }
+        }
         let mut len = self.carry.len();
         if block.len() < len {
             block.resize(len, 0);
@@ -695,27 +802,17 @@ impl<R: Read> Cutter<R> {
                     start: self.start,
                     first: self.first,
                     last: true,
+                    unread: 0,
                 }));
             }
             match last_entry_start(&block[..len]) {
                 Some(cut) => {
                     // The next block starts with what follows the cut.
-                    self.carry.extend_from_slice(&block[cut..len]);
-                    let start = self.start;
-                    // Lines are counted from here (see [`Lines`]).
-                    self.start = Position {
-                        line: 1,
-                        column: 1,
-                        offset: start.offset + cut as u64,
-                    };
-                    self.want = self.sizes.block.max(self.carry.len() + 1);
-                    return Ok(Some(Unit::Block {
-                        bytes: block,
-                        len: cut,
-                        start,
-                        first: std::mem::replace(&mut self.first, false),
-                        last: false,
-                    }));
+                    match &mut self.input {
+                        Source::Stream(_) => self.carry.extend_from_slice(&block[cut..len]),
+                        Source::File { next, .. } => *next -= (len - cut) as u64,
+                    }
+                    return Ok(Some(self.cut_block(block, cut, 0)));
                 }
                 // Doubling: each try looks for a cut in the whole block
                 // again. Never past one block beyond `max_block`.
@@ -744,6 +841,69 @@ impl<R: Read> Cutter<R> {
                     return self.next(buffer);
                 }
             }
+        }
+    }
+
+    /// A file's block, when the last [`TAIL`] bytes of it hold a place to
+    /// cut: only they are read here, under the lock; the bytes before
+    /// them are left to the worker ([`read_unread`]), and those after the
+    /// cut are read again with the next block. `None` when the tail is
+    /// short (the end of the file is near) or holds no place to cut: the
+    /// block is then read in order, as a stream's is.
+    fn cut_from_tail(&mut self, block: &mut Vec<u8>) -> io::Result<Option<Unit>> {
+        let Source::File { file, next } = &mut self.input else {
+            return Ok(None);
+        };
+        let (file, from) = (*file, *next);
+        // A file's blocks carry nothing over: `want` is a block.
+        let want = self.want;
+        let tail = TAIL.min(want / 2);
+        if tail == 0 {
+            return Ok(None);
+        }
+        let head = want - tail;
+        if block.len() < want {
+            block.resize(want, 0);
+        }
+        let mut got = 0;
+        while got < tail {
+            match file.read_at(&mut block[head + got..want], from + (head + got) as u64) {
+                Ok(0) => return Ok(None),
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        // The last place to cut in the tail is the block's last.
+        let Some(cut) = last_entry_start(&block[head..want]) else {
+            return Ok(None);
+        };
+        *next = from + (head + cut) as u64;
+        Ok(Some(self.cut_block(
+            std::mem::take(block),
+            head + cut,
+            head,
+        )))
+    }
+
+    /// The block in `bytes` up to `cut`, where the next one starts; its
+    /// first `unread` bytes are still to be read.
+    fn cut_block(&mut self, bytes: Vec<u8>, cut: usize, unread: usize) -> Unit {
+        let start = self.start;
+        // Lines are counted from here (see [`Lines`]).
+        self.start = Position {
+            line: 1,
+            column: 1,
+            offset: start.offset + cut as u64,
+        };
+        self.want = self.sizes.block.max(self.carry.len() + 1);
+        Unit::Block {
+            bytes,
+            len: cut,
+            start,
+            first: std::mem::replace(&mut self.first, false),
+            last: false,
+            unread,
         }
     }
 }
@@ -885,7 +1045,9 @@ fn read_unit(unit: Unit, mut items: Vec<Item>, reading: &mut Reading<'_>) -> Don
             start,
             first,
             last,
+            unread,
         } => {
+            debug_assert_eq!(unread, 0, "read before the unit is");
             let end = read_block(&bytes[..len], start, first, last, reading, &mut items);
             Done {
                 items,
@@ -1174,7 +1336,82 @@ impl RawBatch {
 mod tests {
     use super::*;
     use crate::input::read::Payloads;
-    use crate::input::{EntrySink, Prepare};
+    use crate::input::{Collect, EntrySink, Prepare};
+
+    /// A file that is cut short after it is first read (as one truncated
+    /// by another program while it is read).
+    struct Shrinks {
+        bytes: Vec<u8>,
+        reads: std::sync::atomic::AtomicUsize,
+    }
+
+    impl ReadAt for Shrinks {
+        fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+            let first = self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+            let now = if first {
+                &self.bytes[..]
+            } else {
+                &self.bytes[..10]
+            };
+            now.read_at(buf, offset)
+        }
+    }
+
+    #[test]
+    fn a_file_that_gets_shorter_while_it_is_read_is_an_error() {
+        let bytes = numbered_lines(2000).into_bytes();
+        let file = Shrinks {
+            bytes,
+            reads: Default::default(),
+        };
+        let mut sink = Collect::default();
+        let input = Input::<&[u8]>::File(&file);
+        let e = read(
+            input,
+            ParseOptions::default(),
+            None,
+            &mut sink,
+            small_blocks(4096, 2),
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("got shorter"), "{e:#}");
+        assert!(sink.entries.is_empty(), "{}", sink.entries.len());
+    }
+
+    /// A file whose reads fail: the error comes out of `read`.
+    struct Fails;
+
+    impl ReadAt for Fails {
+        fn read_at(&self, _: &mut [u8], _: u64) -> io::Result<usize> {
+            Err(io::Error::other("disk on fire"))
+        }
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_is_an_error() {
+        let mut sink = Collect::default();
+        let sizes = small_blocks(4096, 2);
+        let e = read(
+            Input::<&[u8]>::File(&Fails),
+            ParseOptions::default(),
+            None,
+            &mut sink,
+            sizes,
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("disk on fire"), "{e:#}");
+        let mut scratch = Scratch::default();
+        let e = read_inline(
+            Input::<&[u8]>::File(&Fails),
+            ParseOptions::default(),
+            None,
+            &mut sink,
+            sizes,
+            &mut scratch,
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("disk on fire"), "{e:#}");
+    }
 
     /// Panics, after a pause, while preparing the first two entries (event
     /// ids `e0` and `e1`), so two workers of three die holding their
@@ -1215,7 +1452,13 @@ mod tests {
         sink: &mut dyn EntrySink,
         sizes: Sizes,
     ) -> anyhow::Result<ReadReport> {
-        read(input.as_bytes(), ParseOptions::default(), None, sink, sizes)
+        read(
+            Input::Stream(input.as_bytes()),
+            ParseOptions::default(),
+            None,
+            sink,
+            sizes,
+        )
     }
 
     /// Blocks of `block` bytes read on `workers` threads.
@@ -1336,7 +1579,13 @@ mod tests {
             };
             let sizes = small_blocks(64, 8);
             let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                read(input, ParseOptions::default(), None, &mut sink, sizes)
+                read(
+                    Input::Stream(input),
+                    ParseOptions::default(),
+                    None,
+                    &mut sink,
+                    sizes,
+                )
             }));
             assert!(read.is_err(), "the panic comes out of read");
             let in_order = sink.seen.iter().enumerate().all(|(i, &n)| n == i as u64);

@@ -294,14 +294,69 @@ pub fn read_some(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
+/// Reading at an offset, by any number of threads at once: a regular
+/// file (`pread`). The workers read most of each block so, each on its
+/// own, rather than one after another through one cursor.
+pub trait ReadAt: Sync {
+    /// Up to `buf.len()` bytes from `offset`; 0 at the end.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
+}
+
+impl ReadAt for std::fs::File {
+    #[cfg(unix)]
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        std::os::unix::fs::FileExt::read_at(self, buf, offset)
+    }
+
+    #[cfg(windows)]
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        std::os::windows::fs::FileExt::seek_read(self, buf, offset)
+    }
+
+    #[cfg(not(any(unix, windows)))]
+    fn read_at(&self, _: &mut [u8], _: u64) -> io::Result<usize> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}
+
+/// Bytes in memory, read as a file would be.
+impl ReadAt for &[u8] {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let from = usize::try_from(offset).map_or(self.len(), |o| o.min(self.len()));
+        let n = buf.len().min(self.len() - from);
+        buf[..n].copy_from_slice(&self[from..from + n]);
+        Ok(n)
+    }
+}
+
+/// What a read takes its bytes from.
+pub enum Input<'a, R> {
+    /// Bytes that come in order only: stdin, a pipe, a slice.
+    Stream(R),
+    /// A regular file, read at offsets from its start.
+    File(&'a dyn ReadAt),
+}
+
+impl<'a, R: Read + ReadAt + Send> Input<'a, &'a mut R> {
+    /// `input` read at offsets when `file` (it is a regular file), else in
+    /// order.
+    pub fn of(input: &'a mut R, file: bool) -> Self {
+        if file {
+            Input::File(input)
+        } else {
+            Input::Stream(input)
+        }
+    }
+}
+
 /// Reads `input` to its end, masking payloads with `redact`, on every
 /// core (see [`super::parallel`]): the same entries and problems as
 /// [`read_all`], in the same order, handed to `sink` on the calling
 /// thread. Memory stays bounded: a few blocks of up to a megabyte in
 /// flight, sized by `size` (the input's length, when known). An error from
 /// `sink` stops the other threads.
-pub fn read_all_with(
-    input: impl Read + Send,
+pub fn read_all_with<R: Read + Send>(
+    input: Input<'_, R>,
     size: Option<u64>,
     options: ParseOptions,
     redact: Option<std::sync::Arc<super::redact::Redactor>>,
@@ -319,8 +374,8 @@ pub fn read_all_with(
 /// [`read_all_with`] on every core, or, given a thread's `scratch`, on
 /// the calling thread alone ([`super::parallel::read_inline`]): for one
 /// file of many read side by side.
-pub fn read_here_or_all(
-    input: impl Read + Send,
+pub fn read_here_or_all<R: Read + Send>(
+    input: Input<'_, R>,
     size: Option<u64>,
     options: ParseOptions,
     redact: Option<&std::sync::Arc<super::redact::Redactor>>,
@@ -438,7 +493,24 @@ mod tests {
         let mut one = Collect::default();
         let r1 = read_all(input, ParseOptions::default(), &mut one).unwrap();
         let mut two = Collect::default();
-        let r2 = read_all_with(input, None, ParseOptions::default(), None, &mut two).unwrap();
+        let r2 = read_all_with(
+            Input::Stream(input),
+            None,
+            ParseOptions::default(),
+            None,
+            &mut two,
+        )
+        .unwrap();
+        // As a file: most of each megabyte block read outside the lock.
+        let mut file = Collect::default();
+        let size = Some(input.len() as u64);
+        let at = Input::<&[u8]>::File(&input);
+        let r3 = read_all_with(at, size, ParseOptions::default(), None, &mut file).unwrap();
+        assert_eq!(
+            format!("{r2:?}\n{:?}\n{:?}", two.entries, two.problems),
+            format!("{r3:?}\n{:?}\n{:?}", file.entries, file.problems),
+            "in order and as a file"
+        );
         (
             format!("{r1:?}\n{:?}\n{:?}", one.entries, one.problems),
             format!("{r2:?}\n{:?}\n{:?}", two.entries, two.problems),
@@ -447,7 +519,8 @@ mod tests {
 
     /// The simple path (one thread, scanner then serde_json) next to the
     /// parallel one cut at `block` bytes, which may switch to scanning on
-    /// one thread past `max_block`.
+    /// one thread past `max_block`, reading the input in order and as a
+    /// file (both must find the same).
     fn simple_and_parallel(
         input: &[u8],
         block: usize,
@@ -473,8 +546,15 @@ mod tests {
             batch: 100,
             workers: 3,
         };
-        let r2 = crate::input::parallel::read(input, options, None, &mut many, sizes).unwrap();
-        (show(r1, one), show(r2, many))
+        let r2 =
+            crate::input::parallel::read(Input::Stream(input), options, None, &mut many, sizes)
+                .unwrap();
+        let mut at = Collect::default();
+        let file = Input::<&[u8]>::File(&input);
+        let r3 = crate::input::parallel::read(file, options, None, &mut at, sizes).unwrap();
+        let (many, at) = (show(r2, many), show(r3, at));
+        assert!(many == at, "{}", first_difference(&many, &at));
+        (show(r1, one), many)
     }
 
     /// Every fixture, cut into blocks of many sizes (some so small that

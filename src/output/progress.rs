@@ -4,23 +4,27 @@
 
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::input::ReadAt;
 use crate::render::text::{escape, human_size};
 
 /// How long before the line appears, and how often it changes.
 const DELAY: Duration = Duration::from_secs(1);
 const EVERY: Duration = Duration::from_millis(100);
 
-/// Counts what passes through and draws the line now and then.
+/// Counts what passes through and draws the line now and then; read at
+/// offsets, by the threads that read it so.
 pub struct ProgressReader<'a, R> {
     inner: R,
     name: String,
     total: Option<u64>,
-    read: u64,
+    read: AtomicU64,
     entries: &'a AtomicU64,
     started: Instant,
-    drawn: Option<Instant>,
+    /// When the line was last drawn; whoever holds it draws.
+    drawn: Mutex<Option<Instant>>,
     enabled: bool,
 }
 
@@ -37,30 +41,43 @@ impl<'a, R: Read> ProgressReader<'a, R> {
             inner,
             name: escape(name).into_owned(),
             total,
-            read: 0,
+            read: AtomicU64::new(0),
             entries,
             started: Instant::now(),
-            drawn: None,
+            drawn: Mutex::new(None),
             enabled,
         }
     }
+}
 
-    fn draw(&mut self) {
-        let now = Instant::now();
-        let elapsed = now - self.started;
-        if elapsed < DELAY || self.drawn.is_some_and(|d| now - d < EVERY) {
+impl<R> ProgressReader<'_, R> {
+    /// Counts `n` bytes read, and draws the line when it is time to
+    /// (unless another thread is drawing it).
+    fn count(&self, n: usize) {
+        let read = self.read.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+        if !self.enabled {
             return;
         }
-        self.drawn = Some(now);
-        let rate = self.read as f64 / elapsed.as_secs_f64();
+        let now = Instant::now();
+        let elapsed = now - self.started;
+        let Ok(mut drawn) = self.drawn.try_lock() else {
+            return;
+        };
+        if elapsed < DELAY || drawn.is_some_and(|d| now - d < EVERY) {
+            return;
+        }
+        *drawn = Some(now);
+        let rate = read as f64 / elapsed.as_secs_f64();
         let amount = match self.total {
             Some(total) if total > 0 => format!(
                 "{} / {} ({:.0}%)",
-                human_size(self.read),
+                human_size(read),
                 human_size(total),
-                self.read as f64 * 100.0 / total as f64
+                // Bytes read again (around the cuts of a file read at
+                // offsets) are counted again.
+                (read as f64 * 100.0 / total as f64).min(100.0)
             ),
-            _ => human_size(self.read),
+            _ => human_size(read),
         };
         let line = format!(
             "reading {}  {amount} · {} entries · {}/s",
@@ -89,7 +106,8 @@ pub fn clear_line(err: &mut dyn Write) {
 
 impl<R> Drop for ProgressReader<'_, R> {
     fn drop(&mut self) {
-        if self.drawn.is_some() {
+        let drawn = self.drawn.get_mut().map_or(true, |d| d.is_some());
+        if drawn {
             clear_line(&mut io::stderr().lock());
         }
     }
@@ -98,10 +116,15 @@ impl<R> Drop for ProgressReader<'_, R> {
 impl<R: Read> Read for ProgressReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        if self.enabled {
-            self.draw();
-        }
+        self.count(n);
+        Ok(n)
+    }
+}
+
+impl<R: ReadAt> ReadAt for ProgressReader<'_, R> {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let n = self.inner.read_at(buf, offset)?;
+        self.count(n);
         Ok(n)
     }
 }

@@ -369,7 +369,8 @@ mod tests {
                 workers: 2,
                 ..Default::default()
             };
-            crate::input::parallel::read(bytes, parse, None, &mut feed, sizes).unwrap();
+            let file = crate::input::Input::<&[u8]>::File(&bytes);
+            crate::input::parallel::read(file, parse, None, &mut feed, sizes).unwrap();
         } else {
             crate::input::read_all(bytes, parse, &mut feed).unwrap();
         }

@@ -10,7 +10,7 @@
 use agentcli::analysis::Condition;
 use agentcli::input::parallel::{self, Sizes};
 use agentcli::input::{
-    read_all, Collect, Diagnostic, InOrder, ParseOptions, ProblemKind, TraceReader,
+    read_all, Collect, Diagnostic, InOrder, Input, ParseOptions, ProblemKind, TraceReader,
 };
 use agentcli::model::{Entry, Hook};
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
@@ -1017,12 +1017,14 @@ proptest! {
 }
 
 /// The parallel reader (the fast path), cut into blocks of `block` bytes
-/// that may grow to `max_block` before it falls back to scanning.
+/// that may grow to `max_block` before it falls back to scanning; it reads
+/// the bytes as a file (at offsets) when `file`, else in order.
 fn read_parallel(
     bytes: &[u8],
     options: ParseOptions,
     block: usize,
     max_block: usize,
+    file: bool,
 ) -> (String, InOrder) {
     let mut c = InOrder::default();
     let sizes = Sizes {
@@ -1031,7 +1033,12 @@ fn read_parallel(
         batch: 64,
         workers: 3,
     };
-    let report = parallel::read(bytes, options, None, &mut c, sizes).expect("in memory");
+    let input = if file {
+        Input::File(&bytes)
+    } else {
+        Input::Stream(bytes)
+    };
+    let report = parallel::read(input, options, None, &mut c, sizes).expect("in memory");
     (format!("{report:?}"), c)
 }
 
@@ -1040,17 +1047,19 @@ proptest! {
 
     /// (e) The parallel reader finds what the simple one-thread path
     /// finds, entry for entry, problem for problem, report for report, on
-    /// whole, torn and damaged files of every framing, at any block size.
+    /// whole, torn and damaged files of every framing, at any block size,
+    /// read in order or as a file.
     #[test]
     fn the_parallel_reader_reads_as_the_simple_path_does(
         bytes in torn_or_damaged(),
         options in options(),
         block in 1usize..400,
         max_block in prop_oneof![Just(1usize << 20), 1usize..800],
+        file in any::<bool>(),
     ) {
         let mut simple = InOrder::default();
         let report = read_all(&bytes[..], options, &mut simple).expect("in memory");
-        let (parallel_report, parallel) = read_parallel(&bytes, options, block, max_block);
+        let (parallel_report, parallel) = read_parallel(&bytes, options, block, max_block, file);
         prop_assert_eq!(parallel, simple);
         prop_assert_eq!(parallel_report, format!("{report:?}"));
     }
@@ -1071,10 +1080,11 @@ proptest! {
         options in options(),
         block in 1usize..64,
         max_block in prop_oneof![Just(1usize << 20), 1usize..128],
+        file in any::<bool>(),
     ) {
         let mut simple = InOrder::default();
         let report = read_all(&bytes[..], options, &mut simple).expect("in memory");
-        let (parallel_report, parallel) = read_parallel(&bytes, options, block, max_block);
+        let (parallel_report, parallel) = read_parallel(&bytes, options, block, max_block, file);
         prop_assert_eq!(parallel, simple);
         prop_assert_eq!(parallel_report, format!("{report:?}"));
     }
