@@ -157,6 +157,12 @@ pub struct FlowText {
     /// hops come.
     shape: ColumnShape,
     agents: AgentGraph,
+    /// The widest content of each column of [`COLUMNS`] but the time
+    /// (first, 0), and last of a lane's note after its time, learnt as
+    /// the hops come: when every time takes one width, the hops need not
+    /// be read again to measure them.
+    widest: [usize; 8],
+    note: String,
 }
 
 impl FlowText {
@@ -165,8 +171,25 @@ impl FlowText {
             options,
             shape: ColumnShape::default(),
             agents: AgentGraph::default(),
+            widest: [0; 8],
+            note: String::new(),
         }
     }
+}
+
+/// What follows a hop's time in its lane's note.
+fn after_time(h: &Hop<'_>, text: &mut String) {
+    text.push_str("  ");
+    text.push_str(h.kind.as_str());
+    if let Some(e) = h.error {
+        text.push_str(": ");
+        text.push_str(&escape(e));
+    }
+}
+
+/// The widest of each column and of the notes, `a`'s or `b`'s.
+fn widest(a: [usize; 8], b: [usize; 8]) -> [usize; 8] {
+    std::array::from_fn(|i| a[i].max(b[i]))
 }
 
 /// The cells of a hop's row in [`COLUMNS`], with its time as given; they
@@ -195,6 +218,14 @@ impl HopView for FlowText {
             self.shape.see(self.options.time, t);
         }
         self.agents.push(hop, at);
+        let mut seen = [0; 8];
+        for (c, cell) in seen.iter_mut().zip(hop_cells(hop, "")).skip(1) {
+            *c = width(&cell.text);
+        }
+        self.note.clear();
+        after_time(hop, &mut self.note);
+        seen[7] = width(&self.note);
+        self.widest = widest(self.widest, seen);
     }
 
     fn render(
@@ -215,15 +246,6 @@ impl HopView for FlowText {
         let threads = crate::input::parallel::cores();
         let times = self.shape.column(self.options.time, ctx.summary.start);
         let time_of = |h: &Hop<'_>| times.show(h.timestamp.get());
-        // What follows a hop's time in its lane's note.
-        let after_time = |h: &Hop<'_>, text: &mut String| {
-            text.push_str("  ");
-            text.push_str(h.kind.as_str());
-            if let Some(e) = h.error {
-                text.push_str(": ");
-                text.push_str(&escape(e));
-            }
-        };
         // A lane's note: the hop's time, then what follows it.
         let note = |h: &Hop<'_>, text: &mut String| {
             text.push_str(&time_of(h));
@@ -233,48 +255,48 @@ impl HopView for FlowText {
         // 1. The flow table.
         writeln!(out, "\n{}", theme.paint("Agent flow:", Role::Header))?;
         // When every time takes the same width (the clock), one time tells
-        // the column's; else each is made and measured. The lane
-        // diagram's notes are measured in the same read.
-        let any_time = self.shape.any();
-        let uniform_width = any_time
+        // the column's, and what the hops told as they came the rest;
+        // else each time is made and measured, with its lane's note.
+        let uniform_width = (self.shape.any())
             .filter(|_| times.uniform())
             .map(|t| width(&times.show(Some(t))));
-        let max = |a: [usize; 8], b: [usize; 8]| -> [usize; 8] {
-            std::array::from_fn(|i| a[i].max(b[i]))
-        };
-        let mut seen = [0usize; 8];
-        hops.for_each_window(&mut |rows| {
-            let widest = |part: &[usize]| -> io::Result<[usize; 8]> {
-                let mut content = [0usize; 8];
-                let mut text = String::new();
-                for &start in part {
-                    let h = rows.at(start)?;
-                    let time = match uniform_width {
-                        Some(_) => Default::default(),
-                        None => time_of(&h),
-                    };
-                    for (c, cell) in content.iter_mut().zip(hop_cells(&h, time.as_str())) {
-                        *c = (*c).max(width(&cell.text));
-                    }
-                    // The note's time is the cell's, measured once.
-                    text.clear();
-                    after_time(&h, &mut text);
-                    let time_width = uniform_width.unwrap_or_else(|| width(&time));
-                    content[7] = content[7].max(time_width + width(&text));
-                }
-                Ok(content)
-            };
-            let both = |a: io::Result<[usize; 8]>, b: io::Result<[usize; 8]>| Ok(max(a?, b?));
-            if let Some(part) = fold_parts(rows.starts(), threads, HOPS_PER_BATCH, &widest, both) {
-                seen = max(seen, part?);
+        let seen = match uniform_width {
+            Some(time_width) => {
+                let mut seen = self.widest;
+                seen[0] = time_width;
+                seen[7] += time_width;
+                seen
             }
-            Ok(())
-        })?;
-        let mut content: [usize; 7] = std::array::from_fn(|i| seen[i]);
+            None => {
+                let mut seen = self.widest;
+                seen[7] = 0;
+                hops.for_each_window(&mut |rows| {
+                    let times = |part: &[usize]| -> io::Result<[usize; 8]> {
+                        let mut content = [0usize; 8];
+                        let mut text = String::new();
+                        for &start in part {
+                            let h = rows.at(start)?;
+                            let time_width = width(&time_of(&h));
+                            text.clear();
+                            after_time(&h, &mut text);
+                            content[0] = content[0].max(time_width);
+                            content[7] = content[7].max(time_width + width(&text));
+                        }
+                        Ok(content)
+                    };
+                    let both =
+                        |a: io::Result<[usize; 8]>, b: io::Result<[usize; 8]>| Ok(widest(a?, b?));
+                    let parts = fold_parts(rows.starts(), threads, HOPS_PER_BATCH, &times, both);
+                    if let Some(part) = parts {
+                        seen = widest(seen, part?);
+                    }
+                    Ok(())
+                })?;
+                seen
+            }
+        };
+        let content: [usize; 7] = std::array::from_fn(|i| seen[i]);
         let note_width = seen[7];
-        if let Some(time_width) = uniform_width {
-            content[0] = time_width;
-        }
         let widths = fit(&COLUMNS, &content, width_total);
         write_header(out, &COLUMNS, &widths, theme)?;
         hops.for_each_window(&mut |window| {
@@ -342,5 +364,97 @@ impl HopView for FlowText {
         writeln!(out, "\n{}", theme.paint("Lane diagram:", Role::Header))?;
         let agents = self.agents.participants();
         write_lanes(hops, &agents, (&note, note_width), width_total, theme, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::flow::FlowBuilder;
+    use crate::analysis::SessionSummary;
+    use crate::input::{read_all, Collect, ParseOptions};
+    use crate::render::time::{TimeFormat, TimeStyle};
+    use crate::render::{HopRenderer, Sorted};
+
+    /// Hops with wide and escaped text, over two days.
+    const WIDE: &str = r#"[
+{"timestamp":"2025-05-02T15:11:15.803Z","hook":"AfterAgentRun","event_id":"e1","agent_id":"研究者","state":{"meta":{"route":"a"}}},
+{"timestamp":"2025-05-02T15:11:16.803Z","hook":"AgentError","event_id":"req-123-x","agent_id":"a","error":"bad \u001b[31m red 错误"},
+{"timestamp":"2025-05-03T15:11:17.803+02:00","hook":"AfterAgentRun","event_id":"e3","agent_id":"a","state":{"meta":{"route":"研究者"}}}
+]"#;
+
+    /// The flow view of [`WIDE`] with times shaped by `format`.
+    fn flow_text(format: TimeFormat) -> String {
+        let mut read = Collect::default();
+        read_all(WIDE.as_bytes(), ParseOptions::default(), &mut read).unwrap();
+        let mut summary = SessionSummary::default();
+        let options = TextOptions {
+            time: TimeStyle { zone: None, format },
+            ..TextOptions::plain(200)
+        };
+        let mut view = Sorted::new(FlowText::new(options));
+        let (mut builder, mut out) = (FlowBuilder::default(), Vec::new());
+        for entry in &read.entries {
+            summary.add(entry);
+            if let Some(hop) = builder.push(entry) {
+                view.hop(&hop, &mut out).unwrap();
+            }
+        }
+        view.finish(&TraceContext::whole(&summary), &mut out)
+            .unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Where each cell of a table line starts, in columns: after a run of
+    /// two spaces or more.
+    fn cell_starts(line: &str) -> Vec<usize> {
+        let (mut starts, mut column, mut spaces) = (vec![0], 0, 0);
+        for c in line.chars() {
+            if c == ' ' {
+                spaces += 1;
+            } else {
+                if spaces >= 2 {
+                    starts.push(column);
+                }
+                spaces = 0;
+            }
+            column += width(c.encode_utf8(&mut [0; 4]));
+        }
+        starts
+    }
+
+    /// The widths learnt as the hops come (and, for times that vary in
+    /// width, measured after) fit every cell: each row's cells start
+    /// under the header's names, and none is cut short.
+    #[test]
+    fn flow_table_cells_line_up_under_their_names() {
+        for format in [TimeFormat::Clock, TimeFormat::Relative, TimeFormat::Full] {
+            let text = flow_text(format);
+            let table: Vec<&str> = text
+                .lines()
+                .skip_while(|l| !l.starts_with("TIME"))
+                .take_while(|l| !l.is_empty())
+                .collect();
+            assert_eq!(table.len(), 4, "{text}");
+            let header = cell_starts(table[0]);
+            assert_eq!(header.len(), 7, "{}", table[0]);
+            for row in &table[1..] {
+                assert_eq!(
+                    cell_starts(row),
+                    header,
+                    "{format:?}:\n{}",
+                    table.join("\n")
+                );
+            }
+            // With room to spare, nothing is cut short.
+            assert!(table[1].contains("  研究者  "), "{}", table[1]);
+            assert!(table[2].contains("  req-123  "), "{}", table[2]);
+            assert!(
+                table[2].ends_with("  bad \\x1b[31m red 错误"),
+                "{}",
+                table[2]
+            );
+            assert!(table[3].contains("  研究者  "), "{}", table[3]);
+        }
     }
 }
