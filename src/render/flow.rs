@@ -163,7 +163,23 @@ pub struct FlowText {
     /// be read again to measure them.
     widest: [usize; 8],
     note: String,
+    /// The condensed route, made as the hops come while they come in
+    /// time order (a file written as the session ran): one read of the
+    /// store fewer. `None` once one comes out of order or its text grows
+    /// past [`ROUTE_HELD`]; it is then made from the store.
+    route: Option<EarlyRoute>,
 }
+
+/// The condensed route so far, and the place of the last hop in it.
+struct EarlyRoute {
+    writer: RouteWriter,
+    text: Vec<u8>,
+    last: Option<TimeKey>,
+}
+
+/// Bytes of route text held as hops come, at most (a gigabyte's route
+/// is about half a megabyte).
+const ROUTE_HELD: usize = 1 << 20;
 
 impl FlowText {
     pub fn new(options: TextOptions) -> Self {
@@ -173,6 +189,11 @@ impl FlowText {
             agents: AgentGraph::default(),
             widest: [0; 8],
             note: String::new(),
+            route: Some(EarlyRoute {
+                writer: RouteWriter::new(options.width),
+                text: Vec::new(),
+                last: None,
+            }),
         }
     }
 }
@@ -226,6 +247,16 @@ impl HopView for FlowText {
         after_time(hop, &mut self.note);
         seen[7] = width(&self.note);
         self.widest = widest(self.widest, seen);
+        if let Some(route) = &mut self.route {
+            let in_order = route.last.is_none_or(|last| last < at);
+            route.last = Some(at);
+            if !in_order
+                || route.text.len() > ROUTE_HELD
+                || route.writer.hop(hop, &mut route.text).is_err()
+            {
+                self.route = None;
+            }
+        }
     }
 
     fn render(
@@ -357,8 +388,19 @@ impl HopView for FlowText {
             }
         };
         out.write_all(route_header.as_bytes())?;
-        let mut route = RouteWriter::new(width_total);
-        hops.by_event_after(&mut route, events_header.as_bytes(), &item, out)?;
+        match self.route.take() {
+            Some(mut early) => {
+                early.writer.end(&mut early.text)?;
+                out.write_all(&early.text)?;
+                drop(early);
+                out.write_all(events_header.as_bytes())?;
+                hops.by_event(&item, out)?;
+            }
+            None => {
+                let mut route = RouteWriter::new(width_total);
+                hops.by_event_after(&mut route, events_header.as_bytes(), &item, out)?;
+            }
+        }
 
         // 5. Lanes.
         writeln!(out, "\n{}", theme.paint("Lane diagram:", Role::Header))?;
@@ -403,6 +445,47 @@ mod tests {
         view.finish(&TraceContext::whole(&summary), &mut out)
             .unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    /// The flow view of `entries`, its route made as hops come when
+    /// `early` (if they come in time order), else from the store.
+    fn flow_of(entries: &[crate::model::Entry], width: usize, early: bool) -> String {
+        let mut summary = SessionSummary::default();
+        let mut text = FlowText::new(TextOptions::plain(width));
+        if !early {
+            text.route = None;
+        }
+        let mut view = Sorted::new(text);
+        let (mut builder, mut out) = (FlowBuilder::default(), Vec::new());
+        for entry in entries {
+            summary.add(entry);
+            if let Some(hop) = builder.push(entry) {
+                view.hop(&hop, &mut out).unwrap();
+            }
+        }
+        view.finish(&TraceContext::whole(&summary), &mut out)
+            .unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// The route made as the hops come is the one made after, on every
+    /// fixture (some out of time order, where it is given up), at widths
+    /// that break it into lines.
+    #[test]
+    fn the_route_made_early_is_the_route_made_late() {
+        for (path, bytes) in crate::input::fixture_files() {
+            let mut read = Collect::default();
+            read_all(&bytes[..], ParseOptions::default(), &mut read).unwrap();
+            for width in [30, 80, 200] {
+                let early = flow_of(&read.entries, width, true);
+                let late = flow_of(&read.entries, width, false);
+                assert!(
+                    early == late,
+                    "{} at {width}:\n{early}\n{late}",
+                    path.display()
+                );
+            }
+        }
     }
 
     /// Where each cell of a table line starts, in columns: after a run of
