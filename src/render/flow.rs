@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 use std::ops::Range;
 
-use super::hops::{EventItem, HopPass, HopStore};
+use super::hops::{EventHashes, EventItem, HopPass, HopStore};
 use super::lanes::write_lanes;
 use super::ordered::{fold_parts, render_ranges_in_order};
 use super::style::Role;
@@ -163,23 +163,30 @@ pub struct FlowText {
     /// be read again to measure them.
     widest: [usize; 8],
     note: String,
-    /// The condensed route, made as the hops come while they come in
-    /// time order (a file written as the session ran): one read of the
-    /// store fewer. `None` once one comes out of order or its text grows
-    /// past [`ROUTE_HELD`]; it is then made from the store.
-    route: Option<EarlyRoute>,
+    /// The condensed route and the hops' events hashed, made as the hops
+    /// come while they come in time order (a file written as the session
+    /// ran): two reads of the store fewer. `None` once one comes out of
+    /// order or they grow past [`EARLY_HELD`] or [`EARLY_HOPS`]; they are
+    /// then made from the store.
+    early: Option<Early>,
 }
 
-/// The condensed route so far, and the place of the last hop in it.
-struct EarlyRoute {
-    writer: RouteWriter,
+/// What is made of the hops as they come (see [`FlowText`]), and the
+/// place of the last.
+struct Early {
+    route: RouteWriter,
     text: Vec<u8>,
+    events: EventHashes,
     last: Option<TimeKey>,
 }
 
 /// Bytes of route text held as hops come, at most (a gigabyte's route
 /// is about half a megabyte).
-const ROUTE_HELD: usize = 1 << 20;
+const EARLY_HELD: usize = 1 << 20;
+
+/// Hops whose events are hashed as they come, at most (a gigabyte has
+/// about 74,000; 40 bytes each).
+const EARLY_HOPS: usize = 100_000;
 
 impl FlowText {
     pub fn new(options: TextOptions) -> Self {
@@ -189,9 +196,10 @@ impl FlowText {
             agents: AgentGraph::default(),
             widest: [0; 8],
             note: String::new(),
-            route: Some(EarlyRoute {
-                writer: RouteWriter::new(options.width),
+            early: Some(Early {
+                route: RouteWriter::new(options.width),
                 text: Vec::new(),
+                events: EventHashes::default(),
                 last: None,
             }),
         }
@@ -247,14 +255,16 @@ impl HopView for FlowText {
         after_time(hop, &mut self.note);
         seen[7] = width(&self.note);
         self.widest = widest(self.widest, seen);
-        if let Some(route) = &mut self.route {
-            let in_order = route.last.is_none_or(|last| last < at);
-            route.last = Some(at);
+        if let Some(early) = &mut self.early {
+            let in_order = early.last.is_none_or(|last| last < at);
+            early.last = Some(at);
+            early.events.push(hop);
             if !in_order
-                || route.text.len() > ROUTE_HELD
-                || route.writer.hop(hop, &mut route.text).is_err()
+                || early.text.len() > EARLY_HELD
+                || early.events.len() > EARLY_HOPS
+                || early.route.hop(hop, &mut early.text).is_err()
             {
-                self.route = None;
+                self.early = None;
             }
         }
     }
@@ -388,13 +398,13 @@ impl HopView for FlowText {
             }
         };
         out.write_all(route_header.as_bytes())?;
-        match self.route.take() {
+        match self.early.take() {
             Some(mut early) => {
-                early.writer.end(&mut early.text)?;
+                early.route.end(&mut early.text)?;
                 out.write_all(&early.text)?;
-                drop(early);
+                drop(early.text);
                 out.write_all(events_header.as_bytes())?;
-                hops.by_event(&item, out)?;
+                hops.by_event_hashed(early.events, &item, out)?;
             }
             None => {
                 let mut route = RouteWriter::new(width_total);
@@ -447,13 +457,14 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
-    /// The flow view of `entries`, its route made as hops come when
-    /// `early` (if they come in time order), else from the store.
+    /// The flow view of `entries`, its route and events' hashes made as
+    /// hops come when `early` (if they come in time order), else from the
+    /// store.
     fn flow_of(entries: &[crate::model::Entry], width: usize, early: bool) -> String {
         let mut summary = SessionSummary::default();
         let mut text = FlowText::new(TextOptions::plain(width));
         if !early {
-            text.route = None;
+            text.early = None;
         }
         let mut view = Sorted::new(text);
         let (mut builder, mut out) = (FlowBuilder::default(), Vec::new());
@@ -468,22 +479,34 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
-    /// The route made as the hops come is the one made after, on every
-    /// fixture (some out of time order, where it is given up), at widths
-    /// that break it into lines.
+    /// The route and the events' hashes made as the hops come give what
+    /// they give made after, on every fixture (one out of time order,
+    /// where they are given up), at widths that break the route into
+    /// lines.
     #[test]
-    fn the_route_made_early_is_the_route_made_late() {
-        for (path, bytes) in crate::input::fixture_files() {
+    fn what_is_made_as_hops_come_is_what_is_made_after() {
+        // Events whose hops are apart, and labels two events share.
+        let apart = (0..40)
+            .map(|i| {
+                let event = ["e1", "e2", "req-7-a", "req-7-b", "e1"][i % 5];
+                format!(
+                    r#"{{"timestamp":"2025-05-02T15:11:{:02}Z","hook":"AfterAgentRun","event_id":"{event}","agent_id":"a{}","state":{{"meta":{{"route":"a{}"}}}}}}"#,
+                    i,
+                    i % 3,
+                    (i + 1) % 3
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let files = crate::input::fixture_files();
+        let sessions = files.iter().map(|(p, b)| (p.display().to_string(), &b[..]));
+        for (path, bytes) in sessions.chain([("apart".to_string(), apart.as_bytes())]) {
             let mut read = Collect::default();
-            read_all(&bytes[..], ParseOptions::default(), &mut read).unwrap();
+            read_all(bytes, ParseOptions::default(), &mut read).unwrap();
             for width in [30, 80, 200] {
                 let early = flow_of(&read.entries, width, true);
                 let late = flow_of(&read.entries, width, false);
-                assert!(
-                    early == late,
-                    "{} at {width}:\n{early}\n{late}",
-                    path.display()
-                );
+                assert!(early == late, "{path} at {width}:\n{early}\n{late}");
             }
         }
     }

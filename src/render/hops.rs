@@ -135,6 +135,28 @@ impl HopStore {
         self.by_event_from_files(line, threads, out)
     }
 
+    /// [`HopStore::by_event`], with the hops' events hashed as they came
+    /// (`hashes`, when it holds every hop, in time order): they are not
+    /// read again to be grouped.
+    pub fn by_event_hashed(
+        &mut self,
+        hashes: EventHashes,
+        line: &EventLine<'_>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let threads = crate::input::parallel::cores();
+        match self.held() {
+            Some(held) if held.rows().len() == hashes.hashed.1.len() => {
+                let rows = held.rows();
+                let (mut by_event, label_hash) = hashes.hashed;
+                // Unique keys (places differ): no need for a stable sort.
+                by_event.sort_unstable();
+                EventGroups::grouped(&rows, by_event, &label_hash)?.write(&rows, line, threads, out)
+            }
+            _ => self.by_event(line, out),
+        }
+    }
+
     /// Writes what `first` makes of every hop (in time order), then
     /// `between`, then the hops grouped by event as [`HopStore::by_event`]
     /// does. Each goes over every hop: while the hops are in memory,
@@ -318,6 +340,16 @@ impl EventGroups {
         // One sorted run a core: the stable sort finds them and merges
         // them.
         by_event.sort();
+        EventGroups::grouped(rows, by_event, &label_hash)
+    }
+
+    /// The groups of the hops in `rows`, given (event hash, place) of
+    /// every hop, sorted, and each hop's label hash by place.
+    fn grouped(
+        rows: &Rows<'_>,
+        by_event: Vec<(u128, u32)>,
+        label_hash: &[u64],
+    ) -> io::Result<EventGroups> {
         // Each group's first place, members and label hash.
         let mut groups: Vec<(u32, std::ops::Range<u32>, u64)> = by_event
             .chunk_by(|a, b| a.0 == b.0)
@@ -331,7 +363,6 @@ impl EventGroups {
                 ))
             })
             .collect();
-        drop(label_hash);
         groups.sort_unstable_by_key(|&(first, _, _)| first);
         // Groups whose label another group has: by label hash, the labels
         // of groups of the same hash sorted as text (a file can give
@@ -401,6 +432,34 @@ impl EventGroups {
 
 /// Each hop's event hash and place, and its label's hash.
 type Hashed = (Vec<(u128, u32)>, Vec<u64>);
+
+/// The hops' events hashed as the hops come, in time order, for
+/// [`HopStore::by_event_hashed`]: 40 bytes a hop.
+#[derive(Default)]
+pub struct EventHashes {
+    events: Hash128,
+    labels: foldhash::fast::RandomState,
+    hashed: Hashed,
+}
+
+impl EventHashes {
+    /// Adds the hop that comes next in time order.
+    pub fn push(&mut self, hop: &Hop<'_>) {
+        let (by_event, label_hash) = &mut self.hashed;
+        by_event.push((self.events.of(hop.event_id), small(label_hash.len())));
+        let label = event_label(hop.event_id.unwrap_or(NO_EVENT));
+        label_hash.push(self.labels.hash_one(label));
+    }
+
+    /// Hops added.
+    pub fn len(&self) -> usize {
+        self.hashed.1.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hashed.1.is_empty()
+    }
+}
 
 /// A place among hops held in memory, in 32 bits (they are a few hundred
 /// thousand at most, within the store's budget).
