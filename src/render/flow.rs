@@ -439,34 +439,17 @@ mod tests {
     fn flow_text(format: TimeFormat) -> String {
         let mut read = Collect::default();
         read_all(WIDE.as_bytes(), ParseOptions::default(), &mut read).unwrap();
-        let mut summary = SessionSummary::default();
         let options = TextOptions {
             time: TimeStyle { zone: None, format },
             ..TextOptions::plain(200)
         };
-        let mut view = Sorted::new(FlowText::new(options));
-        let (mut builder, mut out) = (FlowBuilder::default(), Vec::new());
-        for entry in &read.entries {
-            summary.add(entry);
-            if let Some(hop) = builder.push(entry) {
-                view.hop(&hop, &mut out).unwrap();
-            }
-        }
-        view.finish(&TraceContext::whole(&summary), &mut out)
-            .unwrap();
-        String::from_utf8(out).unwrap()
+        flow_of(&read.entries, FlowText::new(options))
     }
 
-    /// The flow view of `entries`, its route and events' hashes made as
-    /// hops come when `early` (if they come in time order), else from the
-    /// store.
-    fn flow_of(entries: &[crate::model::Entry], width: usize, early: bool) -> String {
+    /// What `view` makes of `entries`' hops.
+    fn flow_of(entries: &[crate::model::Entry], view: FlowText) -> String {
         let mut summary = SessionSummary::default();
-        let mut text = FlowText::new(TextOptions::plain(width));
-        if !early {
-            text.early = None;
-        }
-        let mut view = Sorted::new(text);
+        let mut view = Sorted::new(view);
         let (mut builder, mut out) = (FlowBuilder::default(), Vec::new());
         for entry in entries {
             summary.add(entry);
@@ -504,8 +487,13 @@ mod tests {
             let mut read = Collect::default();
             read_all(bytes, ParseOptions::default(), &mut read).unwrap();
             for width in [30, 80, 200] {
-                let early = flow_of(&read.entries, width, true);
-                let late = flow_of(&read.entries, width, false);
+                let early = flow_of(&read.entries, FlowText::new(TextOptions::plain(width)));
+                // The route and the hashes made from the store.
+                let late = FlowText {
+                    early: None,
+                    ..FlowText::new(TextOptions::plain(width))
+                };
+                let late = flow_of(&read.entries, late);
                 assert!(early == late, "{path} at {width}:\n{early}\n{late}");
             }
         }
