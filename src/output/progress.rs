@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::input::ReadAt;
-use crate::render::text::{escape, human_size};
+use crate::render::text::{escape, human_size, truncate};
 
 /// How long before the line appears, and how often it changes.
 const DELAY: Duration = Duration::from_secs(1);
@@ -85,10 +85,20 @@ impl<R> ProgressReader<'_, R> {
             self.entries.load(Ordering::Relaxed),
             human_size(rate as u64)
         );
+        let columns = terminal_size::terminal_size_of(io::stderr()).map(|(w, _)| w.0);
+        let line = fitted(&line, columns);
         let mut err = io::stderr().lock();
         let _ = write!(err, "\r\x1b[2K{line}");
         SHOWING.store(true, Ordering::Relaxed);
     }
+}
+
+/// `line` cut to fit on one line of a terminal `columns` wide (less one,
+/// so the cursor never wraps): a line that wrapped could not be erased
+/// by going back to its start.
+fn fitted(line: &str, columns: Option<u16>) -> std::borrow::Cow<'_, str> {
+    let columns = columns.map_or(80, usize::from);
+    truncate(line, columns.saturating_sub(1).max(1))
 }
 
 /// Whether a progress line is on stderr now (set and cleared with stderr
@@ -126,5 +136,30 @@ impl<R: ReadAt> ReadAt for ProgressReader<'_, R> {
         let n = self.inner.read_at(buf, offset)?;
         self.count(n);
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::text::width;
+
+    /// A progress line never takes a terminal's whole width (a long path
+    /// would wrap it, and the part above could not be erased).
+    #[test]
+    fn the_line_fits_the_terminal() {
+        let line = format!(
+            "reading {}  2.8 GiB / 3.0 GiB (95%) · 1 entries",
+            "/d".repeat(60)
+        );
+        for columns in [1u16, 2, 20, 80, 300] {
+            let fitted = fitted(&line, Some(columns));
+            assert!(
+                width(&fitted) < usize::from(columns).max(2),
+                "{columns}: {fitted}"
+            );
+        }
+        assert_eq!(fitted("reading x", Some(80)), "reading x");
+        assert!(width(&fitted(&line, None)) < 80);
     }
 }
