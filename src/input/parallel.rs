@@ -301,7 +301,7 @@ pub fn read<R: Read + Send>(
 
 /// Units handed out and not yet merged, at most, per worker: a worker
 /// that is ahead waits rather than piling up parsed entries.
-const WINDOW_PER_WORKER: usize = 3;
+const WINDOW_PER_WORKER: usize = 2;
 
 /// What the workers share: the cutter, which one worker at a time takes
 /// the next unit from, and the window, which says how far the calling
