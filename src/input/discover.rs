@@ -42,7 +42,9 @@ impl Source {
             Source::Stdin => Opened::Stdin(io::stdin()),
             Source::File(p) => {
                 let file = File::open(p)?;
-                let regular = file.metadata()?.is_file();
+                // Read at offsets where the platform has `pread`, or
+                // its like.
+                let regular = file.metadata()?.is_file() && cfg!(any(unix, windows));
                 Opened::File { file, regular }
             }
         })

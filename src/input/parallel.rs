@@ -124,7 +124,8 @@ enum Unit {
         first: bool,
         last: bool,
         /// The block's first bytes not read yet: to read from the file
-        /// (at `start.offset`) outside the lock (see [`Cutter::next`]).
+        /// (at `start.offset`) outside the lock (see
+        /// [`Cutter::cut_from_tail`]).
         unread: usize,
     },
     /// Entries scanned under the lock, to parse; the last batch
@@ -382,7 +383,9 @@ impl<R: Read> Shared<'_, R> {
             }
         };
         drop(cutting);
-        // Units after this one may be merged no more than it can.
+        // The unit has its number: when its bytes cannot be read, nothing
+        // from it on is merged, and the failure is returned once the
+        // units before it are.
         if let Err(e) = read_unread(&mut unit, self.at) {
             let mut cutting = self.cutting.lock().unwrap_or_else(PoisonError::into_inner);
             cutting.failure.get_or_insert(e);
