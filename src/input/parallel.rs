@@ -530,14 +530,11 @@ pub fn read_inline<R: Read>(
     let mut merge = Merge::default();
     let prepare = sink.prepare();
     let mut preparer = prepare.as_ref().map(|p| (p.make)());
-    let source = Source::of(input);
-    let at = source.at();
-    let mut cutter = Cutter::new(source, sizes);
+    let mut cutter = Cutter::new(Source::in_order(input), sizes);
     let mut buffer = std::mem::take(&mut scratch.buffer);
     let mut items = std::mem::take(&mut scratch.items);
     let mut read = || -> anyhow::Result<()> {
-        while let Some(mut unit) = cutter.next(&mut buffer)? {
-            read_unread(&mut unit, at)?;
+        while let Some(unit) = cutter.next(&mut buffer)? {
             let mut reading = Reading::new(options, redact, prepare.as_ref(), preparer.as_mut());
             let mut done = read_unit(unit, std::mem::take(&mut items), &mut reading);
             let taken = merge.take(&mut done, sink);
@@ -675,18 +672,39 @@ struct Scan {
 /// Where a cutter's bytes come from.
 enum Source<'a, R> {
     Stream(R),
-    /// A file, read in order from `next`, and at other offsets.
+    /// A file, read in order from `next`, and at other offsets: each
+    /// block's tail first when `tail_first` (see [`Cutter::cut_from_tail`]).
     File {
         file: &'a dyn ReadAt,
         next: u64,
+        tail_first: bool,
     },
 }
 
 impl<'a, R> Source<'a, R> {
+    /// `input`, a file's blocks read tail first (for readers that share
+    /// the cutter's lock).
     fn of(input: Input<'a, R>) -> Self {
         match input {
             Input::Stream(r) => Source::Stream(r),
-            Input::File(file) => Source::File { file, next: 0 },
+            Input::File(file) => Source::File {
+                file,
+                next: 0,
+                tail_first: true,
+            },
+        }
+    }
+
+    /// `input` read in order only: with no lock to leave, reading a
+    /// block in two would only cost another call.
+    fn in_order(input: Input<'a, R>) -> Self {
+        match Source::of(input) {
+            Source::File { file, next, .. } => Source::File {
+                file,
+                next,
+                tail_first: false,
+            },
+            stream => stream,
         }
     }
 
@@ -702,7 +720,7 @@ impl<R: Read> Read for Source<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Source::Stream(r) => r.read(buf),
-            Source::File { file, next } => {
+            Source::File { file, next, .. } => {
                 let n = file.read_at(buf, *next)?;
                 *next += n as u64;
                 Ok(n)
@@ -854,7 +872,12 @@ impl<'a, R: Read> Cutter<'a, R> {
     /// short (the end of the file is near) or holds no place to cut: the
     /// block is then read in order, as a stream's is.
     fn cut_from_tail(&mut self, block: &mut Vec<u8>) -> io::Result<Option<Unit>> {
-        let Source::File { file, next } = &mut self.input else {
+        let Source::File {
+            file,
+            next,
+            tail_first: true,
+        } = &mut self.input
+        else {
             return Ok(None);
         };
         let (file, from) = (*file, *next);

@@ -554,6 +554,22 @@ mod tests {
         let r3 = crate::input::parallel::read(file, options, None, &mut at, sizes).unwrap();
         let (many, at) = (show(r2, many), show(r3, at));
         assert!(many == at, "{}", first_difference(&many, &at));
+        // On the calling thread alone, a file and a stream alike.
+        let mut scratch = crate::input::parallel::Scratch::default();
+        for input in [Input::Stream(input), Input::File(&input)] {
+            let mut here = Collect::default();
+            let r4 = crate::input::parallel::read_inline(
+                input,
+                options,
+                None,
+                &mut here,
+                sizes,
+                &mut scratch,
+            )
+            .unwrap();
+            let here = show(r4, here);
+            assert!(many == here, "{}", first_difference(&many, &here));
+        }
         (show(r1, one), many)
     }
 
