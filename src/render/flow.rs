@@ -162,6 +162,7 @@ pub struct FlowText {
     /// the hops come: when every time takes one width, the hops need not
     /// be read again to measure them.
     widest: [usize; 8],
+    /// Room for a hop's note after its time, while it is measured.
     note: String,
     /// The condensed route and the hops' events hashed, made as the hops
     /// come while they come in time order (a file written as the session
@@ -298,7 +299,9 @@ impl HopView for FlowText {
         // When every time takes the same width (the clock), one time tells
         // the column's, and what the hops told as they came the rest;
         // else each time is made and measured, with its lane's note.
-        let uniform_width = (self.shape.any())
+        let uniform_width = self
+            .shape
+            .any()
             .filter(|_| times.uniform())
             .map(|t| width(&times.show(Some(t))));
         let seen = match uniform_width {
