@@ -87,7 +87,6 @@ pub fn load(
     let name = source.to_string();
     reporter.set_source(&name);
     let mut reader = super::open_source(source)?;
-    let regular = reader.regular();
     let mut sink = LoadSink {
         filter,
         keep,
@@ -107,8 +106,7 @@ pub fn load(
         keep_raw: false,
     };
     let size = source.size();
-    let input = input::Input::of(&mut reader, regular);
-    let report = input::read_here_or_all(input, size, options, redact, &mut sink, scratch)
+    let report = input::read_here_or_all(reader.input(), size, options, redact, &mut sink, scratch)
         .with_context(|| format!("failed to read '{name}'"))?;
     let LoadSink {
         summary,

@@ -45,13 +45,11 @@ fn validate(
 ) -> Result<FileResult> {
     let name = source.to_string();
     let mut reader = super::open_source(source)?;
-    let regular = reader.regular();
     let mut validator = Validator::new(tolerance_ms);
     let options = ParseOptions::lean();
     let mut sink = ValidateSink(&mut validator);
     let size = source.size();
-    let input = input::Input::of(&mut reader, regular);
-    let report = input::read_here_or_all(input, size, options, None, &mut sink, scratch)
+    let report = input::read_here_or_all(reader.input(), size, options, None, &mut sink, scratch)
         .with_context(|| format!("failed to read '{name}'"))?;
     Ok(FileResult {
         path: name,

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::read::ReadAt;
+use super::read::{Input, ReadAt, FILES_READ_AT};
 
 /// The suffix AgenticGoKit gives trace files.
 pub const SUFFIX: &str = ".trace.json";
@@ -42,9 +42,7 @@ impl Source {
             Source::Stdin => Opened::Stdin(io::stdin()),
             Source::File(p) => {
                 let file = File::open(p)?;
-                // Read at offsets where the platform has `pread`, or
-                // its like.
-                let regular = file.metadata()?.is_file() && cfg!(any(unix, windows));
+                let regular = file.metadata()?.is_file() && FILES_READ_AT;
                 Opened::File { file, regular }
             }
         })
@@ -62,6 +60,12 @@ impl Opened {
     /// Whether it is a regular file, which can be read at any offset.
     pub fn regular(&self) -> bool {
         matches!(self, Opened::File { regular: true, .. })
+    }
+
+    /// What to read: at offsets when it is a regular file, else in order.
+    pub fn input(&mut self) -> Input<'_, &mut Opened> {
+        let regular = self.regular();
+        Input::of(self, regular)
     }
 }
 

@@ -34,6 +34,8 @@
 //! generated sessions and at every block size.
 
 use std::io::{self, Read};
+
+use anyhow::Context;
 use std::sync::mpsc::channel;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
@@ -41,8 +43,8 @@ use super::diagnostic::Diagnostic;
 use super::fast;
 use super::parse::{entry_from_outline, parse_entry_lent, Keeper, ParseOptions};
 use super::read::{
-    count_entry, read_some, take_problem, EntrySink, Input, Payloads, Prepare, Preparer, ReadAt,
-    ReadReport,
+    count_entry, read_full_at, read_some, take_problem, EntrySink, Input, Payloads, Prepare,
+    Preparer, ReadAt, ReadReport,
 };
 use super::redact::Redactor;
 use super::scan::{Framing, RawEntry, ScanEvent, Scanner, TopLevel, BOM};
@@ -200,11 +202,10 @@ pub fn read<R: Read + Send>(
     let workers = sizes.workers.max(1);
     let window = WINDOW_PER_WORKER * workers;
     let prepare = sink.prepare();
-    let source = Source::of(input);
     let shared = Shared {
-        at: source.at(),
+        at: input.file(),
         cutting: Mutex::new(Cutting {
-            cutter: Cutter::new(source, sizes),
+            cutter: Cutter::new(Source::of(input, true), sizes),
             handed: 0,
             failure: None,
         }),
@@ -324,8 +325,9 @@ struct Cutting<'a, R> {
     cutter: Cutter<'a, R>,
     /// Units handed out so far (the next one's number).
     handed: usize,
-    /// Reading the input failed: returned once what came before is merged.
-    failure: Option<anyhow::Error>,
+    /// Reading the input failed (at the unit numbered so): returned once
+    /// what came before is merged.
+    failure: Option<(usize, anyhow::Error)>,
 }
 
 #[derive(Default)]
@@ -376,9 +378,9 @@ impl<R: Read> Shared<'_, R> {
             }
             Ok(None) => return None,
             Err(e) => {
-                cutting.failure = Some(e);
+                let seq = cutting.handed;
                 drop(cutting);
-                self.stop();
+                self.fail(seq, e);
                 return None;
             }
         };
@@ -387,13 +389,25 @@ impl<R: Read> Shared<'_, R> {
         // from it on is merged, and the failure is returned once the
         // units before it are.
         if let Err(e) = read_unread(&mut unit, self.at) {
-            let mut cutting = self.cutting.lock().unwrap_or_else(PoisonError::into_inner);
-            cutting.failure.get_or_insert(e);
-            drop(cutting);
-            self.stop();
+            self.fail(seq, e);
             return None;
         }
         Some((seq, unit))
+    }
+
+    /// Reading unit `seq` failed: the workers stop, and of the failures
+    /// the earliest unit's is kept (readers fail side by side).
+    fn fail(&self, seq: usize, e: anyhow::Error) {
+        let mut cutting = self.cutting.lock().unwrap_or_else(PoisonError::into_inner);
+        if cutting
+            .failure
+            .as_ref()
+            .is_none_or(|(first, _)| seq < *first)
+        {
+            cutting.failure = Some((seq, e));
+        }
+        drop(cutting);
+        self.stop();
     }
 
     /// The calling thread has merged `merged` units.
@@ -418,6 +432,7 @@ impl<R: Read> Shared<'_, R> {
             .unwrap_or_else(PoisonError::into_inner)
             .failure
             .take()
+            .map(|(_, e)| e)
     }
 }
 
@@ -530,7 +545,8 @@ pub fn read_inline<R: Read>(
     let mut merge = Merge::default();
     let prepare = sink.prepare();
     let mut preparer = prepare.as_ref().map(|p| (p.make)());
-    let mut cutter = Cutter::new(Source::in_order(input), sizes);
+    // No lock to leave: a file's blocks are read in order, in one call.
+    let mut cutter = Cutter::new(Source::of(input, false), sizes);
     let mut buffer = std::mem::take(&mut scratch.buffer);
     let mut items = std::mem::take(&mut scratch.items);
     let mut read = || -> anyhow::Result<()> {
@@ -682,36 +698,16 @@ enum Source<'a, R> {
 }
 
 impl<'a, R> Source<'a, R> {
-    /// `input`, a file's blocks read tail first (for readers that share
-    /// the cutter's lock).
-    fn of(input: Input<'a, R>) -> Self {
+    /// `input`, a file's blocks read tail first when `tail_first` (for
+    /// readers that share the cutter's lock).
+    fn of(input: Input<'a, R>, tail_first: bool) -> Self {
         match input {
             Input::Stream(r) => Source::Stream(r),
             Input::File(file) => Source::File {
                 file,
                 next: 0,
-                tail_first: true,
+                tail_first,
             },
-        }
-    }
-
-    /// `input` read in order only: with no lock to leave, reading a
-    /// block in two would only cost another call.
-    fn in_order(input: Input<'a, R>) -> Self {
-        match Source::of(input) {
-            Source::File { file, next, .. } => Source::File {
-                file,
-                next,
-                tail_first: false,
-            },
-            stream => stream,
-        }
-    }
-
-    fn at(&self) -> Option<&'a dyn ReadAt> {
-        match self {
-            Source::Stream(_) => None,
-            Source::File { file, .. } => Some(*file),
         }
     }
 }
@@ -733,29 +729,39 @@ impl<R: Read> Read for Source<'_, R> {
 /// the lock to find where to cut; the rest is read outside it.
 const TAIL: usize = 64 << 10;
 
-/// Reads the bytes of `unit` the cutter left unread, from `file`.
+/// What reading a block's tail first gave (see [`Cutter::cut_from_tail`]).
+enum Tail {
+    /// The block, cut; its head is left unread.
+    Cut(Unit),
+    /// The whole block read (this many bytes), with no place to cut in
+    /// its tail.
+    Whole(usize),
+    /// Nothing read for good: read the block in order.
+    Short,
+}
+
+/// Reads the bytes of `unit` the cutter left unread, from `file`. Their
+/// end was read already: a file that now ends before it was cut short
+/// while it was read, and that is an error here (read in order, as
+/// [`read_inline`] reads, it would end the input where it now ends).
 fn read_unread(unit: &mut Unit, file: Option<&dyn ReadAt>) -> anyhow::Result<()> {
-    let (
-        Unit::Block {
-            bytes,
-            start,
-            unread,
-            ..
-        },
-        Some(file),
-    ) = (unit, file)
+    let Unit::Block {
+        bytes,
+        start,
+        unread,
+        ..
+    } = unit
     else {
         return Ok(());
     };
-    let mut done = 0;
-    while done < *unread {
-        let at = start.offset + done as u64;
-        match file.read_at(&mut bytes[done..*unread], at) {
-            Ok(0) => anyhow::bail!("the file got shorter while it was read (at byte {at})"),
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.into()),
-        }
+    if *unread == 0 {
+        return Ok(());
+    }
+    let file = file.context("a block was left to read from a file, and there is none")?;
+    let got = read_full_at(file, &mut bytes[..*unread], start.offset)?;
+    if got < *unread {
+        let at = start.offset + got as u64;
+        anyhow::bail!("the file got shorter while it was read (at byte {at})");
     }
     *unread = 0;
     Ok(())
@@ -791,20 +797,23 @@ impl<'a, R: Read> Cutter<'a, R> {
             return Ok(Some(unit));
         }
         let mut block = std::mem::take(buffer);
-        match self.cut_from_tail(&mut block) {
-            Ok(Some(unit)) => return Ok(Some(unit)),
-            Ok(None) => {}
+        let mut len = match self.cut_from_tail(&mut block) {
+            Ok(Tail::Cut(unit)) => return Ok(Some(unit)),
+            Ok(Tail::Whole(len)) => len,
+            Ok(Tail::Short) => {
+                let len = self.carry.len();
+                if block.len() < len {
+                    block.resize(len, 0);
+                }
+                block[..len].copy_from_slice(&self.carry);
+                self.carry.clear();
+                len
+            }
             Err(e) => {
                 *buffer = block;
                 return Err(e.into());
             }
-        }
-        let mut len = self.carry.len();
-        if block.len() < len {
-            block.resize(len, 0);
-        }
-        block[..len].copy_from_slice(&self.carry);
-        self.carry.clear();
+        };
         loop {
             let ended = match fill(&mut self.input, &mut block, &mut len, self.want) {
                 Ok(ended) => ended,
@@ -831,7 +840,7 @@ impl<'a, R: Read> Cutter<'a, R> {
                     // The next block starts with what follows the cut.
                     match &mut self.input {
                         Source::Stream(_) => self.carry.extend_from_slice(&block[cut..len]),
-                        Source::File { next, .. } => *next -= (len - cut) as u64,
+                        Source::File { next, .. } => *next = self.start.offset + cut as u64,
                     }
                     return Ok(Some(self.cut_block(block, cut, 0)));
                 }
@@ -865,47 +874,48 @@ impl<'a, R: Read> Cutter<'a, R> {
         }
     }
 
-    /// A file's block, when the last [`TAIL`] bytes of it hold a place to
-    /// cut: only they are read here, under the lock; the bytes before
-    /// them are left to the worker ([`read_unread`]), and those after the
-    /// cut are read again with the next block. `None` when the tail is
-    /// short (the end of the file is near) or holds no place to cut: the
-    /// block is then read in order, as a stream's is.
-    fn cut_from_tail(&mut self, block: &mut Vec<u8>) -> io::Result<Option<Unit>> {
+    /// A file's block read tail first: when the last [`TAIL`] bytes of it
+    /// hold a place to cut, only they are read here, under the lock; the
+    /// bytes before them are left to the worker ([`read_unread`]), and
+    /// those after the cut are read again with the next block. When the
+    /// tail holds no place to cut (an entry longer than it), the rest is
+    /// read here too and the whole block looked through, as a stream's
+    /// is. A short tail (the end of the file is near), or a stream, reads
+    /// the block in order.
+    fn cut_from_tail(&mut self, block: &mut Vec<u8>) -> io::Result<Tail> {
         let Source::File {
             file,
             next,
             tail_first: true,
         } = &mut self.input
         else {
-            return Ok(None);
+            return Ok(Tail::Short);
         };
         let (file, from) = (*file, *next);
         // A file's blocks carry nothing over: `want` is a block.
         let want = self.want;
         let tail = TAIL.min(want / 2);
         if tail == 0 {
-            return Ok(None);
+            return Ok(Tail::Short);
         }
         let head = want - tail;
         if block.len() < want {
             block.resize(want, 0);
         }
-        let mut got = 0;
-        while got < tail {
-            match file.read_at(&mut block[head + got..want], from + (head + got) as u64) {
-                Ok(0) => return Ok(None),
-                Ok(n) => got += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
+        if read_full_at(file, &mut block[head..want], from + head as u64)? < tail {
+            return Ok(Tail::Short);
         }
         // The last place to cut in the tail is the block's last.
         let Some(cut) = last_entry_start(&block[head..want]) else {
-            return Ok(None);
+            if read_full_at(file, &mut block[..head], from)? < head {
+                // Cut short since: read again, in order.
+                return Ok(Tail::Short);
+            }
+            *next = from + want as u64;
+            return Ok(Tail::Whole(want));
         };
         *next = from + (head + cut) as u64;
-        Ok(Some(self.cut_block(
+        Ok(Tail::Cut(self.cut_block(
             std::mem::take(block),
             head + cut,
             head,

@@ -302,6 +302,10 @@ pub trait ReadAt: Sync {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
 }
 
+/// Whether files can be read at offsets here (`pread` on Unix,
+/// `seek_read` on Windows); elsewhere they are read in order.
+pub const FILES_READ_AT: bool = cfg!(any(unix, windows));
+
 impl ReadAt for std::fs::File {
     #[cfg(unix)]
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
@@ -337,6 +341,16 @@ pub enum Input<'a, R> {
     File(&'a dyn ReadAt),
 }
 
+impl<'a, R> Input<'a, R> {
+    /// The file, when the input is one.
+    pub fn file(&self) -> Option<&'a dyn ReadAt> {
+        match self {
+            Input::Stream(_) => None,
+            Input::File(file) => Some(*file),
+        }
+    }
+}
+
 impl<'a, R: Read + ReadAt + Send> Input<'a, &'a mut R> {
     /// `input` read at offsets when `file` (it is a regular file), else in
     /// order.
@@ -347,6 +361,21 @@ impl<'a, R: Read + ReadAt + Send> Input<'a, &'a mut R> {
             Input::Stream(input)
         }
     }
+}
+
+/// Reads `file` from `offset` until `buf` is full or the file ends,
+/// trying again when a signal interrupted a read; the bytes read.
+pub fn read_full_at(file: &dyn ReadAt, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
 }
 
 /// Reads `input` to its end, masking payloads with `redact`, on every

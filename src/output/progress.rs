@@ -14,8 +14,8 @@ use crate::render::text::{escape, human_size, truncate};
 const DELAY: Duration = Duration::from_secs(1);
 const EVERY: Duration = Duration::from_millis(100);
 
-/// Counts what passes through and draws the line now and then; read at
-/// offsets, by the threads that read it so.
+/// Counts what passes through (read at offsets, by the threads that read
+/// it so: how far into it) and draws the line now and then.
 pub struct ProgressReader<'a, R> {
     inner: R,
     name: String,
@@ -51,10 +51,9 @@ impl<'a, R: Read> ProgressReader<'a, R> {
 }
 
 impl<R> ProgressReader<'_, R> {
-    /// Counts `n` bytes read, and draws the line when it is time to
-    /// (unless another thread is drawing it).
-    fn count(&self, n: usize) {
-        let read = self.read.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+    /// Notes that `read` bytes are read, and draws the line when it is
+    /// time to (unless another thread is drawing it).
+    fn count(&self, read: u64) {
         if !self.enabled {
             return;
         }
@@ -73,9 +72,7 @@ impl<R> ProgressReader<'_, R> {
                 "{} / {} ({:.0}%)",
                 human_size(read),
                 human_size(total),
-                // Bytes read again (around the cuts of a file read at
-                // offsets) are counted again.
-                (read as f64 * 100.0 / total as f64).min(100.0)
+                read as f64 * 100.0 / total as f64
             ),
             _ => human_size(read),
         };
@@ -126,7 +123,7 @@ impl<R> Drop for ProgressReader<'_, R> {
 impl<R: Read> Read for ProgressReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.count(n);
+        self.count(self.read.fetch_add(n as u64, Ordering::Relaxed) + n as u64);
         Ok(n)
     }
 }
@@ -134,7 +131,10 @@ impl<R: Read> Read for ProgressReader<'_, R> {
 impl<R: ReadAt> ReadAt for ProgressReader<'_, R> {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
         let n = self.inner.read_at(buf, offset)?;
-        self.count(n);
+        // As far as the furthest byte read: bytes read again (after a
+        // cut, with the next block) are not counted twice.
+        let end = offset + n as u64;
+        self.count(self.read.fetch_max(end, Ordering::Relaxed).max(end));
         Ok(n)
     }
 }

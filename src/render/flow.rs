@@ -157,13 +157,10 @@ pub struct FlowText {
     /// hops come.
     shape: ColumnShape,
     agents: AgentGraph,
-    /// The widest content of each column of [`COLUMNS`] but the time
-    /// (first, 0), and last of a lane's note after its time, learnt as
-    /// the hops come: when every time takes one width, the hops need not
-    /// be read again to measure them.
-    widest: [usize; 8],
-    /// Room for a hop's note after its time, while it is measured.
-    note: String,
+    /// The widths of the hops' cells and notes, learnt as they come:
+    /// when every time takes one width, the hops need not be read again
+    /// to measure them.
+    widest: Widest,
     /// The condensed route and the hops' events hashed, made as the hops
     /// come while they come in time order (a file written as the session
     /// ran): two reads of the store fewer. `None` once one comes out of
@@ -195,8 +192,7 @@ impl FlowText {
             options,
             shape: ColumnShape::default(),
             agents: AgentGraph::default(),
-            widest: [0; 8],
-            note: String::new(),
+            widest: Widest::default(),
             early: Some(Early {
                 route: RouteWriter::new(options.width),
                 text: Vec::new(),
@@ -217,9 +213,46 @@ fn after_time(h: &Hop<'_>, text: &mut String) {
     }
 }
 
-/// The widest of each column and of the notes, `a`'s or `b`'s.
-fn widest(a: [usize; 8], b: [usize; 8]) -> [usize; 8] {
+/// The larger of `a`'s and `b`'s, place by place.
+fn max_each<const N: usize>(a: [usize; N], b: [usize; N]) -> [usize; N] {
     std::array::from_fn(|i| a[i].max(b[i]))
+}
+
+/// The widest content of each column of [`COLUMNS`] but the time (first,
+/// left 0), and of a lane's note after its time ([`after_time`]), apart
+/// for hops with a time and without one.
+#[derive(Debug, Default, Clone, Copy)]
+struct Widest {
+    cells: [usize; 7],
+    after_timed: usize,
+    after_untimed: usize,
+}
+
+impl Widest {
+    fn see(&mut self, hop: &Hop<'_>) {
+        let cells = hop_cells(hop, "");
+        let mut seen = [0; 7];
+        for (w, cell) in seen.iter_mut().zip(&cells).skip(1) {
+            *w = width(&cell.text);
+        }
+        self.cells = max_each(self.cells, seen);
+        // [`after_time`]'s text: two spaces, the kind, and `: ` and the
+        // error (as their cells show them) when there is one.
+        let after = 2 + seen[5] + hop.error.map_or(0, |_| 2 + seen[6]);
+        let side = match hop.timestamp.get() {
+            Some(_) => &mut self.after_timed,
+            None => &mut self.after_untimed,
+        };
+        *side = (*side).max(after);
+    }
+
+    /// The widest note when every time takes `time_width` columns and a
+    /// missing one `none_width`.
+    fn note(&self, time_width: usize, none_width: usize) -> usize {
+        let timed = (self.after_timed > 0).then_some(self.after_timed + time_width);
+        let untimed = (self.after_untimed > 0).then_some(self.after_untimed + none_width);
+        timed.max(untimed).unwrap_or(0)
+    }
 }
 
 /// The cells of a hop's row in [`COLUMNS`], with its time as given; they
@@ -248,14 +281,7 @@ impl HopView for FlowText {
             self.shape.see(self.options.time, t);
         }
         self.agents.push(hop, at);
-        let mut seen = [0; 8];
-        for (c, cell) in seen.iter_mut().zip(hop_cells(hop, "")).skip(1) {
-            *c = width(&cell.text);
-        }
-        self.note.clear();
-        after_time(hop, &mut self.note);
-        seen[7] = width(&self.note);
-        self.widest = widest(self.widest, seen);
+        self.widest.see(hop);
         if let Some(early) = &mut self.early {
             let in_order = early.last.is_none_or(|last| last < at);
             early.last = Some(at);
@@ -304,43 +330,40 @@ impl HopView for FlowText {
             .any()
             .filter(|_| times.uniform())
             .map(|t| width(&times.show(Some(t))));
-        let seen = match uniform_width {
+        let mut content = self.widest.cells;
+        let note_width = match uniform_width {
             Some(time_width) => {
-                let mut seen = self.widest;
-                seen[0] = time_width;
-                seen[7] += time_width;
-                seen
+                content[0] = time_width;
+                self.widest.note(time_width, width(&times.show(None)))
             }
             None => {
-                let mut seen = self.widest;
-                seen[7] = 0;
+                // The widest time, and note.
+                let mut seen = [0; 2];
                 hops.for_each_window(&mut |rows| {
-                    let times = |part: &[usize]| -> io::Result<[usize; 8]> {
-                        let mut content = [0usize; 8];
+                    let times = |part: &[usize]| -> io::Result<[usize; 2]> {
+                        let mut widest = [0; 2];
                         let mut text = String::new();
                         for &start in part {
                             let h = rows.at(start)?;
                             let time_width = width(&time_of(&h));
                             text.clear();
                             after_time(&h, &mut text);
-                            content[0] = content[0].max(time_width);
-                            content[7] = content[7].max(time_width + width(&text));
+                            widest = max_each(widest, [time_width, time_width + width(&text)]);
                         }
-                        Ok(content)
+                        Ok(widest)
                     };
                     let both =
-                        |a: io::Result<[usize; 8]>, b: io::Result<[usize; 8]>| Ok(widest(a?, b?));
+                        |a: io::Result<[usize; 2]>, b: io::Result<[usize; 2]>| Ok(max_each(a?, b?));
                     let parts = fold_parts(rows.starts(), threads, HOPS_PER_BATCH, &times, both);
                     if let Some(part) = parts {
-                        seen = widest(seen, part?);
+                        seen = max_each(seen, part?);
                     }
                     Ok(())
                 })?;
-                seen
+                content[0] = seen[0];
+                seen[1]
             }
         };
-        let content: [usize; 7] = std::array::from_fn(|i| seen[i]);
-        let note_width = seen[7];
         let widths = fit(&COLUMNS, &content, width_total);
         write_header(out, &COLUMNS, &widths, theme)?;
         hops.for_each_window(&mut |window| {
@@ -500,6 +523,32 @@ mod tests {
                 assert!(early == late, "{path} at {width}:\n{early}\n{late}");
             }
         }
+    }
+
+    /// The notes' widest, learnt as hops come, is that of the notes as
+    /// written, for hops with a time and without one (an untimed hop's
+    /// note starts with `-`, narrower than a time).
+    #[test]
+    fn the_widest_note_is_measured_apart_for_untimed_hops() {
+        let mut read = Collect::default();
+        let untimed = r#"{"hook":"AgentError","event_id":"e4","agent_id":"b","error":"a long error that makes the widest note 错误"}"#;
+        let text = format!("{}\n{untimed}", WIDE.trim_end_matches(']'));
+        read_all(text.as_bytes(), ParseOptions::default(), &mut read).unwrap();
+        let mut builder = FlowBuilder::default();
+        let (mut widest, mut want) = (Widest::default(), [0, 0]);
+        for entry in &read.entries {
+            let Some(hop) = builder.push(entry) else {
+                continue;
+            };
+            widest.see(&hop);
+            let mut note = String::new();
+            after_time(&hop, &mut note);
+            let time = usize::from(hop.timestamp.get().is_some());
+            want[time] = want[time].max(width(&note));
+        }
+        assert!(want[0] > 0 && want[1] > 0, "{want:?}");
+        assert_eq!(widest.note(12, 1), (want[1] + 12).max(want[0] + 1));
+        assert_eq!(widest.note(30, 1), (want[1] + 30).max(want[0] + 1));
     }
 
     /// Where each cell of a table line starts, in columns: after a run of

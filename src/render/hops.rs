@@ -138,7 +138,7 @@ impl HopStore {
     /// [`HopStore::by_event`], with the hops' events hashed as they came
     /// (`hashes`, when it holds every hop, in time order): they are not
     /// read again to be grouped.
-    pub fn by_event_hashed(
+    pub(super) fn by_event_hashed(
         &mut self,
         hashes: EventHashes,
         line: &EventLine<'_>,
@@ -146,7 +146,7 @@ impl HopStore {
     ) -> io::Result<()> {
         let threads = crate::input::parallel::cores();
         match self.held() {
-            Some(held) if held.rows().len() == hashes.hashed.1.len() => {
+            Some(held) if held.rows().len() == hashes.len() => {
                 let rows = held.rows();
                 let (mut by_event, label_hash) = hashes.hashed;
                 // Unique keys (places differ): no need for a stable sort.
@@ -309,8 +309,7 @@ struct EventGroups {
 impl EventGroups {
     /// The groups of the hops in `rows`, hashed and sorted on `threads`.
     fn of(rows: &Rows<'_>, threads: usize) -> io::Result<EventGroups> {
-        let events = Hash128::default();
-        let labels = foldhash::fast::RandomState::default();
+        let hasher = EventHashes::default();
         // (event hash, place) for every hop, sorted, and each hop's label
         // hash, made on every core.
         let places: Vec<u32> = (0..rows.len()).map(small).collect();
@@ -319,8 +318,9 @@ impl EventGroups {
             let mut label_hash = Vec::with_capacity(part.len());
             for &place in part {
                 let event = rows.event_at(rows.starts()[place as usize])?;
-                by_event.push((events.of(event), place));
-                label_hash.push(labels.hash_one(event_label(event.unwrap_or(NO_EVENT))));
+                let (event, label) = hasher.hash(event);
+                by_event.push((event, place));
+                label_hash.push(label);
             }
             by_event.sort_unstable();
             Ok((by_event, label_hash))
@@ -436,28 +436,30 @@ type Hashed = (Vec<(u128, u32)>, Vec<u64>);
 /// The hops' events hashed as the hops come, in time order, for
 /// [`HopStore::by_event_hashed`]: 40 bytes a hop.
 #[derive(Default)]
-pub struct EventHashes {
+pub(super) struct EventHashes {
     events: Hash128,
     labels: foldhash::fast::RandomState,
     hashed: Hashed,
 }
 
 impl EventHashes {
+    /// An event's hash, and its label's.
+    fn hash(&self, event: Option<&str>) -> (u128, u64) {
+        let label = event_label(event.unwrap_or(NO_EVENT));
+        (self.events.of(event), self.labels.hash_one(label))
+    }
+
     /// Adds the hop that comes next in time order.
-    pub fn push(&mut self, hop: &Hop<'_>) {
+    pub(super) fn push(&mut self, hop: &Hop<'_>) {
+        let (event, label) = self.hash(hop.event_id);
         let (by_event, label_hash) = &mut self.hashed;
-        by_event.push((self.events.of(hop.event_id), small(label_hash.len())));
-        let label = event_label(hop.event_id.unwrap_or(NO_EVENT));
-        label_hash.push(self.labels.hash_one(label));
+        by_event.push((event, small(label_hash.len())));
+        label_hash.push(label);
     }
 
     /// Hops added.
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.hashed.1.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.hashed.1.is_empty()
     }
 }
 

@@ -240,6 +240,7 @@ impl LaneRows<'_> {
                 line.push_str(rule(a + 1, b));
                 line.push(arrowhead);
             }
+            // b < a: a head is only made for an arrow to another lane.
             Some((b, arrowhead)) => {
                 line.push(arrowhead);
                 line.push_str(rule(b + 1, a));

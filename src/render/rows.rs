@@ -242,7 +242,7 @@ impl<K: RowKey> RowStore<K> {
         row.clear();
         row.extend_from_slice(&[0; 4]);
         let pushed = fill(&mut row)
-            .and_then(|()| set_length(&mut row, 0))
+            .and_then(|()| set_length(&mut row))
             .and_then(|()| self.push(key, &row));
         self.row = row;
         pushed
@@ -857,16 +857,22 @@ pub(super) fn time_key(keys: &mut TimeKeys, row: &[u8]) -> io::Result<TimeKey> {
     Ok(keys.key(nanos, index))
 }
 
-/// Writes the length of the row that starts at `start` of `row` (a row
-/// begins with 4 bytes kept for its length) into them.
-fn set_length(row: &mut [u8], start: usize) -> io::Result<()> {
-    let len = u32::try_from(row.len() - start - 4).map_err(|_| {
+/// Writes the length of `row` (which begins with 4 bytes kept for it)
+/// into them.
+fn set_length(row: &mut [u8]) -> io::Result<()> {
+    let len = u32::try_from(row.len().saturating_sub(4)).map_err(|_| {
         io::Error::new(
             io::ErrorKind::InvalidData,
             "a row too long to hold (over 4 GB)",
         )
     })?;
-    row[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    let head = row.get_mut(..4).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "a row without room for its length",
+        )
+    })?;
+    head.copy_from_slice(&len.to_le_bytes());
     Ok(())
 }
 

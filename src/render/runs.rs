@@ -478,7 +478,7 @@ impl ShownRuns for ShownRows {
     }
 
     fn steps(&self, steps: &[(u64, Option<f64>, bool)]) -> io::Result<PathSteps> {
-        let mut rows = Vec::with_capacity(steps.len());
+        let mut shown = Vec::with_capacity(steps.len());
         for &(place, gap_ms, ambiguous) in steps {
             let Some(at) = self.row(place) else {
                 continue;
@@ -486,16 +486,15 @@ impl ShownRuns for ShownRows {
             let row = self.rows.get(at.clone()).ok_or_else(|| bad_row("step"))?;
             let mut bytes = RowBytes(row);
             bytes.text()?;
-            rows.push(StepRow {
+            shown.push(StepRow {
                 at,
                 gap_ms,
                 ambiguous,
                 duration_ms: shown_duration(&mut bytes)?,
             });
         }
-        let steps = rows;
         Ok(PathSteps::Rows(StepRows {
-            steps,
+            steps: shown,
             rows: self.rows.clone(),
             run: shown_run,
         }))
