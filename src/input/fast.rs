@@ -388,6 +388,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A key with no escapes in it, without its quotes.
+    #[inline(always)]
     fn key(&mut self) -> Option<&'a str> {
         if self.peek()? != b'"' {
             return None;
@@ -522,6 +523,7 @@ impl<'a> Cursor<'a> {
 
     /// A string, checked: no raw control characters, valid escapes, no
     /// surrogate escapes (those are left to the slow path).
+    #[inline(always)]
     fn string(&mut self) -> Option<()> {
         let b = self.b;
         let mut i = self.i + 1;

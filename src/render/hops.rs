@@ -806,9 +806,17 @@ fn decode(row: &[u8]) -> io::Result<Hop<'_>> {
     };
     let [written, hook, kind] = fields.codes;
     // Short: std's check is quicker there than a SIMD one's set-up.
-    let text = std::str::from_utf8(fields.strings).map_err(|_| bad_hop("text"))?;
-    let mut strings = (0..fields.count).map(|k| text.get(fields.range(k)));
-    let mut next = || strings.next().flatten().ok_or_else(|| bad_hop("strings"));
+    let mut text = std::str::from_utf8(fields.strings).map_err(|_| bad_hop("text"))?;
+    let mut lengths = fields.lengths[..fields.count].iter();
+    // Each string in turn, off the front of the text.
+    let mut next = || -> io::Result<&str> {
+        let len = *lengths.next().ok_or_else(|| bad_hop("strings"))?;
+        let (string, rest) = text
+            .split_at_checked(len)
+            .ok_or_else(|| bad_hop("strings"))?;
+        text = rest;
+        Ok(string)
+    };
     let written = match written {
         0 => Written::Absent,
         1 => Written::AsParsed,
