@@ -474,15 +474,34 @@ impl<'t> FieldReader<'t, '_> {
     }
 
     /// A string or null; `None` (after a report) when it is neither.
+    #[inline(always)]
     fn string(&mut self, key: &dyn fmt::Display, raw: &str) -> Option<Option<Text>> {
         self.text(key, raw).map(|t| t.map(Text::from))
     }
 
     /// [`Self::string`], borrowed from `raw` when it holds no escapes.
+    /// Inlined: it reads nearly every field of every entry, and nearly
+    /// always finds a plain string.
+    #[inline(always)]
     fn text<'r>(&mut self, key: &dyn fmt::Display, raw: &'r str) -> Option<Option<Cow<'r, str>>> {
         if let Some(plain) = super::fast::plain_string(raw) {
             return Some(Some(Cow::Borrowed(plain)));
         }
+        if is_null(raw) {
+            return Some(None);
+        }
+        self.text_decoded(key, raw)
+    }
+
+    /// [`Self::text`] of a value that is no plain string: decoded, or
+    /// reported.
+    #[cold]
+    #[inline(never)]
+    fn text_decoded(
+        &mut self,
+        key: &dyn fmt::Display,
+        raw: &str,
+    ) -> Option<Option<Cow<'static, str>>> {
         match serde_json::from_str::<Option<String>>(raw) {
             Ok(v) => Some(v.map(Cow::Owned)),
             Err(_) => {
