@@ -233,11 +233,14 @@ impl FlowBuilder {
         let agent = e.agent_id.as_deref().filter(|a| !a.is_empty())?;
         let hook = HopHook::of(&e.hook)?;
         let event_id = e.event_id.as_deref();
-        let key = self.hash.of((event_id, agent));
         let route = e.route();
-        if hook == HopHook::AfterEventHandling
-            && ((route.is_none() && e.error().is_none()) || self.is_done(key))
-        {
+        let closing = hook == HopHook::AfterEventHandling;
+        // Most AfterEventHandling entries carry neither: no need to hash.
+        if closing && route.is_none() && e.error().is_none() {
+            return None;
+        }
+        let key = self.hash.of((event_id, agent));
+        if closing && self.is_done(key) {
             return None;
         }
         self.recent.push(key);

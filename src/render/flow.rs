@@ -10,7 +10,7 @@ use super::lanes::write_lanes;
 use super::ordered::{fold_parts, render_ranges_in_order};
 use super::style::Role;
 use super::table::{fit, write_header, write_row, Cell, Column};
-use super::text::{escape, width};
+use super::text::{escape, escape_measured, width};
 use super::time::ColumnShape;
 use super::timeline::write_session_header;
 use super::{HopView, TextOptions, TraceContext};
@@ -230,11 +230,7 @@ struct Widest {
 
 impl Widest {
     fn see(&mut self, hop: &Hop<'_>) {
-        let cells = hop_cells(hop, "");
-        let mut seen = [0; 7];
-        for (w, cell) in seen.iter_mut().zip(&cells).skip(1) {
-            *w = width(&cell.text);
-        }
+        let seen = Widest::cell_widths(hop);
         self.cells = max_each(self.cells, seen);
         // [`after_time`]'s text: two spaces, the kind, and `: ` and the
         // error (as their cells show them) when there is one.
@@ -246,6 +242,22 @@ impl Widest {
         *side = (*side).max(after);
     }
 
+    /// The columns each of [`hop_cells`] takes, but the time (0): each
+    /// text escaped and measured in one pass, without making the cells
+    /// (this runs on the reading thread, for every hop as it comes).
+    fn cell_widths(hop: &Hop<'_>) -> [usize; 7] {
+        let shown = |text: &str| escape_measured(text).1;
+        [
+            0,
+            shown(hop.agent),
+            hop.next.map_or(width(END_CELL), shown),
+            width(hop.hook.as_str()),
+            shown(event_label(hop.event_id.unwrap_or(NO_EVENT_CELL))),
+            width(hop.kind.as_str()),
+            hop.error.map_or(width(NO_ERROR_CELL), shown),
+        ]
+    }
+
     /// The widest note when every time takes `time_width` columns and a
     /// missing one `none_width`.
     fn note(&self, time_width: usize, none_width: usize) -> usize {
@@ -255,6 +267,11 @@ impl Widest {
     }
 }
 
+/// What a hop's row shows for no next agent, no event and no error.
+const END_CELL: &str = "(end)";
+const NO_EVENT_CELL: &str = "-";
+const NO_ERROR_CELL: &str = "-";
+
 /// The cells of a hop's row in [`COLUMNS`], with its time as given; they
 /// borrow the hop's strings unless escaping changed them.
 pub(super) fn hop_cells<'a>(h: &Hop<'a>, time: impl Into<Cow<'a, str>>) -> [Cell<'a>; 7] {
@@ -263,14 +280,14 @@ pub(super) fn hop_cells<'a>(h: &Hop<'a>, time: impl Into<Cow<'a, str>>) -> [Cell
         Cell::styled(escape(h.agent), Role::Agent),
         match h.next {
             Some(n) => Cell::styled(escape(n), Role::Agent),
-            None => Cell::styled("(end)", Role::Dim),
+            None => Cell::styled(END_CELL, Role::Dim),
         },
         Cell::plain(h.hook.as_str()),
-        Cell::plain(escape(event_label(h.event_id.unwrap_or("-")))),
+        Cell::plain(escape(event_label(h.event_id.unwrap_or(NO_EVENT_CELL)))),
         Cell::styled(h.kind.as_str(), kind_role(h.kind)),
         match h.error {
             Some(e) => Cell::styled(escape(e), Role::Error),
-            None => Cell::styled("-", Role::Dim),
+            None => Cell::styled(NO_ERROR_CELL, Role::Dim),
         },
     ]
 }
@@ -486,6 +503,29 @@ mod tests {
         view.finish(&TraceContext::whole(&summary), &mut out)
             .unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    /// The widths measured as hops come are those of the cells the table
+    /// shows, on every fixture and on wide and escaped text.
+    #[test]
+    fn widths_measured_as_hops_come_are_the_cells_widths() {
+        let files = crate::input::fixture_files();
+        let sessions = files.iter().map(|(_, b)| &b[..]);
+        let mut hops = 0;
+        for bytes in sessions.chain([WIDE.as_bytes()]) {
+            let mut read = Collect::default();
+            read_all(bytes, ParseOptions::default(), &mut read).unwrap();
+            let mut builder = FlowBuilder::default();
+            for entry in &read.entries {
+                if let Some(hop) = builder.push(entry) {
+                    let cells = hop_cells(&hop, "");
+                    let want: Vec<usize> = cells.iter().map(|c| width(&c.text)).collect();
+                    assert_eq!(Widest::cell_widths(&hop).to_vec(), want, "{hop:?}");
+                    hops += 1;
+                }
+            }
+        }
+        assert!(hops > 100, "only {hops} hops");
     }
 
     /// The route and the events' hashes made as the hops come give what
