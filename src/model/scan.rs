@@ -60,11 +60,12 @@ pub(crate) fn string_stop(b: &[u8], i: usize) -> Option<usize> {
     string_stop_long(b, i)
 }
 
-/// Whether `bytes` hold a `"` or a `\`. Most are short (ids, names): up
-/// to 16 bytes are looked at in one step ([`has_any`]), which costs less
-/// than setting up memchr; longer ones (string values) go to memchr.
+/// Whether `bytes` hold a `"` or a `\`. Most are short (names, ids and
+/// times, up to 36 bytes): up to 64 bytes are looked at 16 a step
+/// ([`has_any`]), which costs less than setting up memchr; longer ones
+/// (string values) go to memchr.
 pub(crate) fn has_quote_or_backslash(bytes: &[u8]) -> bool {
-    if bytes.len() <= 16 {
+    if bytes.len() <= 64 {
         return has_any(bytes, b"\"\\\"\\");
     }
     memchr::memchr2(b'\\', b'"', bytes).is_some()
@@ -87,6 +88,17 @@ pub(crate) fn has_any(bytes: &[u8], set: &[u8; 4]) -> bool {
             }
         }
         let rest = chunks.remainder();
+        if rest.is_empty() {
+            return false;
+        }
+        // The last 16 bytes again, when there are 16: no copy to pad.
+        if let Some(last) = bytes
+            .len()
+            .checked_sub(16)
+            .and_then(|from| <&[u8; 16]>::try_from(&bytes[from..]).ok())
+        {
+            return any_in(last, set);
+        }
         let mut last = [0u8; 16];
         last[..rest.len()].copy_from_slice(rest);
         any_in(&last, set)
@@ -301,7 +313,7 @@ mod tests {
         fn quotes_and_backslashes_are_found_at_any_length(
             bytes in proptest::collection::vec(
                 proptest::sample::select([&[b'a'; 40][..], b"\"\\\0\xFF"].concat()),
-                0..40,
+                0..90,
             ),
         ) {
             let want = bytes.iter().any(|&c| c == b'"' || c == b'\\');
