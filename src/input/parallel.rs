@@ -1426,27 +1426,15 @@ mod tests {
     #[test]
     fn a_file_that_cannot_be_read_is_an_error() {
         let mut sink = Collect::default();
-        let sizes = small_blocks(4096, 2);
-        let e = read(
-            Input::<&[u8]>::File(&Fails),
-            ParseOptions::default(),
-            None,
-            &mut sink,
-            sizes,
-        )
-        .unwrap_err();
-        assert!(format!("{e:#}").contains("disk on fire"), "{e:#}");
+        let (sizes, options) = (small_blocks(4096, 2), ParseOptions::default());
+        let file = || Input::<&[u8]>::File(&Fails);
+        let on_every_core = read(file(), options, None, &mut sink, sizes);
         let mut scratch = Scratch::default();
-        let e = read_inline(
-            Input::<&[u8]>::File(&Fails),
-            ParseOptions::default(),
-            None,
-            &mut sink,
-            sizes,
-            &mut scratch,
-        )
-        .unwrap_err();
-        assert!(format!("{e:#}").contains("disk on fire"), "{e:#}");
+        let here = read_inline(file(), options, None, &mut sink, sizes, &mut scratch);
+        for read in [on_every_core, here] {
+            let e = read.unwrap_err();
+            assert!(format!("{e:#}").contains("disk on fire"), "{e:#}");
+        }
     }
 
     /// Panics, after a pause, while preparing the first two entries (event
